@@ -1,0 +1,140 @@
+"""OneScreen: create_app(settings) -> Dash; `server` for gunicorn; `python app.py` runs the dev all-in-one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Dash, html
+from flask_caching import Cache
+
+from callbacks import context
+from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
+from layouts import home as home_layout
+from layouts import wall as wall_layout
+from layouts.i18n import norm_lang, t
+from store.client import connect
+
+log = logging.getLogger("onescreen")
+
+
+@cache
+def geo_bounds(filename: str) -> list[list[float]]:
+    """[[south, west], [north, east]] of a GeoJSON file, for the map's first view (computed once)."""
+    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c[0], int | float):
+            xs.append(c[0])
+            ys.append(c[1])
+        else:
+            for part in c:
+                walk(part)
+
+    for f in data["features"]:
+        walk(f["geometry"]["coordinates"])
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """Build the Dash app against settings.redis_url; the web tier holds no state of its own."""
+    settings = settings or Settings()
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set: run `make run` (embedded server) or point REDIS_URL at a server")
+    city = load_city(settings.city)
+    lang_default = norm_lang(settings.lang or city.get("lang"))
+    app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
+               title=t("app_title", lang_default), update_title=None, serve_locally=True,
+               suppress_callback_exceptions=True, compress=False)
+    cache_ = Cache(app.server, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
+                                       "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
+                                       "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
+    context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=connect(settings.redis_url),
+                                 cache=cache_))
+    geo = city["geo"]
+    urls = {k: dash.get_asset_url(f"geo/{v}") for k, v in geo.items()}
+    bounds = geo_bounds(geo["districts"])
+
+    def wall_page(lang: str | None = None, **_: Any) -> html.Div:
+        return wall_layout.layout(city, urls, bounds, norm_lang(lang, lang_default), settings.tick_ms)
+
+    def home_page(lang: str | None = None, **_: Any) -> html.Div:
+        lang = norm_lang(lang, lang_default)
+        return home_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
+
+    dash.register_page("wall", path="/wall", layout=wall_page, title=t("wall_title", lang_default))
+    dash.register_page("home", path="/", layout=home_page, title=t("app_title", lang_default))
+    import callbacks.home  # noqa: F401  (registers callbacks)
+    import callbacks.wall  # noqa: F401
+
+    app.layout = html.Div(dash.page_container)
+    app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
+    return app
+
+
+_default: Dash | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`gunicorn app:server` builds the app on first access, from the environment."""
+    global _default
+    if name in ("server", "app"):
+        if _default is None:
+            _default = create_app()
+        return _default.server if name == "server" else _default
+    raise AttributeError(name)
+
+
+def main() -> None:
+    """The dev all-in-one: embedded Redis (unless REDIS_URL), simulated feeds and the dashboard, one Ctrl-C away."""
+    from data_sources import runner
+    from store.embedded import EmbeddedServer, set_parent_death_signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    set_parent_death_signal(signal.SIGTERM)  # if `make` (our parent) is killed, shut down cleanly too
+    if os.getppid() == 1:
+        sys.exit("parent already gone")
+    settings = Settings()
+    embedded = None
+    if not settings.redis_url:
+        embedded = EmbeddedServer(Path(settings.data_dir))
+        settings.redis_url = embedded.start()
+        os.environ["REDIS_URL"] = settings.redis_url
+        log.info("embedded server %s on %s (AOF everysec in %s)", embedded.binary, settings.redis_url,
+                 embedded.data_dir)
+    stop = threading.Event()
+
+    def shutdown(*_: Any) -> None:
+        stop.set()
+        if embedded:
+            embedded.stop()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        app = create_app(settings)
+        runner.start_thread(settings, context.get().redis, stop)
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"\nOneScreen is up:\n  wall       {base}/wall\n  wall (en)  {base}/wall?lang=en\n"
+              f"  start page {base}/\n  (Ctrl-C stops everything)\n", flush=True)
+        app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        if embedded:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Thin @dash.callback wrappers around pure view functions."""

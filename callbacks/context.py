@@ -1,0 +1,82 @@
+"""What callbacks need from the running app (settings, city, Redis, cache), set once by create_app."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from flask_caching import Cache
+
+from store import keys, snapshot
+from store.client import UNAVAILABLE
+from views import summary as summary_mod
+
+
+@dataclass
+class Context:
+    """The app's shared, read-mostly state; the web tier keeps nothing else, so any number of workers can serve."""
+
+    settings: Any
+    city: dict[str, Any]
+    feeds: dict[str, dict[str, Any]]
+    redis: redis.Redis
+    cache: Cache
+    _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tick_of(self, now_ms: int) -> int:
+        """The tick a moment belongs to: everything computed once per tick is keyed by it."""
+        return now_ms // self.settings.tick_ms
+
+    def summary(self, now_ms: int) -> dict[str, Any] | None:
+        """This tick's city summary: process memo, then the shared Redis cache, then one snapshot read."""
+        tick = self.tick_of(now_ms)
+        hit = self._memo.get("summary")
+        if hit and hit[0] == tick:
+            return hit[1]
+        key = keys.snapshot_cache("summary", tick)
+        try:
+            value = self.cache.get(key)
+            if value is None:
+                raw = snapshot.read(self.redis, now_ms)
+                value = summary_mod.build(raw, now_ms, self.feeds)
+                self.cache.set(key, value, timeout=max(5, 3 * self.settings.tick_ms // 1000))
+        except UNAVAILABLE:
+            return None
+        with self._lock:
+            self._memo["summary"] = (tick, value)
+        return value
+
+    def memo(self, name: str, tick: int, build: Any) -> Any:
+        """Compute a per-tick value once per process (e.g. one view's response for one language)."""
+        hit = self._memo.get(name)
+        if hit and hit[0] == tick:
+            return hit[1]
+        value = build()
+        with self._lock:
+            self._memo[name] = (tick, value)
+        return value
+
+
+_ctx: Context | None = None
+
+
+def init(ctx: Context) -> None:
+    """Install the context (create_app calls this once per process)."""
+    global _ctx
+    _ctx = ctx
+
+
+def get() -> Context:
+    """The installed context; a clear error if the app was not created."""
+    if _ctx is None:
+        raise RuntimeError("callbacks used before app.create_app()")
+    return _ctx
+
+
+def now_ms() -> int:
+    """Wall-clock now in epoch ms (the one place callbacks read the clock)."""
+    return int(time.time() * 1000)

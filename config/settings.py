@@ -1,0 +1,76 @@
+"""Runtime settings from the environment (prefix ONESCREEN_), validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+GEO_DIR = ROOT / "assets" / "geo"
+
+
+class Settings(BaseSettings):
+    """Every knob a deployment can turn; documented in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="ONESCREEN_", extra="ignore")
+
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "ONESCREEN_REDIS_URL"))
+    host: str = "127.0.0.1"
+    port: int = 8050
+    city: str = "guangzhou"
+    simulator: bool = True
+    sim_seed: int = 42
+    sim_time_factor: float = 60.0
+    lang: str | None = None
+    tick_ms: int = 2000
+    retention: int = 100_000
+    ingest_token: str | None = None
+    secret_key: str | None = None
+    data_dir: Path = Path("var")
+
+    @field_validator("simulator", mode="before")
+    @classmethod
+    def _on_off(cls, v: Any) -> Any:
+        """Accept on/off as well as true/false, as the README documents."""
+        if isinstance(v, str) and v.strip().lower() in {"on", "off"}:
+            return v.strip().lower() == "on"
+        return v
+
+    @field_validator("tick_ms")
+    @classmethod
+    def _tick_sane(cls, v: int) -> int:
+        """A tick under 250 ms would only burn CPU on every wall."""
+        if v < 250:
+            raise ValueError("ONESCREEN_TICK_MS must be at least 250")
+        return v
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML config file, failing with the file name in the message."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read config file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path} must hold a mapping")
+    return data
+
+
+def load_city(slug: str) -> dict[str, Any]:
+    """The city profile: names, centre, time zone, geo files, standard."""
+    path = CONFIG_DIR / "cities" / f"{slug}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in (CONFIG_DIR / "cities").glob("*.yaml"))
+        raise ValueError(f"unknown city {slug!r}; known profiles: {', '.join(known)}")
+    return load_yaml(path)
+
+
+def load_feeds() -> dict[str, dict[str, Any]]:
+    """Per-feed expected interval and stale limits, keyed by feed slug."""
+    return load_yaml(CONFIG_DIR / "feeds.yaml")["feeds"]

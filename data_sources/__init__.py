@@ -1,0 +1,1 @@
+"""Feed sources: each yields normalized Readings (WGS-84, SI units, UTC epoch ms)."""

@@ -1,0 +1,128 @@
+"""Derive indicators once, at ingest, so every screen reads levels instead of recomputing them."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from data_sources.base import Reading
+from indicators import aqi_cn, aqi_us, traffic, water
+
+HOURLY_2026 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")
+# HJ 633-2012 real-time reports judged PM on 24 h moving averages (standards.md §1.3).
+HOURLY_2012 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_24h", "pm25_24h")
+# µg/m³ (mg/m³ for CO) per ppb (ppm for CO) at 298.15 K, 1013.25 hPa (standards.md §1.2).
+_PER_PPB = {"so2": 2.619, "no2": 1.880, "o3": 1.962}
+_CO_PER_PPM = 1.145
+
+
+def _num(v: Any) -> float | None:
+    """A finite float, or None for missing / non-numeric / NaN input."""
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def parse_time_ms(value: Any) -> int | None:
+    """Epoch ms from an ISO 8601 string with offset (Open311) or a number; None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return None
+    return int(dt.timestamp() * 1000)
+
+
+def air_standard(setting: str, ts_ms: int) -> str:
+    """The AQI standard for a reading: pinned by the city profile, or by date (HJ 633-2026 from 2026-03-01)."""
+    if setting and setting != "auto":
+        return setting
+    return aqi_cn.standard_for(ts_ms)
+
+
+def derive_air(values: dict[str, Any], standard: str) -> dict[str, Any]:
+    """AQI, level, colour and primary pollutants of one station's hourly report."""
+    if standard == "EPA-2024":
+        conc = _us_units(values)
+        res = aqi_us.compute(conc)
+    else:
+        keys = HOURLY_2026 if standard == "HJ633-2026" else HOURLY_2012
+        conc = {k: _num(values.get(k)) for k in keys}
+        res = aqi_cn.compute(conc, standard=standard)
+    return res.to_dict()
+
+
+def _us_units(values: dict[str, Any]) -> dict[str, float | None]:
+    """The US scale wants ppm/ppb: convert the stored µg/m³ (mg/m³ CO) hourly values back."""
+    def conv(key: str, factor: float, scale: float = 1.0) -> float | None:
+        v = _num(values.get(key))
+        return None if v is None else v / factor / scale
+
+    return {
+        "pm25_24h": _num(values.get("pm25_24h", values.get("pm25_1h"))),
+        "pm10_24h": _num(values.get("pm10_24h", values.get("pm10_1h"))),
+        "o3_8h": conv("o3_8h", _PER_PPB["o3"], 1000.0),
+        "o3_1h": conv("o3_1h", _PER_PPB["o3"], 1000.0),
+        "so2_1h": conv("so2_1h", _PER_PPB["so2"]),
+        "no2_1h": conv("no2_1h", _PER_PPB["no2"]),
+        "co_8h": conv("co_8h", _CO_PER_PPM) if "co_8h" in values else conv("co_1h", _CO_PER_PPM),
+    }
+
+
+def derive_traffic(values: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """Congestion level of one segment from its speed and road class."""
+    speed = _num(values.get("speed_kmh"))
+    free = _num(values.get("free_flow_kmh"))
+    if speed is None:
+        return {"level": None}
+    level = traffic.segment_level(speed, str(meta.get("road_class", "arterial")))
+    ratio = None if not free else round(speed / free, 3)
+    return {"level": level, "speed_ratio": ratio}
+
+
+def derive_water(values: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """GB 3838-2002 class (single-factor) and black-odorous grade of one section."""
+    sample = {k: _num(values.get(k)) for k in ("do", "codmn", "cod", "bod5", "nh3n", "tp", "tn", "ph")}
+    sample = {k: v for k, v in sample.items() if v is not None}
+    wc = water.classify(sample, waterbody=str(meta.get("waterbody", "river")))
+    bo = water.black_odorous(
+        {k: _num(values.get(k)) for k in ("transparency_cm", "do", "orp_mv", "nh3n")},
+        depth_cm=_num(meta.get("depth_cm")),
+    )
+    return {"klass": wc.klass, "worst": list(wc.worst), "black_odorous": bo}
+
+
+def derive_service(values: dict[str, Any], ts_ms: int) -> dict[str, Any]:
+    """Open/closed, due and closing times of one Open311 case, for the overdue and on-time indexes."""
+    status = str(values.get("status", "open")).lower()
+    due = parse_time_ms(values.get("expected_datetime"))
+    out: dict[str, Any] = {"status": status, "due_ms": due,
+                           "requested_ms": parse_time_ms(values.get("requested_datetime"))}
+    if status == "closed":
+        closed_ms = parse_time_ms(values.get("updated_datetime")) or ts_ms
+        out["closed_ms"] = closed_ms
+        out["late"] = due is not None and closed_ms > due
+    return out
+
+
+def derive(reading: Reading, *, aqi_setting: str = "auto") -> dict[str, Any]:
+    """The derived indicators stored beside a reading's raw values."""
+    if reading.feed == "air":
+        return derive_air(reading.values, air_standard(aqi_setting, reading.ts))
+    if reading.feed == "traffic":
+        return derive_traffic(reading.values, reading.meta)
+    if reading.feed == "water":
+        return derive_water(reading.values, reading.meta)
+    if reading.feed == "service":
+        return derive_service(reading.values, reading.ts)
+    return {}

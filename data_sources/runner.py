@@ -1,0 +1,123 @@
+"""Schedules the sources: poll, derive, store; a failure is recorded in the feed's health and retried next time."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+
+from config.settings import GEO_DIR, Settings, load_city
+from data_sources.base import Reading, Source, SourceError
+from data_sources.derive import derive
+from store import keys
+from store.client import UNAVAILABLE, connect
+from store.writer import Writer
+
+log = logging.getLogger("onescreen.runner")
+
+
+class Runner:
+    """Polls each source on its interval and writes what it yields in one batch per poll."""
+
+    def __init__(self, r: redis.Redis, sources: Sequence[Source], *, aqi_setting: str = "auto",
+                 retention: int = 100_000, clock: Callable[[], float] = time.time) -> None:
+        self.r = r
+        self.sources = list(sources)
+        self.aqi_setting = aqi_setting
+        self.clock = clock
+        self.writers = {s.name: Writer(r, retention=retention, source=s.name) for s in self.sources}
+        self._next: dict[str, float] = {s.name: 0.0 for s in self.sources}
+
+    def derive_all(self, readings: Sequence[Reading]) -> list[tuple[Reading, dict[str, Any]]]:
+        """Derived indicators for a batch; a reading that cannot be derived is logged and skipped, not fatal."""
+        out = []
+        for reading in readings:
+            try:
+                out.append((reading, derive(reading, aqi_setting=self.aqi_setting)))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("skipping %s/%s: %s", reading.feed, reading.entity_id, exc)
+        return out
+
+    def run_once(self, source: Source, now_ms: int) -> int:
+        """One poll of one source; returns readings written (0 on failure, which health records)."""
+        writer = self.writers[source.name]
+        try:
+            readings = source.poll(now_ms)
+        except SourceError as exc:
+            for feed in source.feeds:
+                writer.mark_error(feed, str(exc), now_ms)
+            return 0
+        return writer.write(self.derive_all(readings), now_ms, polled=source.feeds)
+
+    def step(self) -> float:
+        """Run every source that is due; returns seconds until the next one is due."""
+        now = self.clock()
+        for s in self.sources:
+            if now >= self._next[s.name]:
+                self._next[s.name] = now + s.interval_s
+                try:
+                    self.run_once(s, int(now * 1000))
+                except UNAVAILABLE as exc:
+                    log.warning("store unreachable, %s will retry: %s", s.name, exc)
+        return max(0.05, min(self._next.values()) - self.clock())
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until stop is set."""
+        while not stop.is_set():
+            stop.wait(self.step())
+
+
+def reset_simulated_cases(r: redis.Redis) -> None:
+    """A new simulator run regenerates its backlog: drop the previous run's case indexes (history streams stay)."""
+    if r.hget(keys.health("service"), "source") == "simulator":
+        r.delete(keys.latest("service"), keys.latest_ts("service"), keys.open_due(), keys.closed(), keys.closed_late())
+
+
+def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:
+    """The sources the city profile and settings ask for (the simulator by default)."""
+    sources: list[Source] = []
+    if settings.simulator:
+        from data_sources.simulator import Simulator
+
+        reset_simulated_cases(r)
+        sources.append(Simulator(GEO_DIR, seed=settings.sim_seed, time_factor=settings.sim_time_factor))
+    return sources
+
+
+def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> threading.Thread | None:
+    """The all-in-one runs the feed runner as a daemon thread beside the web server."""
+    sources = build_sources(settings, r)
+    if not sources:
+        return None
+    city = load_city(settings.city)
+    runner = Runner(r, sources, aqi_setting=str(city.get("aqi_standard", "auto")), retention=settings.retention)
+    th = threading.Thread(target=runner.run, args=(stop,), name="feed-runner", daemon=True)
+    th.start()
+    return th
+
+
+def main() -> None:
+    """`python -m data_sources.runner`: the production feed process, pointed at REDIS_URL."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings()
+    if not settings.redis_url:
+        raise SystemExit("REDIS_URL must be set for the standalone feed runner")
+    r = connect(settings.redis_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    th = start_thread(settings, r, stop)
+    if th is None:
+        raise SystemExit("no sources configured (ONESCREEN_SIMULATOR=off and no real feeds yet)")
+    log.info("feed runner started against %s", settings.redis_url)
+    while th.is_alive():
+        th.join(0.5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pure layout builders: component trees, no data access."""

@@ -1,0 +1,1 @@
+"""The only code that talks to Redis: keys, writes, snapshot reads, events."""

@@ -1,0 +1,49 @@
+"""Every Redis key name, built in one place; a {feed} hash tag keeps a feed's keys in one cluster slot."""
+
+from __future__ import annotations
+
+PREFIX = "os"
+EVENTS = f"{PREFIX}:events"
+REJECTED = f"{PREFIX}:{{ingest}}:rejected"
+ALERTS_ACTIVE = f"{PREFIX}:{{alerts}}:active"
+ALERTS_LOG = f"{PREFIX}:{{alerts}}:log"
+
+
+def readings(feed: str) -> str:
+    """Stream of every reading of a feed (trimmed to the retention)."""
+    return f"{PREFIX}:{{{feed}}}:readings"
+
+
+def latest(feed: str) -> str:
+    """Hash entity -> JSON of its newest normalized + derived reading."""
+    return f"{PREFIX}:{{{feed}}}:latest"
+
+
+def latest_ts(feed: str) -> str:
+    """Hash entity -> ts of the stored latest reading, so 'newer wins' needs no JSON parsing."""
+    return f"{PREFIX}:{{{feed}}}:latest_ts"
+
+
+def health(feed: str) -> str:
+    """Hash of the feed's health: last_ok_ms, last_data_ms, last_error, error_count, source."""
+    return f"{PREFIX}:{{{feed}}}:health"
+
+
+def open_due(feed: str = "service") -> str:
+    """Sorted set of open cases scored by their due time (expected_datetime, ms); overdue = ZCOUNT -inf now."""
+    return f"{PREFIX}:{{{feed}}}:open_due"
+
+
+def closed(feed: str = "service") -> str:
+    """Sorted set of closed cases scored by closing time (ms)."""
+    return f"{PREFIX}:{{{feed}}}:closed"
+
+
+def closed_late(feed: str = "service") -> str:
+    """Sorted set of cases closed after their due time, scored by closing time (ms)."""
+    return f"{PREFIX}:{{{feed}}}:closed_late"
+
+
+def snapshot_cache(view: str, tick: int) -> str:
+    """Cache key of one view's snapshot for one tick (shared by every worker)."""
+    return f"{PREFIX}:cache:{view}:{tick}"

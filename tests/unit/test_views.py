@@ -1,0 +1,85 @@
+"""Pure view functions: summary from a raw snapshot, wall tiles, staleness, clock, contrast (injected now)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callbacks.wall import OUTPUTS, wall_response
+from views import names
+from views import summary as summary_mod
+from views import wall as wall_view
+
+NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z = 22:13 in Asia/Shanghai
+FEEDS = {f: {"stale_after_s": 30} for f in ("air", "traffic", "service", "water")}
+
+
+def air_doc(ts: int, pm25: float, aqi: int, color: str) -> dict[str, Any]:
+    v = {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60, "pm10_1h": 40, "pm25_1h": pm25}
+    return {"ts": ts, "v": v, "m": {}, "d": {"aqi": aqi, "level": 2, "color": color, "standard": "HJ633-2026"}}
+
+
+def raw(ts: int = NOW) -> dict[str, Any]:
+    health = {"last_data_ms": str(ts), "last_ok_ms": str(ts), "source": "simulator"}
+    return {
+        "air": {"A": air_doc(ts, 50, 72, "#FFFF00"), "B": air_doc(ts, 70, 100, "#FFFF00")},
+        "traffic": {
+            "s1": {"ts": ts, "v": {"speed_kmh": 20, "free_flow_kmh": 60}, "m": {"length_m": 1000}, "d": {"level": 4}},
+            "s2": {"ts": ts, "v": {"speed_kmh": 60, "free_flow_kmh": 60}, "m": {"length_m": 3000}, "d": {"level": 1}},
+        },
+        "water": {"w1": {"ts": ts, "v": {}, "m": {}, "d": {"klass": "III", "black_odorous": "none"}},
+                  "w2": {"ts": ts, "v": {}, "m": {}, "d": {"klass": "劣V", "black_odorous": "light"}}},
+        "health": {f: dict(health) for f in FEEDS},
+        "service": {"open": 12, "overdue": 3, "closed_24h": 40, "late_24h": 4},
+    }
+
+
+def test_city_aqi_comes_from_mean_station_concentrations() -> None:
+    s = summary_mod.build(raw(), NOW, FEEDS)
+    # mean PM2.5 = 60 µg/m³ -> HJ 633-2026 IAQI exactly 100 (standards.md §1.1, 2026 PM2.5 column)
+    assert s["air"]["city"]["aqi"] == 100 and s["air"]["city"]["primary"] == ["pm25_1h"]
+
+
+def test_tpi_is_length_weighted_and_counts_classes() -> None:
+    s = summary_mod.build(raw(), NOW, FEEDS)
+    assert s["traffic"]["tpi"] is not None and 0 < s["traffic"]["tpi"] < 10
+    assert s["water"]["by_class"]["III"] == 1 and s["water"]["bad"] == 1 and s["water"]["black_odorous"] == 1
+    assert s["service"] == {"open": 12, "overdue": 3, "closed_24h": 40, "on_time_rate": 90.0}
+
+
+def test_stale_feed_greys_tile_and_is_not_counted_as_current() -> None:
+    s = summary_mod.build(raw(ts=NOW - 120_000), NOW, FEEDS)
+    assert s["status"]["air"]["state"] == "stale" and s["air"]["n_fresh"] == 0 and s["air"]["city"]["aqi"] is None
+    tiles = wall_view.tiles(s, "en", names.for_lang("en"))
+    assert "kpi-stale" in tiles["air"]["class"] and tiles["air"]["age"].startswith("STALE")
+    assert wall_view.header_status(s, "en")[1].endswith("status-stale")
+
+
+def test_no_data_shows_dash_not_zero() -> None:
+    empty = {"air": {}, "traffic": {}, "water": {}, "health": {f: {} for f in FEEDS},
+             "service": {"open": 0, "overdue": 0, "closed_24h": 0, "late_24h": 0}}
+    tiles = wall_view.tiles(summary_mod.build(empty, NOW, FEEDS), "zh", names.for_lang("zh"))
+    assert all(tile["value"] == "—" for tile in tiles.values())
+
+
+def test_wall_response_matches_outputs_and_store_down_keeps_values() -> None:
+    s = summary_mod.build(raw(), NOW, FEEDS)
+    out = wall_response(s, "zh", NOW, "Asia/Shanghai", 2000)
+    assert len(out) == len(OUTPUTS)
+    assert out[0] == "100" and out[-1] == {"t": NOW, "store": True, "tick": 2000}
+    down = wall_response(None, "zh", NOW, "Asia/Shanghai", 2000)
+    assert len(down) == len(OUTPUTS) and down[-1]["store"] is False
+
+
+def test_clock_uses_city_time_zone_and_language() -> None:
+    assert wall_view.clock(NOW, "Asia/Shanghai", "zh") == ("2026年9月21日 星期一", "22:13")
+    assert wall_view.clock(NOW, "Asia/Shanghai", "en") == ("Mon 21 Sep 2026", "22:13")
+
+
+def test_chip_text_contrasts_with_level_colour() -> None:
+    assert wall_view.chip("#FFFF00")["color"] == "#101010"
+    assert wall_view.chip("#7E0023")["color"] == "#ffffff"
+
+
+def test_station_hideout_carries_values_only() -> None:
+    h = wall_view.station_hideout(summary_mod.build(raw(), NOW, FEEDS), "zh")
+    assert h == {"v": {"A": [72, "#FFFF00", 0], "B": [100, "#FFFF00", 0]}, "lang": "zh"}

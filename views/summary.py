@@ -1,0 +1,98 @@
+"""From one raw snapshot to the compact summary every screen shares (computed once per tick, cached)."""
+
+from __future__ import annotations
+
+from statistics import fmean
+from typing import Any
+
+from data_sources.derive import derive_air
+from indicators import traffic
+
+AIR_KEYS = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h", "pm10_24h", "pm25_24h")
+WATER_CLASSES = ("I", "II", "III", "IV", "V", "劣V")
+
+
+def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, freshness: str = "data") -> dict[str, Any]:
+    """Age of a feed's newest data (or last good poll, for event feeds) and whether it is stale; never heard: 'none'."""
+    last = health.get("last_ok_ms" if freshness == "poll" else "last_data_ms")
+    if not last:
+        return {"state": "none", "age_s": None, "source": health.get("source")}
+    age_s = max(0.0, (now_ms - int(float(last))) / 1000.0)
+    state = "stale" if age_s > stale_after_s else "ok"
+    return {"state": state, "age_s": round(age_s, 1), "source": health.get("source"),
+            "error": health.get("last_error") or None}
+
+
+def _fresh(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> list[dict[str, Any]]:
+    """Entities whose latest reading is recent enough to count as current."""
+    limit = now_ms - stale_after_s * 1000
+    return [d for d in docs.values() if d.get("ts", 0) >= limit]
+
+
+def air_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> dict[str, Any]:
+    """City AQI from the mean concentrations of the current stations, and each station's AQI and colour."""
+    stations = {eid: {"aqi": d["d"].get("aqi"), "level": d["d"].get("level"), "color": d["d"].get("color"),
+                      "stale": d.get("ts", 0) < now_ms - stale_after_s * 1000} for eid, d in docs.items()}
+    fresh = _fresh(docs, now_ms, stale_after_s)
+    city: dict[str, Any] = {"aqi": None, "level": None, "color": None, "primary": [], "standard": None}
+    if fresh:
+        means: dict[str, float | None] = {}
+        for key in AIR_KEYS:
+            vals = [float(d["v"][key]) for d in fresh if isinstance(d["v"].get(key), int | float)]
+            if vals:
+                means[key] = fmean(vals)
+        standard = fresh[0]["d"].get("standard") or "HJ633-2026"
+        city = derive_air(means, standard)
+    return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(docs)}
+
+
+def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> dict[str, Any]:
+    """Network TPI (length-weighted) and each segment's level."""
+    fresh = _fresh(docs, now_ms, stale_after_s)
+    segs = [(float(d["v"]["speed_kmh"]), float(d["v"]["free_flow_kmh"]), float(d["m"].get("length_m", 1000)))
+            for d in fresh if d["v"].get("speed_kmh") is not None and d["v"].get("free_flow_kmh")]
+    tpi = round(traffic.tpi(segs), 1) if segs else None
+    level = traffic.tpi_level(tpi) if tpi is not None else None
+    severe = sum(1 for d in fresh if d["d"].get("level") == 5)
+    return {"tpi": tpi, "level": level, "severe": severe, "n": len(docs),
+            "segments": {eid: d["d"].get("level") for eid, d in docs.items()}}
+
+
+def water_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> dict[str, Any]:
+    """River sections counted by GB 3838 class, and each section's class."""
+    fresh = _fresh(docs, now_ms, stale_after_s)
+    by_class = {k: 0 for k in WATER_CLASSES}
+    for d in fresh:
+        k = d["d"].get("klass")
+        if k in by_class:
+            by_class[k] += 1
+    good = by_class["I"] + by_class["II"] + by_class["III"]
+    worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
+    return {"by_class": by_class, "good": good, "worst": worst, "bad": by_class["劣V"], "n_fresh": len(fresh), "n": len(docs),
+            "sections": {eid: d["d"].get("klass") for eid, d in docs.items()},
+            "black_odorous": sum(1 for d in fresh if d["d"].get("black_odorous") in ("light", "heavy"))}
+
+
+def service_summary(counts: dict[str, int]) -> dict[str, Any]:
+    """Open and overdue cases, and the on-time closure rate over the last 24 h (None when nothing closed)."""
+    closed, late = counts.get("closed_24h", 0), counts.get("late_24h", 0)
+    rate = None if not closed else round(100.0 * (closed - late) / closed, 1)
+    return {"open": counts.get("open", 0), "overdue": counts.get("overdue", 0), "closed_24h": closed,
+            "on_time_rate": rate}
+
+
+def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The compact, JSON-able summary of the whole city for one tick."""
+    def stale_s(feed: str) -> float:
+        return float(feeds_cfg.get(feed, {}).get("stale_after_s", 60))
+
+    status = {feed: feed_status(h, now_ms, stale_s(feed), feeds_cfg.get(feed, {}).get("freshness", "data"))
+              for feed, h in raw["health"].items()}
+    return {
+        "now": now_ms,
+        "status": status,
+        "air": air_summary(raw["air"], now_ms, stale_s("air")),
+        "traffic": traffic_summary(raw["traffic"], now_ms, stale_s("traffic")),
+        "water": water_summary(raw["water"], now_ms, stale_s("water")),
+        "service": service_summary(raw["service"]),
+    }

@@ -1,0 +1,120 @@
+"""The wall's display values for one tick: pure, from the shared summary, the language and now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from layouts.i18n import t
+
+WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+DARK_TEXT_BACKGROUNDS = {"#00E400", "#FFFF00", "#FF7E00"}
+
+
+def chip(color: str | None) -> dict[str, str]:
+    """Style of a level chip: the level colour as background, text that stays readable on it."""
+    if not color:
+        return {"background": "transparent", "color": "#8a97ab"}
+    text = "#101010" if color.upper() in DARK_TEXT_BACKGROUNDS or _light(color) else "#ffffff"
+    return {"background": color, "color": text}
+
+
+def _light(color: str) -> bool:
+    """True for colours bright enough that dark text reads better on them."""
+    try:
+        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    except (ValueError, IndexError):
+        return False
+    return 0.299 * r + 0.587 * g + 0.114 * b > 150
+
+
+def age_text(status: dict[str, Any], lang: str) -> str:
+    """'updated 4 s ago' / 'STALE · updated 12 min ago' / 'No data'."""
+    age = status.get("age_s")
+    if age is None:
+        return t("no_data", lang)
+    if age < 1.5:
+        txt = t("age_now", lang)
+    elif age < 120:
+        txt = t("age_s", lang, n=int(age))
+    elif age < 7200:
+        txt = t("age_min", lang, n=int(age // 60))
+    else:
+        txt = t("age_h", lang, n=int(age // 3600))
+    return f"{t('stale', lang)} · {txt}" if status.get("state") == "stale" else txt
+
+
+def clock(now_ms: int, tz: str, lang: str) -> tuple[str, str]:
+    """Date and HH:MM in the city's time zone."""
+    dt = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(tz))
+    wd = WEEKDAYS[lang][dt.weekday()]
+    if lang == "zh":
+        return f"{dt.year}年{dt.month}月{dt.day}日 星期{wd}", dt.strftime("%H:%M")
+    return f"{wd} {dt.day} {dt.strftime('%b %Y')}", dt.strftime("%H:%M")
+
+
+def _tile(value: str, level: str, level_color: str | None, sub: str, status: dict[str, Any],
+          lang: str) -> dict[str, Any]:
+    """Display values of one tile; a stale or empty feed greys the whole tile."""
+    state = status.get("state", "none")
+    cls = "kpi-tile" + ("" if state == "ok" else f" kpi-{state}")
+    if state == "none":
+        value, level, level_color, sub = "—", "", None, ""
+    return {"value": value, "level": level, "level_style": chip(level_color if state == "ok" else None),
+            "sub": sub, "age": age_text(status, lang), "class": cls}
+
+
+def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The four KPI tiles."""
+    st = summary["status"]
+    air = summary["air"]["city"]
+    primary = ", ".join(names["pollutant"](k) for k in air.get("primary") or [])
+    air_sub = f"{t('primary', lang)} {primary}" if primary else f"{summary['air']['n_fresh']} {t('stations', lang)}"
+    tr = summary["traffic"]
+    sv = summary["service"]
+    rate = "—" if sv["on_time_rate"] is None else f"{sv['on_time_rate']:.1f}%"
+    wa = summary["water"]
+    return {
+        "air": _tile("—" if air.get("aqi") is None else str(air["aqi"]), names["aqi_level"](air.get("level")),
+                     air.get("color"), air_sub, st.get("air", {}), lang),
+        "traffic": _tile("—" if tr["tpi"] is None else f"{tr['tpi']:.1f}", names["tpi_level"](tr["level"]),
+                         names["tpi_color"](tr["level"]), f"{t('severe_segments', lang)} {tr['severe']}",
+                         st.get("traffic", {}), lang),
+        "service": _tile(str(sv["open"]), f"{t('overdue', lang)} {sv['overdue']}",
+                         "#FF7E00" if sv["overdue"] else "#00E400", f"{t('on_time', lang)} {rate}",
+                         st.get("service", {}), lang),
+        "water": _tile(f"{wa['good']}/{wa['n_fresh']}", _worst_text(wa, lang), names["water_color"](wa["worst"]),
+                       f"{t('water_bad', lang)} {wa['bad']} · {t('black_odorous', lang)} {wa['black_odorous']}", st.get("water", {}), lang),
+    }
+
+
+def _worst_text(water: dict[str, Any], lang: str) -> str:
+    """'最差 Ⅴ类' / 'worst: class V' for the worst class among current sections."""
+    worst = water.get("worst")
+    if not worst:
+        return ""
+    roman = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ", "劣V": "劣Ⅴ"}[worst]
+    return t("water_worst", lang, k=roman if lang == "zh" else worst)
+
+
+def header_status(summary: dict[str, Any], lang: str) -> tuple[str, str]:
+    """Overall data status text and its class."""
+    states = [s.get("state") for s in summary["status"].values()]
+    if all(s == "none" for s in states):
+        return t("status_nodata", lang), "wall-status status-none"
+    stale = sum(1 for s in states if s != "ok")
+    if stale:
+        return t("status_stale", lang, n=stale), "wall-status status-stale"
+    return t("status_ok", lang), "wall-status status-ok"
+
+
+def station_hideout(summary: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Per-station AQI and colour for the map's JS style function: values only, no geometry."""
+    v = {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0] for eid, s in summary["air"]["stations"].items()}
+    return {"v": v, "lang": lang}
+
+
+def simulated(summary: dict[str, Any]) -> bool:
+    """True when any feed comes from the simulator (the wall must say so)."""
+    return any(s.get("source") == "simulator" for s in summary["status"].values())
