@@ -35,7 +35,8 @@ integration: $(VENV)/.test system-deps
 e2e: $(VENV)/.test system-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
-bench: $(VENV)/.test system-deps
+bench: $(VENV)/.test
+	bash scripts/system-deps.sh --bench
 	$(PY) -m bench
 
 clean:

@@ -1,4 +1,4 @@
-"""Batched writes: one pipeline per batch appends to the stream, upserts latest (newer wins), marks health, publishes."""
+"""Batched writes: one pipeline per batch: stream append, newer-wins latest, health, a published event."""
 
 from __future__ import annotations
 

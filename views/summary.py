@@ -68,7 +68,8 @@ def water_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: f
             by_class[k] += 1
     good = by_class["I"] + by_class["II"] + by_class["III"]
     worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
-    return {"by_class": by_class, "good": good, "worst": worst, "bad": by_class["劣V"], "n_fresh": len(fresh), "n": len(docs),
+    return {"by_class": by_class, "good": good, "worst": worst, "bad": by_class["劣V"], "n_fresh": len(fresh),
+            "n": len(docs),
             "sections": {eid: d["d"].get("klass") for eid, d in docs.items()},
             "black_odorous": sum(1 for d in fresh if d["d"].get("black_odorous") in ("light", "heavy"))}
 

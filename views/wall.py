@@ -85,7 +85,8 @@ def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str
                          "#FF7E00" if sv["overdue"] else "#00E400", f"{t('on_time', lang)} {rate}",
                          st.get("service", {}), lang),
         "water": _tile(f"{wa['good']}/{wa['n_fresh']}", _worst_text(wa, lang), names["water_color"](wa["worst"]),
-                       f"{t('water_bad', lang)} {wa['bad']} · {t('black_odorous', lang)} {wa['black_odorous']}", st.get("water", {}), lang),
+                       f"{t('water_bad', lang)} {wa['bad']} · {t('black_odorous', lang)} {wa['black_odorous']}",
+                       st.get("water", {}), lang),
     }
 
 

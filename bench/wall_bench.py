@@ -1,0 +1,112 @@
+"""Wall tick throughput through gunicorn (2 workers, loopback, bounded) beside a naive go.Figure callback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from config.settings import GEO_DIR, ROOT
+from data_sources.runner import Runner
+from data_sources.simulator import Simulator
+from store.client import connect
+from store.embedded import EmbeddedServer, set_parent_death_signal
+
+DURATION_S = int(os.environ.get("BENCH_SECONDS", "8"))
+CONNECTIONS = 16
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request_body(deps: list[dict[str, Any]], needle: str, lang: str = "zh") -> dict[str, Any]:
+    """The exact JSON the browser posts for the callback whose output string contains needle."""
+    dep = next(d for d in deps if needle in d["output"])
+
+    def split(spec: str) -> dict[str, Any]:
+        ident, prop = spec.rsplit(".", 1)
+        return {"id": json.loads(ident) if ident.startswith("{") else ident, "property": prop}
+
+    outputs = [split(o) for o in dep["output"].strip(".").split("...")]
+    inputs = [{"id": i["id"], "property": i["property"], "value": 1} for i in dep["inputs"]]
+    state = [{"id": s["id"], "property": s["property"], "value": lang} for s in dep["state"]]
+    return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"], "state": state}
+
+
+def _post(url: str, body: dict[str, Any]) -> bytes:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.read()
+
+
+def _wrk(url: str, body: dict[str, Any], workdir: Path) -> float:
+    """Requests/s from wrk (1 thread, CONNECTIONS connections, DURATION_S seconds); non-2xx responses fail the run."""
+    script = workdir / "post.lua"
+    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f"wrk.body = {json.dumps(json.dumps(body))}\n")
+    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def run() -> list[str]:
+    """Start a server, fill it from the simulator, serve with gunicorn, measure; returns the printed lines."""
+    if not shutil.which("wrk"):
+        return ["wall bench skipped: wrk is not installed (make bench installs it on Debian as root)"]
+    tmp = Path(tempfile.mkdtemp(prefix="onescreen-bench-"))
+    server = EmbeddedServer(tmp, port=_free_port())
+    url = server.start()
+    gunicorn = None
+    try:
+        r = connect(url)
+        sim = Simulator(GEO_DIR, seed=7)
+        Runner(r, [sim]).run_once(sim, int(time.time() * 1000))
+        port = _free_port()
+        env = {**os.environ, "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "2000"}
+        gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "-b",
+             f"127.0.0.1:{port}", "--log-level", "warning", "bench.naive_app:server"],
+            cwd=ROOT, env=env, preexec_fn=set_parent_death_signal)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        deps = json.loads(urllib.request.urlopen(base + "/_dash-dependencies").read())
+        wall_body = _request_body(deps, "wall-clock")
+        naive_body = _request_body(deps, "naive-map")
+        tick_bytes = len(_post(base + "/_dash-update-component", wall_body))
+        naive_bytes = len(_post(base + "/_dash-update-component", naive_body))
+        fast = _wrk(base + "/_dash-update-component", wall_body, tmp)
+        naive = _wrk(base + "/_dash-update-component", naive_body, tmp)
+        return [
+            f"wall snapshot callback, gunicorn 2 workers (gthread), wrk {CONNECTIONS} conns {DURATION_S} s: "
+            f"{fast:,.0f} req/s   naive go.Figure variant: {naive:,.0f} req/s   ratio {fast / naive:.1f}x   "
+            f"(target >= 1,000 req/s)",
+            f"wall tick response body: {tick_bytes:,} bytes   naive variant: {naive_bytes:,} bytes   "
+            f"ratio {naive_bytes / tick_bytes:.1f}x   (target <= 20,000 bytes)",
+        ]
+    finally:
+        if gunicorn and gunicorn.poll() is None:
+            gunicorn.terminate()
+            gunicorn.wait(10)
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
