@@ -17,6 +17,7 @@ from dash import Dash, html
 from flask_caching import Cache
 
 from callbacks import context
+from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
 from layouts import home as home_layout
 from layouts import wall as wall_layout
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Dash:
                                        "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
     context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=connect(settings.redis_url),
-                                 cache=cache_))
+                                 cache=cache_, traffic_cfg=load_traffic_config()))
     geo = city["geo"]
     urls = {k: dash.get_asset_url(f"geo/{v}") for k, v in geo.items()}
     bounds = geo_bounds(geo["districts"])

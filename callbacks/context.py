@@ -24,6 +24,7 @@ class Context:
     feeds: dict[str, dict[str, Any]]
     redis: redis.Redis
     cache: Cache
+    traffic_cfg: Any = None
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -42,7 +43,7 @@ class Context:
             value = self.cache.get(key)
             if value is None:
                 raw = snapshot.read(self.redis, now_ms)
-                value = summary_mod.build(raw, now_ms, self.feeds)
+                value = summary_mod.build(raw, now_ms, self.feeds, self.traffic_cfg)
                 self.cache.set(key, value, timeout=max(5, 3 * self.settings.tick_ms // 1000))
         except UNAVAILABLE:
             return None

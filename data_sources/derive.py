@@ -79,13 +79,14 @@ def _us_units(values: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-def derive_traffic(values: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+def derive_traffic(values: dict[str, Any], meta: dict[str, Any],
+                   cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
     """Congestion level of one segment from its speed and road class."""
     speed = _num(values.get("speed_kmh"))
     free = _num(values.get("free_flow_kmh"))
     if speed is None:
         return {"level": None}
-    level = traffic.segment_level(speed, str(meta.get("road_class", "arterial")))
+    level = traffic.segment_level(speed, str(meta.get("road_class", "arterial")), config=cfg)
     ratio = None if not free else round(speed / free, 3)
     return {"level": level, "speed_ratio": ratio}
 
@@ -115,12 +116,13 @@ def derive_service(values: dict[str, Any], ts_ms: int) -> dict[str, Any]:
     return out
 
 
-def derive(reading: Reading, *, aqi_setting: str = "auto") -> dict[str, Any]:
+def derive(reading: Reading, *, aqi_setting: str = "auto",
+           traffic_cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
     """The derived indicators stored beside a reading's raw values."""
     if reading.feed == "air":
         return derive_air(reading.values, air_standard(aqi_setting, reading.ts))
     if reading.feed == "traffic":
-        return derive_traffic(reading.values, reading.meta)
+        return derive_traffic(reading.values, reading.meta, traffic_cfg)
     if reading.feed == "water":
         return derive_water(reading.values, reading.meta)
     if reading.feed == "service":

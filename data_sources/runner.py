@@ -11,9 +11,11 @@ from typing import Any
 
 import redis
 
+from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, Settings, load_city
 from data_sources.base import Reading, Source, SourceError
 from data_sources.derive import derive
+from indicators.traffic import TrafficConfig
 from store import keys
 from store.client import UNAVAILABLE, connect
 from store.writer import Writer
@@ -25,10 +27,12 @@ class Runner:
     """Polls each source on its interval and writes what it yields in one batch per poll."""
 
     def __init__(self, r: redis.Redis, sources: Sequence[Source], *, aqi_setting: str = "auto",
-                 retention: int = 100_000, clock: Callable[[], float] = time.time) -> None:
+                 retention: int = 100_000, traffic_cfg: TrafficConfig | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.r = r
         self.sources = list(sources)
         self.aqi_setting = aqi_setting
+        self.traffic_cfg = traffic_cfg
         self.clock = clock
         self.writers = {s.name: Writer(r, retention=retention, source=s.name) for s in self.sources}
         self._next: dict[str, float] = {s.name: 0.0 for s in self.sources}
@@ -38,7 +42,7 @@ class Runner:
         out = []
         for reading in readings:
             try:
-                out.append((reading, derive(reading, aqi_setting=self.aqi_setting)))
+                out.append((reading, derive(reading, aqi_setting=self.aqi_setting, traffic_cfg=self.traffic_cfg)))
             except (ValueError, TypeError, KeyError) as exc:
                 log.warning("skipping %s/%s: %s", reading.feed, reading.entity_id, exc)
         return out
@@ -95,7 +99,8 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     if not sources:
         return None
     city = load_city(settings.city)
-    runner = Runner(r, sources, aqi_setting=str(city.get("aqi_standard", "auto")), retention=settings.retention)
+    runner = Runner(r, sources, aqi_setting=str(city.get("aqi_standard", "auto")), retention=settings.retention,
+                    traffic_cfg=load_traffic_config())
     th = threading.Thread(target=runner.run, args=(stop,), name="feed-runner", daemon=True)
     th.start()
     return th

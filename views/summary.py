@@ -46,13 +46,14 @@ def air_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: flo
     return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(docs)}
 
 
-def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> dict[str, Any]:
+def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float,
+                    cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
     """Network TPI (length-weighted) and each segment's level."""
     fresh = _fresh(docs, now_ms, stale_after_s)
     segs = [(float(d["v"]["speed_kmh"]), float(d["v"]["free_flow_kmh"]), float(d["m"].get("length_m", 1000)))
             for d in fresh if d["v"].get("speed_kmh") is not None and d["v"].get("free_flow_kmh")]
-    tpi = round(traffic.tpi(segs), 1) if segs else None
-    level = traffic.tpi_level(tpi) if tpi is not None else None
+    tpi = round(traffic.tpi(segs, config=cfg), 1) if segs else None
+    level = traffic.tpi_level(tpi, config=cfg) if tpi is not None else None
     severe = sum(1 for d in fresh if d["d"].get("level") == 5)
     return {"tpi": tpi, "level": level, "severe": severe, "n": len(docs),
             "segments": {eid: d["d"].get("level") for eid, d in docs.items()}}
@@ -82,7 +83,8 @@ def service_summary(counts: dict[str, int]) -> dict[str, Any]:
             "on_time_rate": rate}
 
 
-def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]],
+          traffic_cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
     """The compact, JSON-able summary of the whole city for one tick."""
     def stale_s(feed: str) -> float:
         return float(feeds_cfg.get(feed, {}).get("stale_after_s", 60))
@@ -93,7 +95,7 @@ def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]
         "now": now_ms,
         "status": status,
         "air": air_summary(raw["air"], now_ms, stale_s("air")),
-        "traffic": traffic_summary(raw["traffic"], now_ms, stale_s("traffic")),
+        "traffic": traffic_summary(raw["traffic"], now_ms, stale_s("traffic"), traffic_cfg),
         "water": water_summary(raw["water"], now_ms, stale_s("water")),
         "service": service_summary(raw["service"]),
     }

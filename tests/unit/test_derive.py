@@ -1,0 +1,47 @@
+"""Ingest derivation: config reaches the indicators, Open311 times parse, AQI standard switches by date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.indicator_config import load_traffic_config
+from data_sources.base import Reading
+from data_sources.derive import air_standard, derive, parse_time_ms
+
+ARTERIAL_25 = Reading("traffic", "seg-1", 0, {"speed_kmh": 25, "free_flow_kmh": 55}, {"road_class": "arterial"})
+
+
+def test_traffic_thresholds_come_from_config(tmp_path: Path) -> None:
+    # default arterial bounds 40/30/20/15 (standards.md §4): 25 km/h is level 3
+    assert derive(ARTERIAL_25)["level"] == 3
+    cfg_file = tmp_path / "indicators.yaml"
+    cfg_file.write_text("traffic:\n  speed_thresholds_kmh:\n    arterial: [24, 20, 18, 16]\n")
+    assert derive(ARTERIAL_25, traffic_cfg=load_traffic_config(cfg_file))["level"] == 1
+
+
+def test_aqi_standard_switches_on_2026_03_01_shanghai() -> None:
+    # HJ 633-2026 in force 2026-03-01 (standards.md §1): midnight Shanghai = 2026-02-28T16:00Z
+    switch_ms = parse_time_ms("2026-02-28T16:00:00+00:00")
+    assert air_standard("auto", switch_ms - 1) == "HJ633-2012"
+    assert air_standard("auto", switch_ms) == "HJ633-2026"
+    assert air_standard("EPA-2024", switch_ms) == "EPA-2024"
+
+
+def test_open311_times_need_an_offset() -> None:
+    assert parse_time_ms("2026-11-21T08:00:00+08:00") == parse_time_ms("2026-11-21T00:00:00Z")
+    assert parse_time_ms("2026-11-21T08:00:00") is None  # no zone: refuse to guess
+    assert parse_time_ms("not a date") is None
+
+
+def test_late_closure_is_marked() -> None:
+    values = {"status": "closed", "expected_datetime": "2026-11-21T08:00:00+08:00",
+              "updated_datetime": "2026-11-21T09:00:00+08:00", "requested_datetime": "2026-11-21T07:00:00+08:00"}
+    d = derive(Reading("service", "c1", 0, values, {}))
+    assert d["status"] == "closed" and d["late"] is True and d["closed_ms"] > d["due_ms"]
+
+
+def test_us_scale_converts_back_to_ppb() -> None:
+    # EPA-454/B-24-002 (standards.md §2): PM2.5 35.9 µg/m³ -> 102
+    values = {"pm25_1h": 35.9, "pm10_1h": 20, "so2_1h": 2.619, "no2_1h": 1.88, "o3_1h": 19.62, "co_1h": 0.2}
+    d = derive(Reading("air", "a", 0, values, {}), aqi_setting="EPA-2024")
+    assert d["aqi"] == 102 and d["standard"] == "EPA-2024"
