@@ -122,6 +122,7 @@ def main() -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)  # explicit: a parent may have started us with SIGINT ignored
     try:
         app = create_app(settings)
         runner.start_thread(settings, context.get().redis, stop)
