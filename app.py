@@ -16,6 +16,7 @@ import dash
 from dash import Dash, html
 from flask_caching import Cache
 
+import api
 from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
+    api.register(app.server)
     return app
 
 
