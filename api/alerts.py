@@ -1,0 +1,182 @@
+"""HTTP JSON API for alerts, mounted at /api/v1 (register by listing "api.alerts" in api.MODULES).
+
+    GET    /api/v1/alerts?state=active|all          list (active = firing + acknowledged; all adds pending/resolved)
+    POST   /api/v1/alerts/<id>/ack                  {"by": "...", "comment": "..."} -> the acknowledged alert
+    GET    /api/v1/alerts/log?since=<ISO 8601>&limit=N   audit entries since then (default: the last 24 h)
+    GET    /api/v1/silences[?all=1]                 silences in force (all=1: expired ones not yet pruned too)
+    POST   /api/v1/silences                         {"scope": {"rule"|"entity_id"|"district": ...}, "reason", "by",
+                                                     "until": ISO 8601 | "duration_s": seconds} -> 201 {"id", ...}
+    DELETE /api/v1/silences/<id>                    {"by": "..."} (or ?by=) -> {"deleted": id}
+
+Until access control exists, whoever can reach the API may act, and the operator's name comes from the JSON field
+"by" (required, a non-empty string of at most 64 characters; "comment" at most 500). Once access control lands,
+these routes take the same permissions as the UI and "by" comes from the session instead.
+Errors are JSON {"error": "..."}: 400 bad input, 404 unknown id, 409 wrong state, 503 store unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from flask import Blueprint, Response, jsonify, request
+
+from alerts import api as alerts_api
+from alerts.lifecycle import AlertError, Conflict, NotFound
+from alerts.rules import load_rules
+from callbacks import context
+from store.client import UNAVAILABLE
+
+log = logging.getLogger("onescreen.api.alerts")
+bp = Blueprint("alerts", __name__, url_prefix="/api/v1")
+DAY_MS = 24 * 3600 * 1000
+MAX_LIMIT = 10_000
+
+
+class BadRequest(ValueError):
+    """Input the API cannot use; its message goes back to the client as a 400."""
+
+
+def _error(message: str, status: int) -> tuple[Response, int]:
+    """The one error shape every route returns."""
+    return jsonify({"error": message}), status
+
+
+def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Map failures to JSON errors: 400 / 404 / 409 / 503, and never a stack trace."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except NotFound as exc:
+            return _error(str(exc), 404)
+        except Conflict as exc:
+            return _error(str(exc), 409)
+        except (BadRequest, AlertError) as exc:
+            return _error(str(exc), 400)
+        except (*UNAVAILABLE, redis.RedisError) as exc:
+            log.warning("alerts API: store unavailable: %s", exc)
+            return _error("store unavailable", 503)
+        except Exception:
+            log.exception("alerts API failed")
+            return _error("internal error", 500)
+    return wrapper
+
+
+def _redis() -> redis.Redis:
+    """The app's client; an app that was not set up counts as a store we cannot reach."""
+    try:
+        return context.get().redis
+    except RuntimeError as exc:
+        raise redis.ConnectionError("app context not initialised") from exc
+
+
+def iso(ms: int | None) -> str | None:
+    """Epoch ms -> ISO 8601 UTC with offset."""
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def parse_iso(value: str, name: str) -> int:
+    """ISO 8601 with an explicit offset (or Z) -> epoch ms; BadRequest otherwise."""
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(f"{name!r} must be ISO 8601 with an offset, e.g. 2026-05-01T08:00:00+08:00") from exc
+    if dt.tzinfo is None:
+        raise BadRequest(f"{name!r} needs a UTC offset, e.g. 2026-05-01T08:00:00+08:00")
+    return int(dt.timestamp() * 1000)
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object body (an empty one when there is no body)."""
+    if not request.get_data():
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _with_times(rec: dict[str, Any]) -> dict[str, Any]:
+    """An alert record with ISO 8601 'since' beside since_ms."""
+    return {**rec, "since": iso(rec.get("since_ms"))}
+
+
+@bp.get("/alerts")
+@guarded
+def list_alerts() -> Any:
+    """Active alerts (firing, acknowledged) or all of them, most severe first."""
+    state = request.args.get("state", "active")
+    if state not in ("active", "all"):
+        raise BadRequest("state must be 'active' or 'all'")
+    records = alerts_api.active(_redis()) if state == "active" else alerts_api.all_alerts(_redis())
+    return jsonify([_with_times(rec) for rec in records])
+
+
+@bp.post("/alerts/<alert_id>/ack")
+@guarded
+def ack(alert_id: str) -> Any:
+    """Acknowledge a firing alert as operator "by" with an optional comment."""
+    body = _body()
+    rec = alerts_api.acknowledge(_redis(), alert_id, body.get("by"), body.get("comment", ""), context.now_ms())
+    return jsonify(_with_times(rec))
+
+
+@bp.get("/alerts/log")
+@guarded
+def alert_log() -> Any:
+    """The audit stream since an ISO 8601 instant (default the last 24 h), oldest first."""
+    since_arg = request.args.get("since")
+    since = context.now_ms() - DAY_MS if since_arg is None else parse_iso(since_arg, "since")
+    try:
+        limit = int(request.args.get("limit", 1000))
+    except ValueError as exc:
+        raise BadRequest("limit must be an integer") from exc
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be within 1..{MAX_LIMIT}")
+    return jsonify([{**e, "at": iso(e.get("at_ms"))} for e in alerts_api.log(_redis(), since, limit)])
+
+
+@bp.get("/silences")
+@guarded
+def list_silences() -> Any:
+    """Silences in force (or every stored one with ?all=1)."""
+    every = request.args.get("all") in ("1", "true")
+    return jsonify(alerts_api.silences(_redis(), context.now_ms(), include_expired=every))
+
+
+@functools.cache
+def _rule_ids() -> frozenset[str]:
+    """Known rule ids, to reject a silence for a rule that does not exist."""
+    return frozenset(rule.id for rule in load_rules().rules)
+
+
+@bp.post("/silences")
+@guarded
+def create_silence() -> Any:
+    """Start a maintenance window for a rule, an entity and/or a district."""
+    body = _body()
+    now = context.now_ms()
+    if "until" in body and isinstance(body["until"], str):
+        until = parse_iso(body["until"], "until")
+    elif isinstance(body.get("duration_s"), int | float) and not isinstance(body.get("duration_s"), bool):
+        until = now + int(body["duration_s"] * 1000)
+    else:
+        raise BadRequest("give 'until' (ISO 8601 with an offset) or 'duration_s' (seconds)")
+    sid = alerts_api.silence(_redis(), body.get("scope"), body.get("reason"), body.get("by"), until, now,
+                             rules=_rule_ids())
+    return jsonify({"id": sid, "until": iso(until)}), 201
+
+
+@bp.delete("/silences/<silence_id>")
+@guarded
+def delete_silence(silence_id: str) -> Any:
+    """End a silence early."""
+    by = _body().get("by") or request.args.get("by")
+    if not alerts_api.unsilence(_redis(), silence_id, by, context.now_ms()):
+        raise NotFound(f"no silence {silence_id!r}")
+    return jsonify({"deleted": silence_id})

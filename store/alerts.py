@@ -1,0 +1,203 @@
+"""Alert state in Redis: one atomic compare-and-set per alert, so several evaluators never double-fire or double-log.
+
+Every key carries the {alerts} hash tag (one cluster slot). The engine state of every open or recently resolved
+alert lives in ALERTS_STATE; ALERTS_ACTIVE mirrors only firing/acknowledged ones (what the wall reads per tick);
+ALERTS_VERSION holds a per-alert counter the commit script compares; ALERTS_LOG is the audit stream, its entry ids
+taken from the transition's own clock (kept monotone), so `log(since)` is an XRANGE.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from alerts.lifecycle import is_active, public
+from alerts.model import level_rank
+from store import keys
+
+LOG_MAXLEN = 100_000
+
+# Shared Lua: the next audit-stream id, never below the newest entry's ms, so XADD cannot fail on a slow clock.
+_LOG_FN = """
+local last = 0
+local top = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
+if top[1] then last = tonumber(string.match(top[1][1], '^(%d+)-')) end
+local logged = 0
+local function log(at, alert, doc)
+  at = tonumber(at)
+  if at < last then at = last end
+  last = at
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[1], string.format('%.0f', at) .. '-*', 'a', alert, 'j', doc)
+  logged = logged + 1
+end
+"""
+
+# Per alert: id, expected version, 'set'|'del', active '1'|'0', doc, n transitions, then n x (at_ms, json).
+_COMMIT_LUA = _LOG_FN + """
+local applied = {}
+local i = 3
+while i <= #ARGV do
+  local id, expected, mode, active, doc = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local ntr = tonumber(ARGV[i + 5])
+  local cur = redis.call('HGET', KEYS[2], id) or '0'
+  if cur == expected then
+    redis.call('HSET', KEYS[2], id, tonumber(cur) + 1)
+    if mode == 'del' then
+      redis.call('HDEL', KEYS[1], id)
+      redis.call('HDEL', KEYS[3], id)
+    else
+      redis.call('HSET', KEYS[1], id, doc)
+      if active == '1' then redis.call('HSET', KEYS[3], id, doc) else redis.call('HDEL', KEYS[3], id) end
+    end
+    for j = 0, ntr - 1 do log(ARGV[i + 6 + 2 * j], id, ARGV[i + 7 + 2 * j]) end
+    applied[#applied + 1] = id
+  end
+  i = i + 6 + 2 * ntr
+end
+if logged > 0 then redis.call('PUBLISH', ARGV[2], '{"type":"alert","n":' .. logged .. '}') end
+return applied
+"""
+
+# Silences: ARGV[3] 'put'|'del', ARGV[4] id, ARGV[5] doc, ARGV[6] at_ms, ARGV[7] log json. Returns 1 if it changed.
+_SILENCE_LUA = _LOG_FN + """
+local changed
+if ARGV[3] == 'put' then
+  redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
+  changed = 1
+else
+  changed = redis.call('HDEL', KEYS[1], ARGV[4])
+end
+if changed == 1 then
+  log(ARGV[6], '', ARGV[7])
+  redis.call('PUBLISH', ARGV[2], '{"type":"silence","n":1}')
+end
+return changed
+"""
+
+_scripts: dict[str, Any] = {}
+
+
+def _run(r: redis.Redis, source: str, keys_: list[str], args: list[Any]) -> Any:
+    """EVALSHA on the caller's client (reloaded by redis-py after a server restart); one Script per source."""
+    if source not in _scripts:
+        _scripts[source] = r.register_script(source)
+    return _scripts[source](keys=keys_, args=args, client=r)
+
+
+def _dumps(doc: Mapping[str, Any]) -> str:
+    """Compact JSON, Chinese kept readable."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything the engine needs from Redis: states, their versions, the silences."""
+
+    states: dict[str, dict[str, Any]]
+    versions: dict[str, str]
+    silences: list[dict[str, Any]]
+
+
+def load(r: redis.Redis) -> Loaded:
+    """States, versions and silences in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hgetall(keys.ALERTS_STATE)
+    pipe.hgetall(keys.ALERTS_VERSION)
+    pipe.hgetall(keys.ALERTS_SILENCES)
+    states, versions, silences = pipe.execute()
+    return Loaded({k: json.loads(v) for k, v in states.items()}, versions,
+                  [json.loads(v) for v in silences.values()])
+
+
+def commit(r: redis.Redis, changes: Mapping[str, Mapping[str, Any] | None], versions: Mapping[str, str],
+           transitions: Iterable[Mapping[str, Any]], *, maxlen: int = LOG_MAXLEN) -> set[str]:
+    """Apply each alert's change and its transitions only if its version is still the one read; ids applied."""
+    if not changes:
+        return set()
+    by_alert: dict[str, list[Mapping[str, Any]]] = {}
+    for tr in transitions:
+        by_alert.setdefault(tr["alert"], []).append(tr)
+    args: list[Any] = [maxlen, keys.EVENTS]
+    for aid, doc in changes.items():
+        trs = by_alert.get(aid, [])
+        args += [aid, str(versions.get(aid, "0")), "del" if doc is None else "set",
+                 "1" if doc is not None and is_active(doc) else "0", "" if doc is None else _dumps(doc), len(trs)]
+        for tr in trs:
+            args += [int(tr["at_ms"]), _dumps(tr)]
+    applied = _run(r, _COMMIT_LUA, _KEYS, args)
+    return {a.decode() if isinstance(a, bytes) else a for a in applied}
+
+
+_KEYS = [keys.ALERTS_STATE, keys.ALERTS_VERSION, keys.ALERTS_ACTIVE, keys.ALERTS_LOG]
+
+
+def get(r: redis.Redis, alert_id: str) -> tuple[dict[str, Any] | None, str]:
+    """One alert's state document and version (None, '0' when unknown)."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hget(keys.ALERTS_STATE, alert_id)
+    pipe.hget(keys.ALERTS_VERSION, alert_id)
+    doc, ver = pipe.execute()
+    return (json.loads(doc) if doc else None), (ver or "0")
+
+
+def sort_key(rec: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Most severe first, unacknowledged before acknowledged, oldest first."""
+    return (-level_rank(str(rec.get("level"))), rec.get("state") != "firing", rec.get("since_ms") or 0, rec["id"])
+
+
+def queue_read_active(pipe: Any) -> None:
+    """Queue the active-alert read on a caller's pipeline (the one snapshot round trip); parse with parse_active."""
+    pipe.hgetall(keys.ALERTS_ACTIVE)
+
+
+def parse_active(result: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The result of queue_read_active -> public alert records, most severe first."""
+    return sorted((public(json.loads(doc)) for doc in result.values()), key=sort_key)
+
+
+def read_active(r: redis.Redis) -> list[dict[str, Any]]:
+    """Firing and acknowledged alerts."""
+    return parse_active(r.hgetall(keys.ALERTS_ACTIVE))
+
+
+def read_all(r: redis.Redis) -> list[dict[str, Any]]:
+    """Every alert the engine tracks: pending, active and recently resolved."""
+    return sorted((public(json.loads(d)) for d in r.hgetall(keys.ALERTS_STATE).values()), key=sort_key)
+
+
+def put_silence(r: redis.Redis, doc: Mapping[str, Any], entry: Mapping[str, Any], *,
+                maxlen: int = LOG_MAXLEN) -> None:
+    """Store a silence and log its creation, atomically."""
+    _run(r, _SILENCE_LUA, _SILENCE_KEYS, [maxlen, keys.EVENTS, "put", doc["id"], _dumps(doc), int(entry["at_ms"]),
+                                          _dumps(entry)])
+
+
+def delete_silence(r: redis.Redis, silence_id: str, entry: Mapping[str, Any], *, maxlen: int = LOG_MAXLEN) -> bool:
+    """Remove a silence and log it; False (and nothing logged) when there was no such silence."""
+    return bool(_run(r, _SILENCE_LUA, _SILENCE_KEYS, [maxlen, keys.EVENTS, "del", silence_id, "",
+                                                      int(entry["at_ms"]), _dumps(entry)]))
+
+
+_SILENCE_KEYS = [keys.ALERTS_SILENCES, keys.ALERTS_VERSION, keys.ALERTS_ACTIVE, keys.ALERTS_LOG]
+
+
+def read_silences(r: redis.Redis) -> list[dict[str, Any]]:
+    """Every stored silence (current or expired), soonest expiry first."""
+    docs = [json.loads(v) for v in r.hgetall(keys.ALERTS_SILENCES).values()]
+    return sorted(docs, key=lambda d: (d.get("until_ms") or 0, d["id"]))
+
+
+def prune_silences(r: redis.Redis, silences: Sequence[Mapping[str, Any]], before_ms: int) -> int:
+    """Forget silences that expired before `before_ms` (their creation stays in the audit log)."""
+    old = [s["id"] for s in silences if int(s.get("until_ms") or 0) < before_ms]
+    return int(r.hdel(keys.ALERTS_SILENCES, *old)) if old else 0
+
+
+def read_log(r: redis.Redis, since_ms: int, limit: int = 1000) -> list[dict[str, Any]]:
+    """Audit entries at or after since_ms, oldest first, each with its stream id as log_id."""
+    rows = r.xrange(keys.ALERTS_LOG, min=str(max(0, int(since_ms))), max="+", count=limit)
+    return [{"log_id": entry_id, **json.loads(fields["j"])} for entry_id, fields in rows]

@@ -1,0 +1,142 @@
+"""HTTP API for alerts with Flask's test client on a tiny app around the blueprint, against the real server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+import api as api_pkg
+from alerts.rules import parse_rules
+from alerts.service import Evaluator
+from api.alerts import bp
+from callbacks import context
+from config.settings import Settings
+from data_sources.base import Reading
+from data_sources.derive import derive
+from store.client import connect
+from store.embedded import EmbeddedServer
+from store.writer import Writer
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+RULES = parse_rules({"rules": [
+    {"id": "station_aqi", "name_zh": "站点AQI超标", "name_en": "Station AQI", "scope": "station", "metric": "aqi",
+     "comparator": ">", "levels": [{"level": "blue", "threshold": 100}], "for_s": 0},
+]})
+
+
+def make_client(url: str, client: redis.Redis) -> Iterator[FlaskClient]:
+    previous = context._ctx
+    context.init(context.Context(settings=Settings(redis_url=url, simulator=False), city={}, feeds={},
+                                 redis=client, cache=None))
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    try:
+        yield app.test_client()
+    finally:
+        context._ctx = previous
+
+
+@pytest.fixture
+def http(redis_server: EmbeddedServer, r: redis.Redis) -> Iterator[FlaskClient]:
+    yield from make_client(redis_server.url, r)
+
+
+def fire(r: redis.Redis, entity: str = "A", pm25: float = 200.0) -> int:
+    now = int(time.time() * 1000)
+    values = {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60, "pm10_1h": 40, "pm25_1h": pm25}
+    rd = Reading("air", entity, now, values, {"name": "天河职幼", "district_adcode": "440106"})
+    Writer(r, source="test").write([(rd, derive(rd))], now)
+    Evaluator(r, RULES, city={}, feeds_cfg={"air": {"stale_after_s": 30}}).evaluate(now)
+    return now
+
+
+def test_list_alerts(http: FlaskClient, r: redis.Redis) -> None:
+    assert http.get("/api/v1/alerts").get_json() == []
+    fire(r)
+    [alert] = http.get("/api/v1/alerts?state=active").get_json()
+    assert {"id", "rule", "scope", "level", "state", "since", "value"} <= set(alert)
+    assert (alert["id"], alert["level"], alert["state"]) == ("station_aqi:A", "blue", "firing")
+    assert alert["since"].endswith("+00:00") and alert["entity_name"] == "天河职幼"
+    assert len(http.get("/api/v1/alerts?state=all").get_json()) == 1
+    resp = http.get("/api/v1/alerts?state=open")
+    assert resp.status_code == 400 and "state" in resp.get_json()["error"]
+
+
+def test_acknowledge(http: FlaskClient, r: redis.Redis) -> None:
+    fire(r)
+    resp = http.post("/api/v1/alerts/station_aqi:A/ack", json={"by": "张工", "comment": "已派人"})
+    assert resp.status_code == 200
+    assert {k: resp.get_json()[k] for k in ("state", "ack_by", "ack_comment")} == {
+        "state": "acknowledged", "ack_by": "张工", "ack_comment": "已派人"}
+    again = http.post("/api/v1/alerts/station_aqi:A/ack", json={"by": "李工"})
+    assert again.status_code == 409 and "acknowledged" in again.get_json()["error"]
+    assert http.post("/api/v1/alerts/nope:X/ack", json={"by": "李工"}).status_code == 404
+
+
+@pytest.mark.parametrize("body", [{}, {"by": ""}, {"by": "x" * 65}, {"by": 7}, {"by": "op", "comment": "c" * 501},
+                                  [1], "not json"])
+def test_acknowledge_rejects_bad_input(http: FlaskClient, r: redis.Redis, body: Any) -> None:
+    fire(r)
+    kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {"json": body}
+    resp = http.post("/api/v1/alerts/station_aqi:A/ack", **kwargs)
+    assert resp.status_code == 400 and resp.get_json()["error"]
+
+
+def test_log_since(http: FlaskClient, r: redis.Redis) -> None:
+    now = fire(r)
+    since = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now / 1000 - 60))
+    entries = http.get("/api/v1/alerts/log", query_string={"since": since}).get_json()
+    assert [(e["alert"], e["event"]) for e in entries] == [("station_aqi:A", "firing")] and entries[0]["at"]
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now / 1000 + 60))
+    assert http.get("/api/v1/alerts/log", query_string={"since": later}).get_json() == []
+    assert len(http.get("/api/v1/alerts/log").get_json()) == 1  # default: the last 24 h
+    for bad in ("2026-05-01T08:00:00", "yesterday", ""):
+        resp = http.get("/api/v1/alerts/log", query_string={"since": bad})
+        assert resp.status_code == 400 and "offset" in resp.get_json()["error"]
+    assert http.get("/api/v1/alerts/log?limit=0").status_code == 400
+
+
+def test_silences(http: FlaskClient, r: redis.Redis) -> None:
+    resp = http.post("/api/v1/silences", json={"scope": {"rule": "station_aqi", "district": "440106"},
+                                               "reason": "设备检修", "by": "王工", "duration_s": 3600})
+    assert resp.status_code == 201
+    sid = resp.get_json()["id"]
+    [sil] = http.get("/api/v1/silences").get_json()
+    assert (sil["id"], sil["created_by"], sil["reason"]) == (sid, "王工", "设备检修")
+    fire(r)
+    assert http.get("/api/v1/alerts").get_json()[0]["silenced"] is True
+    assert http.delete(f"/api/v1/silences/{sid}", json={"by": "王工"}).get_json() == {"deleted": sid}
+    assert http.delete(f"/api/v1/silences/{sid}", json={"by": "王工"}).status_code == 404
+    assert http.get("/api/v1/silences").get_json() == []
+
+
+@pytest.mark.parametrize("body", [
+    {"scope": {"rule": "no_such_rule"}, "reason": "x", "by": "op", "duration_s": 60},
+    {"scope": {}, "reason": "x", "by": "op", "duration_s": 60},
+    {"scope": {"rule": "station_aqi"}, "reason": "", "by": "op", "duration_s": 60},
+    {"scope": {"rule": "station_aqi"}, "reason": "x", "by": "op"},
+    {"scope": {"rule": "station_aqi"}, "reason": "x", "by": "op", "until": "2030-01-01T00:00:00"},
+    {"scope": {"rule": "station_aqi"}, "reason": "x", "by": "op", "duration_s": -5},
+])
+def test_silence_rejects_bad_input(http: FlaskClient, body: dict[str, Any]) -> None:
+    resp = http.post("/api/v1/silences", json=body)
+    assert resp.status_code == 400 and resp.get_json()["error"]
+
+
+def test_store_unreachable_is_a_503_not_a_stack_trace() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    for client in make_client(url, connect(url, retries=0)):
+        for resp in (client.get("/api/v1/alerts"), client.post("/api/v1/alerts/a:b/ack", json={"by": "op"}),
+                     client.get("/api/v1/alerts/log"), client.get("/api/v1/silences")):
+            assert resp.status_code == 503 and resp.get_json() == {"error": "store unavailable"}
+
+
+def test_blueprint_is_registered_on_the_app() -> None:
+    assert "api.alerts" in api_pkg.MODULES
