@@ -1,0 +1,45 @@
+"""`POST /api/v1/ngsi-ld/notify`: NGSI-LD subscription notifications, with the ingest API's guarantees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from api import ingest
+from callbacks import context
+from data_sources import ngsi_ld
+from data_sources.base import Reading
+from data_sources.records import MAX_FUTURE_MS, MIN_TS_MS, Invalid
+
+bp = Blueprint("ngsi", __name__)
+bp.register_error_handler(Exception, ingest.handle_error)
+CONTENT_TYPES = ("application/json", "application/ld+json")
+
+
+def _feed_of(entity: Any) -> str:
+    etype = entity.get("type") if isinstance(entity, dict) else None
+    return ngsi_ld.TYPES.get(ngsi_ld.short(etype), "ngsi-ld") if isinstance(etype, str) else "ngsi-ld"
+
+
+def _parse(entity: Any, now_ms: int) -> Reading:
+    reading = ngsi_ld.to_reading(entity)
+    if not MIN_TS_MS <= reading.ts <= now_ms + MAX_FUTURE_MS:
+        raise Invalid("dateObserved: before 2000 or more than 1 h in the future")
+    return reading
+
+
+@bp.post("/api/v1/ngsi-ld/notify")
+def notify() -> Any:
+    """Store the entities of one Notification (`data`), or of a bare array of entities."""
+    settings = context.get().settings
+    client = ingest.authorize(settings)
+    body = ingest.read_json(settings, CONTENT_TYPES)
+    if isinstance(body, dict):
+        if body.get("type") not in (None, "Notification"):
+            raise ingest.IngestError(400, "body must be an NGSI-LD Notification")
+        body = body.get("data")
+    entities = ingest.check_batch(body, settings, "a Notification with a data array (or an array of entities)")
+    now = context.now_ms()
+    ingest.rate_limit(context.get().redis, client, len(entities), settings, now)
+    return jsonify(ingest.store(entities, _parse, _feed_of, now))

@@ -1,0 +1,120 @@
+"""WGS-84 ↔ GCJ-02 ↔ BD-09, so every source stores WGS-84 whatever datum its provider uses (standards.md §7).
+
+Every function takes and returns (lng, lat) in degrees, the GeoJSON order. Points outside China pass through
+unchanged (GCJ-02 is only defined inside it). GCJ-02 → WGS-84 iterates the forward transform to 1e-9°, because the
+one-step inverse found in many libraries is off by up to ~2 m.
+"""
+
+from __future__ import annotations
+
+import math
+
+A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 algorithm
+EE = 0.00669342162296594323  # its eccentricity squared
+X_PI = math.pi * 3000.0 / 180.0
+_TOL = 1e-9
+_MAX_ITER = 30
+
+
+def out_of_china(lng: float, lat: float) -> bool:
+    """True outside the rough bounding box where GCJ-02 applies (the public algorithm's own test)."""
+    return not (72.004 <= lng <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _d_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _d_lng(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def _offset(lng: float, lat: float) -> tuple[float, float]:
+    """The GCJ-02 shift (dlng, dlat) in degrees at a WGS-84 point."""
+    d_lat = _d_lat(lng - 105.0, lat - 35.0)
+    d_lng = _d_lng(lng - 105.0, lat - 35.0)
+    rad = lat / 180.0 * math.pi
+    magic = 1.0 - EE * math.sin(rad) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((A * (1.0 - EE)) / (magic * sqrt_magic) * math.pi)
+    d_lng = (d_lng * 180.0) / (A / sqrt_magic * math.cos(rad) * math.pi)
+    return d_lng, d_lat
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """GPS/OSM coordinates to the datum AMap and Tencent expect."""
+    if out_of_china(lng, lat):
+        return lng, lat
+    d_lng, d_lat = _offset(lng, lat)
+    return lng + d_lng, lat + d_lat
+
+
+def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    """AMap coordinates back to WGS-84: fixed-point iteration of the forward transform to 1e-9°."""
+    if out_of_china(lng, lat):
+        return lng, lat
+    w_lng, w_lat = lng, lat
+    for _ in range(_MAX_ITER):
+        g_lng, g_lat = wgs84_to_gcj02(w_lng, w_lat)
+        e_lng, e_lat = g_lng - lng, g_lat - lat
+        w_lng, w_lat = w_lng - e_lng, w_lat - e_lat
+        if abs(e_lng) < _TOL and abs(e_lat) < _TOL:
+            break
+    return w_lng, w_lat
+
+
+def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 to Baidu's BD-09."""
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """Baidu's BD-09 to GCJ-02: the published closed form, refined by iteration (the closed form is ~1e-6° off)."""
+    x, y = lng - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * X_PI)
+    g_lng, g_lat = z * math.cos(theta), z * math.sin(theta)
+    for _ in range(_MAX_ITER):
+        b_lng, b_lat = gcj02_to_bd09(g_lng, g_lat)
+        e_lng, e_lat = b_lng - lng, b_lat - lat
+        g_lng, g_lat = g_lng - e_lng, g_lat - e_lat
+        if abs(e_lng) < _TOL and abs(e_lat) < _TOL:
+            break
+    return g_lng, g_lat
+
+
+def wgs84_to_bd09(lng: float, lat: float) -> tuple[float, float]:
+    """WGS-84 to BD-09 through GCJ-02 (outside China: unchanged)."""
+    if out_of_china(lng, lat):
+        return lng, lat
+    return gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
+
+
+def bd09_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    """BD-09 to WGS-84 through GCJ-02 (outside China: unchanged)."""
+    if out_of_china(lng, lat):
+        return lng, lat
+    return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
+
+
+def haversine_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    """Great-circle distance in metres (mean Earth radius), for segment lengths."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def line_length_m(points: list[tuple[float, float]]) -> float:
+    """Length of a (lng, lat) polyline in metres."""
+    return sum(haversine_m(*a, *b) for a, b in zip(points, points[1:], strict=False))

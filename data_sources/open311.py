@@ -1,0 +1,182 @@
+"""Open311 GeoReport v2 `GET requests` (JSON or XML): the 12345 case backlog, open and closed, with its SLA.
+
+Quirks handled here (standards.md §5): ids and service codes are strings (the spec's own JSON example writes
+`"service_code":006`, which is not JSON, so numbers with leading zeros are quoted before parsing and every integer
+is kept as its literal text); datetimes must carry a timezone (naive ones are refused unless `naive_tz` is set);
+servers cap a response (1,000 by default), so a full window is split in half and asked again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree.ElementTree import Element
+from zoneinfo import ZoneInfo
+
+from data_sources.base import Reading
+from data_sources.http import HttpClient, require
+from data_sources.metrics import units
+
+log = logging.getLogger("onescreen.open311")
+HOUR_MS = 3_600_000
+TEXT_FIELDS = ("status_notes", "service_name", "service_code", "description", "agency_responsible",
+               "service_notice", "address", "address_id", "zipcode", "media_url")
+TIME_FIELDS = ("requested_datetime", "updated_datetime", "expected_datetime")
+_LEADING_ZERO = re.compile(r'(?<=[:\[,])(\s*)(-?0\d+)(?=\s*[,}\]])')
+
+
+def lenient_json(text: str) -> Any:
+    """JSON where integers stay strings and leading-zero numbers (invalid JSON, but in the spec) are accepted."""
+    try:
+        return json.loads(text, parse_int=str)
+    except json.JSONDecodeError:
+        return json.loads(_LEADING_ZERO.sub(r'\1"\2"', text), parse_int=str)
+
+
+def xml_requests(root: Element) -> list[dict[str, str]]:
+    """`<service_requests><request>…</request></service_requests>` as a list of plain dicts (text values)."""
+    require(root.tag in ("service_requests", "requests"), f"open311 XML: unexpected root <{root.tag}>")
+    return [{child.tag: (child.text or "").strip() for child in req} for req in root if req.tag == "request"]
+
+
+def iso_utc(ms: int) -> str:
+    """Query-parameter form of a datetime: ISO 8601 with Z."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Open311:
+    """Service cases from an Open311 endpoint, re-reading a sliding look-back in date windows every poll."""
+
+    feeds = ("service",)
+    metrics = units("service", ("status", "requested_datetime", "updated_datetime", "expected_datetime"))
+
+    def __init__(self, *, base_url: str, fmt: str = "json", api_key: str | None = None,
+                 jurisdiction_id: str | None = None, interval_s: float = 300, lookback_days: float = 7,
+                 window_hours: float = 24, max_per_request: int = 1000, page_size: int | None = None,
+                 max_pages: int = 20, naive_tz: str | None = None, timeout_s: float = 15.0,
+                 name: str = "open311") -> None:  # fmt: skip
+        if fmt not in ("json", "xml"):
+            raise ValueError("open311: format must be json or xml")
+        self.name, self.fmt, self.interval_s = name, fmt, interval_s
+        self.http = HttpClient(base_url, timeout_s=timeout_s)
+        self.common = {"jurisdiction_id": jurisdiction_id, "api_key": api_key}
+        self.lookback_ms = int(lookback_days * 24 * HOUR_MS)
+        self.window_ms = int(window_hours * HOUR_MS)
+        self.max_per_request, self.page_size, self.max_pages = max_per_request, page_size, max_pages
+        self.naive_tz = ZoneInfo(naive_tz) if naive_tz else None
+        self._open: dict[str, int] = {}  # open case id -> requested ms, to follow cases older than the look-back
+
+    @property
+    def last_latency_ms(self) -> float:
+        """Time spent on HTTP in the last poll (all its requests)."""
+        return self.http.poll_latency_ms
+
+    def poll(self, now_ms: int) -> list[Reading]:
+        """Every case requested in the look-back, plus open cases older than it, newest state per case."""
+        self.http.start_poll()
+        start = now_ms - self.lookback_ms
+        raw: list[dict[str, Any]] = []
+        t = start
+        while t < now_ms:
+            raw += self._window(t, min(now_ms, t + self.window_ms))
+            t += self.window_ms
+        by_id = self._readings(raw)
+        old = [cid for cid, req in self._open.items() if req < start and cid not in by_id]
+        for i in range(0, len(old), 50):
+            by_id.update(self._readings(self._fetch({"service_request_id": ",".join(old[i:i + 50])})))
+        for cid, rd in by_id.items():
+            if rd.values["status"] == "open":
+                self._open[cid] = rd.meta.get("requested_ms") or rd.ts
+            else:
+                self._open.pop(cid, None)
+        return sorted(by_id.values(), key=lambda rd: (rd.ts, rd.entity_id))
+
+    def _window(self, t0: int, t1: int) -> list[dict[str, Any]]:
+        """Cases requested in [t0, t1); a response at the server's cap is split and asked again."""
+        rows = self._fetch({"start_date": iso_utc(t0), "end_date": iso_utc(t1), "status": "open,closed"})
+        if len(rows) >= self.max_per_request and t1 - t0 > HOUR_MS and not self.page_size:
+            mid = t0 + (t1 - t0) // 2
+            return self._window(t0, mid) + self._window(mid, t1)
+        return rows
+
+    def _fetch(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """One query, following the page/page_size extension when configured."""
+        if not self.page_size:
+            return self._get({**self.common, **params})
+        out: list[dict[str, Any]] = []
+        for page in range(1, self.max_pages + 1):
+            rows = self._get({**self.common, **params, "page": page, "page_size": self.page_size})
+            out += rows
+            if len(rows) < self.page_size:
+                break
+        return out
+
+    def _get(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.fmt == "xml":
+            return xml_requests(self.http.get_xml("requests.xml", params))
+        data = self.http.get_json("requests.json", params, parse=lenient_json)
+        if isinstance(data, dict):  # some servers wrap the array
+            data = data.get("service_requests", data.get("requests"))
+        require(isinstance(data, list), "open311: response is not an array of requests")
+        return [row for row in data if isinstance(row, dict)]
+
+    def _readings(self, rows: list[dict[str, Any]]) -> dict[str, Reading]:
+        """Newest reading per case id; records that break the spec are logged and skipped."""
+        out: dict[str, Reading] = {}
+        for row in rows:
+            try:
+                rd = self.to_reading(row)
+            except ValueError as exc:
+                log.info("open311: skipping a request: %s", exc)
+                continue
+            if rd.entity_id not in out or out[rd.entity_id].ts < rd.ts:
+                out[rd.entity_id] = rd
+        return out
+
+    def _time(self, value: Any, field: str) -> datetime | None:
+        if value in (None, ""):
+            return None
+        try:
+            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"{field}: not ISO 8601: {str(value)[:40]!r}") from exc
+        if dt.tzinfo is None:
+            if self.naive_tz is None:
+                raise ValueError(f"{field}: no timezone (set naive_tz to accept)")
+            dt = dt.replace(tzinfo=self.naive_tz)
+        return dt
+
+    def to_reading(self, row: dict[str, Any]) -> Reading:
+        """One Open311 request as a service Reading (ts = updated_datetime, else requested_datetime)."""
+        cid = row.get("service_request_id")
+        if cid in (None, "") or isinstance(cid, bool | dict | list):
+            raise ValueError("no service_request_id")
+        cid = str(cid).strip()
+        status = str(row.get("status", "")).strip().lower()
+        if status not in ("open", "closed"):
+            raise ValueError(f"{cid}: status {status!r} is neither open nor closed")
+        times = {f: self._time(row.get(f), f) for f in TIME_FIELDS}
+        when = times["updated_datetime"] or times["requested_datetime"]
+        if when is None:
+            raise ValueError(f"{cid}: neither updated_datetime nor requested_datetime")
+        values: dict[str, Any] = {"service_request_id": cid, "status": status}
+        for f in TEXT_FIELDS:
+            v = row.get(f)
+            if v not in (None, "") and not isinstance(v, dict | list):
+                values[f] = str(v).strip()
+        values.update({f: dt.isoformat() for f, dt in times.items() if dt is not None})
+        meta: dict[str, Any] = {"provider": "Open311"}
+        try:
+            lat, lon = float(row["lat"]), float(row["long"])
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                values["lat"], values["long"] = lat, lon
+                meta["lat"], meta["lon"] = lat, lon
+        except (KeyError, TypeError, ValueError):
+            pass
+        if times["requested_datetime"]:
+            meta["requested_ms"] = int(times["requested_datetime"].timestamp() * 1000)
+        return Reading("service", cid, int(when.timestamp() * 1000), values, meta)
+
