@@ -1,0 +1,60 @@
+"""GET /api/v1/entities/<feed>/<id>: one entity's latest values, localized, for map popups and side panels."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from flask import Blueprint, jsonify, request
+
+from callbacks import context
+from config.settings import GEO_DIR
+from data_sources.base import FEEDS
+from data_sources.furniture import FurnitureSet
+from data_sources.furniture_catalog import CATEGORIES
+from layouts.i18n import norm_lang
+from store import snapshot
+from store.client import UNAVAILABLE
+from views import entity
+from views.map import furniture_index
+
+bp = Blueprint("entities", __name__, url_prefix="/api/v1")
+
+
+@cache
+def district_names(filename: str) -> dict[str, tuple[str, str]]:
+    """adcode -> (zh, en) names from the city's boundary file."""
+    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
+    return {f["properties"]["adcode"]: (f["properties"]["name"], f["properties"].get("name_en", ""))
+            for f in data["features"]}
+
+
+@bp.get("/entities/<feed>/<entity_id>")
+def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
+    """Latest document of one entity with localized rows; 404 if unknown, 503 if the store is unreachable."""
+    if feed not in FEEDS:
+        return jsonify(error=f"unknown feed {feed!r}"), 404
+    ctx = context.get()
+    lang = norm_lang(request.args.get("lang"), ctx.city.get("lang", "zh"))
+    try:
+        doc = snapshot.read_entity(ctx.redis, feed, entity_id)
+    except UNAVAILABLE:
+        return jsonify(error="store unavailable"), 503
+    if doc is None and feed == "furniture":
+        doc = _furniture_default(ctx.settings.furniture_seed, entity_id)
+    if doc is None:
+        return jsonify(error=f"no {feed} entity {entity_id!r}"), 404
+    body = entity.details(feed, doc, lang, context.now_ms(), ctx.city.get("timezone", "Asia/Shanghai"),
+                          district_names(ctx.city["geo"]["districts"]))
+    return jsonify(id=entity_id, feed=feed, ts=doc.get("ts"), values=doc.get("v"), derived=doc.get("d"), **body)
+
+
+def _furniture_default(seed: int, entity_id: str) -> dict | None:
+    """A component that never reported a status is in its initial state from the synthetic set."""
+    data, _ = furniture_index(seed)
+    idx = FurnitureSet.index_of(entity_id)
+    if idx is None or idx >= len(data):
+        return None
+    return {"id": entity_id, "ts": None, "v": {"status": "normal"},
+            "m": {"category": f"{CATEGORIES[int(data.cat[idx])]['zh']} {CATEGORIES[int(data.cat[idx])]['code']}",
+                  "synthetic": True}, "d": {}}

@@ -1,0 +1,224 @@
+/* One map: layers register by entity id; each tick restyles them in place (no re-creation, no flicker, popups stay).
+   Values arrive in the am-values Store; geometry was loaded once by URL. */
+(function () {
+  var os = window.onescreen = window.onescreen || {};
+  var TRAFFIC = {1: "#1A9641", 2: "#A6D96A", 3: "#FFFFBF", 4: "#FDAE61", 5: "#D7191C"};
+  var WATER = {"I": "#CCFFFF", "II": "#00CCFF", "III": "#00FF00", "IV": "#FFFF00", "V": "#FF9B00", "劣V": "#FF0000"};
+  var ROAD_WIDTH = {expressway: 6, arterial: 4.5, secondary: 3, local: 2};
+  var SEQ = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
+  var LIGHT = ["#00E400", "#FFFF00", "#FF7E00", "#FFFFBF", "#A6D96A", "#CCFFFF", "#00FF00"];
+  var reg = {}, last = {}, sentJson = {};
+  var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", furniture: "furniture"};
+
+  function scale() {  // the analyst page's root font size grows with the screen; pins follow it
+    return (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15) / 15;
+  }
+  // The view the map is going to: sent at zoom-animation start (so clusters arrive while it animates) and on moveend.
+  var lastView = "";
+  function sendView(map, center, zoom) {
+    var size = map.getSize(), half = size.divideBy(2), c = map.project(center, zoom);
+    var sw = map.unproject(c.add([-half.x, half.y]), zoom), ne = map.unproject(c.add([half.x, -half.y]), zoom);
+    var view = {bbox: [sw.lng, sw.lat, ne.lng, ne.lat], zoom: zoom, w: size.x, h: size.y};
+    var key = JSON.stringify(view);
+    if (key !== lastView && window.dash_clientside && window.dash_clientside.set_props) {
+      lastView = key;
+      window.dash_clientside.set_props("am-view", {data: view});
+    }
+  }
+  function hook(map) {
+    if (!map || map._osHooked) { return; }
+    map._osHooked = true;
+    map.on("zoomanim", function (e) { sendView(map, e.center, e.zoom); });
+    map.on("moveend", function () { sendView(map, map.getCenter(), map.getZoom()); });
+    sendView(map, map.getCenter(), map.getZoom());
+  }
+  function layers(map, layer) { reg[map] = reg[map] || {}; return (reg[map][layer] = reg[map][layer] || {}); }
+  function fid(f) { return f.id || (f.properties && (f.properties.id || f.properties.code || f.properties.adcode)); }
+  function textColor(bg) { return LIGHT.indexOf(bg) >= 0 ? "#101010" : "#ffffff"; }
+
+  function aqiIcon(v) {
+    var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
+    var color = v && v[1] && !v[2] ? v[1] : "#5b6475";
+    return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="aqi-pin' + (v && v[2] ? " aqi-stale" : "") +
+      '" style="background:' + color + ";color:" + textColor(color) + '">' + aqi + "</div>"});
+  }
+
+  function styleOne(map, layer, id, lyr) {
+    var d = last[map];
+    if (!d) { return; }
+    if (layer === "air") { lyr.setIcon(aqiIcon((d.air || {})[id])); }
+    else if (layer === "roads") { lyr.setStyle({color: TRAFFIC[(d.traffic || {})[id]] || "#5b6475"}); }
+    else if (layer === "water") {
+      var k = (d.water || {})[id];
+      lyr.setStyle({fillColor: WATER[k] || "#5b6475"});
+    } else if (layer === "districts") { lyr.setStyle(districtFill(d, id)); }
+  }
+
+  function districtFill(d, id) {
+    var v = (d.districts || {})[id], mode = d.mode || "none";
+    if (!v || mode === "none") { return {fillColor: "#16233a", fillOpacity: 0.55}; }
+    var color = null;
+    if (mode === "aqi") { color = v[1]; }
+    else if (mode === "tpi") { color = TRAFFIC[v[3]]; }
+    else if (mode === "water") { color = WATER[v[6]]; }
+    else {
+      var idx = mode === "open" ? 4 : 5, all = Object.values(d.districts).map(function (x) { return x[idx] || 0; });
+      var max = Math.max.apply(null, all.concat([1]));
+      color = SEQ[Math.min(SEQ.length - 1, Math.floor((v[idx] || 0) / max * (SEQ.length - 1)))];
+    }
+    return color ? {fillColor: color, fillOpacity: 0.6} : {fillColor: "#16233a", fillOpacity: 0.55};
+  }
+
+  function popupHtml(info) {
+    if (!info) { return "…"; }
+    var rows = (info.rows || []).map(function (r) { return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>"; });
+    return '<div class="entity-popup"><div class="ep-title">' + info.title + "</div><table>" + rows.join("") +
+      "</table></div>";
+  }
+
+  function bindDetails(lyr, feed, id, lang) {
+    lyr.bindPopup("…", {maxWidth: 420});
+    lyr.on("popupopen", function () { refreshPopup(lyr, feed, id, lang); });
+    lyr._osDetail = {feed: feed, id: id, lang: lang};
+  }
+
+  function refreshPopup(lyr, feed, id, lang) {
+    fetch("/api/v1/entities/" + feed + "/" + encodeURIComponent(id) + "?lang=" + lang)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (info) { if (lyr.isPopupOpen()) { lyr.setPopupContent(popupHtml(info)); } })
+      .catch(function () {});
+  }
+
+  function toFeatures(kind, data) {
+    var feats = [];
+    (data.c || []).forEach(function (c) {
+      feats.push({type: "Feature", geometry: {type: "Point", coordinates: [c[0], c[1]]},
+                  properties: {n: c[2], bad: c[3], kind: kind}});
+    });
+    (data.p || []).forEach(function (p) {
+      feats.push({type: "Feature", id: p[0], geometry: {type: "Point", coordinates: [p[1], p[2]]},
+                  properties: {id: p[0], flag: p[3], cat: p[4], kind: kind}});
+    });
+    return {type: "FeatureCollection", features: feats};
+  }
+
+  // WGS-84 -> GCJ-02 for display on GCJ-02 base maps (the public algorithm; data stays WGS-84).
+  function gcj(lat, lng) {
+    var a = 6378245.0, ee = 0.00669342162296594323, PI = Math.PI;
+    if (lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271) { return [lat, lng]; }
+    var x = lng - 105.0, y = lat - 35.0;
+    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) +
+      (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0 +
+      (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0 +
+      (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dLng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) +
+      (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0 +
+      (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0 +
+      (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * PI, magic = Math.sin(radLat);
+    magic = 1 - ee * magic * magic;
+    var sq = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((a * (1 - ee)) / (magic * sq) * PI);
+    dLng = (dLng * 180.0) / (a / sq * Math.cos(radLat) * PI);
+    return [lat + dLat, lng + dLng];
+  }
+
+  os.onemap = {
+    updatedAt: {},
+    toGcj: function (coords) { var p = gcj(coords[1], coords[0]); return L.latLng(p[0], p[1]); },
+    districtStyle: function (feature, context) { hook(context && context.map); return {color: "#6f8fbf", weight: 1.5, opacity: 0.9, fillColor: "#16233a", fillOpacity: 0.55}; },
+    riverStyle: function () { return {color: "#2f7fd8", weight: 2.2, opacity: 0.85}; },
+    roadStyle: function (feature, context) {
+      hook(context && context.map);
+      return {color: "#5b6475", weight: ROAD_WIDTH[(feature.properties || {}).road_class] || 3, opacity: 0.95,
+              lineCap: "round"};
+    },
+    point: function (feature, latlng, context) {
+      var h = context.hideout;
+      hook(context.map);
+      if (h.layer === "air") { return L.marker(latlng, {icon: aqiIcon(null), keyboard: false, zIndexOffset: 1000}); }
+      return L.circleMarker(latlng, {radius: 9 * scale(), color: "#0b1424", weight: 2, fillColor: "#5b6475",
+                                     fillOpacity: 1});
+    },
+    clusterPoint: function (feature, latlng, context) {
+      var p = feature.properties;
+      hook(context.map);
+      if (p.n) {
+        var size = Math.round((26 + 9 * Math.log10(p.n)) * scale());
+        var share = p.bad / p.n;
+        var ring = p.kind === "cases" ? (p.bad ? "#ff3b30" : "#49c6ff") : "#7f8ea6";
+        var html = '<div class="cl-pin" style="width:' + size + "px;height:" + size + "px;border-color:" + ring +
+          '"><span>' + (p.n >= 1000 ? (p.n / 1000).toFixed(p.n >= 10000 ? 0 : 1) + "k" : p.n) + "</span>" +
+          (p.bad ? '<b class="cl-bad">' + p.bad + "</b>" : "") + "</div>";
+        var m = L.marker(latlng, {icon: L.divIcon({className: "cl-icon cl-" + p.kind, iconSize: [size, size], html: html}),
+                                  keyboard: false, title: String(p.n) + (share ? " · " + p.bad : ""),
+                                  zIndexOffset: p.kind === "cases" ? 0 : -1000});
+        m.on("click", function () { context.map.setView(latlng, Math.min(context.map.getZoom() + 2, 19)); });
+        return m;
+      }
+      var color = p.kind === "cases" ? (p.flag ? "#ff3b30" : "#49c6ff")
+        : (p.flag === 2 ? "#ff3b30" : p.flag === 1 ? "#ff9f0a" : "#7f8ea6");
+      return L.circleMarker(latlng, {radius: (p.flag ? 7 : 5) * scale(), color: "#0b1424", weight: 1, fillColor: color,
+                                     fillOpacity: 1});
+    },
+    register: function (feature, lyr, context) {
+      var h = context.hideout, id = fid(feature);
+      var p = feature.properties || {};
+      if (h.layer === "districts") {
+        lyr.bindTooltip(h.lang === "en" ? (p.name_en || p.name) : p.name,
+                        {permanent: true, direction: "center", className: "district-label", opacity: 1});
+      } else if (FEED[h.layer] && !(p.n)) {
+        bindDetails(lyr, FEED[h.layer], id, h.lang);
+      }
+      if (h.layer === "cases" || h.layer === "furniture") { return; }
+      layers(h.map, h.layer)[id] = lyr;
+      styleOne(h.map, h.layer, id, lyr);
+    },
+    apply: function (map, data) {
+      var nu = window.dash_clientside.no_update;
+      if (!data) { return [nu, nu, nu]; }
+      last[map] = data;
+      var all = reg[map] || {};
+      Object.keys(all).forEach(function (layer) {
+        Object.keys(all[layer]).forEach(function (id) {
+          var lyr = all[layer][id];
+          styleOne(map, layer, id, lyr);
+          if (lyr._osDetail && lyr.isPopupOpen && lyr.isPopupOpen()) {
+            refreshPopup(lyr, lyr._osDetail.feed, lyr._osDetail.id, lyr._osDetail.lang);
+          }
+        });
+      });
+      var out = [];
+      ["cases", "furniture"].forEach(function (kind) {
+        var v = data[kind];
+        if (v === undefined || v === null) { out.push(nu); return; }
+        var js = JSON.stringify(v);
+        if (sentJson[map + kind] === js) { out.push(nu); return; }
+        sentJson[map + kind] = js;
+        os.onemap.updatedAt[kind] = performance.now();  // read by bench/map_bench.py
+        out.push(toFeatures(kind, v));
+      });
+      out.push(data.t);
+      return out;
+    },
+    syncUrl: function (center, zoom, overlays, cats, bad, mode, meta) {
+      var names = (meta || {}).names || {};
+      var q = new URLSearchParams(window.location.search);
+      if (overlays) { q.set("layers", overlays.map(function (n) { return names[n] || n; }).join(",")); }
+      if (center) { var c = Array.isArray(center) ? center : [center.lat, center.lng];
+                    q.set("c", Number(c[0]).toFixed(5) + "," + Number(c[1]).toFixed(5)); }
+      if (zoom !== undefined && zoom !== null) { q.set("z", String(zoom)); }
+      if (cats && cats.length) { q.set("cats", cats.join(",")); } else { q.delete("cats"); }
+      if (bad && bad.length) { q.set("bad", "1"); } else { q.delete("bad"); }
+      if (mode && mode !== "none") { q.set("mode", mode); } else { q.delete("mode"); }
+      var qs = [];  // commas and dots stay readable in a shared link
+      q.forEach(function (v, k) { qs.push(encodeURIComponent(k) + "=" + encodeURIComponent(v).replace(/%2C/g, ",")); });
+      window.history.replaceState(null, "", window.location.pathname + "?" + qs.join("&"));
+      return window.dash_clientside.no_update;
+    },
+    legendHidden: function (overlays, meta) {
+      var names = (meta || {}).names || {}, on = (overlays || []).map(function (n) { return names[n] || n; });
+      return ["air", "roads", "water", "cases", "furniture"].map(function (l) { return on.indexOf(l) < 0; });
+    }
+  };
+})();

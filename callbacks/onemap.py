@@ -1,0 +1,108 @@
+"""One map: a server callback sends values (and clusters for the view) per tick; clientside code restyles in place."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dash import Input, Output, State, callback, clientside_callback
+
+from callbacks import context
+from layouts import ids
+from store import snapshot
+from views import map as map_view
+
+FURNITURE_REFRESH_MS = 10_000
+LEGEND_LAYERS = ("air", "roads", "water", "cases", "furniture")
+
+
+def _bbox(bbox: Any, center: Any, zoom: float) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) the browser reported, or, before it has, estimated from centre and zoom."""
+    try:
+        w, s, e, n = (float(x) for x in bbox)
+        return w, s, e, n
+    except (TypeError, ValueError):
+        pass
+    try:
+        lat, lon = (center["lat"], center["lng"]) if isinstance(center, dict) else center
+        half_w = 1600 * 360.0 / (256 * 2**zoom)  # half of a 3200-px-wide view, generous for any screen
+        half_h = half_w * 0.6 * math.cos(math.radians(float(lat)))
+        return float(lon) - half_w, float(lat) - half_h, float(lon) + half_w, float(lat) + half_h
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def cell_px(view: dict[str, Any] | None) -> float:
+    """Cluster cell size so a view holds about 150 clusters whatever the screen (a 4K wall gets bigger cells)."""
+    try:
+        return max(80.0, math.sqrt(float(view["w"]) * float(view["h"]) / 150.0))  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return 110.0
+
+
+def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
+               cats: list[str] | None,
+               only_bad: bool, mode: str, sent: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Values for every layer that is on; clusters for the current view; furniture on a view change or every 10 s."""
+    summary = ctx.summary(now)
+    if summary is None:
+        return None, sent
+    tick = ctx.tick_of(now)
+    out: dict[str, Any] = {"t": now, "mode": mode, **map_view.entity_values(summary)}
+    cases = ctx.memo("open-cases", tick, lambda: snapshot.read_open_cases(ctx.redis)) \
+        if ("cases" in on or mode in ("open", "overdue")) else []
+    out["districts"] = map_view.district_values(summary, cases, now)
+    z = float((view or {}).get("zoom") or zoom or 12)
+    bbox = _bbox((view or {}).get("bbox"), center, z)
+    cell = cell_px(view)
+    if bbox and "cases" in on:
+        out["cases"] = map_view.case_clusters(cases, bbox, z, now, cell_px=cell)
+    out["furniture"] = None
+    if bbox and "furniture" in on:
+        key = f"{bbox}|{z}|{sorted(cats or [])}|{only_bad}"
+        due = now - int(sent.get("at", 0)) >= FURNITURE_REFRESH_MS
+        if key != sent.get("key") or due:
+            status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(
+                len(map_view.furniture_index(ctx.settings.furniture_seed)[0]),
+                snapshot.read_furniture_status(ctx.redis)))
+            out["furniture"] = map_view.furniture_clusters(ctx.settings.furniture_seed, status, bbox, z, cats,
+                                                           only_bad, cell_px=cell)
+            sent = {"key": key, "at": now}
+    return out, sent
+
+
+@callback(Output(ids.AM_VALUES, "data"), Output(ids.AM_FURN_SENT, "data"),
+          Input(ids.AM_TICK, "n_intervals"), Input(ids.AM_VIEW, "data"), State(ids.AM_MAP, "zoom"),
+          Input(ids.AM_LAYERS, "overlays"), Input(ids.AM_CATS, "value"), Input(ids.AM_ONLY_BAD, "value"),
+          Input(ids.AM_CHORO, "value"), State(ids.AM_MAP, "center"), State(ids.AM_META, "data"),
+          State(ids.AM_FURN_SENT, "data"))
+def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[str] | None, cats: list[str] | None,
+                only_bad: list[str] | None, mode: str | None, center: Any, meta: dict[str, Any] | None,
+                sent: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Thin wrapper around map_values."""
+    names = (meta or {}).get("names", {})
+    on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])
+    return map_values(context.get(), context.now_ms(), view, center, zoom, on, cats, bool(only_bad),
+                      mode or "none", sent or {})
+
+
+clientside_callback(
+    "function(data) { return window.onescreen.onemap.apply('am', data); }",
+    Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
+    Input(ids.AM_VALUES, "data"),
+)
+
+clientside_callback(
+    "function(c, z, o, cats, bad, mode, meta) {"
+    " return window.onescreen.onemap.syncUrl(c, z, o, cats, bad, mode, meta); }",
+    Output(ids.AM_URL_SYNC, "data"),
+    Input(ids.AM_MAP, "center"), Input(ids.AM_MAP, "zoom"), Input(ids.AM_LAYERS, "overlays"),
+    Input(ids.AM_CATS, "value"), Input(ids.AM_ONLY_BAD, "value"), Input(ids.AM_CHORO, "value"),
+    State(ids.AM_META, "data"),
+)
+
+clientside_callback(
+    "function(o, meta) { return window.onescreen.onemap.legendHidden(o, meta); }",
+    *[Output(ids.map_legend(layer), "hidden") for layer in LEGEND_LAYERS],
+    Input(ids.AM_LAYERS, "overlays"), State(ids.AM_META, "data"),
+)

@@ -1,0 +1,149 @@
+"""The one map (一张图): every feed as a layer, a layer control, filters; initial state from the URL.
+
+Geometry comes by URL, once. Per tick a Store receives values only and a clientside function restyles the existing
+Leaflet layers in place (no re-creation, so nothing flickers and open popups stay open).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_leaflet as dl
+from dash import dcc, html
+from dash_extensions.javascript import Namespace
+
+from data_sources.furniture_catalog import CATEGORIES, GROUPS
+from layouts import ids
+from layouts.i18n import t
+from views.map import CHOROPLETH, LAYERS
+
+ns = Namespace("onescreen", "onemap")
+DEFAULT_ON = ("districts", "rivers", "air", "roads", "water", "cases")
+TRAFFIC_COLORS = ("#1A9641", "#A6D96A", "#FFFFBF", "#FDAE61", "#D7191C")
+WATER_COLORS = (("I", "#CCFFFF"), ("II", "#00CCFF"), ("III", "#00FF00"), ("IV", "#FFFF00"), ("V", "#FF9B00"),
+                ("劣V", "#FF0000"))
+AQI_COLORS = ("#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023")
+
+
+def parse_view(query: dict[str, Any], default_center: list[float], default_zoom: float) -> dict[str, Any]:
+    """The map state a shared URL asks for (bad values fall back to defaults, never an error page)."""
+    layers = [x for x in str(query.get("layers") or "").split(",") if x in LAYERS] or list(DEFAULT_ON)
+    try:
+        lat, lon = (float(v) for v in str(query.get("c")).split(","))
+        center = [lat, lon] if -90 <= lat <= 90 and -180 <= lon <= 180 else default_center
+    except (TypeError, ValueError):
+        center = default_center
+    try:
+        zoom = min(max(float(query.get("z")), 3.0), 19.0)
+    except (TypeError, ValueError):
+        zoom = default_zoom
+    cats = [c for c in str(query.get("cats") or "").split(",") if c]
+    mode = query.get("mode") if query.get("mode") in CHOROPLETH else "none"
+    return {"layers": layers, "center": center, "zoom": zoom, "cats": cats, "bad": query.get("bad") == "1",
+            "mode": mode}
+
+
+def tile_layers(basemap: dict[str, Any]) -> list[Any]:
+    """The configured base map: none (default: boundaries on a dark background), an XYZ URL, or app-served MBTiles."""
+    kind = basemap.get("type", "none")
+    attribution = basemap.get("attribution", "")
+    if kind == "xyz" and basemap.get("url"):
+        return [dl.TileLayer(url=basemap["url"], attribution=attribution, maxZoom=basemap.get("max_zoom", 18))]
+    if kind == "mbtiles":
+        return [dl.TileLayer(url="/tiles/{z}/{x}/{y}", attribution=attribution, maxZoom=basemap.get("max_zoom", 18))]
+    return []
+
+
+def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str) -> Any:
+    """One overlay's Leaflet layer; entity layers register themselves for in-place restyling."""
+    hide = {"map": "am", "layer": layer, "lang": lang}
+    common = {"id": ids.map_layer(layer), "hideout": hide, "coordsToLatLng": coords}
+    if layer == "districts":
+        return dl.GeoJSON(url=urls["districts"], style=ns("districtStyle"), onEachFeature=ns("register"), **common)
+    if layer == "rivers":
+        return dl.GeoJSON(url=urls["rivers"], style=ns("riverStyle"), interactive=False, **common)
+    if layer == "air":
+        return dl.GeoJSON(url=urls["air_stations"], pointToLayer=ns("point"), onEachFeature=ns("register"), **common)
+    if layer == "roads":
+        return dl.GeoJSON(url=urls["roads"], style=ns("roadStyle"), onEachFeature=ns("register"), **common)
+    if layer == "water":
+        return dl.GeoJSON(url=urls["water_sections"], pointToLayer=ns("point"), onEachFeature=ns("register"),
+                          **common)
+    return dl.GeoJSON(data={"type": "FeatureCollection", "features": []}, pointToLayer=ns("clusterPoint"),
+                      onEachFeature=ns("register"), **common)
+
+
+def _swatches(items: list[tuple[str, str]]) -> list[Any]:
+    return [html.Span([html.I(style={"background": c}), label], className="legend-item") for c, label in items]
+
+
+def legends(lang: str, on: list[str]) -> html.Div:
+    """A legend block per layer, in the standard level colours and names; hidden while its layer is off."""
+    from indicators import aqi_cn, traffic, water
+
+    blocks = {
+        "air": (t("legend_aqi", lang), [(lv["color"], lv[lang]) for lv in aqi_cn.LEVELS]),
+        "roads": (t("legend_traffic", lang), [(lv["color"], lv[lang]) for lv in traffic.LEVELS]),
+        "water": (t("legend_water", lang), [(c["color"], c["name_zh"] if lang == "zh" else f"{c['klass']}")
+                                            for c in water.CLASSES]),
+        "cases": (t("legend_cases", lang), [("#49c6ff", t("cases_open", lang)), ("#ff3b30", t("cases_overdue", lang)),
+                                            ("#2b3f5e", t("cluster", lang))]),
+        "furniture": (t("legend_furniture", lang), [("#7f8ea6", t("furn_normal", lang)),
+                                                    ("#ff9f0a", t("furn_damaged", lang)),
+                                                    ("#ff3b30", t("furn_missing", lang))]),
+    }
+    return html.Div(className="map-legend onemap-legend", children=[
+        html.Div([html.Span(title, className="legend-title"), *_swatches(items)], id=ids.map_legend(layer),
+                 className="legend-row", hidden=layer not in on)
+        for layer, (title, items) in blocks.items()
+    ])
+
+
+def controls(lang: str, view: dict[str, Any]) -> html.Div:
+    """Choropleth mode, component category filter and the damaged-only switch."""
+    cat_options = [{"label": f"{GROUPS[g][0] if lang == 'zh' else GROUPS[g][1]} ({g})", "value": g} for g in GROUPS]
+    cat_options += [{"label": f"{c['zh']} {c['code']}", "value": c["code"]} for c in CATEGORIES]
+    return html.Div(className="onemap-controls", children=[
+        html.Label([t("choro_label", lang), dcc.Dropdown(
+            id=ids.AM_CHORO, value=view["mode"], clearable=False, searchable=False,
+            options=[{"label": t(f"choro_{m}", lang), "value": m} for m in CHOROPLETH])], className="ctl"),
+        html.Label([t("cats_label", lang), dcc.Dropdown(
+            id=ids.AM_CATS, value=view["cats"], multi=True, options=cat_options,
+            placeholder=t("cats_placeholder", lang))], className="ctl ctl-wide"),
+        dcc.Checklist(id=ids.AM_ONLY_BAD, options=[{"label": t("only_bad", lang), "value": "bad"}],
+                      value=["bad"] if view["bad"] else [], className="ctl ctl-check"),
+    ])
+
+
+def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], view: dict[str, Any], lang: str,
+           tick_ms: int, attribution: str, *, simulated: bool = True) -> html.Div:
+    """The whole one-map page."""
+    coords = ns("toGcj") if basemap.get("crs") == "gcj02" else None
+    names = {t(f"layer_{layer}", lang): layer for layer in LAYERS}
+    overlays = [dl.Overlay(_layer(layer, urls, coords, lang), name=t(f"layer_{layer}", lang),
+                           checked=layer in view["layers"]) for layer in LAYERS]
+    name = city.get("name_zh") if lang == "zh" else city.get("name_en")
+    return html.Div(className=f"onemap-root lang-{lang}", children=[
+        html.Header(className="onemap-header", children=[
+            html.Span(f"{name} · {t('onemap_title', lang)}", className="onemap-title"),
+            html.Span(t("simulated", lang), className="sim-badge", hidden=not simulated),
+            controls(lang, view),
+        ]),
+        html.Div(className="onemap-body", children=[
+            dl.Map(id=ids.AM_MAP, center=view["center"], zoom=view["zoom"], zoomSnap=0.5, preferCanvas=False,
+                   attributionControl=False, className="onemap-map", style={"height": "100%", "width": "100%"},
+                   children=[*tile_layers(basemap),
+                             dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
+                                              overlays=[t(f"layer_{x}", lang) for x in LAYERS if x in view["layers"]]),
+                             dl.ScaleControl(position="bottomright", imperial=False),
+                             dl.AttributionControl(prefix=attribution, position="bottomright")]),
+            legends(lang, view["layers"]),
+        ]),
+        dcc.Store(id=ids.AM_META, data={"names": names, "lang": lang, "initial": view["layers"]}),
+        dcc.Store(id=ids.AM_VALUES),
+        dcc.Store(id=ids.AM_FURN_SENT, data={}),
+        dcc.Store(id=ids.AM_URL_SYNC),
+        dcc.Store(id=ids.AM_APPLIED),
+        dcc.Store(id=ids.AM_VIEW),
+        dcc.Interval(id=ids.AM_TICK, interval=tick_ms),
+    ])

@@ -1,0 +1,134 @@
+"""The one map in Debian Chromium: popups, layer toggles in the URL, shared views, no outside requests, MBTiles."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import redis
+
+from data_sources.base import Reading
+from data_sources.derive import derive
+from store.writer import Writer
+from tests.conftest import ARTIFACTS, AppProcess
+
+pytestmark = pytest.mark.e2e
+STATION = ("1345A", 23.1423, 113.2347)  # 广雅中学 (assets/geo/guangzhou_aq_stations.geojson)
+
+
+def write_station(r: redis.Redis, pm25: float) -> None:
+    now = int(time.time() * 1000)
+    rd = Reading("air", STATION[0], now, {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60, "pm10_1h": 40,
+                                          "pm25_1h": pm25}, {"name": "广雅中学", "district_adcode": "440103"})
+    Writer(r, source="e2e").write([(rd, derive(rd))], now)
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app_proc: AppProcess,
+                                                               r: redis.Redis) -> None:
+    write_station(r, 75)  # HJ 633-2026: PM2.5 75 -> AQI 114 (standards.md §1.5)
+    seen: list[str] = []
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.on("request", lambda req: seen.append(req.url))
+    page.goto(f"{app_proc.url}/analyst?lang=en&layers=districts,air,roads&c={STATION[1]},{STATION[2]}&z=14")
+    page.wait_for_function("[...document.querySelectorAll('.aqi-pin')].some(e => e.textContent === '114')",
+                           timeout=10_000)
+    page.locator(".aqi-icon").first.click()
+    page.wait_for_selector(".entity-popup .ep-title", timeout=5000)
+    popup = page.locator(".entity-popup").inner_text()
+    assert "广雅中学" in popup and "114" in popup and "µg/m³" in popup and "HJ633-2026" in popup
+
+    # GCJ-02 display shift for Chinese base maps: standards.md §7 worked example, 1e-6°
+    lat, lng = page.evaluate("(() => { const p = window.onescreen.onemap.toGcj([121.5272106, 31.1774276]);"
+                             " return [p.lat, p.lng]; })()")
+    assert abs(lat - 31.175304) < 1e-6 and abs(lng - 121.531542) < 1e-6
+
+    page.get_by_label("Air stations").uncheck()
+    page.wait_for_function("document.querySelectorAll('.aqi-pin').length === 0", timeout=5000)
+    page.wait_for_function("!new URLSearchParams(location.search).get('layers').split(',').includes('air')",
+                           timeout=5000)
+    shared = page.url
+    assert query(shared)["layers"].split(",") == ["districts", "roads"]
+
+    other = browser.new_page(viewport={"width": 1366, "height": 768})
+    other.on("request", lambda req: seen.append(req.url))
+    other.goto(shared)
+    other.wait_for_selector(".district-label", timeout=10_000)
+    assert not other.get_by_label("Air stations").is_checked() and other.get_by_label("Roads (schematic)").is_checked()
+    other.wait_for_timeout(1500)
+    q = query(other.url)
+    assert (q["c"], q["z"]) == (query(shared)["c"], query(shared)["z"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    other.screenshot(path=str(ARTIFACTS / "onemap-1366x768.png"))
+    outside = {urlparse(u).hostname for u in seen if urlparse(u).scheme in ("http", "https")} - {"127.0.0.1"}
+    assert outside == set(), f"requests left the machine: {outside}"
+    page.close()
+    other.close()
+
+
+def test_furniture_layer_shows_clusters_at_wall_size(browser: Any, app_proc: AppProcess, r: redis.Redis) -> None:
+    page = browser.new_page(viewport={"width": 3840, "height": 2160})
+    page.goto(f"{app_proc.url}/analyst?layers=districts,furniture,cases&c=23.13,113.305&z=13")
+    page.wait_for_selector(".cl-furniture", timeout=10_000)
+    total = page.evaluate("[...document.querySelectorAll('.cl-furniture span')].map(e => e.textContent).length")
+    assert total > 10
+    page.screenshot(path=str(ARTIFACTS / "onemap-furniture-3840x2160.png"))
+    page.close()
+
+
+def _png() -> bytes:
+    """A valid 1x1 PNG, written by hand so the test needs no image library."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x20\x40\x80")) + chunk(b"IEND", b""))
+
+
+def make_mbtiles(path: Path) -> None:
+    """A tiny MBTiles file: zoom 0..2 tiles around Guangzhou, TMS row order."""
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE metadata (name text, value text)")
+    db.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob)")
+    db.executemany("INSERT INTO metadata VALUES (?, ?)", [("name", "test"), ("format", "png")])
+    for z in range(0, 12):
+        for x in range(2**z):
+            for y in range(2**z):
+                if z <= 2 or (z >= 9 and abs(x - int(2**z * 0.8147)) <= 3 and abs(y - int(2**z * 0.4339)) <= 3):
+                    db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, 2**z - 1 - y, _png()))
+    db.commit()
+    db.close()
+
+
+def test_mbtiles_base_map_is_served_by_the_app(browser: Any, redis_server: Any, tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    mb = tmp_path / "city.mbtiles"
+    make_mbtiles(mb)
+    proc = AppProcess(redis_server.url, {"ONESCREEN_BASEMAP_MBTILES": str(mb),
+                                         "ONESCREEN_BASEMAP_ATTRIBUTION": "Test tiles © OneScreen"})
+    proc.start()
+    try:
+        with urllib.request.urlopen(proc.url + "/tiles/0/0/0") as resp:
+            assert resp.headers["Content-Type"] == "image/png" and resp.read() == _png()
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(proc.url + "/tiles/5/0/0")
+        assert err.value.code == 404
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(proc.url + "/analyst?layers=districts&c=23.13,113.3&z=10")
+        page.wait_for_function("[...document.querySelectorAll('img.leaflet-tile')]"
+                               ".some(i => i.src.includes('/tiles/') && i.complete && i.naturalWidth === 1)",
+                               timeout=10_000)
+        assert "Test tiles © OneScreen" in page.locator(".leaflet-control-attribution").inner_text()
+        page.close()
+    finally:
+        proc.stop()

@@ -1,0 +1,112 @@
+"""One entity's details for a popup or side panel: localized labels, values with units, data age."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from indicators import aqi_cn, traffic, water
+from views.names import pollutant
+
+L = {  # label: (zh, en)
+    "aqi": ("AQI", "AQI"), "primary": ("首要污染物", "Primary pollutant"), "standard": ("评价标准", "Standard"),
+    "age": ("数据时间", "Data time"), "speed": ("车速", "Speed"), "free": ("自由流车速", "Free-flow speed"),
+    "level": ("拥堵等级", "Congestion"), "class": ("道路等级", "Road class"), "length": ("长度", "Length"),
+    "wclass": ("水质类别", "Water class"), "worst": ("超标项目", "Worst items"), "bo": ("黑臭", "Black-odorous"),
+    "status": ("状态", "Status"), "district": ("区", "District"), "address": ("地址", "Address"),
+    "requested": ("受理时间", "Requested"), "due": ("办结时限", "Due"), "overdue": ("已超期", "Overdue"),
+    "agency": ("承办单位", "Agency"), "category": ("类别", "Category"), "note": ("说明", "Note"),
+}
+UNITS = {"so2": "µg/m³", "no2": "µg/m³", "o3": "µg/m³", "pm10": "µg/m³", "pm25": "µg/m³", "co": "mg/m³",
+         "do": "mg/L", "codmn": "mg/L", "nh3n": "mg/L", "tp": "mg/L", "ph": "", "transparency_cm": "cm",
+         "orp_mv": "mV", "temp_c": "°C"}
+WATER_ITEMS = {"do": "DO", "codmn": "CODMn", "nh3n": "NH₃-N", "tp": "TP", "ph": "pH",
+               "transparency_cm": ("透明度", "SD"), "orp_mv": "ORP", "temp_c": ("水温", "Temp.")}
+
+
+def _l(key: str, lang: str) -> str:
+    return L[key][0 if lang == "zh" else 1]
+
+
+def _time(ms: int | None, tz: str, lang: str) -> str:
+    if not ms:
+        return "—"
+    dt = datetime.fromtimestamp(ms / 1000, ZoneInfo(tz))
+    return dt.strftime("%m-%d %H:%M" if lang == "zh" else "%d %b %H:%M")
+
+
+def _age(ms: int | None, now_ms: int, lang: str) -> str:
+    if not ms:
+        return "—"
+    mins = max(0, (now_ms - ms) // 60000)
+    if mins < 1:
+        return "刚刚" if lang == "zh" else "just now"
+    if mins < 120:
+        return f"{mins} 分钟前" if lang == "zh" else f"{mins} min ago"
+    return f"{mins // 60} 小时前" if lang == "zh" else f"{mins // 60} h ago"
+
+
+def _num(v: Any, digits: int = 1) -> str:
+    try:
+        return f"{float(v):.{digits}f}"
+    except (TypeError, ValueError):
+        return "—"
+
+
+def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
+            districts: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """{"title", "rows": [[label, value], ...]} for one stored document."""
+    v, m, d = doc.get("v", {}), doc.get("m", {}), doc.get("d", {})
+    name = m.get("name") or doc.get("id")
+    dname = districts.get(str(m.get("district_adcode") or v.get("district_adcode") or ""), ("—", "—"))
+    dname = dname[0 if lang == "zh" else 1]
+    when = f"{_time(doc.get('ts'), tz, lang)} ({_age(doc.get('ts'), now_ms, lang)})"
+    rows: list[list[str]] = []
+    if feed == "air":
+        lv = aqi_cn.level_info(d.get("aqi")) if d.get("standard", "").startswith("HJ") else None
+        level = (lv or {}).get(lang) or d.get(f"category_{lang}") or ""
+        rows.append([_l("aqi", lang), f"{d.get('aqi', '—')} {level}".strip()])
+        rows.append([_l("primary", lang), ", ".join(pollutant(k) for k in d.get("primary") or []) or "—"])
+        for key in ("pm25_1h", "pm10_1h", "o3_1h", "o3_8h", "no2_1h", "so2_1h", "co_1h"):
+            if v.get(key) is not None:
+                unit = UNITS[key.split("_")[0]]
+                value = _num(v[key], 1 if key.startswith("co") else 0)
+                rows.append([f"{pollutant(key)} {key.split('_')[1]}", f"{value} {unit}"])
+        rows.append([_l("standard", lang), d.get("standard") or "—"])
+    elif feed == "traffic":
+        level = next((lv[lang] for lv in traffic.LEVELS if lv["level"] == d.get("level")), "—")
+        rows += [[_l("speed", lang), f"{_num(v.get('speed_kmh'), 0)} km/h"],
+                 [_l("free", lang), f"{_num(v.get('free_flow_kmh'), 0)} km/h"], [_l("level", lang), level],
+                 [_l("class", lang), str(m.get("road_class", "—"))],
+                 [_l("length", lang), f"{_num(float(m.get('length_m') or 0) / 1000, 2)} km"]]
+        if m.get("schematic"):
+            note = "示意路段，非真实几何" if lang == "zh" else "schematic segment, not real geometry"
+            rows.append([_l("note", lang), note])
+    elif feed == "water":
+        wc = next((c for c in water.CLASSES if c["klass"] == d.get("klass")), None)
+        rows.append([_l("wclass", lang), f"{wc['name_zh']} {wc['zh']}" if wc and lang == "zh"
+                     else f"{d.get('klass', '—')} {wc['en'] if wc else ''}".strip()])
+        rows.append([_l("worst", lang), ", ".join(d.get("worst") or []) or "—"])
+        for key, label in WATER_ITEMS.items():
+            if v.get(key) is not None:
+                text = label if isinstance(label, str) else label[0 if lang == "zh" else 1]
+                rows.append([text, f"{_num(v[key], 2 if key in ('nh3n', 'tp') else 1)} {UNITS[key]}".strip()])
+        rows.append([_l("bo", lang), str(d.get("black_odorous", "—"))])
+        if m.get("approximate"):
+            rows.append([_l("note", lang), "位置为近似" if lang == "zh" else "position approximate"])
+    elif feed == "service":
+        name = f"{v.get('service_name', '')} · {doc.get('id')}"
+        overdue = d.get("due_ms") is not None and d.get("status") == "open" and d["due_ms"] < now_ms
+        rows += [[_l("status", lang), str(v.get("status", "—"))], [_l("district", lang), dname],
+                 [_l("address", lang), str(v.get("address") or "—")],
+                 [_l("requested", lang), _time(d.get("requested_ms"), tz, lang)],
+                 [_l("due", lang), _time(d.get("due_ms"), tz, lang)],
+                 [_l("overdue", lang), ("是" if overdue else "否") if lang == "zh" else ("yes" if overdue else "no")],
+                 [_l("agency", lang), str(v.get("agency_responsible") or "—")]]
+    elif feed == "furniture":
+        rows += [[_l("status", lang), str(v.get("status", "normal"))], [_l("category", lang), str(m.get("category"))]]
+        if m.get("synthetic"):
+            rows.append([_l("note", lang), "合成数据" if lang == "zh" else "synthetic data"])
+    rows.append([_l("age", lang), when])
+    return {"title": name, "rows": rows}

@@ -1,0 +1,114 @@
+"""The one map's per-tick values (no geometry): entity levels, district figures, and clusters for the big layers."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from data_sources.furniture import STATUS, FurnitureSet, generate
+from data_sources.furniture_catalog import CATEGORIES
+from views.cluster import PointIndex, cluster
+
+LAYERS = ("districts", "rivers", "air", "roads", "water", "cases", "furniture")
+CHOROPLETH = ("none", "aqi", "tpi", "open", "overdue", "water")
+_STATUS_CODE = {name: i for i, name in enumerate(STATUS)}
+_CAT_INDEX = {c["code"]: i for i, c in enumerate(CATEGORIES)}
+
+Bbox = tuple[float, float, float, float]
+
+
+def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
+    """Per-entity display values: station [aqi, colour, stale], segment level, section [class, stale]."""
+    return {
+        "air": {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0] for eid, s in summary["air"]["stations"].items()},
+        "traffic": summary["traffic"]["segments"],
+        "water": summary["water"]["sections"],
+    }
+
+
+def district_values(summary: dict[str, Any], cases: list[dict[str, Any]], now_ms: int) -> dict[str, list[Any]]:
+    """Per district: [aqi, aqi colour, tpi, tpi level, open cases, overdue cases, worst water class]."""
+    counts: dict[str, list[int]] = {}
+    for doc in cases:
+        adcode = str(doc.get("v", {}).get("district_adcode") or doc.get("m", {}).get("district_adcode") or "")
+        if not adcode:
+            continue
+        c = counts.setdefault(adcode, [0, 0])
+        c[0] += 1
+        due = doc.get("d", {}).get("due_ms")
+        if due is not None and due < now_ms:
+            c[1] += 1
+    out: dict[str, list[Any]] = {}
+    for adcode in set(summary.get("districts", {})) | set(counts):
+        d = summary.get("districts", {}).get(adcode, {})
+        o, od = counts.get(adcode, [0, 0])
+        out[adcode] = [d.get("aqi"), d.get("aqi_color"), d.get("tpi"), d.get("tpi_level"), o, od,
+                       d.get("water_worst")]
+    return out
+
+
+def case_clusters(cases: list[dict[str, Any]], bbox: Bbox, zoom: float, now_ms: int, *,
+                  cell_px: float = 110.0) -> dict[str, list[Any]]:
+    """Open cases in view: clusters [lon, lat, n, n_overdue] or points [id, lon, lat, overdue]."""
+    docs = [d for d in cases if _finite(d.get("v", {}).get("long")) and _finite(d.get("v", {}).get("lat"))]
+    if not docs:
+        return {"c": [], "p": []}
+    lon = np.array([float(d["v"]["long"]) for d in docs])
+    lat = np.array([float(d["v"]["lat"]) for d in docs])
+    overdue = np.array([(d.get("d", {}).get("due_ms") or now_ms + 1) < now_ms for d in docs])
+    res = cluster(PointIndex.build(lon, lat), bbox, zoom, flag=overdue, max_points=60, cell_px=cell_px)
+    res["p"] = [[docs[row]["id"], round(x, 5), round(y, 5), int(overdue[row])] for row, x, y in res["p"]]
+    return res
+
+
+def _finite(v: Any) -> bool:
+    try:
+        return np.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+@cache
+def furniture_index(seed: int) -> tuple[FurnitureSet, PointIndex]:
+    """The synthetic component set and its clustering index, built once per process."""
+    data = generate(seed)
+    return data, PointIndex.build(data.lon, data.lat)
+
+
+def furniture_status_array(n: int, reported: dict[str, str]) -> np.ndarray:
+    """Status code per component (0 normal, 1 damaged, 2 missing) from the reported statuses."""
+    codes = np.zeros(n, dtype=np.uint8)
+    for eid, status in reported.items():
+        idx = FurnitureSet.index_of(eid)
+        if idx is not None and idx < n:
+            codes[idx] = _STATUS_CODE.get(status, 0)
+    return codes
+
+
+def category_mask(data: FurnitureSet, selected: list[str] | None) -> np.ndarray | None:
+    """Items whose category (code like '0101') or group (like '01') is selected; None keeps all."""
+    if not selected:
+        return None
+    lut = np.zeros(len(CATEGORIES), dtype=bool)
+    for code in selected:
+        if code in _CAT_INDEX:
+            lut[_CAT_INDEX[code]] = True
+        else:
+            lut[[i for i, c in enumerate(CATEGORIES) if c["group"] == code]] = True
+    return lut[data.cat]
+
+
+def furniture_clusters(seed: int, status: np.ndarray, bbox: Bbox, zoom: float, categories: list[str] | None,
+                       only_bad: bool, *, cell_px: float = 110.0) -> dict[str, list[Any]]:
+    """Components in view: clusters [lon, lat, n, n_bad] or points [id, lon, lat, status, category code]."""
+    data, idx = furniture_index(seed)
+    bad = status > 0
+    keep = category_mask(data, categories)
+    if only_bad:
+        keep = bad if keep is None else keep & bad
+    res = cluster(idx, bbox, zoom, keep=keep, flag=bad, max_points=300, cell_px=cell_px)
+    res["p"] = [[FurnitureSet.entity_id(row), x, y, int(status[row]), CATEGORIES[int(data.cat[row])]["code"]]
+                for row, x, y in res["p"]]
+    return res
