@@ -1,0 +1,116 @@
+"""Alert console callbacks: thin wrappers over alerts.api and views.alerts_console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+
+from alerts import api as alerts_api
+from callbacks import context
+from layouts import ids
+from layouts.i18n import t
+from store.client import UNAVAILABLE
+from views import alerts_console
+from views.wall_alerts import LEVEL_COLORS
+
+DAY_MS = 24 * 3600 * 1000
+COLUMNS = ("col_level", "col_state", "col_entity", "col_rule", "col_value", "col_since", "col_ack")
+
+
+def _tz() -> str:
+    return context.get().city.get("timezone", "Asia/Shanghai")
+
+
+def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.Table:
+    """The alert list; a row is clickable and the selected one is highlighted."""
+    head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in COLUMNS]))
+    body = [html.Tr(id=ids.alert_row(r["id"]), n_clicks=0, className="sel" if r["id"] == selected else "",
+                    children=[html.Td(html.Span(r["level_text"], className="lvl", style={"--lvl": r["color"]})),
+                              html.Td(r["state"]), html.Td(r["entity"]), html.Td(r["rule"]), html.Td(r["value"]),
+                              html.Td(r["since"]), html.Td(r["ack"])]) for r in rows]
+    return html.Table([head, html.Tbody(body)], className="console-table")
+
+
+@callback(Output(ids.AC_TABLE, "children"),
+          Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_STATE, "value"), Input(ids.AC_LEVELS, "value"),
+          Input(ids.AC_SEARCH, "value"), Input(ids.AC_REFRESH, "data"), Input(ids.AC_SELECTED, "data"),
+          State("ac-lang", "data"))
+def refresh(_n: Any, state: str, levels: list[str], query: str | None, _r: Any, selected: str | None,
+            lang: str) -> Any:
+    """Fetch active (or all) alerts and render the filtered list."""
+    try:
+        records = alerts_api.all_alerts(context.get().redis) if state == "all" \
+            else alerts_api.active(context.get().redis)
+    except UNAVAILABLE:
+        return html.P(t("store_down", lang))
+    rows = alerts_console.rows(records, levels, query, lang, _tz())
+    return table(rows, selected, lang) if rows else html.P(t("no_alerts", lang))
+
+
+@callback(Output(ids.AC_SELECTED, "data"), Input({"type": "alert-row", "id": ALL}, "n_clicks"),
+          prevent_initial_call=True)
+def select(clicks: list[int | None]) -> Any:
+    """The row that was clicked (re-rendered rows arrive with no clicks and change nothing)."""
+    if not ctx.triggered_id or not any(c for c in clicks if c):
+        return no_update
+    trig = ctx.triggered[0]
+    return ctx.triggered_id["id"] if trig.get("value") else no_update
+
+
+@callback(Output(ids.AC_DETAIL, "children"), Output(ids.AC_HISTORY, "children"),
+          Input(ids.AC_SELECTED, "data"), Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_REFRESH, "data"),
+          State("ac-lang", "data"))
+def detail(selected: str | None, _n: Any, _r: Any, lang: str) -> tuple[Any, Any]:
+    """The selected alert's fields and its history (or everyone's last day of history when none is selected)."""
+    r = context.get().redis
+    now = context.now_ms()
+    try:
+        rec = next((a for a in alerts_api.all_alerts(r) if a["id"] == selected), None) if selected else None
+        log = alerts_api.log(r, now - DAY_MS)
+    except UNAVAILABLE:
+        return t("store_down", lang), no_update
+    lines = alerts_console.history(log, selected, lang, _tz())
+    hist = html.Table(html.Tbody([html.Tr([html.Td(x["at"]), html.Td(x["event"]), html.Td(x["entity"]),
+                                           html.Td(x["value"]), html.Td(x["by"]), html.Td(x["comment"])])
+                                  for x in lines]), className="console-table history")
+    if rec is None:
+        return t("pick_alert", lang), hist
+    row = alerts_console.rows([rec], None, None, lang, _tz())[0]
+    info = html.Div(className="detail-card", style={"--lvl": LEVEL_COLORS.get(rec.get("level") or "", "#7f8ea6")},
+                    children=[html.Div(f"{row['level_text']} · {row['state']}", className="detail-level"),
+                              html.Div(row["entity"], className="detail-entity"), html.Div(row["rule"]),
+                              html.Div(f"{row['value']} · {row['since']}"), html.Div(row["ack"]),
+                              html.Div(rec.get("ack_comment") or "", className="detail-comment")])
+    return info, hist
+
+
+@callback(Output(ids.AC_MSG, "children"), Output(ids.AC_REFRESH, "data"), Output(ids.AC_COMMENT, "value"),
+          Input(ids.AC_ACK, "n_clicks"), Input(ids.AC_SILENCE, "n_clicks"),
+          State(ids.AC_SELECTED, "data"), State(ids.AC_COMMENT, "value"), State(ids.AC_OPERATOR, "value"),
+          State(ids.AC_SIL_HOURS, "value"), State(ids.AC_SIL_REASON, "value"), State(ids.AC_REFRESH, "data"),
+          State("ac-lang", "data"), prevent_initial_call=True)
+def act(_a: int, _s: int, selected: str | None, comment: str | None, operator: str | None, hours: int,
+        reason: str | None, bump: int, lang: str) -> tuple[Any, Any, Any]:
+    """Acknowledge or silence the selected alert; every error is shown, nothing else changes."""
+    if not selected:
+        return t("pick_alert", lang), no_update, no_update
+    if not (operator or "").strip():
+        return t("need_operator", lang), no_update, no_update
+    r, now = context.get().redis, context.now_ms()
+    try:
+        if ctx.triggered_id == ids.AC_ACK:
+            if not (comment or "").strip():
+                return t("need_comment", lang), no_update, no_update
+            alerts_api.acknowledge(r, selected, operator.strip(), comment.strip(), now)
+            return t("acked_ok", lang, id=selected), (bump or 0) + 1, ""
+        rec = next((a for a in alerts_api.all_alerts(r) if a["id"] == selected), None)
+        if rec is None:
+            return t("pick_alert", lang), no_update, no_update
+        alerts_api.silence(r, {"rule": rec["rule"], "entity_id": rec["entity_id"]}, (reason or "").strip(),
+                           operator.strip(), now + int(hours) * 3600 * 1000, now)
+        return t("silenced_ok", lang, h=hours), (bump or 0) + 1, no_update
+    except UNAVAILABLE:
+        return t("store_down", lang), no_update, no_update
+    except ValueError as exc:  # AlertError, NotFound, Conflict: a clear message, nothing else changes
+        return str(exc), no_update, no_update

@@ -1,0 +1,62 @@
+"""Control-room loop in Debian Chromium: a breach in Redis flashes on the wall, an operator acknowledges it from the
+alert console, and the wall shows who did."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import redis
+
+from data_sources.base import Reading
+from data_sources.derive import derive
+from store.writer import Writer
+from tests.conftest import ARTIFACTS, AppProcess
+
+pytestmark = pytest.mark.e2e
+TICK_MS = 1000  # AppProcess runs the app with ONESCREEN_TICK_MS=1000
+
+
+def breach(r: redis.Redis) -> None:
+    """PM2.5 1h 260 µg/m³ -> HJ 633-2026 IAQI 310, above the red limit of 300 (config/alerts.yaml station_aqi)."""
+    now = int(time.time() * 1000)
+    rd = Reading("air", "1345A", now, {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60, "pm10_1h": 80,
+                                       "pm25_1h": 260}, {"name": "广雅中学", "district_adcode": "440103"})
+    Writer(r, source="e2e").write([(rd, derive(rd))], now)
+
+
+def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app_proc: AppProcess,
+                                                               r: redis.Redis) -> None:
+    wall = browser.new_page(viewport={"width": 3840, "height": 2160})
+    wall.goto(app_proc.url + "/wall?lang=en")
+    wall.wait_for_selector(".tk-count")
+    breach(r)
+    # one station reporting: the city AQI is 310 too, so the city rule fires beside the station rule
+    wall.wait_for_selector(".tk-item.tk-red.tk-flash:has-text('Station AQI above limit 310 (300)')",
+                           timeout=2 * TICK_MS + 1500)
+    assert wall.locator(".tk-item.tk-red.tk-flash:has-text('City AQI above limit 310 (300)')").count() == 1
+    wall.wait_for_selector(".takeover:not([hidden]) .to-title", timeout=2 * TICK_MS + 1500)
+    assert wall.locator(".to-value").inner_text() == "310"
+    wall.wait_for_selector(".aqi-pin.aqi-pulse", timeout=2 * TICK_MS + 1500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    wall.screenshot(path=str(ARTIFACTS / "wall-red-alert-3840x2160.png"))
+
+    console = browser.new_page(viewport={"width": 1366, "height": 768})
+    console.goto(app_proc.url + "/alerts?lang=en")
+    console.fill("#ac-operator", "Zhang San")
+    console.locator(".console-table tbody tr", has_text="广雅中学").first.click()
+    console.wait_for_selector(".detail-entity")
+    console.click("#ac-ack")
+    console.wait_for_selector("text=Enter a comment")  # no comment: a clear error, nothing acknowledged
+    console.fill("#ac-comment", "Dispatched inspector to the site")
+    console.click("#ac-ack")
+    console.wait_for_selector("text=Acknowledged: station_aqi:1345A", timeout=5000)
+    console.screenshot(path=str(ARTIFACTS / "alerts-console-1366x768.png"))
+
+    acked = ".tk-item:has-text('Station AQI above limit'):has-text('acknowledged by Zhang San at')"
+    wall.wait_for_selector(acked, timeout=2 * TICK_MS + 1500)
+    assert "tk-flash" not in (wall.locator(acked).get_attribute("class") or "")
+    assert "tk-flash" in (wall.locator(".tk-item:has-text('City AQI')").get_attribute("class") or "")
+    wall.close()
+    console.close()

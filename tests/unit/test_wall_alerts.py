@@ -1,0 +1,49 @@
+"""The wall's alert strip: counts, who acknowledged, flashing only while new and unacknowledged, red takeover."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from views import summary as summary_mod
+from views import wall_alerts
+
+NOW = 1_790_000_000_000  # 22:13 in Asia/Shanghai
+TZ = "Asia/Shanghai"
+
+
+def rec(**kw: Any) -> dict[str, Any]:
+    base = {"id": "station_aqi:1345A", "rule": "station_aqi", "rule_name_zh": "站点空气质量指数超标",
+            "rule_name_en": "Station AQI above limit", "scope": "station", "entity_id": "1345A",
+            "entity_name": "广雅中学", "entity_name_en": None, "metric": "aqi", "value": 215, "threshold": 200,
+            "level": "orange", "state": "firing", "since_ms": NOW - 60_000, "fired_ms": NOW - 60_000,
+            "ack_by": None, "ack_ms": None, "silenced": False, "held": False}
+    return base | kw
+
+
+def test_counts_and_pulse_come_from_active_alerts() -> None:
+    s = summary_mod.alert_summary([rec(), rec(id="b", entity_id="1346A", state="acknowledged", ack_by="张三"),
+                                   rec(id="c", scope="city", level="red")])
+    assert s["counts"]["orange"] == 2 and s["counts"]["red"] == 1 and s["counts"]["unacknowledged"] == 2
+    assert s["pulse"] == ["1345A"] and s["newest_red"]["id"] == "c"
+    chips = wall_alerts.counts(s, "en")
+    assert [(c["level"], c["n"]) for c in chips] == [("red", 1), ("orange", 2), ("yellow", 0), ("blue", 0),
+                                                     ("stale", 0)]
+
+
+def test_ticker_says_who_acknowledged_and_flashes_only_new_unacknowledged() -> None:
+    acked = rec(state="acknowledged", ack_by="张三", ack_ms=NOW - 30_000)
+    old = rec(id="old", fired_ms=NOW - 3600_000)
+    items = wall_alerts.ticker({"items": [rec(), acked, old]}, "zh", TZ, NOW)
+    assert items[0]["text"] == "广雅中学 · 站点空气质量指数超标 215 (200) · 22:12" and "tk-flash" in items[0]["cls"]
+    assert items[1]["text"].endswith("已确认 张三 22:12") and "tk-flash" not in items[1]["cls"]
+    assert "tk-flash" not in items[2]["cls"]  # an hour old: no longer new
+    en = wall_alerts.ticker({"items": [acked]}, "en", TZ, NOW)[0]["text"]
+    assert en.endswith("acknowledged by 张三 at 22:12")
+
+
+def test_red_takeover_lasts_its_configured_time() -> None:
+    red = {"newest_red": rec(level="red", value=310, threshold=300, fired_ms=NOW - 10_000)}
+    panel = wall_alerts.takeover(red, "en", TZ, NOW, 30)
+    assert panel is not None and panel["value"] == "310" and panel["threshold"] == "limit 300"
+    assert wall_alerts.takeover(red, "en", TZ, NOW + 25_000, 30) is None
+    assert wall_alerts.takeover({"newest_red": None}, "en", TZ, NOW, 30) is None
