@@ -1,0 +1,52 @@
+"""City KPI history: one sample per minute per KPI, kept 8 days, for sparklines and 'same hour yesterday'."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+
+from store import keys
+
+MINUTE_MS = 60_000
+KEEP_MS = 8 * 24 * 3600 * 1000
+
+
+def record(r: redis.Redis, now_ms: int, values: Mapping[str, float | None]) -> None:
+    """Store this minute's value of each KPI (None is skipped: a gap, never a zero); idempotent within a minute."""
+    minute = now_ms - now_ms % MINUTE_MS
+    pipe = r.pipeline(transaction=False)
+    for name, value in values.items():
+        key = keys.kpi(name)
+        pipe.zremrangebyscore(key, minute, minute)
+        if value is not None:
+            pipe.zadd(key, {f"{minute}:{float(value):g}": minute})
+        pipe.zremrangebyscore(key, "-inf", now_ms - KEEP_MS)
+    pipe.execute()
+
+
+def series(r: redis.Redis, names: Iterable[str], since_ms: int, until_ms: int | None = None
+           ) -> dict[str, list[tuple[int, float]]]:
+    """(minute ms, value) samples of each KPI in [since, until], oldest first, read in one pipeline."""
+    names = list(names)
+    pipe = r.pipeline(transaction=False)
+    for name in names:
+        pipe.zrangebyscore(keys.kpi(name), since_ms, "+inf" if until_ms is None else until_ms)
+    out: dict[str, list[tuple[int, float]]] = {}
+    for name, members in zip(names, pipe.execute(), strict=True):
+        points = []
+        for m in members:
+            ts, _, val = str(m).partition(":")
+            points.append((int(ts), float(val)))
+        out[name] = points
+    return out
+
+
+def city_kpis(summary: Mapping[str, Any]) -> dict[str, float | None]:
+    """The headline numbers the wall and the overview track, from one summary."""
+    water = summary["water"]
+    good_share = None if not water["n_fresh"] else round(100.0 * water["good"] / water["n_fresh"], 1)
+    return {"aqi": summary["air"]["city"].get("aqi"), "tpi": summary["traffic"]["tpi"],
+            "open": summary["service"]["open"], "overdue": summary["service"]["overdue"],
+            "on_time": summary["service"]["on_time_rate"], "water_good": good_share}
