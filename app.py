@@ -20,7 +20,9 @@ import api
 from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
+from layouts import alerts_page as alerts_layout
 from layouts import home as home_layout
+from layouts import onemap as onemap_layout
 from layouts import wall as wall_layout
 from layouts.i18n import norm_lang, t
 from store.client import connect
@@ -46,6 +48,29 @@ def geo_bounds(filename: str) -> list[list[float]]:
     for f in data["features"]:
         walk(f["geometry"]["coordinates"])
     return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def basemap_config(settings: Settings, city: dict[str, Any]) -> dict[str, Any]:
+    """The base map: the city profile's, overridden by ONESCREEN_BASEMAP* variables; validated with clear errors."""
+    bm: dict[str, Any] = dict(city.get("basemap") or {"type": "none"})
+    if settings.basemap:
+        bm.update(type="xyz", url=settings.basemap)
+    if settings.basemap_mbtiles:
+        bm.update(type="mbtiles", file=str(settings.basemap_mbtiles))
+    if settings.basemap_crs:
+        bm["crs"] = settings.basemap_crs
+    if settings.basemap_attribution:
+        bm["attribution"] = settings.basemap_attribution
+    if bm.get("type", "none") not in ("none", "xyz", "mbtiles"):
+        raise ValueError(f"basemap type must be none, xyz or mbtiles, not {bm.get('type')!r}")
+    if bm.get("crs", "wgs84") not in ("wgs84", "gcj02"):
+        raise ValueError(f"basemap crs must be wgs84 or gcj02, not {bm.get('crs')!r}")
+    if bm["type"] == "mbtiles":
+        path = Path(bm.get("file") or "")
+        if not path.is_file():
+            raise ValueError(f"basemap MBTiles file not found: {path}")
+        settings.basemap_mbtiles = path
+    return bm
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -74,9 +99,28 @@ def create_app(settings: Settings | None = None) -> Dash:
         lang = norm_lang(lang, lang_default)
         return home_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
 
+    basemap = basemap_config(settings, city)
+    map_urls = {**urls, "roads": "/api/v1/geo/roads.geojson", "water_sections": "/api/v1/geo/water_sections.geojson"}
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+
+    def analyst_page(lang: str | None = None, **query: Any) -> html.Div:
+        lang = norm_lang(lang, lang_default)
+        view = onemap_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)))
+        attribution = " · ".join(x for x in (t("map_attr", lang), basemap.get("attribution")) if x)
+        return onemap_layout.layout(city, map_urls, basemap, view, lang, settings.tick_ms, attribution,
+                                    simulated=settings.simulator)
+
+    def alerts_page(lang: str | None = None, **_: Any) -> html.Div:
+        lang = norm_lang(lang, lang_default)
+        return alerts_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
+
+    dash.register_page("alerts", path="/alerts", layout=alerts_page, title=t("console_title", lang_default))
     dash.register_page("wall", path="/wall", layout=wall_page, title=t("wall_title", lang_default))
+    dash.register_page("analyst", path="/analyst", layout=analyst_page, title=t("onemap_title", lang_default))
     dash.register_page("home", path="/", layout=home_page, title=t("app_title", lang_default))
-    import callbacks.home  # noqa: F401  (registers callbacks)
+    import callbacks.alerts_page  # noqa: F401  (registers callbacks)
+    import callbacks.home  # noqa: F401
+    import callbacks.onemap  # noqa: F401
     import callbacks.wall  # noqa: F401
 
     app.layout = html.Div(dash.page_container)
@@ -130,7 +174,8 @@ def main() -> None:
         runner.start_thread(settings, context.get().redis, stop)
         base = f"http://{settings.host}:{settings.port}"
         print(f"\nOneScreen is up:\n  wall       {base}/wall\n  wall (en)  {base}/wall?lang=en\n"
-              f"  start page {base}/\n  (Ctrl-C stops everything)\n", flush=True)
+              f"  one map    {base}/analyst\n  alerts     {base}/alerts\n  start page {base}/\n"
+              "  (Ctrl-C stops everything)\n", flush=True)
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     except KeyboardInterrupt:
         pass

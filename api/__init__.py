@@ -7,7 +7,7 @@ import importlib
 from flask import Flask
 
 # Append a module name here to mount its blueprint (one line per module).
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("api.entities", "api.geo", "api.tiles", "api.alerts", "api.ingest", "api.ngsi")
 
 
 def register(server: Flask) -> None:

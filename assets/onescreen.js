@@ -22,7 +22,8 @@ window.onescreen = Object.assign({}, window.onescreen, {
       var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
       var color = v && v[1] && !v[2] ? v[1] : "#5b6475";
       var light = ["#00E400", "#FFFF00", "#FF7E00"].indexOf(color) >= 0;
-      var html = '<div class="aqi-pin' + (v && v[2] ? ' aqi-stale' : '') + '" style="background:' + color +
+      var html = '<div class="aqi-pin' + (v && v[2] ? ' aqi-stale' : '') + (v && v[3] ? ' aqi-pulse' : '') +
+                 '" style="background:' + color +
                  ';color:' + (light ? '#101010' : '#ffffff') + '">' + aqi + '</div>';
       var icon = L.divIcon({html: html, className: "aqi-icon", iconSize: null});
       var m = L.marker(latlng, {icon: icon, keyboard: false, title: (feature.properties || {}).name || id});

@@ -7,7 +7,8 @@ import importlib
 
 def main() -> None:
     """Run each benchmark module that exists and print its lines."""
-    for name in ("bench.bench_indicators", "bench.wall_bench"):
+    for name in ("bench.bench_indicators", "bench.wall_bench", "bench.map_bench", "bench.bench_alerts",
+                 "bench.bench_ingest"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -27,9 +27,23 @@ class Settings(BaseSettings):
     sim_seed: int = 42
     sim_time_factor: float = 60.0
     lang: str | None = None
+    furniture_seed: int = 548
+    basemap: str | None = None
+    basemap_mbtiles: Path | None = None
+    basemap_crs: str | None = None
+    basemap_attribution: str | None = None
     tick_ms: int = 2000
+    wall_red_takeover_s: float = 30.0
     retention: int = 100_000
     ingest_token: str | None = None
+    ingest_max_batch: int = Field(default=5_000, ge=1)  # readings per request; more is 413
+    ingest_rate_per_min: int = Field(default=300_000, ge=1)  # readings per minute per token; more is 429
+    openaq_api_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "openaq_api_key", "ONESCREEN_OPENAQ_API_KEY", "OPENAQ_API_KEY"))
+    tomtom_api_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "tomtom_api_key", "ONESCREEN_TOMTOM_API_KEY", "TOMTOM_API_KEY"))
+    amap_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "amap_key", "ONESCREEN_AMAP_KEY", "AMAP_KEY"))
     secret_key: str | None = None
     data_dir: Path = Path("var")
 

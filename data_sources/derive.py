@@ -15,6 +15,8 @@ HOURLY_2012 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_24h", "pm25_24h")
 # µg/m³ (mg/m³ for CO) per ppb (ppm for CO) at 298.15 K, 1013.25 hPa (standards.md §1.2).
 _PER_PPB = {"so2": 2.619, "no2": 1.880, "o3": 1.962}
 _CO_PER_PPM = 1.145
+# AMap trafficinfo status (standards.md §4): "1" smooth, "2" slow, "3" congested ("0" unknown) -> our levels 1/3/5.
+AMAP_STATUS_LEVEL = {"1": 1, "2": 3, "3": 5}
 
 
 def _num(v: Any) -> float | None:
@@ -81,11 +83,12 @@ def _us_units(values: dict[str, Any]) -> dict[str, float | None]:
 
 def derive_traffic(values: dict[str, Any], meta: dict[str, Any],
                    cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
-    """Congestion level of one segment from its speed and road class."""
+    """Congestion level of one segment from its speed and road class (AMap's own status when it gives no speed)."""
     speed = _num(values.get("speed_kmh"))
     free = _num(values.get("free_flow_kmh"))
     if speed is None:
-        return {"level": None}
+        amap = AMAP_STATUS_LEVEL.get(str(values.get("status_amap", "")).strip())
+        return {"level": amap, "level_source": "amap_status"} if amap else {"level": None}
     level = traffic.segment_level(speed, str(meta.get("road_class", "arterial")), config=cfg)
     ratio = None if not free else round(speed / free, 3)
     return {"level": level, "speed_ratio": ratio}

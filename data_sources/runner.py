@@ -79,28 +79,61 @@ class Runner:
 def reset_simulated_cases(r: redis.Redis) -> None:
     """A new simulator run regenerates its backlog: drop the previous run's case indexes (history streams stay)."""
     if r.hget(keys.health("service"), "source") == "simulator":
-        r.delete(keys.latest("service"), keys.latest_ts("service"), keys.open_due(), keys.closed(), keys.closed_late())
+        r.delete(keys.latest("service"), keys.latest_ts("service"), keys.open_due(), keys.closed(), keys.closed_late(),
+                 keys.seen("service"))
 
 
 def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:
-    """The sources the city profile and settings ask for (the simulator by default)."""
+    """The city profile's `sources:` plus, when on, the simulator for the feeds no configured source takes."""
+    from data_sources.registry import configured_sources, without_feeds
+
+    real, taken = configured_sources(settings, r)
     sources: list[Source] = []
     if settings.simulator:
+        from data_sources.furniture import FurnitureSimulator
         from data_sources.simulator import Simulator
 
         reset_simulated_cases(r)
         sources.append(Simulator(GEO_DIR, seed=settings.sim_seed, time_factor=settings.sim_time_factor))
-    return sources
+        sources.append(FurnitureSimulator(seed=settings.furniture_seed))
+    return [*without_feeds(sources, taken), *real]
 
 
-def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> threading.Thread | None:
-    """The all-in-one runs the feed runner as a daemon thread beside the web server."""
-    sources = build_sources(settings, r)
-    if not sources:
-        return None
+def record_kpis(r: redis.Redis, stop: threading.Event, traffic_cfg: TrafficConfig | None = None,
+                period_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+    """Once a minute, the city's headline KPIs into their history (sparklines, 'same hour yesterday')."""
+    from config.settings import load_feeds
+    from store import kpi, snapshot
+    from views import summary
+
+    feeds = load_feeds()
+    while not stop.is_set():
+        now = int(clock() * 1000)
+        try:
+            kpi.record(r, now, kpi.city_kpis(summary.build(snapshot.read(r, now), now, feeds, traffic_cfg)))
+        except UNAVAILABLE as exc:
+            log.warning("store unreachable, KPI sample skipped: %s", exc)
+        stop.wait(period_s - (clock() % period_s) + 1)
+
+
+def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> threading.Thread:
+    """The all-in-one runs the feed runner and the alert evaluator as daemon threads beside the web server.
+
+    Also records the city KPIs once a minute. Returns the feed thread, or the evaluator's when there are no sources
+    (alerts on pushed or stale feeds still run).
+    A bad config/alerts.yaml raises ValueError here, at start-up.
+    """
+    from alerts import service as alert_service
+
     city = load_city(settings.city)
+    sources = build_sources(settings, r)
+    evaluator = alert_service.start(r, stop, city=city)
+    traffic_cfg = load_traffic_config()
+    threading.Thread(target=record_kpis, args=(r, stop, traffic_cfg), name="kpi-recorder", daemon=True).start()
+    if not sources:
+        return evaluator
     runner = Runner(r, sources, aqi_setting=str(city.get("aqi_standard", "auto")), retention=settings.retention,
-                    traffic_cfg=load_traffic_config())
+                    traffic_cfg=traffic_cfg)
     th = threading.Thread(target=runner.run, args=(stop,), name="feed-runner", daemon=True)
     th.start()
     return th
@@ -116,9 +149,7 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    th = start_thread(settings, r, stop)
-    if th is None:
-        raise SystemExit("no sources configured (ONESCREEN_SIMULATOR=off and no real feeds yet)")
+    th = start_thread(settings, r, stop)  # with no sources it still runs the alert evaluator (pushed feeds)
     log.info("feed runner started against %s", settings.redis_url)
     while th.is_alive():
         th.join(0.5)

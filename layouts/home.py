@@ -13,7 +13,9 @@ def layout(city_name: str, lang: str) -> html.Div:
     return html.Div(className="home", children=[
         html.H1(f"{t('app_title', lang)} · {city_name}"),
         html.H2(t("views", lang)),
-        html.Ul([html.Li(html.A(t("wall_title", lang), href=f"/wall?lang={lang}"))]),
+        html.Ul([html.Li(html.A(t("wall_title", lang), href=f"/wall?lang={lang}")),
+                 html.Li(html.A(t("onemap_title", lang), href=f"/analyst?lang={lang}")),
+                 html.Li(html.A(t("console_title", lang), href=f"/alerts?lang={lang}"))]),
         html.H2(t("feeds", lang)),
         html.Div(id=ids.HOME_STATUS),
         dcc.Interval(id=ids.HOME_TICK, interval=5000),

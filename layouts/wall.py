@@ -76,7 +76,12 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
         header(city, lang),
         html.Main(className="wall-main", children=[
             html.Section([tile(f, lang) for f in TILE_FEEDS], className="kpi-column"),
-            html.Section([city_map(city, geo_urls, bounds, lang), legend(lang)], className="map-panel"),
+            html.Section([city_map(city, geo_urls, bounds, lang), legend(lang),
+                          html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)], className="map-panel"),
+        ]),
+        html.Footer(className="wall-ticker", children=[
+            html.Div(id=ids.WALL_ALERT_COUNTS, className="tk-counts"),
+            html.Div(t("no_alerts", lang), id=ids.WALL_ALERT_ITEMS, className="tk-items"),
         ]),
         html.Div(id=ids.WALL_CONN, className="conn-overlay", hidden=True, children=[
             html.Div(t("conn_lost", lang), className="conn-title"),

@@ -7,6 +7,9 @@ EVENTS = f"{PREFIX}:events"
 REJECTED = f"{PREFIX}:{{ingest}}:rejected"
 ALERTS_ACTIVE = f"{PREFIX}:{{alerts}}:active"
 ALERTS_LOG = f"{PREFIX}:{{alerts}}:log"
+ALERTS_STATE = f"{PREFIX}:{{alerts}}:state"  # hash alert_id -> JSON engine state (pending/firing/ack/resolved)
+ALERTS_VERSION = f"{PREFIX}:{{alerts}}:version"  # hash alert_id -> int, compared by the commit script (never reused)
+ALERTS_SILENCES = f"{PREFIX}:{{alerts}}:silences"  # hash silence_id -> JSON {scope, reason, created_by, until_ms}
 
 
 def readings(feed: str) -> str:
@@ -47,3 +50,18 @@ def closed_late(feed: str = "service") -> str:
 def snapshot_cache(view: str, tick: int) -> str:
     """Cache key of one view's snapshot for one tick (shared by every worker)."""
     return f"{PREFIX}:cache:{view}:{tick}"
+
+
+def seen(feed: str) -> str:
+    """Sorted set of '<ts>:<entity>' already appended to the feed stream (score ts), so re-sends are idempotent."""
+    return f"{PREFIX}:{{{feed}}}:seen"
+
+
+def ingest_rate(client_id: str, window: int) -> str:
+    """Fixed-window counter of readings pushed by one ingest client (hashed token) in one minute."""
+    return f"{PREFIX}:{{ingest}}:rl:{client_id}:{window}"
+
+
+def kpi(name: str) -> str:
+    """Sorted set of one city KPI's per-minute samples (member '<minute ms>:<value>', score minute ms)."""
+    return f"{PREFIX}:{{kpi}}:{name}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -11,30 +12,86 @@ import redis
 from data_sources.base import Reading
 from store import keys
 
-# Newer wins per entity; service cases also maintain the open/closed indexes the screens count with ZCOUNT.
+# Idempotent append + newer wins per entity: a (ts, entity) already in the feed's `seen` set changes nothing (no
+# second stream entry, no latest/index update), so a client or a retried pipeline may re-send a batch safely.
+# Reads (ZMSCORE, HMGET) and latest-hash writes are batched; only XADD (and the service case indexes) run per
+# reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 5: + kind arg), rows.
+# Service cases also maintain the open/closed indexes the screens count with ZCOUNT. A 'gone' row (a city component
+# back to normal) removes the entity from latest but keeps its ts, so latest holds only what needs attention and an
+# older re-sent fault cannot come back. Needs Redis >= 6.2 (ZMSCORE).
 _UPSERT_LUA = """
-local now = tonumber(ARGV[1])
-local keep = tonumber(ARGV[2])
-local applied = 0
-for i = 3, #ARGV, 5 do
-  local id, ts, doc, kind, arg = ARGV[i], tonumber(ARGV[i+1]), ARGV[i+2], ARGV[i+3], ARGV[i+4]
-  local cur = redis.call('HGET', KEYS[2], id)
-  if (not cur) or tonumber(cur) <= ts then
-    applied = applied + 1
-    redis.call('HSET', KEYS[1], id, doc)
-    redis.call('HSET', KEYS[2], id, ts)
-    if kind == 'open' then
-      redis.call('ZADD', KEYS[3], arg == '' and '+inf' or arg, id)
-      redis.call('ZREM', KEYS[4], id)
-      redis.call('ZREM', KEYS[5], id)
-    elseif kind == 'closed' then
-      local sep = string.find(arg, ':', 1, true)
-      local closed_ms, late = string.sub(arg, 1, sep - 1), string.sub(arg, sep + 1)
-      redis.call('ZREM', KEYS[3], id)
-      redis.call('ZADD', KEYS[4], closed_ms, id)
-      if late == '1' then redis.call('ZADD', KEYS[5], closed_ms, id) else redis.call('ZREM', KEYS[5], id) end
+local now, keep, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local seen_keep, stride, first = tonumber(ARGV[4]), tonumber(ARGV[5]), 6
+local n = math.floor((#ARGV - first + 1) / stride)
+local function each_chunk(list, step, fn)
+  for s = 1, #list, step do fn(unpack(list, s, math.min(s + step - 1, #list))) end
+end
+local members, ids = {}, {}
+for j = 1, n do
+  local i = first + (j - 1) * stride
+  members[j], ids[j] = ARGV[i + 1] .. ':' .. ARGV[i], ARGV[i]
+end
+local seen, stored = {}, {}
+each_chunk(members, 500, function(...)
+  for _, v in ipairs(redis.call('ZMSCORE', KEYS[7], ...)) do seen[#seen + 1] = v end
+end)
+each_chunk(ids, 500, function(...)
+  for _, v in ipairs(redis.call('HMGET', KEYS[2], ...)) do stored[#stored + 1] = v end
+end)
+local applied, added, fresh, cur, docs, tss, order = 0, 0, {}, {}, {}, {}, {}
+for j = 1, n do
+  local m = members[j]
+  if (not seen[j]) and (not fresh[m]) then
+    fresh[m] = true
+    local i = first + (j - 1) * stride
+    local id, tsr, doc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local ts = tonumber(tsr)
+    added = added + 1
+    order[#order + 1] = tsr
+    order[#order + 1] = m
+    redis.call('XADD', KEYS[6], 'MAXLEN', '~', maxlen, '*', 'e', id, 'ts', tsr, 'j', doc)
+    local c = cur[id]
+    if c == nil then c = stored[j] and tonumber(stored[j]) or false end
+    if (not c) or c < ts then
+      applied = applied + 1
+      cur[id], docs[id], tss[id] = ts, doc, tsr
+      if stride == 5 then
+        local kind, arg = ARGV[i + 3], ARGV[i + 4]
+        if kind == 'gone' then docs[id] = false end
+        if kind == 'open' then
+          redis.call('ZADD', KEYS[3], arg == '' and '+inf' or arg, id)
+          redis.call('ZREM', KEYS[4], id)
+          redis.call('ZREM', KEYS[5], id)
+        elseif kind == 'closed' then
+          local sep = string.find(arg, ':', 1, true)
+          local closed_ms, late = string.sub(arg, 1, sep - 1), string.sub(arg, sep + 1)
+          redis.call('ZREM', KEYS[3], id)
+          redis.call('ZADD', KEYS[4], closed_ms, id)
+          if late == '1' then redis.call('ZADD', KEYS[5], closed_ms, id) else redis.call('ZREM', KEYS[5], id) end
+        end
+      end
+    else
+      cur[id] = c
     end
   end
+end
+local pairs_doc, pairs_ts = {}, {}
+local gone = {}
+for id, doc in pairs(docs) do
+  if doc then
+    pairs_doc[#pairs_doc + 1], pairs_doc[#pairs_doc + 2] = id, doc
+  else
+    gone[#gone + 1] = id
+  end
+  pairs_ts[#pairs_ts + 1], pairs_ts[#pairs_ts + 2] = id, tss[id]
+end
+each_chunk(pairs_doc, 1000, function(...) redis.call('HSET', KEYS[1], ...) end)
+each_chunk(gone, 1000, function(...) redis.call('HDEL', KEYS[1], ...) end)
+each_chunk(pairs_ts, 1000, function(...) redis.call('HSET', KEYS[2], ...) end)
+each_chunk(order, 1000, function(...) redis.call('ZADD', KEYS[7], ...) end)
+if seen_keep > 0 then
+  local total = redis.call('ZCARD', KEYS[7])
+  if total > seen_keep then redis.call('ZREMRANGEBYRANK', KEYS[7], 0, total - seen_keep - 1) end
 end
 if keep > 0 then
   local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - keep, 'LIMIT', 0, 1000)
@@ -45,10 +102,34 @@ if keep > 0 then
     redis.call('ZREM', KEYS[5], id)
   end
 end
-return applied
+return {applied, added}
 """
 
-CLOSED_KEEP_MS = 7 * 24 * 3600 * 1000
+# One fixed-window counter step: add n, refuse (and take it back) when the window's total would pass the limit.
+_WINDOW_LUA = """
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if v > tonumber(ARGV[3]) then
+  redis.call('DECRBY', KEYS[1], ARGV[1])
+  return {0, v - tonumber(ARGV[1])}
+end
+return {1, v}
+"""
+
+CLOSED_KEEP_MS = 25 * 3600 * 1000  # closed cases leave latest after the 24 h on-time window (history: the stream)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps(**kw) builds one per call
+DEAD_LETTER_MAXLEN = 10_000
+RAW_MAX_CHARS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A pushed record that was refused: where it was in its batch, why, and its text (truncated)."""
+
+    feed: str
+    index: int
+    reason: str
+    raw: str
 
 
 def record(reading: Reading, derived: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +137,10 @@ def record(reading: Reading, derived: dict[str, Any]) -> dict[str, Any]:
     return {"id": reading.entity_id, "ts": reading.ts, "v": reading.values, "m": reading.meta, "d": derived}
 
 
-def _index_args(feed: str, derived: dict[str, Any]) -> tuple[str, str]:
-    """Which case index a service reading updates; other feeds keep no index."""
+def _index_args(feed: str, derived: dict[str, Any], values: dict[str, Any] | None = None) -> tuple[str, str]:
+    """Which index a reading updates: service cases open/closed; a city component back to normal leaves latest."""
+    if feed == "furniture":
+        return ("gone", "") if str((values or {}).get("status", "")).lower() == "normal" else ("", "")
     if feed != "service":
         return "", ""
     if derived.get("status") == "closed":
@@ -68,56 +151,102 @@ def _index_args(feed: str, derived: dict[str, Any]) -> tuple[str, str]:
 
 
 class Writer:
-    """Writes batches of derived readings for any feed; one round trip per batch."""
+    """Writes batches of derived readings for any feed; one round trip per batch, idempotent per (entity, ts)."""
 
-    def __init__(self, r: redis.Redis, *, retention: int = 100_000, source: str = "unknown") -> None:
+    def __init__(self, r: redis.Redis, *, retention: int = 100_000, source: str = "unknown",
+                 dedupe_keep: int | None = None) -> None:
         self.r = r
         self.retention = retention
         self.source = source
+        self.dedupe_keep = max(1_000, retention) if dedupe_keep is None else dedupe_keep
         self._upsert = r.register_script(_UPSERT_LUA)
+        self.last_added = 0  # new stream entries of the last write (re-sent readings do not count)
 
-    def write(self, items: Sequence[tuple[Reading, dict[str, Any]]], now_ms: int, polled: Iterable[str] = ()) -> int:
-        """Store a batch (possibly of several feeds); `polled` feeds with nothing new still count as polled OK."""
+    def write(self, items: Sequence[tuple[Reading, dict[str, Any]]], now_ms: int, polled: Iterable[str] = (), *,
+              latency_ms: float | None = None, rejected: Sequence[Rejection] = ()) -> int:
+        """Store a batch (any feeds) and its dead letters; quiet `polled` feeds count as polled OK."""
         by_feed: dict[str, list[tuple[Reading, dict[str, Any]]]] = {}
         for reading, derived in items:
             by_feed.setdefault(reading.feed, []).append((reading, derived))
         quiet = [f for f in polled if f not in by_feed]
-        if not by_feed and not quiet:
+        self.last_added = 0
+        if not by_feed and not quiet and not rejected:
             return 0
         pipe = self.r.pipeline(transaction=False)
+        upserts = []
         for feed, rows in by_feed.items():
-            self._queue_feed(pipe, feed, rows, now_ms)
+            upserts.append(len(pipe))
+            self._queue_feed(pipe, feed, rows, now_ms, latency_ms)
         for feed in quiet:
-            pipe.hset(keys.health(feed), mapping={"last_ok_ms": now_ms, "source": self.source, "last_error": ""})
-        pipe.execute()
+            pipe.hset(keys.health(feed), mapping=self._ok(now_ms, latency_ms))
+        for rej in rejected:
+            pipe.xadd(keys.REJECTED, {"feed": rej.feed, "index": rej.index, "reason": rej.reason[:500],
+                                      "raw": rej.raw[:RAW_MAX_CHARS], "ts": now_ms, "source": self.source},
+                      maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+        res = pipe.execute()
+        self.last_added = sum(int(res[i][1]) for i in upserts)
         return len(items)
 
-    def _queue_feed(self, pipe: Any, feed: str, rows: Iterable[tuple[Reading, dict[str, Any]]], now_ms: int) -> None:
-        args: list[Any] = [now_ms, CLOSED_KEEP_MS if feed == "service" else 0]
+    def _ok(self, now_ms: int, latency_ms: float | None) -> dict[str, Any]:
+        """Health fields of a successful poll or push: clears the error streak."""
+        out: dict[str, Any] = {"last_ok_ms": now_ms, "source": self.source, "last_error": "", "consecutive_errors": 0}
+        if latency_ms is not None:
+            out["last_latency_ms"] = round(float(latency_ms), 1)
+        return out
+
+    def _queue_feed(self, pipe: Any, feed: str, rows: Iterable[tuple[Reading, dict[str, Any]]], now_ms: int,
+                    latency_ms: float | None = None) -> None:
+        service = feed == "service"
+        indexed = service or feed == "furniture"
+        stride = 5 if indexed else 3
+        args: list[Any] = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride]
         newest = 0
-        count = 0
+        encode = _JSON.encode
         for reading, derived in rows:
-            doc = json.dumps(record(reading, derived), ensure_ascii=False, separators=(",", ":"))
-            pipe.xadd(keys.readings(feed), {"e": reading.entity_id, "ts": reading.ts, "j": doc},
-                      maxlen=self.retention, approximate=True)
-            kind, arg = _index_args(feed, derived)
-            args += [reading.entity_id, reading.ts, doc, kind, arg]
+            if indexed:
+                args += [reading.entity_id, reading.ts, encode(record(reading, derived)),
+                         *_index_args(feed, derived, reading.values)]
+            else:
+                args += [reading.entity_id, reading.ts, encode(record(reading, derived))]
             newest = max(newest, reading.ts)
-            count += 1
+        count = (len(args) - 5) // stride
         self._upsert(
             keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
-                  keys.closed_late(feed)],
+                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed)],
             args=args, client=pipe,
         )
-        pipe.hset(keys.health(feed), mapping={"last_ok_ms": now_ms, "source": self.source, "last_error": ""})
-        pipe.hset(keys.health(feed), "last_data_ms", newest)
+        pipe.hset(keys.health(feed), mapping={**self._ok(now_ms, latency_ms), "last_data_ms": newest})
         pipe.hincrby(keys.health(feed), "readings", count)
         pipe.publish(keys.EVENTS, json.dumps({"type": "feed", "feed": feed, "n": count, "ts": now_ms}))
 
-    def mark_error(self, feed: str, error: str, now_ms: int) -> None:
-        """Record a failed poll in the feed's health without touching its last good data."""
+    def mark_error(self, feed: str, error: str, now_ms: int, latency_ms: float | None = None) -> None:
+        """Record a failed poll in the feed's health without touching its last good data (which then goes stale)."""
+        fields: dict[str, Any] = {"last_error": error[:500], "last_error_ms": now_ms, "source": self.source}
+        if latency_ms is not None:
+            fields["last_latency_ms"] = round(float(latency_ms), 1)
         pipe = self.r.pipeline(transaction=False)
-        pipe.hset(keys.health(feed), mapping={"last_error": error[:500], "last_error_ms": now_ms,
-                                               "source": self.source})
+        pipe.hset(keys.health(feed), mapping=fields)
         pipe.hincrby(keys.health(feed), "error_count", 1)
+        pipe.hincrby(keys.health(feed), "consecutive_errors", 1)
         pipe.execute()
+
+    def record_latency(self, feeds: Iterable[str], latency_ms: float) -> None:
+        """Store how long a source's last poll took (sources that time their own I/O report it here)."""
+        pipe = self.r.pipeline(transaction=False)
+        for feed in feeds:
+            pipe.hset(keys.health(feed), "last_latency_ms", round(float(latency_ms), 1))
+        pipe.execute()
+
+
+def read_health(r: redis.Redis, feeds: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Every feed's health hash in one round trip (the fields this module writes), for status panels."""
+    pipe = r.pipeline(transaction=False)
+    for feed in feeds:
+        pipe.hgetall(keys.health(feed))
+    return dict(zip(feeds, pipe.execute(), strict=True))
+
+
+def take_from_window(r: redis.Redis, key: str, n: int, limit: int, window_ms: int) -> tuple[bool, int]:
+    """Fixed-window rate limit: (allowed, count in the window); a refused request does not use up the window."""
+    allowed, count = r.eval(_WINDOW_LUA, 1, key, n, window_ms, limit)
+    return bool(allowed), int(count)

@@ -83,6 +83,46 @@ def service_summary(counts: dict[str, int]) -> dict[str, Any]:
             "on_time_rate": rate}
 
 
+def district_summary(raw: dict[str, Any], now_ms: int, stale_s: Any,
+                     cfg: traffic.TrafficConfig | None = None) -> dict[str, dict[str, Any]]:
+    """Per district (adcode): AQI of its current stations, its congestion index, its worst water class."""
+    def by_district(feed: str) -> dict[str, dict[str, dict[str, Any]]]:
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for eid, doc in raw[feed].items():
+            adcode = doc.get("m", {}).get("district_adcode")
+            if adcode:
+                out.setdefault(str(adcode), {})[eid] = doc
+        return out
+
+    air, roads, water = by_district("air"), by_district("traffic"), by_district("water")
+    result: dict[str, dict[str, Any]] = {}
+    for adcode in set(air) | set(roads) | set(water):
+        city = air_summary(air.get(adcode, {}), now_ms, stale_s("air"))["city"]
+        tr = traffic_summary(roads.get(adcode, {}), now_ms, stale_s("traffic"), cfg)
+        wa = water_summary(water.get(adcode, {}), now_ms, stale_s("water"))
+        result[adcode] = {"aqi": city.get("aqi"), "aqi_color": city.get("color"), "tpi": tr["tpi"],
+                          "tpi_level": tr["level"], "water_worst": wa["worst"]}
+    return result
+
+
+ALERT_FIELDS = ("id", "rule", "rule_name_zh", "rule_name_en", "scope", "entity_id", "entity_name", "entity_name_en",
+                "metric", "value", "threshold", "level", "state", "since_ms", "fired_ms", "ack_by", "ack_ms",
+                "silenced", "held")
+
+
+def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> dict[str, Any]:
+    """Counts by level, the most severe active alerts (compact), stations to pulse, and the newest red alert."""
+    from alerts.api import counts_of
+
+    items = [{k: rec.get(k) for k in ALERT_FIELDS} for rec in records[:limit]]
+    firing = [rec for rec in records if rec.get("state") == "firing" and not rec.get("silenced")]
+    pulse = sorted({rec["entity_id"] for rec in firing if rec.get("scope") == "station"})
+    reds = [rec for rec in firing if rec.get("level") == "red"]
+    newest_red = max(reds, key=lambda rec: rec.get("fired_ms") or 0, default=None)
+    return {"counts": counts_of(records), "items": items, "pulse": pulse,
+            "newest_red": None if newest_red is None else {k: newest_red.get(k) for k in ALERT_FIELDS}}
+
+
 def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]],
           traffic_cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
     """The compact, JSON-able summary of the whole city for one tick."""
@@ -98,4 +138,6 @@ def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]
         "traffic": traffic_summary(raw["traffic"], now_ms, stale_s("traffic"), traffic_cfg),
         "water": water_summary(raw["water"], now_ms, stale_s("water")),
         "service": service_summary(raw["service"]),
+        "districts": district_summary(raw, now_ms, stale_s, traffic_cfg),
+        "alerts": alert_summary(raw.get("alerts", [])),
     }

@@ -112,7 +112,9 @@ def header_status(summary: dict[str, Any], lang: str) -> tuple[str, str]:
 
 def station_hideout(summary: dict[str, Any], lang: str) -> dict[str, Any]:
     """Per-station AQI and colour for the map's JS style function: values only, no geometry."""
-    v = {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0] for eid, s in summary["air"]["stations"].items()}
+    pulse = set(summary.get("alerts", {}).get("pulse", []))
+    v = {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0, 1 if eid in pulse else 0]
+         for eid, s in summary["air"]["stations"].items()}
     return {"v": v, "lang": lang}
 
 

@@ -60,3 +60,29 @@ def test_wall_screenshots_without_scrollbars(browser: Any, app_proc: Any, r: red
     page.screenshot(path=str(ARTIFACTS / f"wall-{width}x{height}.png"))
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     page.close()
+
+
+def test_reading_pushed_through_ingest_api_shows_on_wall(browser: Any, redis_server: Any, r: redis.Redis) -> None:
+    import json
+    import urllib.request
+
+    from tests.conftest import AppProcess
+
+    proc = AppProcess(redis_server.url, {"ONESCREEN_INGEST_TOKEN": "wall-token"})
+    proc.start()
+    try:
+        page = open_wall(browser, proc.url + "/wall?lang=en", 1920, 1080)
+        now = int(time.time() * 1000)
+        body = [{"entity_id": code, "ts": now, "values": {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60,
+                                                          "pm10_1h": 40, "pm25_1h": 66}} for code in ("1345A", "1346A")]
+        req = urllib.request.Request(proc.url + "/api/v1/ingest/air", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": "Bearer wall-token"})
+        with urllib.request.urlopen(req) as resp:
+            assert json.loads(resp.read())["accepted"] == 2
+        # derived at ingest: HJ 633-2026 PM2.5 66 µg/m³ -> IAQI 106 (standards.md §1.1), within two ticks
+        page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '106'",
+                               timeout=2 * 1000 + 1500)
+        page.close()
+    finally:
+        proc.stop()

@@ -78,6 +78,21 @@ def test_stream_is_trimmed_to_retention(r: redis.Redis) -> None:
 def test_snapshot_reads_every_feed_and_health(r: redis.Redis) -> None:
     write(Writer(r, source="test"), [air("1345A", NOW, 30)])
     raw = snapshot.read(r, NOW)
-    assert set(raw) == {"air", "traffic", "water", "health", "service"}
+    assert set(raw) == {"air", "traffic", "water", "health", "service", "alerts"} and raw["alerts"] == []
     assert raw["air"]["1345A"]["ts"] == NOW and raw["health"]["air"]["source"] == "test"
     assert raw["health"]["water"] == {}
+
+
+def test_component_back_to_normal_leaves_latest_and_an_older_fault_stays_out(r: redis.Redis) -> None:
+    w = Writer(r)
+
+    def status(ts: int, value: str) -> Reading:
+        return Reading("furniture", "F000042", ts, {"status": value}, {"category": "0101"})
+
+    write(w, [status(NOW, "damaged")])
+    assert json.loads(r.hget(keys.latest("furniture"), "F000042"))["v"]["status"] == "damaged"
+    write(w, [status(NOW + 1000, "normal")])
+    assert r.hget(keys.latest("furniture"), "F000042") is None  # latest holds only what needs attention
+    write(w, [status(NOW + 500, "missing")])  # late, older report: must not resurrect the fault
+    assert r.hget(keys.latest("furniture"), "F000042") is None
+    assert r.xlen(keys.readings("furniture")) == 3  # every report is still in the history stream

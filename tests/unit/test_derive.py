@@ -45,3 +45,10 @@ def test_us_scale_converts_back_to_ppb() -> None:
     values = {"pm25_1h": 35.9, "pm10_1h": 20, "so2_1h": 2.619, "no2_1h": 1.88, "o3_1h": 19.62, "co_1h": 0.2}
     d = derive(Reading("air", "a", 0, values, {}), aqi_setting="EPA-2024")
     assert d["aqi"] == 102 and d["standard"] == "EPA-2024"
+
+
+def test_amap_status_gives_a_level_when_there_is_no_speed() -> None:
+    # AMap trafficinfo status "1" smooth .. "3" congested (standards.md §4) -> levels 1 / 3 / 5; "0" unknown -> none
+    for status, level in (("1", 1), ("2", 3), ("3", 5), ("0", None)):
+        d = derive(Reading("traffic", "amap-1", 0, {"status_amap": status}, {}))
+        assert d["level"] == level

@@ -82,4 +82,4 @@ def test_chip_text_contrasts_with_level_colour() -> None:
 
 def test_station_hideout_carries_values_only() -> None:
     h = wall_view.station_hideout(summary_mod.build(raw(), NOW, FEEDS), "zh")
-    assert h == {"v": {"A": [72, "#FFFF00", 0], "B": [100, "#FFFF00", 0]}, "lang": "zh"}
+    assert h == {"v": {"A": [72, "#FFFF00", 0, 0], "B": [100, "#FFFF00", 0, 0]}, "lang": "zh"}
