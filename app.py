@@ -126,6 +126,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     api.register(app.server)
+    # Dash finishes its setup (callback registry, pages) lazily on the first request, and a threaded worker's first
+    # concurrent requests race it ("Callback function not found for output"): finish it now, before serving anyone.
+    with app.server.test_client() as warm:
+        warm.get("/_dash-dependencies")
+        warm.get("/")
     return app
 
 

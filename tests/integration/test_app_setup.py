@@ -1,0 +1,46 @@
+"""A fresh app answers its first concurrent callback requests: Dash's lazy setup is done before serving.
+
+Run in a fresh interpreter, as a gunicorn worker is (Dash moves module-level callbacks into the first app a process
+creates, so an in-process check would depend on test order).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    from concurrent.futures import ThreadPoolExecutor
+    from config.settings import Settings
+    import app as app_module
+
+    app = app_module.create_app(Settings(redis_url=sys.argv[1], simulator=False))
+    client = app.server.test_client()
+    key = next(k for k in app.callback_map if "wall-clock" in k)  # filled at creation, not on a first request
+    outputs = []
+    for spec in key.strip(".").split("..."):
+        ident, prop = spec.rsplit(".", 1)
+        outputs.append({"id": json.loads(ident) if ident.startswith("{") else ident, "property": prop})
+    body = {"output": key, "outputs": outputs, "changedPropIds": ["wall-tick.n_intervals"],
+            "inputs": [{"id": "wall-tick", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "wall-lang", "property": "data", "value": "zh"}]}
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: client.post("/_dash-update-component", json=body).status_code, range(32)))
+    print(json.dumps(codes))
+""")
+
+
+def test_first_concurrent_wall_ticks_all_succeed(redis_server: Any) -> None:
+    out = subprocess.run([sys.executable, "-c", SCRIPT, redis_server.url], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200] * 32
