@@ -59,7 +59,8 @@ def derive_air(values: dict[str, Any], standard: str) -> dict[str, Any]:
         res = aqi_us.compute(conc)
     else:
         keys = HOURLY_2026 if standard == "HJ633-2026" else HOURLY_2012
-        conc = {k: _num(values.get(k)) for k in keys}
+        # numbers go straight in (compute treats negative / NaN / bool as missing); anything else is coerced first
+        conc = {k: v if type(v) in (int, float) else _num(v) for k in keys for v in (values.get(k),)}
         res = aqi_cn.compute(conc, standard=standard)
     return res.to_dict()
 
