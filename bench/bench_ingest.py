@@ -7,24 +7,18 @@ import gc
 import json
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from store.client import connect
-from store.embedded import EmbeddedServer
+from store.embedded import EmbeddedServer, free_port
 
 BATCH = 1_000
 BATCHES = int(os.environ.get("BENCH_INGEST_BATCHES", "30"))
 STATIONS = 200
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def batches(start_ms: int, n: int, offset: int = 0) -> list[list[dict[str, Any]]]:
@@ -47,7 +41,7 @@ def run() -> list[str]:
     from config.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="onescreen-bench-ingest-"))
-    server = EmbeddedServer(tmp, port=_free_port())
+    server = EmbeddedServer(tmp, port=free_port())
     url = server.start()
     try:
         settings = Settings(redis_url=url, simulator=False, ingest_token="bench", ingest_max_batch=5_000,

@@ -20,8 +20,8 @@ from data_sources.furniture import FurnitureSimulator
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store.client import connect
-from store.embedded import EmbeddedServer, set_parent_death_signal
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 NAIVE_TIMEOUT_S = 120
 VIEW = "c=23.13,113.305&z=13"

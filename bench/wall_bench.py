@@ -18,18 +18,11 @@ from config.settings import GEO_DIR, ROOT
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store.client import connect
-from store.embedded import EmbeddedServer, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
 
 DURATION_S = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 16
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request_body(deps: list[dict[str, Any]], needle: str, lang: str = "zh") -> dict[str, Any]:
@@ -70,14 +63,14 @@ def run() -> list[str]:
     if not shutil.which("wrk"):
         return ["wall bench skipped: wrk is not installed (make bench installs it on Debian as root)"]
     tmp = Path(tempfile.mkdtemp(prefix="onescreen-bench-"))
-    server = EmbeddedServer(tmp, port=_free_port())
+    server = EmbeddedServer(tmp, port=free_port())
     url = server.start()
     gunicorn = None
     try:
         r = connect(url)
         sim = Simulator(GEO_DIR, seed=7)
         Runner(r, [sim]).run_once(sim, int(time.time() * 1000))
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "2000"}
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "-b",

