@@ -216,6 +216,10 @@
       window.history.replaceState(null, "", window.location.pathname + "?" + qs.join("&"));
       return window.dash_clientside.no_update;
     },
+    choroLegend: function (mode, meta) {  // the few->many scale only for the count modes; others reuse their legend
+      var titles = (meta || {}).choro || {};
+      return titles[mode] ? [false, titles[mode]] : [true, ""];
+    },
     legendHidden: function (overlays, meta) {
       var names = (meta || {}).names || {}, on = (overlays || []).map(function (n) { return names[n] || n; });
       return ["air", "roads", "water", "cases", "furniture"].map(function (l) { return on.indexOf(l) < 0; });

@@ -102,6 +102,12 @@ clientside_callback(
 )
 
 clientside_callback(
+    "function(mode, meta) { return window.onescreen.onemap.choroLegend(mode, meta); }",
+    Output(ids.map_legend("choro"), "hidden"), Output(ids.AM_CHORO_LEGEND_TITLE, "children"),
+    Input(ids.AM_CHORO, "value"), State(ids.AM_META, "data"),
+)
+
+clientside_callback(
     "function(o, meta) { return window.onescreen.onemap.legendHidden(o, meta); }",
     *[Output(ids.map_legend(layer), "hidden") for layer in LEGEND_LAYERS],
     Input(ids.AM_LAYERS, "overlays"), State(ids.AM_META, "data"),

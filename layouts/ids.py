@@ -60,6 +60,7 @@ AM_META = "am-meta"
 AM_URL_SYNC = "am-url-sync"
 AM_APPLIED = "am-applied"
 AM_VIEW = "am-view"
+AM_CHORO_LEGEND_TITLE = "am-choro-legend-title"
 
 
 def map_layer(layer: str) -> str:

@@ -92,11 +92,14 @@ def legends(lang: str, on: list[str]) -> html.Div:
                                                     ("#ff9f0a", t("furn_damaged", lang)),
                                                     ("#ff3b30", t("furn_missing", lang))]),
     }
-    return html.Div(className="map-legend onemap-legend", children=[
-        html.Div([html.Span(title, className="legend-title"), *_swatches(items)], id=ids.map_legend(layer),
-                 className="legend-row", hidden=layer not in on)
-        for layer, (title, items) in blocks.items()
-    ])
+    seq = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+    choro = html.Div([html.Span("", id=ids.AM_CHORO_LEGEND_TITLE, className="legend-title"), t("few", lang),
+                      html.Span([html.I(style={"background": c}) for c in seq], className="legend-scale"),
+                      t("many", lang)], id=ids.map_legend("choro"), className="legend-row", hidden=True)
+    rows = [html.Div([html.Span(title, className="legend-title"), *_swatches(items)], id=ids.map_legend(layer),
+                     className="legend-row", hidden=layer not in on) for layer, (title, items) in blocks.items()]
+    return html.Details(open=True, className="map-legend onemap-legend",
+                        children=[html.Summary(t("legend", lang)), choro, *rows])
 
 
 def controls(lang: str, view: dict[str, Any]) -> html.Div:
@@ -139,7 +142,8 @@ def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], 
                              dl.AttributionControl(prefix=attribution, position="bottomright")]),
             legends(lang, view["layers"]),
         ]),
-        dcc.Store(id=ids.AM_META, data={"names": names, "lang": lang, "initial": view["layers"]}),
+        dcc.Store(id=ids.AM_META, data={"names": names, "lang": lang, "initial": view["layers"],
+                                        "choro": {m: t(f"choro_{m}", lang) for m in ("open", "overdue")}}),
         dcc.Store(id=ids.AM_VALUES),
         dcc.Store(id=ids.AM_FURN_SENT, data={}),
         dcc.Store(id=ids.AM_URL_SYNC),
