@@ -43,3 +43,14 @@ window.onescreen = Object.assign({}, window.onescreen, {
     }
   }
 });
+/* Language switch: rewrite only ?lang= so a shared view keeps its layers, centre and filters. */
+document.addEventListener("click", function (e) {
+  var a = e.target.closest && e.target.closest("a.lang-link");
+  if (!a) { return; }
+  e.preventDefault();
+  var q = new URLSearchParams(window.location.search);
+  q.set("lang", a.getAttribute("data-lang"));
+  var qs = [];
+  q.forEach(function (v, k) { qs.push(encodeURIComponent(k) + "=" + encodeURIComponent(v).replace(/%2C/g, ",")); });
+  window.location.assign(window.location.pathname + "?" + qs.join("&"));
+});
