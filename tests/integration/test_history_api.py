@@ -1,0 +1,95 @@
+"""GET /api/v1/history and the analyst page's server side, against a real server through Flask's test client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+
+import app as app_module
+from callbacks import context
+from config.settings import Settings
+from data_sources.base import Reading
+from data_sources.derive import derive
+from store.writer import Writer
+
+pytestmark = pytest.mark.integration
+MIN = 60_000
+
+
+@pytest.fixture
+def client(redis_server: Any, r: redis.Redis) -> Iterator[FlaskClient]:
+    yield app_module.create_app(Settings(redis_url=redis_server.url, simulator=False)).server.test_client()
+
+
+def seed(r: redis.Redis, minutes: int = 30) -> int:
+    now = int(time.time() * 1000)
+    w = Writer(r)
+    for ago in range(minutes, -1, -1):
+        rd = Reading("air", "1345A", now - ago * MIN, {"pm25_1h": 75 if ago < 10 else 150, "pm10_1h": 40},
+                     {"name": "广雅中学", "district_adcode": "440103"})
+        w.write([(rd, derive(rd))], now - ago * MIN)
+    return now
+
+
+def test_history_as_json_and_csv(client: FlaskClient, r: redis.Redis) -> None:
+    seed(r)
+    body = client.get("/api/v1/history/air?ids=1345A,nope&range=1h").get_json()
+    first, missing = body["entities"]
+    assert first["name"] == "广雅中学" and len(first["samples"]) == 31 and first["samples"][-1]["aqi"] == 114
+    assert missing == {"id": "nope", "name": "nope", "samples": []}
+    resp = client.get("/api/v1/history/air?ids=1345A&range=1h&format=csv")
+    assert resp.mimetype == "text/csv" and resp.data.startswith(b"\xef\xbb\xbf") and resp.data.count(b"\r\n") == 32
+
+
+@pytest.mark.parametrize(("url", "status"), [("/api/v1/history/furniture?ids=F1", 404), ("/api/v1/history/air", 400),
+                                             ("/api/v1/history/air?ids=1345A&range=1y", 400),
+                                             ("/api/v1/history/air?ids=1345A&since=0", 400),
+                                             ("/api/v1/history/air?ids=1345A&since=x", 400)])
+def test_history_rejects_bad_requests_clearly(client: FlaskClient, url: str, status: int) -> None:
+    resp = client.get(url)
+    assert resp.status_code == status and resp.get_json()["error"]
+
+
+def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Redis) -> None:
+    from callbacks import onemap
+
+    now = seed(r)
+    at = now - now % MIN - 20 * MIN
+    ctx = context.get()
+    live, _ = onemap.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {})
+    past, _ = onemap.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, at=at)
+    assert live["air"]["1345A"][0] == 114 and live["at"] is None
+    assert past["air"]["1345A"] == [200, "#FF0000", 0, 4] and past["at"] == at  # [aqi, colour, stale, level]
+    assert past["districts"]["440103"][0] == 200  # district figures are replayed too
+
+
+def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
+    import base64
+
+    from callbacks import analyst
+
+    now = seed(r)
+    out = analyst.panel_response(context.get(), now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
+    cls, title, rows, notes, figure, item_hidden, chips = out
+    assert cls == "am-panel open" and title == "广雅中学" and item_hidden is True and chips == []
+    assert len(figure["data"]) == 1 and len(figure["data"][0]["y"]) == 31
+    csv_data = analyst.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst.history.read_panel(
+        r, "air", ["1345A"], now - 3_600_000, now, ["air:1345A"]), "Asia/Shanghai", now, "1h")
+    assert base64.b64decode(csv_data["content"]).startswith(b"\xef\xbb\xbfentity_id,name,time,")
+    assert csv_data["filename"].startswith("onescreen-air-1345A-1h-")
+
+
+def test_popup_rows_as_of_a_replayed_minute(client: FlaskClient, r: redis.Redis) -> None:
+    now = seed(r)
+    at = now - now % MIN - 20 * MIN
+    body = client.get(f"/api/v1/history/air/1345A/at/{at}?lang=en").get_json()
+    rows = dict(body["rows"])
+    assert body["title"] == "广雅中学" and rows["AQI"].startswith("200") and "Replay" in rows
+    early = client.get(f"/api/v1/history/air/1345A/at/{now - 3_600_000}?lang=zh").get_json()
+    assert dict(early["rows"])["该时刻无数据"] == "—"
+    assert client.get(f"/api/v1/history/service/S1/at/{at}").status_code == 404
