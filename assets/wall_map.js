@@ -1,0 +1,109 @@
+/* Wall map: every theme's layers load once; each tick restyles them in place and shows only the current theme's
+   layer (districts and rivers always). Values arrive in the wall-map-values Store. */
+(function () {
+  var os = window.onescreen = window.onescreen || {};
+  var TRAFFIC = {1: "#1A9641", 2: "#A6D96A", 3: "#FFFFBF", 4: "#FDAE61", 5: "#D7191C"};
+  var WATER = {"I": "#CCFFFF", "II": "#00CCFF", "III": "#00FF00", "IV": "#FFFF00", "V": "#FF9B00", "劣V": "#FF0000"};
+  var WIDTH = {expressway: 7, arterial: 5, secondary: 3.5, local: 2.5};
+  var SEQ = ["#2b3f5e", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
+  var LIGHT = ["#00E400", "#FFFF00", "#FF7E00"];
+  var reg = {air: {}, traffic: {}, water: {}, districts: {}}, last = null, sentView = "";
+  function vh(x) { return x * window.innerHeight / 100; }
+  function fid(f) { var p = f.properties || {}; return f.id || p.id || p.code || p.adcode; }
+
+  function sendView(map) {
+    var b = map.getBounds(), s = map.getSize();
+    var view = {bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom: map.getZoom(), w: s.x, h: s.y};
+    var key = JSON.stringify(view);
+    if (key !== sentView && window.dash_clientside && window.dash_clientside.set_props) {
+      sentView = key;
+      window.dash_clientside.set_props("wall-view", {data: view});
+    }
+  }
+  function hook(map) {
+    if (!map || map._osWall) { return; }
+    map._osWall = true;
+    map.whenReady(function () { sendView(map); });
+    map.on("moveend resize", function () { sendView(map); });
+  }
+  function aqiIcon(v) {
+    var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
+    var color = v && v[1] && !v[2] ? v[1] : "#5b6475";
+    var cls = "aqi-pin" + (v && v[2] ? " aqi-stale" : "") + (v && v[3] ? " aqi-pulse" : "");
+    return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="' + cls + '" style="background:' +
+      color + ";color:" + (LIGHT.indexOf(color) >= 0 ? "#101010" : "#ffffff") + '">' + aqi + "</div>"});
+  }
+  function styleOne(layer, id, lyr) {
+    var d = last || {}, on = d.theme === layer;
+    if (layer === "air") {
+      if (on) { lyr.setIcon(aqiIcon((d.air || {})[id])); }
+      lyr.setOpacity(on ? 1 : 0);
+    } else if (layer === "traffic") {
+      lyr.setStyle({color: TRAFFIC[(d.traffic || {})[id]] || "#5b6475", opacity: on ? 0.95 : 0});
+    } else if (layer === "water") {
+      lyr.setStyle({fillColor: WATER[(d.water || {})[id]] || "#5b6475", opacity: on ? 1 : 0, fillOpacity: on ? 1 : 0});
+    } else if (layer === "districts") {
+      var n = (d.districts || {})[id] || 0, max = Math.max.apply(null, Object.values(d.districts || {}).concat([1]));
+      var c = d.theme === "service" ? SEQ[Math.min(SEQ.length - 1, Math.ceil(n / max * (SEQ.length - 1)))] : "#16233a";
+      lyr.setStyle({fillColor: c, fillOpacity: d.theme === "service" ? 0.6 : 0.55});
+    }
+  }
+  os.wallmap = {
+    districtStyle: function (feature, context) {
+      hook(context && context.map);
+      return {color: "#6f8fbf", weight: vh(0.15), opacity: 0.9, fillColor: "#16233a", fillOpacity: 0.55};
+    },
+    riverStyle: function () { return {color: "#2f7fd8", weight: vh(0.2), opacity: 0.85}; },
+    roadStyle: function (feature) {
+      return {color: "#5b6475", weight: vh((WIDTH[(feature.properties || {}).road_class] || 3) / 10.8), opacity: 0,
+              lineCap: "round"};
+    },
+    point: function (feature, latlng, context) {
+      hook(context.map);
+      if (context.hideout.layer === "air") {
+        return L.marker(latlng, {icon: aqiIcon(null), keyboard: false, interactive: false, zIndexOffset: 1000});
+      }
+      return L.circleMarker(latlng, {radius: vh(0.9), color: "#0b1424", weight: vh(0.2), fillColor: "#5b6475",
+                                     fillOpacity: 0, opacity: 0, interactive: false});
+    },
+    cluster: function (feature, latlng) {
+      var p = feature.properties, size = Math.round(vh(2.6 + 0.9 * Math.log10(Math.max(p.n || 1, 1))));
+      if (!p.n) {
+        return L.circleMarker(latlng, {radius: vh(0.6), color: "#0b1424", weight: 1, interactive: false,
+                                       fillColor: p.flag ? "#ff3b30" : "#49c6ff", fillOpacity: 1});
+      }
+      var html = '<div class="cl-pin wall-cl" style="width:' + size + "px;height:" + size + "px;border-color:" +
+        (p.bad ? "#ff3b30" : "#49c6ff") + '"><span>' + p.n + "</span>" + (p.bad ? '<b class="cl-bad">' + p.bad +
+        "</b>" : "") + "</div>";
+      return L.marker(latlng, {icon: L.divIcon({className: "cl-icon", iconSize: [size, size], html: html}),
+                               interactive: false, keyboard: false});
+    },
+    register: function (feature, lyr, context) {
+      var h = context.hideout, id = fid(feature), p = feature.properties || {};
+      if (h.layer === "districts") {
+        lyr.bindTooltip(h.lang === "en" ? (p.name_en || p.name) : p.name,
+                        {permanent: true, direction: "center", className: "district-label", opacity: 1});
+      }
+      reg[h.layer][id] = lyr;
+      styleOne(h.layer, id, lyr);
+    },
+    apply: function (data) {
+      if (!data) { return window.dash_clientside.no_update; }
+      last = data;
+      document.querySelectorAll(".legend-theme").forEach(function (el) {
+        el.hidden = !el.classList.contains("legend-" + data.theme);
+      });
+      Object.keys(reg).forEach(function (layer) {
+        Object.keys(reg[layer]).forEach(function (id) { styleOne(layer, id, reg[layer][id]); });
+      });
+      var feats = [];
+      (data.cases && data.cases.c || []).forEach(function (c) {
+        feats.push({type: "Feature", geometry: {type: "Point", coordinates: [c[0], c[1]]}, properties: {n: c[2], bad: c[3]}});
+      });
+      (data.cases && data.cases.p || []).forEach(function (q) {
+        feats.push({type: "Feature", geometry: {type: "Point", coordinates: [q[1], q[2]]}, properties: {flag: q[3]}});
+      });
+      return {type: "FeatureCollection", features: feats};
+    }
+  };
+})();

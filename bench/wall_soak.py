@@ -1,0 +1,74 @@
+"""A wall left open for 10 minutes (SOAK_SECONDS) in headless Chromium with live simulated data and the carousel:
+JS heap after a forced GC at the start and the end, sampled every minute, so memory creep shows as a trend."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from config.settings import ROOT
+from store.embedded import free_port, set_parent_death_signal
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+SOAK_S = int(os.environ.get("SOAK_SECONDS", "600"))
+SAMPLE_S = 60
+
+
+def _heap_mb(cdp: Any) -> tuple[float, int]:
+    """Used JS heap (MB) after a full GC, and the DOM node count."""
+    cdp.send("HeapProfiler.collectGarbage")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics["JSHeapUsedSize"] / 1e6, int(metrics["Nodes"])
+
+
+def run() -> list[str]:
+    """Start the all-in-one (embedded server, simulator at 60x), open /wall, sample the heap for SOAK_SECONDS."""
+    if not os.path.exists(CHROMIUM):
+        return ["wall soak skipped: chromium is not installed"]
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="onescreen-soak-"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update({"ONESCREEN_DATA_DIR": str(tmp), "ONESCREEN_PORT": str(port), "ONESCREEN_WALL_CAROUSEL_S": "10"})
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, preexec_fn=set_parent_death_signal)
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        samples: list[tuple[float, float, int]] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 3840, "height": 2160})
+            page.goto(f"http://127.0.0.1:{port}/wall")
+            page.wait_for_selector(".aqi-pin")
+            page.wait_for_timeout(15_000)  # settle: first ticks, geometry, fonts
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            t0 = time.monotonic()
+            while True:
+                heap, nodes = _heap_mb(cdp)
+                samples.append((time.monotonic() - t0, heap, nodes))
+                if time.monotonic() - t0 >= SOAK_S:
+                    break
+                page.wait_for_timeout(min(SAMPLE_S, SOAK_S - (time.monotonic() - t0)) * 1000)
+            browser.close()
+        (_, h0, n0), (t_end, h1, n1) = samples[0], samples[-1]
+        trend = ", ".join(f"{h:.1f}" for _, h, _ in samples)
+        return [f"wall soak {t_end / 60:.1f} min at 3840x2160 (live simulator, carousel 10 s): JS heap after GC "
+                f"{h0:.1f} MB -> {h1:.1f} MB ({h1 - h0:+.1f} MB), DOM nodes {n0} -> {n1}   per-minute heap: {trend}"]
+    finally:
+        app.terminate()
+        app.wait(15)
+        shutil.rmtree(tmp, ignore_errors=True)
