@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,8 +22,8 @@ from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
 from layouts import alerts_page as alerts_layout
-from layouts import home as home_layout
 from layouts import onemap as onemap_layout
+from layouts import overview as overview_layout
 from layouts import wall as wall_layout
 from layouts.i18n import norm_lang, t
 from store.client import connect
@@ -48,6 +49,18 @@ def geo_bounds(filename: str) -> list[list[float]]:
     for f in data["features"]:
         walk(f["geometry"]["coordinates"])
     return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def config_version() -> str:
+    """A digest of the config and the UI code: when it changes (a redeploy), open walls reload themselves."""
+    digest = hashlib.sha1()
+    for folder, patterns in (("config", ("*.yaml", "cities/*.yaml")), ("assets", ("*.js", "*.css")),
+                             ("layouts", ("*.py",)), ("views", ("*.py",)), ("callbacks", ("*.py",))):
+        for pattern in patterns:
+            for path in sorted((ROOT / folder).glob(pattern)):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def basemap_config(settings: Settings, city: dict[str, Any]) -> dict[str, Any]:
@@ -87,17 +100,21 @@ def create_app(settings: Settings | None = None) -> Dash:
                                        "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
     context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=connect(settings.redis_url),
-                                 cache=cache_, traffic_cfg=load_traffic_config()))
+                                 cache=cache_, traffic_cfg=load_traffic_config(),
+                                 config_version=config_version()))
     geo = city["geo"]
     urls = {k: dash.get_asset_url(f"geo/{v}") for k, v in geo.items()}
     bounds = geo_bounds(geo["districts"])
 
-    def wall_page(lang: str | None = None, **_: Any) -> html.Div:
-        return wall_layout.layout(city, urls, bounds, norm_lang(lang, lang_default), settings.tick_ms)
+    def wall_page(lang: str | None = None, theme: str | None = None, **_: Any) -> html.Div:
+        wall_urls = {**urls, "roads": "/api/v1/geo/roads.geojson",
+                     "water_sections": "/api/v1/geo/water_sections.geojson"}
+        return wall_layout.layout(city, wall_urls, bounds, norm_lang(lang, lang_default), settings.tick_ms,
+                                  theme=theme)
 
     def home_page(lang: str | None = None, **_: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)
-        return home_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
+        return overview_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang, settings.tick_ms)
 
     basemap = basemap_config(settings, city)
     map_urls = {**urls, "roads": "/api/v1/geo/roads.geojson", "water_sections": "/api/v1/geo/water_sections.geojson"}
@@ -105,10 +122,13 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     def analyst_page(lang: str | None = None, **query: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)
-        view = onemap_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)))
+        now = context.now_ms()
+        district_codes = set(onemap_layout.districts(city["geo"]["districts"]))
+        view = onemap_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)),
+                                        districts=district_codes, tz=city.get("timezone", "Asia/Shanghai"), now_ms=now)
         attribution = " · ".join(x for x in (t("map_attr", lang), basemap.get("attribution")) if x)
         return onemap_layout.layout(city, map_urls, basemap, view, lang, settings.tick_ms, attribution,
-                                    simulated=settings.simulator)
+                                    simulated=settings.simulator, now_ms=now)
 
     def alerts_page(lang: str | None = None, **_: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)
@@ -117,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     dash.register_page("alerts", path="/alerts", layout=alerts_page, title=t("console_title", lang_default))
     dash.register_page("wall", path="/wall", layout=wall_page, title=t("wall_title", lang_default))
     dash.register_page("analyst", path="/analyst", layout=analyst_page, title=t("onemap_title", lang_default))
-    dash.register_page("home", path="/", layout=home_page, title=t("app_title", lang_default))
+    dash.register_page("home", path="/", layout=home_page, title=t("ov_title", lang_default))
     import callbacks.alerts_page  # noqa: F401  (registers callbacks)
     import callbacks.home  # noqa: F401
     import callbacks.onemap  # noqa: F401

@@ -9,6 +9,9 @@
   var LIGHT = ["#00E400", "#FFFF00", "#FF7E00", "#FFFFBF", "#A6D96A", "#CCFFFF", "#00FF00"];
   var reg = {}, last = {}, sentJson = {};
   var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", furniture: "furniture"};
+  var WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6};
+  var SELECTABLE = {air: 1, traffic: 1, water: 1};  // feeds with history: a click opens the analyst's side panel
+  var maps = {}, filt = {}, picked = {}, refilterAt = {}, pendingFit = {}, outline = {};
 
   function scale() {  // the analyst page's root font size grows with the screen; pins follow it
     return (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15) / 15;
@@ -25,37 +28,102 @@
       window.dash_clientside.set_props("am-view", {data: view});
     }
   }
-  function hook(map) {
+  function hook(map, key) {
     if (!map || map._osHooked) { return; }
     map._osHooked = true;
+    if (key) { maps[key] = map; }
+    if (key && pendingFit[key]) { map.fitBounds(pendingFit[key], {padding: [24, 24], animate: false}); }
+    delete pendingFit[key];
     map.on("zoomanim", function (e) { sendView(map, e.center, e.zoom); });
     map.on("moveend", function () { sendView(map, map.getCenter(), map.getZoom()); });
+    if (window.ResizeObserver) {  // the side panel opening or collapsing resizes the map: keep tiles and clicks right
+      new ResizeObserver(function () { map.invalidateSize({animate: false}); }).observe(map.getContainer());
+    }
     sendView(map, map.getCenter(), map.getZoom());
   }
   function layers(map, layer) { reg[map] = reg[map] || {}; return (reg[map][layer] = reg[map][layer] || {}); }
   function fid(f) { return f.id || (f.properties && (f.properties.id || f.properties.code || f.properties.adcode)); }
   function textColor(bg) { return LIGHT.indexOf(bg) >= 0 ? "#101010" : "#ffffff"; }
 
-  function aqiIcon(v) {
+  function aqiIcon(v, mark) {
     var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
     var color = v && v[1] && !v[2] ? v[1] : "#5b6475";
     return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="aqi-pin' + (v && v[2] ? " aqi-stale" : "") +
+      (mark === 1 ? " aqi-sel" : mark === 2 ? " aqi-cmp" : "") +
       '" style="background:' + color + ";color:" + textColor(color) + '">' + aqi + "</div>"});
   }
 
-  function styleOne(map, layer, id, lyr) {
-    var d = last[map];
-    if (!d) { return; }
-    if (layer === "air") { lyr.setIcon(aqiIcon((d.air || {})[id])); }
-    else if (layer === "roads") { lyr.setStyle({color: TRAFFIC[(d.traffic || {})[id]] || "#5b6475"}); }
-    else if (layer === "water") {
-      var k = (d.water || {})[id];
-      lyr.setStyle({fillColor: WATER[k] || "#5b6475"});
-    } else if (layer === "districts") { lyr.setStyle(districtFill(d, id)); }
+  // The analyst's filters: a district (by the feature's district_adcode) and a minimum level (AQI level, congestion
+  // level, water class rank). A filtered-out entity leaves its layer group (no marker, no click) and comes back later.
+  function levelOf(d, layer, id) {
+    if (layer === "air") { var v = (d.air || {})[id]; return v ? v[3] : null; }
+    if (layer === "roads") { return (d.traffic || {})[id] || null; }
+    return WATER_RANK[(d.water || {})[id]] || null;
+  }
+  function visible(map, layer, id, lyr) {
+    var f = filt[map];
+    if (!f || !FEED[layer] || layer === "cases" || layer === "furniture") { return true; }
+    if (f.district && lyr._osDistrict !== f.district) { return false; }
+    if (f.minlevel) { var lv = levelOf(last[map] || {}, layer, id); return Boolean(lv) && lv >= f.minlevel; }
+    return true;
+  }
+  function setVisible(lyr, show) {
+    if (!lyr._osParent) { for (var k in (lyr._eventParents || {})) { lyr._osParent = lyr._eventParents[k]; break; } }
+    var g = lyr._osParent;
+    if (!g) { return; }
+    if (show && !g.hasLayer(lyr)) { g.addLayer(lyr); } else if (!show && g.hasLayer(lyr)) { g.removeLayer(lyr); }
+  }
+  function restyleAll(map) {
+    var all = reg[map] || {};
+    Object.keys(all).forEach(function (layer) {
+      Object.keys(all[layer]).forEach(function (id) { styleOne(map, layer, id, all[layer][id]); });
+    });
+    drawOutline(map);
+  }
+  // The chosen district's outline, in a pane above every other path (so its neighbours' borders do not cross it).
+  function drawOutline(map) {
+    var id = (filt[map] || {}).district || null, m = maps[map], old = outline[map];
+    if (old && old._osId === id) { return; }
+    if (old) { old.remove(); outline[map] = null; }
+    var lyr = ((reg[map] || {}).districts || {})[id];
+    if (!id || !m || !lyr) { return; }
+    if (!m.getPane("osOutline")) {
+      var pane = m.createPane("osOutline");
+      pane.style.zIndex = 450;
+      pane.style.pointerEvents = "none";
+    }
+    outline[map] = L.polygon(lyr.getLatLngs(), {pane: "osOutline", color: "#ffd76a", weight: 4, opacity: 1,
+                                                fill: false, interactive: false}).addTo(m);
+    outline[map]._osId = id;
+  }
+  function refilterSoon(map) {  // features register before their group holds them: filter once the load is done
+    if (refilterAt[map]) { return; }
+    refilterAt[map] = setTimeout(function () { refilterAt[map] = null; restyleAll(map); }, 0);
   }
 
-  function districtFill(d, id) {
-    var v = (d.districts || {})[id], mode = d.mode || "none";
+  function styleOne(map, layer, id, lyr) {
+    var d = last[map], mark = (picked[map] || {})[(FEED[layer] || layer) + ":" + id] || 0;
+    if (layer !== "districts") { setVisible(lyr, visible(map, layer, id, lyr)); }
+    if (!d && !mark && layer !== "districts") { return; }
+    d = d || {};
+    if (layer === "air") { lyr.setIcon(aqiIcon((d.air || {})[id], mark)); }
+    else if (layer === "roads") {
+      lyr.setStyle({color: TRAFFIC[(d.traffic || {})[id]] || "#5b6475",
+                    weight: (lyr._osWeight || 3) * (mark ? 2.2 : 1)});
+    } else if (layer === "water") {
+      var k = (d.water || {})[id];
+      lyr.setStyle({fillColor: WATER[k] || "#5b6475", color: mark ? "#ffffff" : "#0b1424", weight: mark ? 4 : 2});
+    } else if (layer === "districts") { lyr.setStyle(districtFill(d, id, map)); }
+  }
+
+  function districtFill(d, id, map) {
+    var v = (d.districts || {})[id], mode = d.mode || "none", chosen = (filt[map] || {}).district;
+    var fill = districtColor(d, v, mode);
+    if (chosen && chosen !== id) { fill.fillOpacity = Math.min(fill.fillOpacity, 0.3); }  // the others step back
+    return fill;
+  }
+
+  function districtColor(d, v, mode) {
     if (!v || mode === "none") { return {fillColor: "#16233a", fillOpacity: 0.55}; }
     var color = null;
     if (mode === "aqi") { color = v[1]; }
@@ -69,6 +137,14 @@
     return color ? {fillColor: color, fillOpacity: 0.6} : {fillColor: "#16233a", fillOpacity: 0.55};
   }
 
+  function writeQuery(q) {  // commas, dots and colons stay readable in a shared link
+    var qs = [];
+    q.forEach(function (v, k) {
+      qs.push(encodeURIComponent(k) + "=" + encodeURIComponent(v).replace(/%2C/g, ",").replace(/%3A/g, ":"));
+    });
+    window.history.replaceState(null, "", window.location.pathname + "?" + qs.join("&"));
+  }
+
   function popupHtml(info) {
     if (!info) { return "…"; }
     var rows = (info.rows || []).map(function (r) { return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>"; });
@@ -76,14 +152,24 @@
       "</table></div>";
   }
 
-  function bindDetails(lyr, feed, id, lang) {
+  function bindDetails(lyr, feed, id, lang, map) {
     lyr.bindPopup("…", {maxWidth: 420});
     lyr.on("popupopen", function () { refreshPopup(lyr, feed, id, lang); });
     lyr._osDetail = {feed: feed, id: id, lang: lang};
+    if (map === "am" && SELECTABLE[feed]) {  // keep the popup, and select the entity for the side panel (URL sel=)
+      lyr.on("click", function () {
+        if (window.dash_clientside && window.dash_clientside.set_props) {
+          window.dash_clientside.set_props("am-selected", {data: {feed: feed, id: String(id)}});
+        }
+      });
+    }
   }
 
   function refreshPopup(lyr, feed, id, lang) {
-    fetch("/api/v1/entities/" + feed + "/" + encodeURIComponent(id) + "?lang=" + lang)
+    var at = (last.am || {}).at;  // replaying: the entity as it was at that minute (feeds with history)
+    var url = at && SELECTABLE[feed] ? "/api/v1/history/" + feed + "/" + encodeURIComponent(id) + "/at/" + at
+      : "/api/v1/entities/" + feed + "/" + encodeURIComponent(id);
+    fetch(url + "?lang=" + lang)
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (info) { if (lyr.isPopupOpen()) { lyr.setPopupContent(popupHtml(info)); } })
       .catch(function () {});
@@ -126,16 +212,16 @@
   os.onemap = {
     updatedAt: {},
     toGcj: function (coords) { var p = gcj(coords[1], coords[0]); return L.latLng(p[0], p[1]); },
-    districtStyle: function (feature, context) { hook(context && context.map); return {color: "#6f8fbf", weight: 1.5, opacity: 0.9, fillColor: "#16233a", fillOpacity: 0.55}; },
+    districtStyle: function (feature, context) { hook(context && context.map, context && context.hideout && context.hideout.map); return {color: "#6f8fbf", weight: 1.5, opacity: 0.9, fillColor: "#16233a", fillOpacity: 0.55}; },
     riverStyle: function () { return {color: "#2f7fd8", weight: 2.2, opacity: 0.85}; },
     roadStyle: function (feature, context) {
-      hook(context && context.map);
+      hook(context && context.map, context && context.hideout && context.hideout.map);
       return {color: "#5b6475", weight: ROAD_WIDTH[(feature.properties || {}).road_class] || 3, opacity: 0.95,
               lineCap: "round"};
     },
     point: function (feature, latlng, context) {
       var h = context.hideout;
-      hook(context.map);
+      hook(context.map, h.map);
       if (h.layer === "air") { return L.marker(latlng, {icon: aqiIcon(null), keyboard: false, zIndexOffset: 1000}); }
       return L.circleMarker(latlng, {radius: 9 * scale(), color: "#0b1424", weight: 2, fillColor: "#5b6475",
                                      fillOpacity: 1});
@@ -168,15 +254,19 @@
         lyr.bindTooltip(h.lang === "en" ? (p.name_en || p.name) : p.name,
                         {permanent: true, direction: "center", className: "district-label", opacity: 1});
       } else if (FEED[h.layer] && !(p.n)) {
-        bindDetails(lyr, FEED[h.layer], id, h.lang);
+        bindDetails(lyr, FEED[h.layer], id, h.lang, h.map);
       }
       if (h.layer === "cases" || h.layer === "furniture") { return; }
+      lyr._osDistrict = String(p.district_adcode || "");
+      lyr._osWeight = (lyr.options || {}).weight;
       layers(h.map, h.layer)[id] = lyr;
       styleOne(h.map, h.layer, id, lyr);
+      refilterSoon(h.map);
     },
-    apply: function (map, data) {
+    apply: function (map, data, at) {
       var nu = window.dash_clientside.no_update;
       if (!data) { return [nu, nu, nu]; }
+      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu]; }  // a stale reply
       last[map] = data;
       var all = reg[map] || {};
       Object.keys(all).forEach(function (layer) {
@@ -211,10 +301,55 @@
       if (cats && cats.length) { q.set("cats", cats.join(",")); } else { q.delete("cats"); }
       if (bad && bad.length) { q.set("bad", "1"); } else { q.delete("bad"); }
       if (mode && mode !== "none") { q.set("mode", mode); } else { q.delete("mode"); }
-      var qs = [];  // commas and dots stay readable in a shared link
-      q.forEach(function (v, k) { qs.push(encodeURIComponent(k) + "=" + encodeURIComponent(v).replace(/%2C/g, ",")); });
-      window.history.replaceState(null, "", window.location.pathname + "?" + qs.join("&"));
+      writeQuery(q);
       return window.dash_clientside.no_update;
+    },
+    // The analyst's choices in the URL: selection, compare, chart range and item, filters, replay moment, panel.
+    syncState: function (sel, cmp, range, item, district, minlevel, at, panelOpen) {
+      var q = new URLSearchParams(window.location.search);
+      function put(k, v) { if (v) { q.set(k, v); } else { q.delete(k); } }
+      put("sel", sel && sel.feed ? sel.feed + ":" + sel.id : "");
+      put("cmp", cmp && cmp.length ? cmp.join(",") : "");
+      put("range", range && range !== "24h" ? range : "");
+      put("item", item && item !== "do" ? item : "");
+      put("district", district && district !== "all" ? district : "");
+      put("minlevel", minlevel ? String(minlevel) : "");
+      put("at", at && at.q ? at.q : "");
+      put("panel", panelOpen === false ? "0" : "");
+      writeQuery(q);
+      return window.dash_clientside.no_update;
+    },
+    setFilter: function (map, district, minlevel, meta) {
+      var prev = filt[map], next = {district: district && district !== "all" ? district : null,
+                                    minlevel: Number(minlevel) || 0};
+      filt[map] = next;
+      restyleAll(map);
+      var b = next.district && ((meta || {}).bounds || {})[next.district];
+      if (!prev && b && (meta || {}).fit === next.district) {  // a district link without c=: fit it once, on load
+        if (maps[map]) { maps[map].fitBounds(b, {padding: [24, 24], animate: false}); } else { pendingFit[map] = b; }
+      } else if (prev && prev.district !== next.district && b && maps[map]) {
+        maps[map].fitBounds(b, {padding: [24, 24]});
+      }
+      return window.dash_clientside.no_update;
+    },
+    setSelection: function (map, sel, cmp) {
+      var marks = {};
+      (cmp || []).forEach(function (k) { marks[k] = 2; });
+      if (sel && sel.feed) { marks[sel.feed + ":" + sel.id] = 1; }
+      picked[map] = marks;
+      restyleAll(map);
+      return window.dash_clientside.no_update;
+    },
+    togglePanel: function (n, open, meta) {
+      var next = n ? !open : open;
+      return [next, next ? "onemap-body" : "onemap-body panel-collapsed", next ? "›" : "‹"];
+    },
+    sliderLabel: function (v, value, meta) {  // while dragging: the minute the map will go to, in the city's zone
+      if (!v || v === value) { return ""; }
+      var m = meta || {}, when = new Date(Math.floor(Date.now() / 60000 + Number(v)) * 60000);
+      return new Intl.DateTimeFormat(m.lang === "en" ? "en-GB" : "zh-CN", {timeZone: m.tz || "Asia/Shanghai",
+        year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false})
+        .format(when);
     },
     choroLegend: function (mode, meta) {  // the few->many scale only for the count modes; others reuse their legend
       var titles = (meta || {}).choro || {};

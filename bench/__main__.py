@@ -7,8 +7,13 @@ import importlib
 
 def main() -> None:
     """Run each benchmark module that exists and print its lines."""
-    for name in ("bench.bench_indicators", "bench.wall_bench", "bench.map_bench", "bench.bench_alerts",
-                 "bench.bench_ingest"):
+    for name in ("bench.bench_indicators",
+                 "bench.wall_bench",
+                 "bench.map_bench",
+                 "bench.bench_alerts",
+                 "bench.bench_ingest",
+                 "bench.viewers_bench",
+                 "bench.wall_soak"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:

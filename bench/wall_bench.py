@@ -35,7 +35,8 @@ def _request_body(deps: list[dict[str, Any]], needle: str, lang: str = "zh") -> 
 
     outputs = [split(o) for o in dep["output"].strip(".").split("...")]
     inputs = [{"id": i["id"], "property": i["property"], "value": 1} for i in dep["inputs"]]
-    state = [{"id": s["id"], "property": s["property"], "value": lang} for s in dep["state"]]
+    values = {"wall-lang": lang, "wall-view": {"bbox": [112.9, 22.5, 114.1, 23.95], "zoom": 9.3, "w": 2000, "h": 1800}}
+    state = [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])} for s in dep["state"]]
     return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"], "state": state}
 

@@ -25,6 +25,7 @@ class Context:
     redis: redis.Redis
     cache: Cache
     traffic_cfg: Any = None
+    config_version: str = ""
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -9,8 +9,9 @@ from dash import Input, Output, State, callback, clientside_callback
 
 from callbacks import context
 from layouts import ids
-from store import snapshot
+from store import history, snapshot
 from views import map as map_view
+from views import replay
 
 FURNITURE_REFRESH_MS = 10_000
 LEGEND_LAYERS = ("air", "roads", "water", "cases", "furniture")
@@ -40,18 +41,35 @@ def cell_px(view: dict[str, Any] | None) -> float:
         return 110.0
 
 
+def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int) -> dict[str, Any]:
+    """The map's part of the summary as of a past minute, read once per minute asked for (history does not change)."""
+    def build() -> dict[str, Any]:
+        wanted = {"air": list(live["air"]["stations"]), "traffic": list(live["traffic"]["segments"]),
+                  "water": list(live["water"]["sections"])}
+        raw = snapshot.read(ctx.redis, now)  # the entities' metadata (district, road class, length) as they are now
+        meta = {feed: {eid: doc.get("m", {}) for eid, doc in raw[feed].items()} for feed in wanted}
+        return replay.summary_as_of(history.as_of(ctx.redis, wanted, at), meta, at,
+                                    lambda feed: float(ctx.feeds.get(feed, {}).get("stale_after_s", 60)),
+                                    aqi_setting=str(ctx.city.get("aqi_standard", "auto")), cfg=ctx.traffic_cfg)
+    return ctx.memo("replay-summary", at, build)
+
+
 def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
-               cats: list[str] | None,
-               only_bad: bool, mode: str, sent: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """Values for every layer that is on; clusters for the current view; furniture on a view change or every 10 s."""
+               cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
+               district: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
+    change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser."""
     summary = ctx.summary(now)
     if summary is None:
         return None, sent
     tick = ctx.tick_of(now)
-    out: dict[str, Any] = {"t": now, "mode": mode, **map_view.entity_values(summary)}
+    shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at)}
+    out: dict[str, Any] = {"t": now, "at": at, "mode": mode,
+                           **map_view.with_levels(map_view.entity_values(shown), shown)}
     cases = ctx.memo("open-cases", tick, lambda: snapshot.read_open_cases(ctx.redis)) \
         if ("cases" in on or mode in ("open", "overdue")) else []
-    out["districts"] = map_view.district_values(summary, cases, now)
+    out["districts"] = map_view.district_values(shown, cases, now)
+    cases = map_view.in_district(cases, district)
     z = float((view or {}).get("zoom") or zoom or 12)
     bbox = _bbox((view or {}).get("bbox"), center, z)
     cell = cell_px(view)
@@ -74,22 +92,24 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
 @callback(Output(ids.AM_VALUES, "data"), Output(ids.AM_FURN_SENT, "data"),
           Input(ids.AM_TICK, "n_intervals"), Input(ids.AM_VIEW, "data"), State(ids.AM_MAP, "zoom"),
           Input(ids.AM_LAYERS, "overlays"), Input(ids.AM_CATS, "value"), Input(ids.AM_ONLY_BAD, "value"),
-          Input(ids.AM_CHORO, "value"), State(ids.AM_MAP, "center"), State(ids.AM_META, "data"),
-          State(ids.AM_FURN_SENT, "data"))
+          Input(ids.AM_CHORO, "value"), Input(ids.AM_AT, "data"), Input(ids.AM_DISTRICT, "value"),
+          State(ids.AM_MAP, "center"), State(ids.AM_META, "data"), State(ids.AM_FURN_SENT, "data"))
 def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[str] | None, cats: list[str] | None,
-                only_bad: list[str] | None, mode: str | None, center: Any, meta: dict[str, Any] | None,
-                sent: dict[str, Any] | None) -> tuple[Any, Any]:
+                only_bad: list[str] | None, mode: str | None, at: dict[str, Any] | None, district: str | None,
+                center: Any, meta: dict[str, Any] | None, sent: dict[str, Any] | None) -> tuple[Any, Any]:
     """Thin wrapper around map_values."""
     names = (meta or {}).get("names", {})
     on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])
+    at_ms = (at or {}).get("ms")
     return map_values(context.get(), context.now_ms(), view, center, zoom, on, cats, bool(only_bad),
-                      mode or "none", sent or {})
+                      mode or "none", sent or {}, at=int(at_ms) if at_ms else None,
+                      district=None if district in (None, "", "all") else district)
 
 
 clientside_callback(
-    "function(data) { return window.onescreen.onemap.apply('am', data); }",
+    "function(data, at) { return window.onescreen.onemap.apply('am', data, at); }",
     Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
-    Input(ids.AM_VALUES, "data"),
+    Input(ids.AM_VALUES, "data"), State(ids.AM_AT, "data"),
 )
 
 clientside_callback(
@@ -112,3 +132,5 @@ clientside_callback(
     *[Output(ids.map_legend(layer), "hidden") for layer in LEGEND_LAYERS],
     Input(ids.AM_LAYERS, "overlays"), State(ids.AM_META, "data"),
 )
+
+import callbacks.analyst  # noqa: E402, F401  (the analyst's side panel, compare, CSV and replay callbacks)

@@ -1,4 +1,4 @@
-"""Wall tick: ONE server callback reads the cached snapshot and returns plain values; the map gets values only."""
+"""Wall: ONE server callback per tick (cached summary, plain values, map values only); sparklines once a minute."""
 
 from __future__ import annotations
 
@@ -6,22 +6,27 @@ from typing import Any
 
 from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
+from api.entities import district_names
 from callbacks import context
 from layouts import ids
-from layouts.i18n import t
+from layouts.i18n import norm_lang, t
 from layouts.wall import TILE_FEEDS
+from store import kpi, snapshot
+from views import map as map_view
 from views import names
 from views import wall as wall_view
 from views import wall_alerts as alerts_view
+from views import wall_panels as panels
 
 TILE_PARTS = (("value", ids.kpi_value, "children"), ("level", ids.kpi_level, "children"),
               ("level_style", ids.kpi_level, "style"), ("sub", ids.kpi_sub, "children"),
               ("age", ids.kpi_age, "children"), ("class", ids.kpi_tile, "className"))
 
 OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop in TILE_PARTS] + [
+    *[Output(ids.kpi_top(feed), "children") for feed in TILE_FEEDS],
     Output(ids.WALL_DATE, "children"), Output(ids.WALL_CLOCK, "children"),
     Output(ids.WALL_STATUS, "children"), Output(ids.WALL_STATUS, "className"),
-    Output(ids.WALL_SIM_BADGE, "style"), Output(ids.MAP_STATIONS, "hideout"),
+    Output(ids.WALL_SIM_BADGE, "style"), Output(ids.WALL_MAP_VALUES, "data"), Output(ids.WALL_THEME, "children"),
     Output(ids.WALL_ALERT_COUNTS, "children"), Output(ids.WALL_ALERT_ITEMS, "children"),
     Output(ids.WALL_TAKEOVER, "children"), Output(ids.WALL_TAKEOVER, "hidden"), Output(ids.WALL_LAST_OK, "data"),
 ]
@@ -43,36 +48,105 @@ def alert_strip(alerts: dict[str, Any], lang: str, tz: str, now_ms: int, takeove
     return chips, spans, panel, red is None
 
 
-def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: str, tick_ms: int,
-                  takeover_s: float = 30) -> tuple[Any, ...]:
+def top_items(rows: list[dict[str, Any]]) -> list[Any]:
+    """A panel's worst-three list."""
+    return [html.Li([html.Span(r["label"], className="top-name"),
+                     html.Span(r["value"], className="top-value", style=wall_view.chip(r["color"]))]) for r in rows]
+
+
+def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
+               view: dict[str, Any] | None) -> dict[str, Any]:
+    """Per-entity values for the in-place restyle, plus case clusters when the service theme is on."""
+    out: dict[str, Any] = {"theme": theme, **map_view.entity_values(summary)}
+    pulse = set(summary.get("alerts", {}).get("pulse", []))
+    out["air"] = {eid: [*v, 1 if eid in pulse else 0] for eid, v in out["air"].items()}
+    out["districts"] = panels.overdue_by_district(cases, now_ms)
+    if theme == "service" and view and view.get("bbox"):
+        w = max(80.0, (float(view.get("w", 1000)) * float(view.get("h", 800)) / 60) ** 0.5)
+        out["cases"] = map_view.case_clusters(cases, tuple(view["bbox"]), float(view.get("zoom", 10)), now_ms,
+                                              cell_px=w)
+    else:
+        out["cases"] = {"c": [], "p": []}
+    return out
+
+
+def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: str, tick_ms: int, *,
+                  takeover_s: float = 30, theme: str = "air", cases: list[dict[str, Any]] | None = None,
+                  view: dict[str, Any] | None = None, districts: dict[str, tuple[str, str]] | None = None,
+                  meta: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """Every wall output for one tick, in OUTPUTS order; a None summary means the store is unreachable."""
     date, clock = wall_view.clock(now_ms, tz, lang)
+    last_ok = {"t": now_ms, "tick": tick_ms, **(meta or {})}
     if summary is None:
-        kept = [no_update] * (len(TILE_FEEDS) * len(TILE_PARTS))
+        kept = [no_update] * (len(TILE_FEEDS) * (len(TILE_PARTS) + 1))
         return (*kept, date, clock, t("store_down", lang), "wall-status status-down", no_update, no_update,
-                no_update, no_update, no_update, no_update, {"t": now_ms, "store": False, "tick": tick_ms})
-    tiles = wall_view.tiles(summary, lang, names.for_lang(lang))
+                no_update, no_update, no_update, no_update, no_update, {**last_ok, "store": False})
+    nm = names.for_lang(lang)
+    tiles = wall_view.tiles(summary, lang, nm)
+    for feed in TILE_FEEDS:
+        if feed == theme:
+            tiles[feed]["class"] += " kpi-active"
     flat = [tiles[feed][part] for feed in TILE_FEEDS for part, _, _ in TILE_PARTS]
+    tops = panels.top_lists(summary, panels.overdue_by_district(cases or [], now_ms), districts or {}, lang, nm)
     status, status_cls = wall_view.header_status(summary, lang)
     badge = {} if wall_view.simulated(summary) else {"display": "none"}
     strip = alert_strip(summary.get("alerts", {}), lang, tz, now_ms, takeover_s)
-    return (*flat, date, clock, status, status_cls, badge, wall_view.station_hideout(summary, lang), *strip,
-            {"t": now_ms, "store": True, "tick": tick_ms})
+    return (*flat, *[top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
+            map_values(summary, cases or [], theme, now_ms, view), t(f"theme_{theme}", lang), *strip,
+            {**last_ok, "store": True})
 
 
-@callback(*OUTPUTS, Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_LANG, "data"))
-def wall_tick(_n: int | None, lang: str | None) -> tuple[Any, ...]:
-    """Thin wrapper: one cached summary per tick, one response per tick and language per process."""
+@callback(*OUTPUTS, Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_LANG, "data"), State(ids.WALL_PIN, "data"),
+          State(ids.WALL_VIEW, "data"))
+def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Thin wrapper: one cached summary per tick, one response per tick, language and view size per process."""
     ctx = context.get()
     now = context.now_ms()
-    lang = lang or "zh"
+    lang = norm_lang(lang if isinstance(lang, str) else None)
+    view = view if isinstance(view, dict) and isinstance(view.get("bbox"), list) else None  # browser-sent: check
+    pinned = pinned if isinstance(pinned, str) else None
     tick = ctx.tick_of(now)
-    return ctx.memo(f"wall:{lang}", tick, lambda: wall_response(
-        ctx.summary(now), lang, now, ctx.city.get("timezone", "Asia/Shanghai"), ctx.settings.tick_ms,
-        ctx.settings.wall_red_takeover_s))
+    s = ctx.settings
+    theme = panels.theme_at(now, s.wall_carousel_s, pinned)
+    key = f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:{(view or {}).get('zoom')}"
+
+    def build() -> tuple[Any, ...]:
+        summary = ctx.summary(now)
+        cases = ctx.memo("open-cases", tick, lambda: snapshot.read_open_cases(ctx.redis)) if summary else []
+        return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
+                             takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
+                             districts=district_names(ctx.city["geo"]["districts"]),
+                             meta={"cfg": ctx.config_version, "hour": wall_view.city_hour(now, ctx.city),
+                                   "reload_hour": s.wall_reload_hour})
+    return ctx.memo(key, tick, build)
+
+
+@callback(*[Output(ids.kpi_spark(feed), "src") for feed in TILE_FEEDS], Input(ids.WALL_SLOW_TICK, "n_intervals"),
+          State(ids.WALL_LANG, "data"))
+def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
+    """Once a minute: each panel's 24 h sparkline from the KPI history."""
+    ctx = context.get()
+    now = context.now_ms()
+
+    def build() -> tuple[str, ...]:
+        series = kpi.series(ctx.redis, [k for k, _, _ in panels.SPARK.values()], now - panels.DAY_MS)
+        lines = panels.sparklines(series, now, t("no_history", lang or "zh"))
+        return tuple(lines[f] for f in TILE_FEEDS)
+    try:
+        return ctx.memo(f"wall-spark:{lang}", now // 60_000, build)
+    except Exception:  # noqa: BLE001 - a missing sparkline must never break the wall
+        return tuple(no_update for _ in TILE_FEEDS)
 
 
 clientside_callback(
+    "function(data) { return window.onescreen.wallmap.apply(data); }",
+    Output(ids.WALL_CASES, "data"), Input(ids.WALL_MAP_VALUES, "data"),
+)
+clientside_callback(
     "function(_n, last) { return window.onescreen.conn.hidden(last); }",
     Output(ids.WALL_CONN, "hidden"), Input(ids.WALL_CONN_WATCH, "n_intervals"), State(ids.WALL_LAST_OK, "data"),
+)
+clientside_callback(
+    "function(last) { return window.onescreen.conn.maybeReload(last); }",
+    Output(ids.WALL_RELOAD, "data"), Input(ids.WALL_LAST_OK, "data"),
 )

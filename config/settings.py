@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     basemap_attribution: str | None = None
     tick_ms: int = 2000
     wall_red_takeover_s: float = 30.0
+    wall_carousel_s: float = 20.0
+    wall_reload_hour: int = 4
     retention: int = 100_000
     ingest_token: str | None = None
     ingest_max_batch: int = Field(default=5_000, ge=1)  # readings per request; more is 413

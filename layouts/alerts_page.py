@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from layouts import ids
+from layouts.common import lang_switch
 from layouts.i18n import t
 from views.wall_alerts import LEVELS
 
@@ -14,6 +15,7 @@ def layout(city_name: str, lang: str) -> html.Div:
     return html.Div(className=f"console-root lang-{lang}", children=[
         html.Header(className="onemap-header", children=[
             html.Span(f"{city_name} · {t('console_title', lang)}", className="onemap-title"),
+            lang_switch(lang),
             html.Div(className="onemap-controls", children=[
                 dcc.RadioItems(id=ids.AC_STATE, value="active", inline=True, className="ctl ctl-check",
                                options=[{"label": t("show_active", lang), "value": "active"},

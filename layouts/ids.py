@@ -14,13 +14,19 @@ WALL_LANG = "wall-lang"
 WALL_ALERT_COUNTS = "wall-alert-counts"
 WALL_ALERT_ITEMS = "wall-alert-items"
 WALL_TAKEOVER = "wall-takeover"
+WALL_THEME = "wall-theme"
+WALL_PIN = "wall-pin"
+WALL_VIEW = "wall-view"
+WALL_MAP_VALUES = "wall-map-values"
+WALL_CASES = "wall-cases"
+WALL_SLOW_TICK = "wall-slow-tick"
+WALL_RELOAD = "wall-reload"
+WALL_APPLIED = "wall-applied"
 WALL_MAP = "wall-map"
 MAP_DISTRICTS = "map-districts"
 MAP_RIVERS = "map-rivers"
 MAP_STATIONS = "map-stations"
 MAP_LEGEND = "map-legend"
-HOME_STATUS = "home-status"
-HOME_TICK = "home-tick"
 
 
 def kpi_tile(feed: str) -> dict[str, str]:
@@ -41,6 +47,16 @@ def kpi_level(feed: str) -> dict[str, str]:
 def kpi_sub(feed: str) -> dict[str, str]:
     """The secondary line of a tile."""
     return {"type": "kpi-sub", "feed": feed}
+
+
+def kpi_spark(feed: str) -> dict[str, str]:
+    """The 24 h sparkline image of a panel."""
+    return {"type": "kpi-spark", "feed": feed}
+
+
+def kpi_top(feed: str) -> dict[str, str]:
+    """The worst-three list of a panel."""
+    return {"type": "kpi-top", "feed": feed}
 
 
 def kpi_age(feed: str) -> dict[str, str]:
@@ -94,3 +110,73 @@ AC_HISTORY = "ac-history"
 def alert_row(alert_id: str) -> dict[str, str]:
     """One clickable row of the alert console."""
     return {"type": "alert-row", "id": alert_id}
+
+# Leader overview (the start page)
+OV_TICK = "ov-tick"
+OV_LANG = "ov-lang"
+OV_SORT = "ov-sort-state"
+OV_SPARK_KEY = "ov-spark-key"
+OV_LAST_OK = "ov-last-ok"
+OV_CONN = "ov-conn"
+OV_CONN_WATCH = "ov-conn-watch"
+OV_CLOCK = "ov-clock"
+OV_STATUS = "ov-status"
+OV_SIM_BADGE = "ov-sim-badge"
+OV_RANK_BODY = "ov-rank-body"
+OV_SORT_NOTE = "ov-sort-note"
+OV_ALERT_COUNTS = "ov-alert-counts"
+OV_UNACKED_TITLE = "ov-unacked-title"
+OV_UNACKED = "ov-unacked"
+OV_FEEDS = "ov-feeds"
+OV_FEEDS_SECTION = "ov-feeds-section"
+
+
+def ov_card(kpi: str, part: str = "card") -> dict[str, str]:
+    """One part of an overview indicator card (card, value, level, change, spark, sub, age)."""
+    return {"type": f"ov-{part}", "kpi": kpi}
+
+
+def ov_sort(col: str) -> dict[str, str]:
+    """The sort button in one column header of the district ranking."""
+    return {"type": "ov-sort", "col": col}
+
+# Analyst workbench on the one map: filters, side panel, compare, CSV, replay
+AM_DISTRICT = "am-district"
+AM_MINLEVEL = "am-minlevel"
+AM_FILTER_SYNC = "am-filter-sync"
+AM_SELECTED = "am-selected"
+AM_CMP = "am-cmp"
+AM_CMP_ADD = "am-cmp-add"
+AM_CMP_CLEAR = "am-cmp-clear"
+AM_CMP_MSG = "am-cmp-msg"
+AM_CMP_CHIPS = "am-cmp-chips"
+AM_RANGE = "am-range"
+AM_ITEM = "am-item"
+AM_ITEM_WRAP = "am-item-wrap"
+AM_PANEL = "am-panel"
+AM_PANEL_TITLE = "am-panel-title"
+AM_PANEL_ROWS = "am-panel-rows"
+AM_PANEL_NOTE = "am-panel-note"
+AM_PANEL_CLOSE = "am-panel-close"
+AM_PANEL_TOGGLE = "am-panel-toggle"
+AM_PANEL_TICK = "am-panel-tick"
+AM_PANEL_OPEN = "am-panel-open"
+AM_CHART = "am-chart"
+AM_CSV = "am-csv"
+AM_DOWNLOAD = "am-download"
+AM_AT = "am-at"
+AM_SLIDER = "am-slider"
+AM_LIVE = "am-live"
+AM_MODE = "am-mode"
+AM_REPLAY_NOTE = "am-replay-note"
+AM_HISTORY_FROM = "am-history-from"
+AM_STATE_SYNC = "am-state-sync"
+
+
+def cmp_remove(key: str) -> dict[str, str]:
+    """The remove button of one compared entity ('air:1345A')."""
+    return {"type": "am-cmp-remove", "key": key}
+OV_RANK_DATA = "ov-rank-data"
+AM_BODY = "am-body"
+AM_SEL_SYNC = "am-sel-sync"
+AM_SLIDER_LABEL = "am-slider-label"

@@ -6,6 +6,9 @@ Leaflet layers in place (no re-creation, so nothing flickers and open popups sta
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Collection
 from typing import Any
 
 import dash_leaflet as dl
@@ -13,9 +16,13 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from data_sources.furniture_catalog import CATEGORIES, GROUPS
-from layouts import ids
+from layouts import analyst, ids
+from layouts.common import lang_switch
 from layouts.i18n import t
-from views.map import CHOROPLETH, LAYERS
+from views.analyst import parse_ref, parse_refs, ref_key
+from views.history import DEFAULT_ITEM, DEFAULT_RANGE, RANGES, WATER_ITEMS
+from views.map import CHOROPLETH, LAYERS, districts
+from views.replay import parse_at
 
 ns = Namespace("onescreen", "onemap")
 DEFAULT_ON = ("districts", "rivers", "air", "roads", "water", "cases")
@@ -25,22 +32,36 @@ WATER_COLORS = (("I", "#CCFFFF"), ("II", "#00CCFF"), ("III", "#00FF00"), ("IV", 
 AQI_COLORS = ("#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023")
 
 
-def parse_view(query: dict[str, Any], default_center: list[float], default_zoom: float) -> dict[str, Any]:
+def parse_view(query: dict[str, Any], default_center: list[float], default_zoom: float, *,
+               districts: Collection[str] = (), tz: str = "Asia/Shanghai", now_ms: int | None = None) -> dict[str, Any]:
     """The map state a shared URL asks for (bad values fall back to defaults, never an error page)."""
     layers = [x for x in str(query.get("layers") or "").split(",") if x in LAYERS] or list(DEFAULT_ON)
     try:
         lat, lon = (float(v) for v in str(query.get("c")).split(","))
-        center = [lat, lon] if -90 <= lat <= 90 and -180 <= lon <= 180 else default_center
+        center = [lat, lon] if -90 <= lat <= 90 and -180 <= lon <= 180 else None
     except (TypeError, ValueError):
-        center = default_center
+        center = None
     try:
         zoom = min(max(float(query.get("z")), 3.0), 19.0)
     except (TypeError, ValueError):
         zoom = default_zoom
     cats = [c for c in str(query.get("cats") or "").split(",") if c]
     mode = query.get("mode") if query.get("mode") in CHOROPLETH else "none"
-    return {"layers": layers, "center": center, "zoom": zoom, "cats": cats, "bad": query.get("bad") == "1",
-            "mode": mode}
+    district = str(query.get("district") or "")
+    district = district if re.fullmatch(r"\d{6}", district) and (not districts or district in districts) else None
+    try:
+        minlevel = int(str(query.get("minlevel")))
+    except ValueError:
+        minlevel = 0
+    sel = parse_ref(query.get("sel"))
+    rng = query.get("range") if query.get("range") in RANGES else DEFAULT_RANGE
+    item = query.get("item") if query.get("item") in WATER_ITEMS else DEFAULT_ITEM
+    at = parse_at(query.get("at"), tz, int(time.time() * 1000) if now_ms is None else now_ms)
+    return {"layers": layers, "center": center or default_center, "zoom": zoom, "cats": cats,
+            "bad": query.get("bad") == "1", "mode": mode, "district": district,
+            "minlevel": minlevel if 2 <= minlevel <= 6 else 0, "sel": None if sel is None else ref_key(sel),
+            "cmp": parse_refs(query.get("cmp")), "range": rng, "item": item, "at": at,
+            "panel": query.get("panel") != "0", "fit": bool(district and center is None)}
 
 
 def tile_layers(basemap: dict[str, Any]) -> list[Any]:
@@ -102,11 +123,12 @@ def legends(lang: str, on: list[str]) -> html.Div:
                         children=[html.Summary(t("legend", lang)), choro, *rows])
 
 
-def controls(lang: str, view: dict[str, Any]) -> html.Div:
-    """Choropleth mode, component category filter and the damaged-only switch."""
+def controls(lang: str, view: dict[str, Any], district_list: dict[str, dict[str, Any]] | None = None) -> html.Div:
+    """District and level filters, choropleth mode, component category filter and the damaged-only switch."""
     cat_options = [{"label": f"{GROUPS[g][0] if lang == 'zh' else GROUPS[g][1]} ({g})", "value": g} for g in GROUPS]
     cat_options += [{"label": f"{c['zh']} {c['code']}", "value": c["code"]} for c in CATEGORIES]
     return html.Div(className="onemap-controls", children=[
+        *analyst.filters(lang, view, district_list or {}),
         html.Label([t("choro_label", lang), dcc.Dropdown(
             id=ids.AM_CHORO, value=view["mode"], clearable=False, searchable=False,
             options=[{"label": t(f"choro_{m}", lang), "value": m} for m in CHOROPLETH])], className="ctl"),
@@ -119,35 +141,50 @@ def controls(lang: str, view: dict[str, Any]) -> html.Div:
 
 
 def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], view: dict[str, Any], lang: str,
-           tick_ms: int, attribution: str, *, simulated: bool = True) -> html.Div:
-    """The whole one-map page."""
+           tick_ms: int, attribution: str, *, simulated: bool = True, now_ms: int | None = None) -> html.Div:
+    """The whole one-map page: header with filters, the map with the replay bar under it, the side panel."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    tz = city.get("timezone", "Asia/Shanghai")
     coords = ns("toGcj") if basemap.get("crs") == "gcj02" else None
     names = {t(f"layer_{layer}", lang): layer for layer in LAYERS}
     overlays = [dl.Overlay(_layer(layer, urls, coords, lang), name=t(f"layer_{layer}", lang),
                            checked=layer in view["layers"]) for layer in LAYERS]
     name = city.get("name_zh") if lang == "zh" else city.get("name_en")
+    district_list = districts(city["geo"]["districts"]) if city.get("geo", {}).get("districts") else {}
+    mode_text, mode_class = analyst.mode_badge(view.get("at"), tz, lang)
     return html.Div(className=f"onemap-root lang-{lang}", children=[
         html.Header(className="onemap-header", children=[
             html.Span(f"{name} · {t('onemap_title', lang)}", className="onemap-title"),
             html.Span(t("simulated", lang), className="sim-badge", hidden=not simulated),
-            controls(lang, view),
+            html.Span(mode_text, id=ids.AM_MODE, className=mode_class),
+            controls(lang, view, district_list),
+            lang_switch(lang),
         ]),
-        html.Div(className="onemap-body", children=[
-            dl.Map(id=ids.AM_MAP, center=view["center"], zoom=view["zoom"], zoomSnap=0.5, preferCanvas=False,
-                   attributionControl=False, className="onemap-map", style={"height": "100%", "width": "100%"},
-                   children=[*tile_layers(basemap),
-                             dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
-                                              overlays=[t(f"layer_{x}", lang) for x in LAYERS if x in view["layers"]]),
-                             dl.ScaleControl(position="bottomright", imperial=False),
-                             dl.AttributionControl(prefix=attribution, position="bottomright")]),
-            legends(lang, view["layers"]),
+        html.Div(id=ids.AM_BODY, className="onemap-body" + ("" if view.get("panel", True) else " panel-collapsed"),
+                 children=[
+            html.Div(className="am-map-wrap", children=[
+                dl.Map(id=ids.AM_MAP, center=view["center"], zoom=view["zoom"], zoomSnap=0.5, preferCanvas=False,
+                       attributionControl=False, className="onemap-map", style={"height": "100%", "width": "100%"},
+                       children=[*tile_layers(basemap),
+                                 dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
+                                                  overlays=[t(f"layer_{x}", lang) for x in LAYERS
+                                                            if x in view["layers"]]),
+                                 dl.ScaleControl(position="bottomright", imperial=False),
+                                 dl.AttributionControl(prefix=attribution, position="bottomright")]),
+                legends(lang, view["layers"]),
+            ]),
+            analyst.replay_bar(lang, view, now_ms),
+            analyst.side_panel(lang, view),
         ]),
-        dcc.Store(id=ids.AM_META, data={"names": names, "lang": lang, "initial": view["layers"],
-                                        "choro": {m: t(f"choro_{m}", lang) for m in ("open", "overdue")}}),
+        dcc.Store(id=ids.AM_META, data={"names": names, "lang": lang, "initial": view["layers"], "tz": tz,
+                                        "choro": {m: t(f"choro_{m}", lang) for m in ("open", "overdue")},
+                                        "bounds": {k: d["bounds"] for k, d in district_list.items()},
+                                        "fit": view.get("district") if view.get("fit") else None}),
         dcc.Store(id=ids.AM_VALUES),
         dcc.Store(id=ids.AM_FURN_SENT, data={}),
         dcc.Store(id=ids.AM_URL_SYNC),
         dcc.Store(id=ids.AM_APPLIED),
         dcc.Store(id=ids.AM_VIEW),
+        *analyst.stores(view, tz),
         dcc.Interval(id=ids.AM_TICK, interval=tick_ms),
     ])

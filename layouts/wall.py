@@ -1,4 +1,8 @@
-"""The command-centre wall: header, four KPI tiles and the one map; dark, no scrollbars, no inputs."""
+"""The command-centre wall: header, four themed panels around the one map, the alert strip; dark, no inputs.
+
+Laid out in viewport units (not CSS-scaled) for 1366×768 up to 5760×3240. On a 3×3 video wall of 1080p screens the
+side columns (24 %) sit inside the outer tile columns, so bezels cross only the map.
+"""
 
 from __future__ import annotations
 
@@ -9,55 +13,81 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from layouts import ids
+from layouts.common import lang_switch
 from layouts.i18n import t
 
-ns = Namespace("onescreen", "map")
+ns = Namespace("onescreen", "wallmap")
 TILE_FEEDS = ("air", "traffic", "service", "water")
+LEFT, RIGHT = ("air", "traffic"), ("service", "water")
 AQI_LEGEND = (("#00E400", "优", "Excellent"), ("#FFFF00", "良", "Good"), ("#FF7E00", "轻度", "Light"),
               ("#FF0000", "中度", "Moderate"), ("#99004C", "重度", "Heavy"), ("#7E0023", "严重", "Severe"))
 
 
-def tile(feed: str, lang: str) -> html.Div:
-    """One KPI tile: title, headline value, level, a secondary line and the data age."""
-    return html.Div(
-        id=ids.kpi_tile(feed), className="kpi-tile",
-        children=[
-            html.Div([html.Span(t(f"tile_{feed}", lang), className="kpi-title"),
-                      html.Span(t("no_data", lang), id=ids.kpi_age(feed), className="kpi-age")], className="kpi-head"),
-            html.Div([html.Div("—", id=ids.kpi_value(feed), className="kpi-value"),
-                      html.Div("", id=ids.kpi_level(feed), className="kpi-level")], className="kpi-main"),
-            html.Div("", id=ids.kpi_sub(feed), className="kpi-sub"),
-        ],
-    )
+def tile(feed: str, lang: str) -> html.Section:
+    """One themed panel: title and data age, headline value with its level, a line, a 24 h sparkline, the worst 3."""
+    return html.Section(id=ids.kpi_tile(feed), className="kpi-tile", children=[
+        html.Div([html.Span(t(f"tile_{feed}", lang), className="kpi-title"),
+                  html.Span(t("no_data", lang), id=ids.kpi_age(feed), className="kpi-age")], className="kpi-head"),
+        html.Div([html.Div("—", id=ids.kpi_value(feed), className="kpi-value"),
+                  html.Div("", id=ids.kpi_level(feed), className="kpi-level")], className="kpi-main"),
+        html.Div("", id=ids.kpi_sub(feed), className="kpi-sub"),
+        html.Div([html.Span(t("trend_24h", lang), className="spark-label"),
+                  html.Img(id=ids.kpi_spark(feed), className="kpi-spark", alt="")], className="spark-row"),
+        html.Div(t(f"top_{feed}", lang), className="top-title"),
+        html.Ol(id=ids.kpi_top(feed), className="kpi-top"),
+    ])
 
 
 def legend(lang: str) -> html.Div:
-    """AQI level colours with their names, always visible on the map."""
-    items = [html.Span([html.I(style={"background": c}), zh if lang == "zh" else en], className="legend-item")
-             for c, zh, en in AQI_LEGEND]
-    return html.Div([html.Span(t("legend_aqi", lang), className="legend-title"), *items], id=ids.MAP_LEGEND,
-                    className="map-legend")
+    """One legend per map theme in the standard colours and names; the carousel shows the current theme's."""
+    from indicators import traffic, water
+    from views.wall_panels import SHORT_TRAFFIC
+
+    i = 0 if lang == "zh" else 1
+    themes = {
+        "air": (t("legend_aqi", lang), [(c, zh if lang == "zh" else en) for c, zh, en in AQI_LEGEND]),
+        "traffic": (t("legend_traffic", lang),
+                    [(lv["color"], SHORT_TRAFFIC[lv["level"]][i]) for lv in traffic.LEVELS]),
+        "service": (t("legend_cases", lang),
+                    [("#49c6ff", t("cases_open", lang)), ("#ff3b30", t("cases_overdue", lang)),
+                     ("#bd0026", t("legend_district_overdue", lang))]),
+        "water": (t("legend_water", lang), [(c["color"], c["name_zh"] if lang == "zh" else c["klass"])
+                                            for c in water.CLASSES]),
+    }
+    return html.Div(id=ids.MAP_LEGEND, className="map-legend", children=[
+        html.Div([html.Span(title, className="legend-title"),
+                  *[html.Span([html.I(style={"background": c}), label], className="legend-item")
+                    for c, label in items]],
+                 className=f"legend-theme legend-{theme}", hidden=theme != "air")
+        for theme, (title, items) in themes.items()])
 
 
-def city_map(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[float]], lang: str) -> dl.Map:
-    """Boundaries, rivers and stations; geometry by URL, once. Only the stations' hideout changes per tick."""
+def city_map(geo_urls: dict[str, str], bounds: list[list[float]], lang: str) -> dl.Map:
+    """Every theme's layers, loaded once; the carousel only restyles them (assets/wall_map.js)."""
+    hide = {"lang": lang}
     return dl.Map(
         id=ids.WALL_MAP, bounds=bounds, center=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
-        zoomControl=False, attributionControl=False, zoomSnap=0.1,
-        className="wall-map", style={"height": "100%", "width": "100%"},
+        zoomControl=False, attributionControl=False, zoomSnap=0.1, dragging=False, scrollWheelZoom=False,
+        doubleClickZoom=False, keyboard=False, className="wall-map", style={"height": "100%", "width": "100%"},
         children=[
             dl.GeoJSON(id=ids.MAP_DISTRICTS, url=geo_urls["districts"], style=ns("districtStyle"),
-                       onEachFeature=ns("districtLabel"), hideout={"lang": lang}, interactive=False),
+                       onEachFeature=ns("register"), hideout={**hide, "layer": "districts"}, interactive=False),
             dl.GeoJSON(id=ids.MAP_RIVERS, url=geo_urls["rivers"], style=ns("riverStyle"), interactive=False),
-            dl.GeoJSON(id=ids.MAP_STATIONS, url=geo_urls["air_stations"], pointToLayer=ns("stationMarker"),
-                       hideout={"v": {}, "lang": lang}),
+            dl.GeoJSON(url=geo_urls["roads"], style=ns("roadStyle"), onEachFeature=ns("register"),
+                       hideout={**hide, "layer": "traffic"}, interactive=False),
+            dl.GeoJSON(url=geo_urls["water_sections"], pointToLayer=ns("point"), onEachFeature=ns("register"),
+                       hideout={**hide, "layer": "water"}, interactive=False),
+            dl.GeoJSON(id=ids.WALL_CASES, data={"type": "FeatureCollection", "features": []},
+                       pointToLayer=ns("cluster"), hideout={**hide, "layer": "service"}, interactive=False),
+            dl.GeoJSON(id=ids.MAP_STATIONS, url=geo_urls["air_stations"], pointToLayer=ns("point"),
+                       onEachFeature=ns("register"), hideout={**hide, "layer": "air"}, interactive=False),
             dl.AttributionControl(prefix=t("map_attr", lang), position="bottomright"),
         ],
     )
 
 
 def header(city: dict[str, Any], lang: str) -> html.Header:
-    """City, simulated-data badge, date and clock in the city's time zone, and data status."""
+    """City, simulated-data badge, data status, date and clock in the city's time zone, language."""
     name = city.get("name_zh") if lang == "zh" else city.get("name_en")
     return html.Header(className="wall-header", children=[
         html.Div([html.Span(name, className="city-name"), html.Span(t("wall_title", lang), className="wall-title")],
@@ -65,19 +95,23 @@ def header(city: dict[str, Any], lang: str) -> html.Header:
         html.Span(t("simulated", lang), id=ids.WALL_SIM_BADGE, className="sim-badge", style={"display": "none"}),
         html.Div(id=ids.WALL_STATUS, className="wall-status"),
         html.Div([html.Span("", id=ids.WALL_DATE, className="wall-date"),
-                  html.Span("--:--", id=ids.WALL_CLOCK, className="wall-clock")], className="header-right"),
+                  html.Span("--:--", id=ids.WALL_CLOCK, className="wall-clock"), lang_switch(lang)],
+                 className="header-right"),
     ])
 
 
-def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[float]], lang: str,
-           tick_ms: int) -> html.Div:
-    """The whole wall page."""
+def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[float]], lang: str, tick_ms: int,
+           theme: str | None = None) -> html.Div:
+    """The whole wall page; `theme` pins the map's theme (?theme=air|traffic|service|water)."""
     return html.Div(className=f"wall-root lang-{lang}", children=[
         header(city, lang),
         html.Main(className="wall-main", children=[
-            html.Section([tile(f, lang) for f in TILE_FEEDS], className="kpi-column"),
-            html.Section([city_map(city, geo_urls, bounds, lang), legend(lang),
-                          html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)], className="map-panel"),
+            html.Div([tile(f, lang) for f in LEFT], className="kpi-column"),
+            html.Section(className="map-panel", children=[
+                city_map(geo_urls, bounds, lang), legend(lang),
+                html.Div(id=ids.WALL_THEME, className="theme-label"),
+                html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)]),
+            html.Div([tile(f, lang) for f in RIGHT], className="kpi-column"),
         ]),
         html.Footer(className="wall-ticker", children=[
             html.Div(id=ids.WALL_ALERT_COUNTS, className="tk-counts"),
@@ -88,7 +122,12 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
             html.Div(t("conn_lost_detail", lang), className="conn-detail"),
         ]),
         dcc.Store(id=ids.WALL_LANG, data=lang),
+        dcc.Store(id=ids.WALL_PIN, data=theme),
+        dcc.Store(id=ids.WALL_VIEW),
+        dcc.Store(id=ids.WALL_MAP_VALUES),
         dcc.Store(id=ids.WALL_LAST_OK, data=0),
+        dcc.Store(id=ids.WALL_RELOAD),
         dcc.Interval(id=ids.WALL_TICK, interval=tick_ms),
+        dcc.Interval(id=ids.WALL_SLOW_TICK, interval=60_000),
         dcc.Interval(id=ids.WALL_CONN_WATCH, interval=1000),
     ])

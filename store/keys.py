@@ -65,3 +65,8 @@ def ingest_rate(client_id: str, window: int) -> str:
 def kpi(name: str) -> str:
     """Sorted set of one city KPI's per-minute samples (member '<minute ms>:<value>', score minute ms)."""
     return f"{PREFIX}:{{kpi}}:{name}"
+
+
+def history(feed: str, entity_id: str, hour_ms: int) -> str:
+    """Sorted set of one entity's per-minute samples in one hour (member '<minute ms>:<compact JSON>', score minute)."""
+    return f"{PREFIX}:{{{feed}}}:h:{entity_id}:{hour_ms}"

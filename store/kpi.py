@@ -44,9 +44,11 @@ def series(r: redis.Redis, names: Iterable[str], since_ms: int, until_ms: int | 
 
 
 def city_kpis(summary: Mapping[str, Any]) -> dict[str, float | None]:
-    """The headline numbers the wall and the overview track, from one summary."""
+    """The headline numbers the wall and the overview track, from one summary (a feed with no current data: gaps)."""
     water = summary["water"]
     good_share = None if not water["n_fresh"] else round(100.0 * water["good"] / water["n_fresh"], 1)
+    service_ok = summary["status"].get("service", {}).get("state") == "ok"  # never heard / stale: no invented zeros
+    sv = summary["service"]
     return {"aqi": summary["air"]["city"].get("aqi"), "tpi": summary["traffic"]["tpi"],
-            "open": summary["service"]["open"], "overdue": summary["service"]["overdue"],
-            "on_time": summary["service"]["on_time_rate"], "water_good": good_share}
+            "open": sv["open"] if service_ok else None, "overdue": sv["overdue"] if service_ok else None,
+            "on_time": sv["on_time_rate"] if service_ok else None, "water_good": good_share}

@@ -10,18 +10,26 @@ from typing import Any
 import redis
 
 from data_sources.base import Reading
-from store import keys
+from store import history, keys
 
 # Idempotent append + newer wins per entity: a (ts, entity) already in the feed's `seen` set changes nothing (no
 # second stream entry, no latest/index update), so a client or a retried pipeline may re-send a batch safely.
 # Reads (ZMSCORE, HMGET) and latest-hash writes are batched; only XADD (and the service case indexes) run per
-# reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 5: + kind arg), rows.
+# reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 4: + history sample;
+# 5: + kind arg), history keep ms, rows. With stride 4, KEYS[7 + j] is row j's history key (entity and hour).
+# History (store/history.py says why an hourly sorted set): only the newest reading of each entity and minute in a
+# batch carries a sample (store.history.batch sends '' for the others; if that newest one was seen before, the minute
+# already has a sample at least as new). Newer than the entity's latest before the batch, a sample replaces the
+# minute's blindly (no stored sample is newer than that latest; if the latest is from an earlier minute there is
+# nothing to replace, and a new hour's key gets its expiry: `keep` after the hour ends, counted from the writer's
+# `now`); older (a late reading), only if the stored 't' (the member's first number: ms into the hour) is older.
+# Samples outside [now - keep, now + 1 h] are not kept.
 # Service cases also maintain the open/closed indexes the screens count with ZCOUNT. A 'gone' row (a city component
 # back to normal) removes the entity from latest but keeps its ts, so latest holds only what needs attention and an
 # older re-sent fault cannot come back. Needs Redis >= 6.2 (ZMSCORE).
 _UPSERT_LUA = """
 local now, keep, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local seen_keep, stride, first = tonumber(ARGV[4]), tonumber(ARGV[5]), 6
+local seen_keep, stride, hkeep, first = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), 7
 local n = math.floor((#ARGV - first + 1) / stride)
 local function each_chunk(list, step, fn)
   for s = 1, #list, step do fn(unpack(list, s, math.min(s + step - 1, #list))) end
@@ -39,6 +47,18 @@ each_chunk(ids, 500, function(...)
   for _, v in ipairs(redis.call('HMGET', KEYS[2], ...)) do stored[#stored + 1] = v end
 end)
 local applied, added, fresh, cur, docs, tss, order = 0, 0, {}, {}, {}, {}, {}
+local hfloor, hceil = now - hkeep, now + 3600000
+local function sample(hk, minute, ts, prev, member)
+  local hour = minute - minute % 3600000
+  if prev and ts <= prev then
+    local have = redis.call('ZRANGEBYSCORE', hk, minute, minute)
+    local t = have[1] and tonumber(string.match(have[1], '^%[(%d+)'))
+    if t and hour + t >= ts then return end
+  end
+  if not (prev and prev < minute) then redis.call('ZREMRANGEBYSCORE', hk, minute, minute) end
+  redis.call('ZADD', hk, minute, member)
+  if (not prev) or prev < hour or ts <= prev then redis.call('PEXPIRE', hk, hour + 3600000 + hkeep - now) end
+end
 for j = 1, n do
   local m = members[j]
   if (not seen[j]) and (not fresh[m]) then
@@ -50,6 +70,10 @@ for j = 1, n do
     order[#order + 1] = tsr
     order[#order + 1] = m
     redis.call('XADD', KEYS[6], 'MAXLEN', '~', maxlen, '*', 'e', id, 'ts', tsr, 'j', doc)
+    if stride == 4 and ARGV[i + 3] ~= '' then
+      local minute = ts - ts % 60000
+      if minute >= hfloor and minute <= hceil then sample(KEYS[7 + j], minute, ts, tonumber(stored[j]), ARGV[i + 3]) end
+    end
     local c = cur[id]
     if c == nil then c = stored[j] and tonumber(stored[j]) or false end
     if (not c) or c < ts then
@@ -198,21 +222,27 @@ class Writer:
                     latency_ms: float | None = None) -> None:
         service = feed == "service"
         indexed = service or feed == "furniture"
-        stride = 5 if indexed else 3
-        args: list[Any] = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride]
+        tracked = feed in history.FEEDS  # per-entity, per-minute history (store/history.py)
+        stride = 5 if indexed else 4 if tracked else 3
+        head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride, history.KEEP_MS]
+        args: list[Any] = list(head)
         newest = 0
         encode = _JSON.encode
-        for reading, derived in rows:
+        rows = list(rows)
+        samples, hkeys = history.batch(feed, rows, encode) if tracked else ([], [])
+        for i, (reading, derived) in enumerate(rows):
             if indexed:
                 args += [reading.entity_id, reading.ts, encode(record(reading, derived)),
                          *_index_args(feed, derived, reading.values)]
+            elif tracked:
+                args += [reading.entity_id, reading.ts, encode(record(reading, derived)), samples[i]]
             else:
                 args += [reading.entity_id, reading.ts, encode(record(reading, derived))]
             newest = max(newest, reading.ts)
-        count = (len(args) - 5) // stride
+        count = (len(args) - len(head)) // stride
         self._upsert(
             keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
-                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed)],
+                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed), *hkeys],
             args=args, client=pipe,
         )
         pipe.hset(keys.health(feed), mapping={**self._ok(now_ms, latency_ms), "last_data_ms": newest})

@@ -21,8 +21,19 @@ L = {  # label: (zh, en)
 UNITS = {"so2": "µg/m³", "no2": "µg/m³", "o3": "µg/m³", "pm10": "µg/m³", "pm25": "µg/m³", "co": "mg/m³",
          "do": "mg/L", "codmn": "mg/L", "nh3n": "mg/L", "tp": "mg/L", "ph": "", "transparency_cm": "cm",
          "orp_mv": "mV", "temp_c": "°C"}
-WATER_ITEMS = {"do": "DO", "codmn": "CODMn", "nh3n": "NH₃-N", "tp": "TP", "ph": "pH",
+WATER_ITEMS = {"do": "DO", "codmn": "CODMn", "nh3n": "NH₃-N", "tp": "TP", "ph": "pH", "cod": "COD", "bod5": "BOD₅",
+               "tn": "TN",
                "transparency_cm": ("透明度", "SD"), "orp_mv": "ORP", "temp_c": ("水温", "Temp.")}
+
+
+ROAD_CLASS = {"expressway": ("快速路", "expressway"), "arterial": ("主干路", "arterial road"),
+              "secondary": ("次干路", "secondary road"), "local": ("支路", "local road")}
+
+
+def _item(key: str, lang: str) -> str:
+    """Display name of a water item key ('nh3n' -> 'NH₃-N')."""
+    label = WATER_ITEMS.get(key, key.upper())
+    return label if isinstance(label, str) else label[0 if lang == "zh" else 1]
 
 
 def _l(key: str, lang: str) -> str:
@@ -78,7 +89,7 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
         level = next((lv[lang] for lv in traffic.LEVELS if lv["level"] == d.get("level")), "—")
         rows += [[_l("speed", lang), f"{_num(v.get('speed_kmh'), 0)} km/h"],
                  [_l("free", lang), f"{_num(v.get('free_flow_kmh'), 0)} km/h"], [_l("level", lang), level],
-                 [_l("class", lang), str(m.get("road_class", "—"))],
+                 [_l("class", lang), ROAD_CLASS.get(str(m.get("road_class")), ("—", "—"))[0 if lang == "zh" else 1]],
                  [_l("length", lang), f"{_num(float(m.get('length_m') or 0) / 1000, 2)} km"]]
         if m.get("schematic"):
             note = "示意路段，非真实几何" if lang == "zh" else "schematic segment, not real geometry"
@@ -87,7 +98,7 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
         wc = next((c for c in water.CLASSES if c["klass"] == d.get("klass")), None)
         rows.append([_l("wclass", lang), f"{wc['name_zh']} {wc['zh']}" if wc and lang == "zh"
                      else f"{d.get('klass', '—')} {wc['en'] if wc else ''}".strip()])
-        rows.append([_l("worst", lang), ", ".join(d.get("worst") or []) or "—"])
+        rows.append([_l("worst", lang), ", ".join(_item(k, lang) for k in d.get("worst") or []) or "—"])
         for key, label in WATER_ITEMS.items():
             if v.get(key) is not None:
                 text = label if isinstance(label, str) else label[0 if lang == "zh" else 1]

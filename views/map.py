@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
 import numpy as np
 
+from config.settings import GEO_DIR
 from data_sources.furniture import STATUS, FurnitureSet, generate
 from data_sources.furniture_catalog import CATEGORIES
 from views.cluster import PointIndex, cluster
@@ -26,6 +28,42 @@ def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
         "traffic": summary["traffic"]["segments"],
         "water": summary["water"]["sections"],
     }
+
+
+def with_levels(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The analyst map's air values carry the AQI level too ([aqi, colour, stale, level]) for the level filter."""
+    stations = summary["air"]["stations"]
+    return {**values, "air": {eid: [*v, stations.get(eid, {}).get("level")] for eid, v in values["air"].items()}}
+
+
+@cache
+def districts(filename: str) -> dict[str, dict[str, Any]]:
+    """adcode -> {zh, en, bounds [[south, west], [north, east]]} from the city's boundary file, in file order."""
+    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
+    out: dict[str, dict[str, Any]] = {}
+    for f in data["features"]:
+        xs: list[float] = []
+        ys: list[float] = []
+        stack = [f["geometry"]["coordinates"]]
+        while stack:
+            c = stack.pop()
+            if c and isinstance(c[0], int | float):
+                xs.append(c[0])
+                ys.append(c[1])
+            else:
+                stack.extend(c)
+        p = f["properties"]
+        out[str(p["adcode"])] = {"zh": p["name"], "en": p.get("name_en") or p["name"],
+                                 "bounds": [[min(ys), min(xs)], [max(ys), max(xs)]]}
+    return out
+
+
+def in_district(cases: list[dict[str, Any]], adcode: str | None) -> list[dict[str, Any]]:
+    """The cases of one district (all of them when no district is chosen)."""
+    if not adcode:
+        return cases
+    return [d for d in cases
+            if str(d.get("v", {}).get("district_adcode") or d.get("m", {}).get("district_adcode") or "") == adcode]
 
 
 def district_values(summary: dict[str, Any], cases: list[dict[str, Any]], now_ms: int) -> dict[str, list[Any]]:

@@ -41,6 +41,16 @@ def svg(points: Sequence[tuple[int, float]], since_ms: int, until_ms: int, *, wi
     return "data:image/svg+xml;utf8," + quote(body, safe=" =:,/\"'<>")
 
 
+def note(text: str, *, width: int = 300, height: int = 60) -> str:
+    """A placeholder with a short text, for a KPI without history (never a flat line that looks like data)."""
+    from html import escape
+
+    body = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">'
+            f'<text x="0" y="{height * 0.65:.0f}" font-size="{height * 0.4:.0f}" fill="#8a97ab" '
+            f'font-family="sans-serif">{escape(text)}</text></svg>')
+    return "data:image/svg+xml;utf8," + quote(body, safe=" =:,/\"'<>")
+
+
 def change(points: Sequence[tuple[int, float]], now_ms: int, ago_ms: int = 24 * 3600 * 1000,
            window_ms: int = 30 * 60_000) -> tuple[float, float] | None:
     """(now value, value at the same time `ago` earlier) when both exist within a window, else None."""

@@ -10,6 +10,7 @@ from indicators import traffic
 
 AIR_KEYS = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h", "pm10_24h", "pm25_24h")
 WATER_CLASSES = ("I", "II", "III", "IV", "V", "劣V")
+TOP_N = 3  # worst entities listed on each wall panel
 
 
 def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, freshness: str = "data") -> dict[str, Any]:
@@ -43,7 +44,10 @@ def air_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: flo
                 means[key] = fmean(vals)
         standard = fresh[0]["d"].get("standard") or "HJ633-2026"
         city = derive_air(means, standard)
-    return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(docs)}
+    worst = sorted((d for d in fresh if d["d"].get("aqi") is not None), key=lambda d: -d["d"]["aqi"])[:TOP_N]
+    top = [{"id": d.get("id"), "name": d["m"].get("name") or d.get("id"), "aqi": d["d"]["aqi"],
+            "color": d["d"].get("color")} for d in worst]
+    return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(docs), "top": top}
 
 
 def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float,
@@ -55,7 +59,11 @@ def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s:
     tpi = round(traffic.tpi(segs, config=cfg), 1) if segs else None
     level = traffic.tpi_level(tpi, config=cfg) if tpi is not None else None
     severe = sum(1 for d in fresh if d["d"].get("level") == 5)
-    return {"tpi": tpi, "level": level, "severe": severe, "n": len(docs),
+    worst = sorted((d for d in fresh if d["d"].get("level")),
+                   key=lambda d: (-d["d"]["level"], d["d"].get("speed_ratio") or 1))[:TOP_N]
+    top = [{"id": d.get("id"), "name": d["m"].get("name") or d.get("id"), "level": d["d"]["level"],
+            "speed": d["v"].get("speed_kmh")} for d in worst]
+    return {"tpi": tpi, "level": level, "severe": severe, "n": len(docs), "top": top,
             "segments": {eid: d["d"].get("level") for eid, d in docs.items()}}
 
 
@@ -69,8 +77,12 @@ def water_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: f
             by_class[k] += 1
     good = by_class["I"] + by_class["II"] + by_class["III"]
     worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
-    return {"by_class": by_class, "good": good, "worst": worst, "bad": by_class["劣V"], "n_fresh": len(fresh),
-            "n": len(docs),
+    rank = {k: i for i, k in enumerate(WATER_CLASSES)}
+    ordered = sorted((d for d in fresh if d["d"].get("klass") in rank), key=lambda d: -rank[d["d"]["klass"]])
+    top = [{"id": d.get("id"), "name": d["m"].get("name") or d.get("id"), "klass": d["d"]["klass"]}
+           for d in ordered[:TOP_N]]
+    return {"by_class": by_class, "good": good, "worst": worst, "top": top, "bad": by_class["劣V"],
+            "n_fresh": len(fresh), "n": len(docs),
             "sections": {eid: d["d"].get("klass") for eid, d in docs.items()},
             "black_odorous": sum(1 for d in fresh if d["d"].get("black_odorous") in ("light", "heavy"))}
 

@@ -29,6 +29,11 @@ def _light(color: str) -> bool:
     return 0.299 * r + 0.587 * g + 0.114 * b > 150
 
 
+def city_hour(now_ms: int, city: dict[str, Any]) -> int:
+    """The hour of day in the city's time zone (the wall's scheduled soft reload)."""
+    return datetime.fromtimestamp(now_ms / 1000, ZoneInfo(city.get("timezone", "Asia/Shanghai"))).hour
+
+
 def age_text(status: dict[str, Any], lang: str) -> str:
     """'updated 4 s ago' / 'STALE · updated 12 min ago' / 'No data'."""
     age = status.get("age_s")
@@ -104,18 +109,13 @@ def header_status(summary: dict[str, Any], lang: str) -> tuple[str, str]:
     states = [s.get("state") for s in summary["status"].values()]
     if all(s == "none" for s in states):
         return t("status_nodata", lang), "wall-status status-none"
-    stale = sum(1 for s in states if s != "ok")
+    stale = sum(1 for s in states if s == "stale")
     if stale:
         return t("status_stale", lang, n=stale), "wall-status status-stale"
+    silent = sum(1 for s in states if s == "none")
+    if silent:  # never reported is not the same as stale: say which
+        return t("status_silent", lang, n=silent), "wall-status status-none"
     return t("status_ok", lang), "wall-status status-ok"
-
-
-def station_hideout(summary: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Per-station AQI and colour for the map's JS style function: values only, no geometry."""
-    pulse = set(summary.get("alerts", {}).get("pulse", []))
-    v = {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0, 1 if eid in pulse else 0]
-         for eid, s in summary["air"]["stations"].items()}
-    return {"v": v, "lang": lang}
 
 
 def simulated(summary: dict[str, Any]) -> bool:

@@ -29,7 +29,7 @@ def breach(r: redis.Redis) -> None:
 def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app_proc: AppProcess,
                                                                r: redis.Redis) -> None:
     wall = browser.new_page(viewport={"width": 3840, "height": 2160})
-    wall.goto(app_proc.url + "/wall?lang=en")
+    wall.goto(app_proc.url + "/wall?lang=en&theme=air")
     wall.wait_for_selector(".tk-count")
     breach(r)
     # one station reporting: the city AQI is 310 too, so the city rule fires beside the station rule

@@ -35,7 +35,7 @@ def open_wall(browser: Any, url: str, width: int, height: int) -> Any:
 
 
 def test_reading_written_to_redis_appears_on_wall(browser: Any, app_proc: Any, r: redis.Redis) -> None:
-    page = open_wall(browser, app_proc.url + "/wall?lang=en", 1920, 1080)
+    page = open_wall(browser, app_proc.url + "/wall?lang=en&theme=air", 1920, 1080)
     write_air(r, 60)  # HJ 633-2026: PM2.5 60 µg/m³ -> IAQI 100 (standards.md §1.1)
     page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '100'", timeout=2500 * 2)
     write_air(r, 75)  # -> 114 (standards.md §1.5 worked example)
@@ -49,16 +49,26 @@ def test_reading_written_to_redis_appears_on_wall(browser: Any, app_proc: Any, r
     page.close()
 
 
-@pytest.mark.parametrize(("width", "height"), [(3840, 2160), (1366, 768)])
+@pytest.mark.parametrize(("width", "height"), [(3840, 2160), (5760, 3240), (1920, 1080), (1366, 768)])
 def test_wall_screenshots_without_scrollbars(browser: Any, app_proc: Any, r: redis.Redis, width: int,
                                              height: int) -> None:
     write_air(r, 75)
-    page = open_wall(browser, app_proc.url + "/wall", width, height)
+    page = open_wall(browser, app_proc.url + "/wall?theme=air", width, height)
     page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '114'", timeout=5000)
     page.wait_for_selector(".district-label", timeout=5000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"wall-{width}x{height}.png"))
-    assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
+    assert page.evaluate("document.documentElement.scrollHeight <= innerHeight && "
+                         "document.documentElement.scrollWidth <= innerWidth")
+    # every panel's content stays inside its panel (nothing cut at this size)
+    clipped = page.evaluate("""[...document.querySelectorAll('.kpi-tile')].filter(t => {
+        const box = t.getBoundingClientRect();
+        return [...t.querySelectorAll('.kpi-value, .kpi-level, .kpi-sub, .kpi-top li')]
+          .some(e => e.getBoundingClientRect().bottom > box.bottom + 1
+                     || e.getBoundingClientRect().right > box.right + 1);
+      }).map(t => t.id)""")
+    assert clipped == [], f"content overflows panels at {width}x{height}: {clipped}"
+    assert page.errors == []
     page.close()
 
 
@@ -86,3 +96,72 @@ def test_reading_pushed_through_ingest_api_shows_on_wall(browser: Any, redis_ser
         page.close()
     finally:
         proc.stop()
+
+
+def test_carousel_cycles_the_map_themes(browser: Any, redis_server: Any, r: redis.Redis) -> None:
+    from tests.conftest import AppProcess
+
+    proc = AppProcess(redis_server.url, {"ONESCREEN_WALL_CAROUSEL_S": "2"})
+    proc.start()
+    try:
+        page = open_wall(browser, proc.url + "/wall?lang=en", 1920, 1080)
+        seen = set()
+        for _ in range(40):
+            label = page.locator(".theme-label").inner_text()
+            if label:  # empty until the first tick
+                seen.add(label)
+            if len(seen) == 4:
+                break
+            page.wait_for_timeout(500)
+        assert seen == {"Map: air quality", "Map: road traffic", "Map: 12345 cases", "Map: river water"}
+        pinned = open_wall(browser, proc.url + "/wall?lang=en&theme=water", 1920, 1080)
+        pinned.wait_for_timeout(4500)  # two carousel periods: a pinned theme never moves
+        assert pinned.locator(".theme-label").inner_text() == "Map: river water"
+        assert "kpi-active" in (pinned.locator("[id*='water'][id*='kpi-tile']").get_attribute("class") or "")
+    finally:
+        proc.stop()
+
+
+def test_connection_lost_overlay_appears_and_recovers(browser: Any, redis_server: Any, r: redis.Redis) -> None:
+    from tests.conftest import AppProcess
+
+    proc = AppProcess(redis_server.url)
+    proc.start()
+    page = open_wall(browser, proc.url + "/wall?lang=en", 1920, 1080)
+    page.wait_for_function("document.querySelector('.wall-clock').textContent !== '--:--'")
+    assert page.locator(".conn-overlay").is_hidden()
+    proc.stop()  # the server goes away: no tick for 3.5 ticks -> overlay
+    page.wait_for_selector(".conn-overlay:not([hidden])", timeout=8000)
+    assert "Connection lost" in page.locator(".conn-overlay").inner_text()
+    proc.start()  # same port: the wall recovers by itself
+    page.wait_for_selector(".conn-overlay[hidden]", state="attached", timeout=15_000)
+    page.close()
+    proc.stop()
+
+
+def test_language_switch_changes_every_visible_string(browser: Any, app_proc: Any, r: redis.Redis) -> None:
+    from layouts.i18n import TEXT
+
+    write_air(r, 75)
+    page = open_wall(browser, app_proc.url + "/wall?theme=air", 1920, 1080)
+    page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '114'")
+    zh_text = page.inner_text("body")
+    assert "城市运行指挥大屏" in zh_text
+    page.click("a.lang-link[data-lang=en]")
+    page.wait_for_url("**lang=en**")
+    page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '114'")
+    page.wait_for_timeout(1500)
+    en_text = page.inner_text("body")
+    assert "theme=air" in page.url  # the switch keeps the other parameters
+    leftover = sorted(v["zh"] for v in TEXT.values()
+                      if len(v["zh"]) > 1 and v["zh"] != v["en"] and v["zh"] in en_text)
+    assert leftover == [], f"Chinese UI strings still shown in English: {leftover}"
+    page.close()
+
+
+def test_wall_reloads_itself_when_the_config_digest_changes(browser: Any, app_proc: Any, r: redis.Redis) -> None:
+    page = open_wall(browser, app_proc.url + "/wall?lang=en", 1920, 1080)
+    page.wait_for_function("window.onescreen.conn._cfg !== null")
+    page.evaluate("window.__before_reload = true; window.onescreen.conn._cfg = 'an-older-deploy'")
+    page.wait_for_function("window.__before_reload === undefined", timeout=5000)  # a new document: reloaded
+    page.close()

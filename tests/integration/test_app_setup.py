@@ -31,11 +31,16 @@ SCRIPT = textwrap.dedent("""
     for spec in key.strip(".").split("..."):
         ident, prop = spec.rsplit(".", 1)
         outputs.append({"id": json.loads(ident) if ident.startswith("{") else ident, "property": prop})
+    dep = next(d for d in json.loads(client.get("/_dash-dependencies").data) if d["output"] == key)
     body = {"output": key, "outputs": outputs, "changedPropIds": ["wall-tick.n_intervals"],
             "inputs": [{"id": "wall-tick", "property": "n_intervals", "value": 1}],
-            "state": [{"id": "wall-lang", "property": "data", "value": "zh"}]}
+            "state": [{"id": st["id"], "property": st["property"], "value": "zh" if st["id"] == "wall-lang" else None}
+                      for st in dep["state"]]}
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda _: client.post("/_dash-update-component", json=body).status_code, range(32)))
+    # a crafted request with the wrong types in every State is answered, not a 500
+    body["state"] = [{"id": st["id"], "property": st["property"], "value": "bogus"} for st in dep["state"]]
+    codes.append(client.post("/_dash-update-component", json=body).status_code)
     print(json.dumps(codes))
 """)
 
@@ -43,4 +48,4 @@ SCRIPT = textwrap.dedent("""
 def test_first_concurrent_wall_ticks_all_succeed(redis_server: Any) -> None:
     out = subprocess.run([sys.executable, "-c", SCRIPT, redis_server.url], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200] * 32
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200] * 33

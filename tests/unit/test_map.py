@@ -88,9 +88,10 @@ def test_status_array_from_reports() -> None:
 
 def test_url_state_parses_and_rejects_bad_values() -> None:
     view = parse_view({"layers": "air,furniture,bogus", "c": "23.1,113.3", "z": "14", "cats": "01,0203",
-                       "bad": "1", "mode": "aqi"}, [23.0, 113.0], 10)
+                       "bad": "1", "mode": "aqi"}, [23.0, 113.0], 10, now_ms=NOW)
     assert view == {"layers": ["air", "furniture"], "center": [23.1, 113.3], "zoom": 14.0, "cats": ["01", "0203"],
-                    "bad": True, "mode": "aqi"}
+                    "bad": True, "mode": "aqi", "district": None, "minlevel": 0, "sel": None, "cmp": [],
+                    "range": "24h", "item": "do", "at": None, "panel": True, "fit": False}
     bad = parse_view({"c": "north", "z": "x", "mode": "nope", "layers": ""}, [23.0, 113.0], 10)
     assert bad["center"] == [23.0, 113.0] and bad["zoom"] == 10 and bad["mode"] == "none"
     assert bad["layers"] == list(DEFAULT_ON)

@@ -80,6 +80,24 @@ def test_chip_text_contrasts_with_level_colour() -> None:
     assert wall_view.chip("#7E0023")["color"] == "#ffffff"
 
 
-def test_station_hideout_carries_values_only() -> None:
-    h = wall_view.station_hideout(summary_mod.build(raw(), NOW, FEEDS), "zh")
-    assert h == {"v": {"A": [72, "#FFFF00", 0, 0], "B": [100, "#FFFF00", 0, 0]}, "lang": "zh"}
+def test_wall_map_values_carry_values_only_and_cases_only_in_the_service_theme() -> None:
+    from callbacks.wall import map_values
+
+    s = summary_mod.build(raw(), NOW, FEEDS)
+    cases = [{"id": "c1", "v": {"long": 113.3, "lat": 23.1, "district_adcode": "440111"}, "d": {"due_ms": NOW - 1}}]
+    air = map_values(s, cases, "air", NOW, {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800})
+    assert air["air"] == {"A": [72, "#FFFF00", 0, 0], "B": [100, "#FFFF00", 0, 0]} and air["theme"] == "air"
+    assert air["cases"] == {"c": [], "p": []} and air["districts"] == {"440111": 1}
+    svc = map_values(s, cases, "service", NOW, {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800})
+    assert svc["cases"]["p"] == [["c1", 113.3, 23.1, 1]]
+
+
+def test_never_heard_feeds_are_not_called_stale_and_record_no_kpi() -> None:
+    from store.kpi import city_kpis
+
+    r = raw()
+    r["health"]["service"] = {}
+    s = summary_mod.build(r, NOW, FEEDS)
+    assert wall_view.header_status(s, "en") == ("1 feed(s) not reporting yet", "wall-status status-none")
+    k = city_kpis(s)
+    assert k["open"] is None and k["overdue"] is None and k["aqi"] == 100  # a gap, never an invented zero
