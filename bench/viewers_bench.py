@@ -13,8 +13,6 @@ import math
 import os
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,12 +20,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from config.settings import GEO_DIR, ROOT
+from bench.common import start_gunicorn
+from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store import kpi
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port
 
 DURATION_S = float(os.environ.get("BENCH_SECONDS", "30"))
 PERIOD_S = 5.0
@@ -156,24 +155,14 @@ def run() -> list[str]:
     gunicorn = None
     try:
         fill(connect(url), int(time.time() * 1000))
-        port = free_port()
         env = {**os.environ, "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off"}
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "--keep-alive", "10",
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:server"],
-            cwd=ROOT, env=env, preexec_fn=set_parent_death_signal)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+        gunicorn, base = start_gunicorn("app:server", env, ("--keep-alive", "10"))
         body = tick_body(json.loads(urllib.request.urlopen(base + "/_dash-dependencies").read()))
         for _ in range(4):  # warm both workers
             req = urllib.request.Request(base + "/_dash-update-component", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
             urllib.request.urlopen(req, timeout=10).read()
+        port = int(base.rsplit(":", 1)[1])
         one = load(port, gunicorn.pid, body, 1)
         many = load(port, gunicorn.pid, body, VIEWERS)
         cores = os.cpu_count() or 1

@@ -7,18 +7,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from config.settings import GEO_DIR, ROOT
+from bench.common import start_gunicorn
+from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port
 
 DURATION_S = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 16
@@ -71,19 +71,8 @@ def run() -> list[str]:
         r = connect(url)
         sim = Simulator(GEO_DIR, seed=7)
         Runner(r, [sim]).run_once(sim, int(time.time() * 1000))
-        port = free_port()
         env = {**os.environ, "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "2000"}
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "-b",
-             f"127.0.0.1:{port}", "--log-level", "warning", "bench.naive_app:server"],
-            cwd=ROOT, env=env, preexec_fn=set_parent_death_signal)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+        gunicorn, base = start_gunicorn("bench.naive_app:server", env)
         deps = json.loads(urllib.request.urlopen(base + "/_dash-dependencies").read())
         wall_body = _request_body(deps, "wall-clock")
         naive_body = _request_body(deps, "naive-map")

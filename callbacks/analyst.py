@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from api.entities import district_names
 from callbacks import context
 from layouts import ids
-from layouts.analyst import mode_badge
+from layouts.analyst import chart, mode_badge
 from layouts.i18n import t
 from store import history
 from store.client import UNAVAILABLE
@@ -20,7 +20,7 @@ from views import analyst, replay
 
 PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "children"),
                  Output(ids.AM_PANEL_ROWS, "children"), Output(ids.AM_PANEL_NOTE, "children"),
-                 Output(ids.AM_CHART, "figure"), Output(ids.AM_ITEM_WRAP, "hidden"),
+                 Output(ids.AM_CHART_WRAP, "children"), Output(ids.AM_ITEM_WRAP, "hidden"),
                  Output(ids.AM_CMP_CHIPS, "children"))
 
 
@@ -42,7 +42,8 @@ def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None
                                                   title=t("am_cmp_remove", lang))], className="am-chip")
              for chip in view["chips"]]
     notes = [html.Div(n) for n in view["notes"]] or ("" if view["open"] else t("am_pick", lang))
-    return ("am-panel open" if view["open"] else "am-panel", view["title"], rows, notes, view["figure"],
+    return ("am-panel open" if view["open"] else "am-panel", view["title"], rows, notes,
+            chart(view["figure"]) if view["open"] else None,
             view["feed"] != "water", chips)
 
 

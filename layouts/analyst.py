@@ -68,6 +68,13 @@ def replay_bar(lang: str, view: dict[str, Any], now_ms: int) -> html.Div:
     ])
 
 
+def chart(figure: dict[str, Any]) -> dcc.Graph:
+    """The history chart (a plain-dict figure)."""
+    return dcc.Graph(id=ids.AM_CHART, className="am-chart", figure=figure,
+                     style={"height": "clamp(15rem, 36vh, 30rem)"},
+                     config={"displayModeBar": False, "responsive": True})
+
+
 def side_panel(lang: str, view: dict[str, Any]) -> html.Aside:
     """Details and history of the selected entity, compare, CSV; opened by a click on the map (or `sel=` in the URL)."""
     is_open = bool(parse_ref(view.get("sel")) or view.get("cmp"))
@@ -92,9 +99,8 @@ def side_panel(lang: str, view: dict[str, Any]) -> html.Aside:
                     options=[{"label": hist.ITEM_NAMES[k], "value": k} for k in hist.WATER_ITEMS])],
                     id=ids.AM_ITEM_WRAP, className="ctl am-item", hidden=True),
             ]),
-            dcc.Graph(id=ids.AM_CHART, className="am-chart", figure={"data": [], "layout": {}},
-                      style={"height": "clamp(15rem, 36vh, 30rem)"},
-                      config={"displayModeBar": False, "responsive": True}),
+            # the chart is created when there is something to chart: plotly.js (a ~1 s parse) loads only then
+            html.Div(id=ids.AM_CHART_WRAP, className="am-chart-wrap"),
             html.Div(className="am-cmp-row", children=[
                 html.Button(t("am_cmp_add", lang), id=ids.AM_CMP_ADD, className="btn"),
                 html.Button(t("am_cmp_clear", lang), id=ids.AM_CMP_CLEAR, className="btn"),
