@@ -75,9 +75,12 @@ def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
 
     now = seed(r)
     out = analyst.panel_response(context.get(), now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
-    cls, title, rows, notes, figure, item_hidden, chips = out
+    cls, title, rows, notes, graph, item_hidden, chips = out
     assert cls == "am-panel open" and title == "广雅中学" and item_hidden is True and chips == []
+    figure = graph.figure  # the chart is created with its figure (plotly.js loads only when there is a chart)
     assert len(figure["data"]) == 1 and len(figure["data"][0]["y"]) == 31
+    closed = analyst.panel_response(context.get(), now, None, [], "1h", None, None, "en")
+    assert closed[4] is None  # nothing selected: no chart at all
     csv_data = analyst.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst.history.read_panel(
         r, "air", ["1345A"], now - 3_600_000, now, ["air:1345A"]), "Asia/Shanghai", now, "1h")
     assert base64.b64decode(csv_data["content"]).startswith(b"\xef\xbb\xbfentity_id,name,time,")
