@@ -199,7 +199,7 @@ def main() -> None:
         runner.start_thread(settings, context.get().redis, stop)
         base = f"http://{settings.host}:{settings.port}"
         print(f"\nOneScreen is up:\n  wall       {base}/wall\n  wall (en)  {base}/wall?lang=en\n"
-              f"  one map    {base}/analyst\n  alerts     {base}/alerts\n  start page {base}/\n"
+              f"  one map    {base}/analyst\n  alerts     {base}/alerts\n  overview   {base}/\n"
               "  (Ctrl-C stops everything)\n", flush=True)
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     except KeyboardInterrupt:
