@@ -34,3 +34,15 @@ def start_gunicorn(app: str, env: Mapping[str, str], extra: Sequence[str] = ()) 
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz")
     return proc, base
+
+
+def stop(proc: subprocess.Popen[bytes] | None, timeout_s: float = 10.0) -> None:
+    """End a process we started, by its PID (kill it if it does not stop in time)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout_s)

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import start_gunicorn
+from bench.common import start_gunicorn, stop
 from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
@@ -179,9 +179,7 @@ def run() -> list[str]:
             f"({many['bytes_max']:,} with the once-a-minute sparklines)",
         ]
     finally:
-        if gunicorn and gunicorn.poll() is None:
-            gunicorn.terminate()
-            gunicorn.wait(10)
+        stop(gunicorn)
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 

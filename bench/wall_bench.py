@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import start_gunicorn
+from bench.common import start_gunicorn, stop
 from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
@@ -88,8 +88,6 @@ def run() -> list[str]:
             f"ratio {naive_bytes / tick_bytes:.1f}x   (target <= 20,000 bytes)",
         ]
     finally:
-        if gunicorn and gunicorn.poll() is None:
-            gunicorn.terminate()
-            gunicorn.wait(10)
+        stop(gunicorn)
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)

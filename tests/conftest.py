@@ -91,7 +91,7 @@ def app_proc(redis_server: EmbeddedServer, r: redis.Redis) -> Iterator[AppProces
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (never `playwright install`)."""
+    """Debian's Chromium driven by Playwright (no browser download: the Debian package)."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
