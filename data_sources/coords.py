@@ -8,6 +8,7 @@ one-step inverse found in many libraries is off by up to ~2 m.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 algorithm
 EE = 0.00669342162296594323  # its eccentricity squared
@@ -61,14 +62,20 @@ def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
     """AMap coordinates back to WGS-84: fixed-point iteration of the forward transform to 1e-9°."""
     if out_of_china(lng, lat):
         return lng, lat
-    w_lng, w_lat = lng, lat
+    return _invert(wgs84_to_gcj02, lng, lat, lng, lat)
+
+
+def _invert(forward: Callable[[float, float], tuple[float, float]], lng: float, lat: float, start_lng: float,
+            start_lat: float) -> tuple[float, float]:
+    """The point that `forward` maps to (lng, lat), by fixed-point iteration from a start guess (to 1e-9°)."""
+    x, y = start_lng, start_lat
     for _ in range(_MAX_ITER):
-        g_lng, g_lat = wgs84_to_gcj02(w_lng, w_lat)
-        e_lng, e_lat = g_lng - lng, g_lat - lat
-        w_lng, w_lat = w_lng - e_lng, w_lat - e_lat
+        f_lng, f_lat = forward(x, y)
+        e_lng, e_lat = f_lng - lng, f_lat - lat
+        x, y = x - e_lng, y - e_lat
         if abs(e_lng) < _TOL and abs(e_lat) < _TOL:
             break
-    return w_lng, w_lat
+    return x, y
 
 
 def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:
@@ -83,14 +90,7 @@ def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
     x, y = lng - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * X_PI)
-    g_lng, g_lat = z * math.cos(theta), z * math.sin(theta)
-    for _ in range(_MAX_ITER):
-        b_lng, b_lat = gcj02_to_bd09(g_lng, g_lat)
-        e_lng, e_lat = b_lng - lng, b_lat - lat
-        g_lng, g_lat = g_lng - e_lng, g_lat - e_lat
-        if abs(e_lng) < _TOL and abs(e_lat) < _TOL:
-            break
-    return g_lng, g_lat
+    return _invert(gcj02_to_bd09, lng, lat, z * math.cos(theta), z * math.sin(theta))
 
 
 def wgs84_to_bd09(lng: float, lat: float) -> tuple[float, float]:
