@@ -70,3 +70,14 @@ def kpi(name: str) -> str:
 def history(feed: str, entity_id: str, hour_ms: int) -> str:
     """Sorted set of one entity's per-minute samples in one hour (member '<minute ms>:<compact JSON>', score minute)."""
     return f"{PREFIX}:{{{feed}}}:h:{entity_id}:{hour_ms}"
+
+
+USERS = f"{PREFIX}:{{auth}}:users"  # hash username -> JSON {username, pw, role, district, disabled, sv, ...}
+KIOSKS = f"{PREFIX}:{{auth}}:kiosks"  # hash token id (sha256 prefix) -> JSON {name, district, created_by, ...}
+API_TOKENS = f"{PREFIX}:{{auth}}:api_tokens"  # hash token id -> JSON {username, name, created_by, ...}
+AUDIT = f"{PREFIX}:{{audit}}:log"  # stream of logins, acknowledgements, silences and admin changes
+
+
+def auth_rate(kind: str, client_id: str, window: int) -> str:
+    """Fixed-window counter of attempts (e.g. logins) by one client in one window."""
+    return f"{PREFIX}:{{auth}}:rl:{kind}:{client_id}:{window}"

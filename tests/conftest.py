@@ -22,6 +22,25 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "artifacts"
 
+# Credentials every AppProcess starts with (access control): the first-start admin, one kiosk link, the env API token.
+ADMIN_USER = "admin"
+ADMIN_PW = "admin-test-password"
+KIOSK = "kiosk-test-token-0123456789"
+API_TOKEN = "api-test-token-0123456789"
+SECRET = "test-secret-key-not-for-production"
+AUTH_ENV = {"ONESCREEN_ADMIN_PASSWORD": ADMIN_PW, "ONESCREEN_KIOSK_TOKENS": KIOSK, "ONESCREEN_API_TOKEN": API_TOKEN,
+            "ONESCREEN_SECRET_KEY": SECRET}
+API_AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def login(page: object, base_url: str, username: str = ADMIN_USER, password: str = ADMIN_PW) -> None:
+    """Log a Playwright page's browser context in through the real login form (cookie shared with the page)."""
+    page.goto(f"{base_url}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(lambda url: "/login" not in url)  # type: ignore[attr-defined]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
@@ -48,7 +67,7 @@ class AppProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "REDIS_URL": redis_url, "ONESCREEN_PORT": str(self.port),
-                    "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "1000", **(env or {})}
+                    "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "1000", **AUTH_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> None:

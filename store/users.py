@@ -1,0 +1,206 @@
+"""Users, kiosk links and personal API tokens in Redis. Passwords are scrypt hashes; tokens are stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from typing import Any
+
+import redis
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from auth.roles import check_role
+from store import keys
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+ADCODE = re.compile(r"^\d{6}$")
+MIN_PASSWORD = 10
+KDF = "scrypt:32768:8:1"  # werkzeug's scrypt (RFC 7914), n=2^15, r=8, p=1: a memory-hard KDF
+_DUMMY = generate_password_hash("not-a-password-at-all", method=KDF)  # verify() hashes this for unknown users
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def token_id(token: str) -> str:
+    """The stored identity of a secret token: its SHA-256 (a leaked database does not leak usable tokens)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def check_username(username: Any) -> str:
+    """A valid username or a ValueError saying what is allowed."""
+    if not isinstance(username, str) or not USERNAME.match(username):
+        raise ValueError("username: 1-64 characters of letters, digits, _ . @ -")
+    return username
+
+
+def check_district(district: Any) -> str | None:
+    """None (the whole city) or a six-digit administrative code."""
+    if district in (None, ""):
+        return None
+    if not isinstance(district, str) or not ADCODE.match(district):
+        raise ValueError("district must be a six-digit adcode (or empty for the whole city)")
+    return district
+
+
+def check_password(password: Any) -> str:
+    """A password long enough to resist guessing (length beats composition rules)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 1024:
+        raise ValueError(f"password must be {MIN_PASSWORD} to 1024 characters")
+    return password
+
+
+def public(user: dict[str, Any]) -> dict[str, Any]:
+    """A user record without its password hash (what the admin page and API show)."""
+    return {k: v for k, v in user.items() if k != "pw"}
+
+
+def get_user(r: redis.Redis, username: str) -> dict[str, Any] | None:
+    """The stored user, or None."""
+    raw = r.hget(keys.USERS, username)
+    return json.loads(raw) if raw else None
+
+
+def list_users(r: redis.Redis) -> list[dict[str, Any]]:
+    """Every user without password hashes, by name."""
+    return [public(json.loads(v)) for _, v in sorted(r.hgetall(keys.USERS).items())]
+
+
+def count_users(r: redis.Redis) -> int:
+    """How many users exist (first start creates the admin when this is 0)."""
+    return int(r.hlen(keys.USERS))
+
+
+def create_user(r: redis.Redis, username: str, password: str, role: str, district: str | None = None,
+                display_name: str | None = None, created_by: str = "system") -> dict[str, Any]:
+    """Create a user; ValueError on bad input or when the name is taken."""
+    user = {"username": check_username(username), "pw": generate_password_hash(check_password(password), method=KDF),
+            "role": check_role(role), "district": check_district(district),
+            "display_name": (display_name or username)[:64], "disabled": False, "sv": 1,
+            "created_ms": _now(), "created_by": created_by}
+    if not r.hsetnx(keys.USERS, username, json.dumps(user)):
+        raise ValueError(f"user {username!r} already exists")
+    return public(user)
+
+
+def update_user(r: redis.Redis, username: str, *, role: str | None = None, district: Any = ...,
+                disabled: bool | None = None, password: str | None = None) -> dict[str, Any]:
+    """Change a user's role, district, disabled flag or password; any change ends their open sessions."""
+    user = get_user(r, username)
+    if user is None:
+        raise KeyError(username)
+    if role is not None:
+        user["role"] = check_role(role)
+    if district is not ...:
+        user["district"] = check_district(district)
+    if disabled is not None:
+        user["disabled"] = bool(disabled)
+    if password is not None:
+        user["pw"] = generate_password_hash(check_password(password), method=KDF)
+    user["sv"] = int(user.get("sv", 1)) + 1  # session version: sessions carrying the old one are refused
+    r.hset(keys.USERS, username, json.dumps(user))
+    return public(user)
+
+
+def delete_user(r: redis.Redis, username: str) -> bool:
+    """Remove a user and their personal API tokens."""
+    for tid, doc in r.hgetall(keys.API_TOKENS).items():
+        if json.loads(doc).get("username") == username:
+            r.hdel(keys.API_TOKENS, tid)
+    return bool(r.hdel(keys.USERS, username))
+
+
+def verify(r: redis.Redis, username: Any, password: Any) -> dict[str, Any] | None:
+    """The user when the password matches and the account is enabled; the same work is done for unknown names."""
+    if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
+        return None
+    user = get_user(r, username) if USERNAME.match(username) else None
+    ok = check_password_hash(user["pw"] if user else _DUMMY, password)
+    if not user or not ok or user.get("disabled"):
+        return None
+    return user
+
+
+def _issue(r: redis.Redis, key: str, doc: dict[str, Any]) -> tuple[str, str]:
+    """A fresh random token stored by its hash; returns (token shown once, id)."""
+    token = secrets.token_urlsafe(32)
+    tid = token_id(token)
+    r.hset(key, tid, json.dumps({**doc, "id": tid[:16], "created_ms": _now()}))
+    return token, tid[:16]
+
+
+def _find(r: redis.Redis, key: str, token: Any) -> dict[str, Any] | None:
+    if not isinstance(token, str) or not 8 <= len(token) <= 256:
+        return None
+    raw = r.hget(key, token_id(token))
+    return json.loads(raw) if raw else None
+
+
+def _revoke(r: redis.Redis, key: str, short_id: str) -> bool:
+    for tid in r.hkeys(key):
+        if hmac.compare_digest(tid[:16], str(short_id)[:16]) and len(str(short_id)) == 16:
+            return bool(r.hdel(key, tid))
+    return False
+
+
+def issue_kiosk(r: redis.Redis, name: str, district: str | None = None, created_by: str = "system") -> tuple[str, str]:
+    """A read-only wall link token for one wall (optionally bound to a district); (token, id)."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        raise ValueError("kiosk name: 1-64 characters")
+    return _issue(r, keys.KIOSKS, {"name": name.strip(), "district": check_district(district),
+                                   "created_by": created_by})
+
+
+def kiosk_for(r: redis.Redis, token: Any) -> dict[str, Any] | None:
+    """The kiosk a token belongs to, or None (revoked or unknown)."""
+    return _find(r, keys.KIOSKS, token)
+
+
+def kiosk_exists(r: redis.Redis, short_id: str) -> bool:
+    """Whether a kiosk id is still valid (sessions opened by a revoked link end)."""
+    return any(tid[:16] == short_id for tid in r.hkeys(keys.KIOSKS))
+
+
+def list_kiosks(r: redis.Redis) -> list[dict[str, Any]]:
+    """Every kiosk link (without tokens), newest first."""
+    docs = [json.loads(v) for v in r.hvals(keys.KIOSKS)]
+    return sorted(docs, key=lambda d: -d.get("created_ms", 0))
+
+
+def revoke_kiosk(r: redis.Redis, short_id: str) -> bool:
+    """Revoke a kiosk link by id; the wall using it is logged out on its next request."""
+    return _revoke(r, keys.KIOSKS, short_id)
+
+
+def issue_api_token(r: redis.Redis, username: str, name: str, created_by: str = "system") -> tuple[str, str]:
+    """A personal API token carrying the user's role and district; (token, id)."""
+    if get_user(r, username) is None:
+        raise ValueError(f"no user {username!r}")
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        raise ValueError("token name: 1-64 characters")
+    return _issue(r, keys.API_TOKENS, {"username": username, "name": name.strip(), "created_by": created_by})
+
+
+def api_token_user(r: redis.Redis, token: Any) -> dict[str, Any] | None:
+    """The enabled user a personal API token belongs to, or None."""
+    doc = _find(r, keys.API_TOKENS, token)
+    if not doc:
+        return None
+    user = get_user(r, doc["username"])
+    return None if not user or user.get("disabled") else user
+
+
+def list_api_tokens(r: redis.Redis) -> list[dict[str, Any]]:
+    """Every personal API token (without the secret), newest first."""
+    docs = [json.loads(v) for v in r.hvals(keys.API_TOKENS)]
+    return sorted(docs, key=lambda d: -d.get("created_ms", 0))
+
+
+def revoke_api_token(r: redis.Redis, short_id: str) -> bool:
+    """Revoke a personal API token by id."""
+    return _revoke(r, keys.API_TOKENS, short_id)
