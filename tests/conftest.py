@@ -33,6 +33,17 @@ AUTH_ENV = {"ONESCREEN_ADMIN_PASSWORD": ADMIN_PW, "ONESCREEN_KIOSK_TOKENS": KIOS
 API_AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
+def client_login(client: object, username: str = ADMIN_USER, password: str = ADMIN_PW) -> object:
+    """Log a Flask test client in through the login form (CSRF token from the form); returns the POST response."""
+    import re
+
+    html_ = client.get("/login").get_data(as_text=True)  # type: ignore[attr-defined]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html_)
+    assert csrf, "login form has no csrf_token field"
+    return client.post("/login", data={"username": username, "password": password,  # type: ignore[attr-defined]
+                                       "csrf_token": csrf.group(1)})
+
+
 def login(page: object, base_url: str, username: str = ADMIN_USER, password: str = ADMIN_PW) -> None:
     """Log a Playwright page's browser context in through the real login form (cookie shared with the page)."""
     page.goto(f"{base_url}/login")  # type: ignore[attr-defined]
