@@ -46,10 +46,28 @@ class Settings(BaseSettings):
         "tomtom_api_key", "ONESCREEN_TOMTOM_API_KEY", "TOMTOM_API_KEY"))
     amap_key: str | None = Field(default=None, validation_alias=AliasChoices(
         "amap_key", "ONESCREEN_AMAP_KEY", "AMAP_KEY"))
-    secret_key: str | None = None
+    secret_key: str | None = None  # signs session cookies; required (make run generates one per start if unset)
+    admin_password: str | None = None  # first start with no users: the admin's password (else a random one is printed)
+    kiosk_tokens: str | None = None  # comma-separated read-only wall tokens (/wall?kiosk=<token>)
+    api_token: str | None = None  # bearer token with the admin role, for automation
+    cookie_secure: bool = False  # send the session cookie over HTTPS only (set it behind TLS)
+    session_hours: float = Field(default=12.0, gt=0)  # a login lasts this long (kiosk sessions renew from their link)
+    login_rate_per_5min: int = Field(default=10, ge=1)  # failed logins per client address and name per 5 minutes
+    frame_ancestors: str | None = None  # space/comma-separated origins allowed to frame the app (video-wall hosts)
+    oidc_issuer: str | None = None  # OpenID Connect issuer URL; set with client id/secret to enable SSO login
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_role_claim: str = "onescreen_role"  # claim holding the role (viewer/leader/analyst/operator/admin)
+    oidc_district_claim: str = "onescreen_district"  # claim holding the district adcode (absent = whole city)
+    oidc_default_role: str = "viewer"  # role when the claim is absent
     data_dir: Path = Path("var")
 
-    @field_validator("simulator", mode="before")
+    @property
+    def kiosk_token_list(self) -> list[str]:
+        """The environment's kiosk tokens, blanks dropped."""
+        return [t.strip() for t in (self.kiosk_tokens or "").split(",") if t.strip()]
+
+    @field_validator("simulator", "cookie_secure", mode="before")
     @classmethod
     def _on_off(cls, v: Any) -> Any:
         """Accept on/off as well as true/false, as the README documents."""
