@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -18,6 +19,8 @@ from dash import Dash, html
 from flask_caching import Cache
 
 import api
+from auth import bootstrap, gate, login, policy
+from auth.principal import current
 from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
@@ -25,8 +28,9 @@ from layouts import alerts_page as alerts_layout
 from layouts import onemap as onemap_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
+from layouts.common import forbidden
 from layouts.i18n import norm_lang, t
-from store.client import connect
+from store.client import UNAVAILABLE, connect
 
 log = logging.getLogger("onescreen")
 
@@ -99,9 +103,12 @@ def create_app(settings: Settings | None = None) -> Dash:
     cache_ = Cache(app.server, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
                                        "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
-    context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=connect(settings.redis_url),
+    r = connect(settings.redis_url)
+    context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=r,
                                  cache=cache_, traffic_cfg=load_traffic_config(),
                                  config_version=config_version()))
+    gate.install(app.server, settings, r)  # before any route: every request is authenticated and authorised
+    app.server.config.update(ONESCREEN_LANG=lang_default)
     geo = city["geo"]
     urls = {k: dash.get_asset_url(f"geo/{v}") for k, v in geo.items()}
     bounds = geo_bounds(geo["districts"])
@@ -134,10 +141,20 @@ def create_app(settings: Settings | None = None) -> Dash:
         lang = norm_lang(lang, lang_default)
         return alerts_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
 
-    dash.register_page("alerts", path="/alerts", layout=alerts_page, title=t("console_title", lang_default))
-    dash.register_page("wall", path="/wall", layout=wall_page, title=t("wall_title", lang_default))
-    dash.register_page("analyst", path="/analyst", layout=analyst_page, title=t("onemap_title", lang_default))
-    dash.register_page("home", path="/", layout=home_page, title=t("ov_title", lang_default))
+    def guard(perm: str, page: Any) -> Any:
+        """A page layout that renders only for roles holding perm (the gate refuses full loads and data too)."""
+        def layout(lang: str | None = None, **query: Any) -> Any:
+            p = current()
+            if p is None or not p.can(perm):
+                return forbidden(norm_lang(lang, lang_default))
+            return page(lang=lang, **query)
+        return layout
+
+    for name, path, page, title in (("alerts", "/alerts", alerts_page, "console_title"),
+                                    ("wall", "/wall", wall_page, "wall_title"),
+                                    ("analyst", "/analyst", analyst_page, "onemap_title"),
+                                    ("home", "/", home_page, "ov_title")):
+        dash.register_page(name, path=path, layout=guard(policy.page_perm(path), page), title=t(title, lang_default))
     import callbacks.alerts_page  # noqa: F401  (registers callbacks)
     import callbacks.home  # noqa: F401
     import callbacks.onemap  # noqa: F401
@@ -146,6 +163,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     api.register(app.server)
+    app.server.register_blueprint(login.bp)
+    try:
+        app.server.config["ONESCREEN_FIRST_ADMIN"] = bootstrap.ensure_admin(r, settings)
+    except UNAVAILABLE:
+        log.warning("store unavailable at start: the first admin is created on a later start")
     # Dash finishes its setup (callback registry, pages) lazily on the first request, and a threaded worker's first
     # concurrent requests race it ("Callback function not found for output"): finish it now, before serving anyone.
     with app.server.test_client() as warm:
@@ -167,6 +189,24 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def first_start_lines(app: Dash, settings: Settings, base: str) -> str:
+    """make run's first start prints the admin login and a kiosk link for the wall, once; later starts say how."""
+    lines = ""
+    password = app.server.config.get("ONESCREEN_FIRST_ADMIN")
+    if password:
+        shown = "(from ONESCREEN_ADMIN_PASSWORD)" if settings.admin_password else password
+        lines += f"  sign in    user admin, password {shown}   <- shown once: note it now\n"
+    else:
+        lines += "  sign in    with your account (forgot it? python -m auth passwd admin)\n"
+    if settings.kiosk_token_list:
+        lines += "  kiosk      /wall?kiosk=<a token from ONESCREEN_KIOSK_TOKENS>\n"
+    else:
+        link = bootstrap.first_kiosk_link(context.get().redis, base)
+        lines += (f"  kiosk      {link}   <- the wall's read-only link, shown once\n" if link else
+                  "  kiosk      issue wall links at /admin (or python -m auth kiosk <wall name>)\n")
+    return lines
+
+
 def main() -> None:
     """The dev all-in-one: embedded Redis (unless REDIS_URL), simulated feeds and the dashboard, one Ctrl-C away."""
     from data_sources import runner
@@ -177,6 +217,9 @@ def main() -> None:
     if os.getppid() == 1:
         sys.exit("parent already gone")
     settings = Settings()
+    if not settings.secret_key:  # the dev all-in-one stays friendly: a per-start key (sessions end on restart)
+        settings.secret_key = os.environ["ONESCREEN_SECRET_KEY"] = secrets.token_urlsafe(32)
+        log.info("ONESCREEN_SECRET_KEY unset: using a random key for this run (logins end when it stops)")
     embedded = None
     if not settings.redis_url:
         embedded = EmbeddedServer(Path(settings.data_dir))
@@ -185,6 +228,8 @@ def main() -> None:
         log.info("embedded server %s on %s (AOF everysec in %s)", embedded.binary, settings.redis_url,
                  embedded.data_dir)
     stop = threading.Event()
+    if embedded:
+        embedded.supervise(stop)  # a dead embedded server is restarted on the same data and socket
 
     def shutdown(*_: Any) -> None:
         stop.set()
@@ -198,9 +243,9 @@ def main() -> None:
         app = create_app(settings)
         runner.start_thread(settings, context.get().redis, stop)
         base = f"http://{settings.host}:{settings.port}"
-        print(f"\nOneScreen is up:\n  wall       {base}/wall\n  wall (en)  {base}/wall?lang=en\n"
-              f"  one map    {base}/analyst\n  alerts     {base}/alerts\n  overview   {base}/\n"
-              "  (Ctrl-C stops everything)\n", flush=True)
+        print(f"\nOneScreen is up:\n  overview   {base}/\n  wall       {base}/wall\n  one map    {base}/analyst\n"
+              f"  alerts     {base}/alerts\n  admin      {base}/admin\n" + first_start_lines(app, settings, base)
+              + "  (Ctrl-C stops everything)\n", flush=True)
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     except KeyboardInterrupt:
         pass

@@ -20,8 +20,8 @@ def token() -> str:
 
 def is_form_post() -> bool:
     """A state-changing request whose body a cross-site HTML form could send (and a cookie would authorise)."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return False
+    if request.method != "POST" or request.headers.get("Authorization"):
+        return False  # forms only POST; a bearer token is not sent by a cross-site form
     ctype = (request.mimetype or "").lower()
     return ctype in ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "")
 

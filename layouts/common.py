@@ -1,17 +1,40 @@
-"""Pieces every page shares: the language switch."""
+"""Pieces every page shares: the language switch with the signed-in user, and the forbidden page."""
 
 from __future__ import annotations
 
-from dash import html
+from typing import Any
 
-from layouts.i18n import LANGS
+from dash import dcc, html
+
+from auth import csrf
+from auth.principal import current
+from layouts.i18n import LANGS, t
 
 LABELS = {"zh": "中文", "en": "EN"}
 
 
 def lang_switch(lang: str) -> html.Div:
-    """中文 | EN: switches ?lang= and keeps every other URL parameter (assets/onescreen.js handles the click)."""
-    return html.Div(className="lang-switch", children=[
-        html.A(LABELS[code], href=f"?lang={code}", className="lang-link" + (" lang-on" if code == lang else ""),
-               **{"data-lang": code}) for code in LANGS
-    ])
+    """中文 | EN: switches ?lang= and keeps every other URL parameter (assets/onescreen.js handles the click).
+
+    A signed-in person also sees who they are and a log-out button here (a kiosk wall does not)."""
+    links = [html.A(LABELS[code], href=f"?lang={code}", className="lang-link" + (" lang-on" if code == lang else ""),
+                    **{"data-lang": code}) for code in LANGS]
+    return html.Div(className="lang-switch", children=[*links, *user_chip(lang)])
+
+
+def user_chip(lang: str) -> list[Any]:
+    """Name, role, the admin link for admins, and a log-out form (POST with the session's CSRF token)."""
+    p = current()
+    if p is None or p.kind == "kiosk":
+        return []
+    admin = [html.A(t("admin_link", lang), href="/admin", className="user-admin")] if p.can("admin") else []
+    return [html.Form(action="/logout", method="POST", className="user-chip", children=[
+        html.Span(p.name, title=t("role_" + p.role, lang), className="user-name"), *admin,
+        dcc.Input(type="hidden", name=csrf.FIELD, value=csrf.token()),
+        html.Button(t("logout", lang), type="submit", className="user-logout"),
+    ])]
+
+
+def forbidden(lang: str) -> html.Div:
+    """What a page shows to a role that may not open it (the data callbacks refuse it on the server too)."""
+    return html.Div(className="forbidden-page", children=[html.P(t("forbidden", lang)), lang_switch(lang)])

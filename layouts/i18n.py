@@ -8,6 +8,14 @@ LANGS = ("zh", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "app_title": {"zh": "一屏观城", "en": "OneScreen"},
+    "logout": {"zh": "退出", "en": "Log out"},
+    "admin_link": {"zh": "管理", "en": "Admin"},
+    "forbidden": {"zh": "您的角色无权查看此页面。", "en": "Your role may not open this page."},
+    "role_viewer": {"zh": "观看", "en": "viewer"},
+    "role_leader": {"zh": "领导", "en": "leader"},
+    "role_analyst": {"zh": "分析", "en": "analyst"},
+    "role_operator": {"zh": "值班", "en": "operator"},
+    "role_admin": {"zh": "管理员", "en": "admin"},
     "wall_title": {"zh": "城市运行指挥大屏", "en": "City operations wall"},
     "simulated": {"zh": "模拟数据", "en": "SIMULATED DATA"},
     "tile_air": {"zh": "空气质量 AQI", "en": "Air quality"},

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import redis
 
 PR_SET_PDEATHSIG = 1
+RESTART_BACKOFF_MAX_S = 10.0
+log = logging.getLogger("onescreen.embedded")
 
 
 def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
@@ -57,6 +61,9 @@ class EmbeddedServer:
         self.port = port
         self.socket = self.data_dir / "redis.sock"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0  # how many times supervise() brought the server back
+        self._wanted = False  # start() sets it, stop() clears it: the supervisor restarts only a server still wanted
+        self._lock = threading.RLock()  # start/stop/restart never interleave (supervisor thread vs. shutdown)
 
     @property
     def url(self) -> str:
@@ -65,6 +72,12 @@ class EmbeddedServer:
 
     def start(self, timeout_s: float = 10.0) -> str:
         """Start the server and wait until it answers PING; returns its URL."""
+        with self._lock:
+            self._wanted = True
+            return self._spawn(timeout_s)
+
+    def _spawn(self, timeout_s: float) -> str:
+        """Launch the process on the data dir and address, then wait for PING (a truncated AOF tail is loaded)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.socket.exists():
             self.socket.unlink()
@@ -78,17 +91,25 @@ class EmbeddedServer:
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=set_parent_death_signal, start_new_session=True,
         )
+        return self._wait_ready(timeout_s)
+
+    def _wait_ready(self, timeout_s: float) -> str:
+        """Poll PING until the server answers (it refuses while replaying the AOF); a clear error if it never does."""
         deadline = time.monotonic() + timeout_s
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                log = (self.data_dir / "redis.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{self.binary} exited with {self.proc.returncode}:\n{log}")
-            try:
-                if client.ping():
-                    return self.url
-            except (redis.ConnectionError, OSError):
-                time.sleep(0.05)
+        try:
+            while time.monotonic() < deadline:
+                if self.proc is None or self.proc.poll() is not None:
+                    tail = (self.data_dir / "redis.log").read_text(errors="replace")[-2000:]
+                    code = self.proc.returncode if self.proc else None
+                    raise RuntimeError(f"{self.binary} exited with {code}:\n{tail}")
+                try:
+                    if client.ping():
+                        return self.url
+                except (redis.ConnectionError, OSError):
+                    time.sleep(0.05)
+        finally:
+            client.close()
         self.stop()
         raise RuntimeError(f"{self.binary} did not answer within {timeout_s} s")
 
@@ -97,12 +118,49 @@ class EmbeddedServer:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the server we started (SIGTERM lets it flush the AOF), by its PID only."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout_s)
+        """Stop the server we started (SIGTERM lets it flush the AOF), by its PID only; the supervisor leaves it."""
+        with self._lock:
+            self._wanted = False
+            if self.proc is None or self.proc.poll() is not None:
+                return
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout_s)
+
+    def supervise(self, stop: threading.Event, interval_s: float = 0.5) -> threading.Thread:
+        """Restart the server on the same data and address whenever it dies, until `stop` (`make run` stays up).
+
+        The thread stops the server itself on the way out: a server it restarted has this thread as its parent, and
+        PR_SET_PDEATHSIG would otherwise SIGKILL it (losing the last AOF second) the moment the thread ends.
+        """
+        th = threading.Thread(target=self._watch, args=(stop, interval_s), name="embedded-supervisor", daemon=True)
+        th.start()
+        return th
+
+    def _watch(self, stop: threading.Event, interval_s: float) -> None:
+        """The supervisor loop: poll, restart with a growing pause while restarts fail, stop the server at the end."""
+        pause = interval_s
+        while not stop.wait(pause):
+            pause = interval_s if self.restart_if_dead() else min(RESTART_BACKOFF_MAX_S, pause * 2)
+        self.stop()
+
+    def restart_if_dead(self) -> bool:
+        """Bring a dead (still wanted) server back on the same data; False only when the restart failed."""
+        with self._lock:
+            if not self._wanted or self.alive():
+                return True
+            code = self.proc.returncode if self.proc else None
+            log.warning("embedded server exited (code %s); restarting on %s with the data in %s", code, self.url,
+                        self.data_dir)
+            try:
+                self._spawn(10.0)
+            except (RuntimeError, OSError) as exc:
+                log.error("embedded server restart failed, will retry: %s", exc)
+                self._wanted = True  # _spawn's clean-up stop() cleared it; keep trying
+                return False
+            self.restarts += 1
+            log.warning("embedded server restarted (restart #%d, pid %d)", self.restarts, self.proc.pid)
+            return True

@@ -204,3 +204,51 @@ def list_api_tokens(r: redis.Redis) -> list[dict[str, Any]]:
 def revoke_api_token(r: redis.Redis, short_id: str) -> bool:
     """Revoke a personal API token by id."""
     return _revoke(r, keys.API_TOKENS, short_id)
+
+
+def hit_rate(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: float | None = None) -> int:
+    """Count one attempt in the client's fixed window (shared by every worker) and return the count so far."""
+    window = int((now_s if now_s is not None else time.time()) // window_s)
+    key = keys.auth_rate(kind, client_id, window)
+    pipe = r.pipeline(transaction=True)
+    pipe.incr(key)
+    pipe.expire(key, window_s + 5)
+    return int(pipe.execute()[0])
+
+
+def rate_count(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: float | None = None) -> int:
+    """Attempts counted in the client's current window (without counting one)."""
+    window = int((now_s if now_s is not None else time.time()) // window_s)
+    return int(r.get(keys.auth_rate(kind, client_id, window)) or 0)
+
+
+UNUSABLE_PW = "!"  # not a werkzeug hash: check_password_hash() is always False, so no password login is possible
+
+
+def upsert_external_user(r: redis.Redis, username: str, role: str, district: str | None, source: str = "oidc",
+                         display_name: str | None = None) -> dict[str, Any]:
+    """Create or refresh a user vouched for by an identity platform; sv changes only when role or district did.
+
+    ValueError on bad input or when the name belongs to a local (password) account, which SSO must never take over."""
+    check_username(username)
+    check_role(role)
+    district = check_district(district)
+    for _ in range(3):  # creation races with a concurrent first login of the same person: re-read and update
+        user = get_user(r, username)
+        if user is None:
+            user = {"username": username, "pw": UNUSABLE_PW, "role": role, "district": district,
+                    "display_name": (display_name or username)[:64], "disabled": False, "sv": 1,
+                    "created_ms": _now(), "created_by": source, "source": source}
+            if r.hsetnx(keys.USERS, username, json.dumps(user)):
+                return user
+            continue
+        if user.get("source") != source:
+            raise ValueError(f"user {username!r} is a local account, not one from {source}")
+        changed = (user.get("role"), user.get("district")) != (role, district)
+        fresh = {**user, "role": role, "district": district, "display_name": (display_name or user.get(
+            "display_name") or username)[:64], "last_login_ms": _now()}
+        if changed:
+            fresh["sv"] = int(user.get("sv", 1)) + 1  # a new role or district ends the sessions opened under the old
+        r.hset(keys.USERS, username, json.dumps(fresh))
+        return fresh
+    raise ValueError(f"user {username!r} could not be stored")

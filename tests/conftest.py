@@ -31,6 +31,7 @@ SECRET = "test-secret-key-not-for-production"
 AUTH_ENV = {"ONESCREEN_ADMIN_PASSWORD": ADMIN_PW, "ONESCREEN_KIOSK_TOKENS": KIOSK, "ONESCREEN_API_TOKEN": API_TOKEN,
             "ONESCREEN_SECRET_KEY": SECRET}
 API_AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+AUTH_SETTINGS = {"secret_key": SECRET, "admin_password": ADMIN_PW, "api_token": API_TOKEN, "kiosk_tokens": KIOSK}
 
 
 def client_login(client: object, username: str = ADMIN_USER, password: str = ADMIN_PW) -> object:
@@ -46,7 +47,10 @@ def client_login(client: object, username: str = ADMIN_USER, password: str = ADM
 
 def login(page: object, base_url: str, username: str = ADMIN_USER, password: str = ADMIN_PW) -> None:
     """Log a Playwright page's browser context in through the real login form (cookie shared with the page)."""
-    page.goto(f"{base_url}/login")  # type: ignore[attr-defined]
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    page.goto(f"{parts.scheme}://{parts.netloc}/login")  # type: ignore[attr-defined]
     page.fill("input[name=username]", username)  # type: ignore[attr-defined]
     page.fill("input[name=password]", password)  # type: ignore[attr-defined]
     page.click("button[type=submit]")  # type: ignore[attr-defined]

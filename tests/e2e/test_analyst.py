@@ -14,7 +14,7 @@ import redis
 from data_sources.base import Reading
 from data_sources.derive import derive
 from store.writer import Writer
-from tests.conftest import ARTIFACTS, AppProcess
+from tests.conftest import ARTIFACTS, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 MIN = 60_000
@@ -65,6 +65,7 @@ def wait_pin(page: Any, text: str) -> None:
 def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: AppProcess, r: redis.Redis) -> None:
     write_history(r)
     page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    login(page, app_proc.url)
     page.goto(f"{app_proc.url}/analyst?lang=en&{VIEW}")
     wait_pin(page, "114")
     page.locator(".aqi-pin", has_text="114").click()
@@ -108,6 +109,7 @@ def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: A
     page.screenshot(path=str(ARTIFACTS / "analyst-1366x768.png"))
     shared = page.url
     other = browser.new_page(viewport={"width": 1920, "height": 1080})
+    login(other, shared)
     other.goto(shared)
     other.wait_for_function("document.getElementById('am-panel-title')?.textContent === '市五中'", timeout=10_000)
     other.wait_for_function("document.querySelectorAll('#am-chart .scatterlayer .trace').length === 2",
@@ -124,6 +126,7 @@ def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: A
 def test_district_and_level_filters(browser: Any, app_proc: AppProcess, r: redis.Redis) -> None:
     write_history(r, minutes=2)
     page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, app_proc.url)
     page.goto(f"{app_proc.url}/analyst?lang=en&layers=districts,air&district=440111")
     wait_pin(page, "40")
     page.wait_for_timeout(1500)
@@ -144,6 +147,7 @@ def test_replay_shows_the_past_and_live_ticks_do_not_overwrite_it(browser: Any, 
     now = write_history(r)
     at = now - now % MIN - 30 * MIN
     page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, app_proc.url)
     page.goto(f"{app_proc.url}/analyst?lang=en&{VIEW}&at={at}")
     page.wait_for_function("document.getElementById('am-mode')?.textContent.startsWith('REPLAY')", timeout=10_000)
     wait_pin(page, "200")

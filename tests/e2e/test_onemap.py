@@ -16,7 +16,7 @@ import redis
 from data_sources.base import Reading
 from data_sources.derive import derive
 from store.writer import Writer
-from tests.conftest import ARTIFACTS, AppProcess
+from tests.conftest import API_AUTH, ARTIFACTS, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 STATION = ("1345A", 23.1423, 113.2347)  # 广雅中学 (assets/geo/guangzhou_aq_stations.geojson)
@@ -38,6 +38,7 @@ def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app
     write_station(r, 75)  # HJ 633-2026: PM2.5 75 -> AQI 114 (standards.md §1.5)
     seen: list[str] = []
     page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, app_proc.url)
     page.on("request", lambda req: seen.append(req.url))
     page.goto(f"{app_proc.url}/analyst?lang=en&layers=districts,air,roads&c={STATION[1]},{STATION[2]}&z=14")
     page.wait_for_function("[...document.querySelectorAll('.aqi-pin')].some(e => e.textContent === '114')",
@@ -60,6 +61,7 @@ def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app
     assert query(shared)["layers"].split(",") == ["districts", "roads"]
 
     other = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(other, shared)
     other.on("request", lambda req: seen.append(req.url))
     other.goto(shared)
     other.wait_for_selector(".district-label", timeout=10_000)
@@ -77,6 +79,7 @@ def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app
 
 def test_furniture_layer_shows_clusters_at_wall_size(browser: Any, app_proc: AppProcess, r: redis.Redis) -> None:
     page = browser.new_page(viewport={"width": 3840, "height": 2160})
+    login(page, app_proc.url)
     page.goto(f"{app_proc.url}/analyst?layers=districts,furniture,cases&c=23.13,113.305&z=13")
     page.wait_for_selector(".cl-furniture", timeout=10_000)
     total = page.evaluate("[...document.querySelectorAll('.cl-furniture span')].map(e => e.textContent).length")
@@ -118,12 +121,13 @@ def test_mbtiles_base_map_is_served_by_the_app(browser: Any, redis_server: Any, 
                                          "ONESCREEN_BASEMAP_ATTRIBUTION": "Test tiles © OneScreen"})
     proc.start()
     try:
-        with urllib.request.urlopen(proc.url + "/tiles/0/0/0") as resp:
+        with urllib.request.urlopen(urllib.request.Request(proc.url + "/tiles/0/0/0", headers=API_AUTH)) as resp:
             assert resp.headers["Content-Type"] == "image/png" and resp.read() == _png()
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(proc.url + "/tiles/5/0/0")
+            urllib.request.urlopen(urllib.request.Request(proc.url + "/tiles/5/0/0", headers=API_AUTH))
         assert err.value.code == 404
         page = browser.new_page(viewport={"width": 1366, "height": 768})
+        login(page, proc.url)
         page.goto(proc.url + "/analyst?layers=districts&c=23.13,113.3&z=10")
         page.wait_for_function("[...document.querySelectorAll('img.leaflet-tile')]"
                                ".some(i => i.src.includes('/tiles/') && i.complete && i.naturalWidth === 1)",

@@ -17,7 +17,7 @@ from data_sources.derive import derive
 from layouts.i18n import TEXT
 from store import kpi
 from store.writer import Writer
-from tests.conftest import ARTIFACTS, AppProcess
+from tests.conftest import ARTIFACTS, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -54,6 +54,7 @@ def fill(r: redis.Redis) -> None:
 
 def open_page(browser: Any, url: str, width: int, height: int) -> Any:
     page = browser.new_page(viewport={"width": width, "height": height})
+    login(page, url)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -152,6 +153,7 @@ def test_store_reachable_feed_table_lists_every_feed(browser: Any, redis_server:
     proc.start()
     try:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
+        login(page, proc.url)
         page.goto(proc.url + "/")
         page.wait_for_selector(".ov-feed-table tbody tr", timeout=10_000)
         assert page.locator(".ov-feed-table tbody tr").count() == 4

@@ -11,7 +11,7 @@ import redis
 from data_sources.base import Reading
 from data_sources.derive import derive
 from store.writer import Writer
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, KIOSK
 
 pytestmark = pytest.mark.e2e
 AIR_VALUE_ID = '[id=\'{"feed":"air","type":"kpi-value"}\']'
@@ -28,7 +28,7 @@ def open_wall(browser: Any, url: str, width: int, height: int) -> Any:
     page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url)
+    page.goto(url + ("&" if "?" in url else "?") + f"kiosk={KIOSK}")  # a wall signs in by its kiosk link
     page.wait_for_selector(".wall-root")
     page.errors = errors
     return page

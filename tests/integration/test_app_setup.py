@@ -24,8 +24,10 @@ SCRIPT = textwrap.dedent("""
     from config.settings import Settings
     import app as app_module
 
-    app = app_module.create_app(Settings(redis_url=sys.argv[1], simulator=False))
+    app = app_module.create_app(Settings(redis_url=sys.argv[1], simulator=False, secret_key="s" * 32,
+                                         kiosk_tokens="kiosk-setup-token"))
     client = app.server.test_client()
+    assert client.get("/wall?kiosk=kiosk-setup-token").status_code == 200  # a wall signs in by its kiosk link
     key = next(k for k in app.callback_map if "wall-clock" in k)  # filled at creation, not on a first request
     outputs = []
     for spec in key.strip(".").split("..."):

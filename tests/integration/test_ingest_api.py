@@ -16,14 +16,14 @@ import app as app_module
 from callbacks import context
 from config.settings import Settings
 from store import keys
-from tests.conftest import free_port
+from tests.conftest import AUTH_SETTINGS, free_port
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": "Bearer t"}
 
 
 def make_client(url: str, **kw: Any) -> FlaskClient:
-    settings = Settings(redis_url=url, simulator=False, ingest_token=kw.pop("token", "t"), **kw)
+    settings = Settings(redis_url=url, simulator=False, ingest_token=kw.pop("token", "t"), **{**AUTH_SETTINGS, **kw})
     return app_module.create_app(settings).server.test_client()
 
 

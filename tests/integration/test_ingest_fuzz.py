@@ -16,7 +16,7 @@ from callbacks import context
 from config.settings import Settings
 from data_sources.base import FEEDS
 from data_sources.metrics import META, METRICS, Metric
-from tests.conftest import free_port
+from tests.conftest import AUTH_SETTINGS, free_port
 
 pytestmark = pytest.mark.integration
 ALL_KEYS = sorted({k for table in METRICS.values() for k in table} | set(META))
@@ -150,6 +150,6 @@ def _client(url: str) -> Any:
         current = None
     if current != url or url not in _apps:
         settings_ = Settings(redis_url=url, simulator=False, ingest_token="t", ingest_max_batch=6,
-                             ingest_rate_per_min=10_000_000)
+                             ingest_rate_per_min=10_000_000, **AUTH_SETTINGS)
         _apps[url] = app_module.create_app(settings_).server.test_client()
     return _apps[url]
