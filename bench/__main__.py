@@ -13,6 +13,7 @@ def main() -> None:
                  "bench.bench_alerts",
                  "bench.bench_ingest",
                  "bench.viewers_bench",
+                 "bench.bench_resilience",
                  "bench.wall_soak"):
         try:
             mod = importlib.import_module(name)

@@ -87,15 +87,19 @@ class AppProcess:
 
     def start(self, timeout_s: float = 30.0) -> None:
         """Start and wait for /healthz."""
+        import tempfile
         import urllib.request
 
+        # stderr goes to a file, not a pipe: nobody reads a pipe while the app logs every request, and a full
+        # pipe would freeze the app in the middle of a long test
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=self.env,  # noqa: S603
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=self.log,
                                      preexec_fn=set_parent_death_signal)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited: {self.proc.stderr.read().decode(errors='replace')[-3000:]}")
+                raise RuntimeError(f"app exited: {self.stderr()[-3000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
                     if resp.status == 200:
@@ -103,6 +107,11 @@ class AppProcess:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("app did not come up")
+
+    def stderr(self) -> str:
+        """Everything the app wrote to stderr so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
         """Stop the process we started, by its PID."""

@@ -1,0 +1,87 @@
+"""The wall when Redis itself dies (not the web server): "connection lost" while it is down, live again after."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from data_sources.base import Reading
+from data_sources.derive import derive
+from store.client import connect
+from store.embedded import EmbeddedServer, free_port
+from store.writer import Writer
+from tests.conftest import KIOSK, AppProcess
+
+pytestmark = pytest.mark.e2e
+AIR_VALUE = '[id=\'{"feed":"air","type":"kpi-value"}\']'
+OVERLAY_SHOWN = ".conn-overlay:not([hidden])"
+OVERLAY_HIDDEN = ".conn-overlay[hidden]"
+WAIT_MS = 30_000
+
+
+def write_air(url: str, pm25: float) -> None:
+    """Two stations' readings straight into the store (the same Writer the feeds use)."""
+    now = int(time.time() * 1000)
+    readings = [Reading("air", code, now, {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60, "pm10_1h": 40,
+                                            "pm25_1h": pm25}, {}) for code in ("1345A", "1346A")]
+    r = connect(url)
+    Writer(r, source="e2e").write([(rd, derive(rd)) for rd in readings], now)
+    r.close()
+
+
+def air_value(page: Any) -> str:
+    """The air tile's number as shown."""
+    return page.evaluate(f"document.querySelector(`{AIR_VALUE}`)?.textContent || ''")
+
+
+def wait_air_number_not(page: Any, old: str) -> str:
+    """Wait until the air tile shows a number other than `old`; returns it."""
+    page.wait_for_function(f"(() => {{ const t = document.querySelector(`{AIR_VALUE}`)?.textContent || '';"
+                           f" return /^[0-9]+$/.test(t) && t !== {old!r}; }})()", timeout=WAIT_MS)
+    return air_value(page)
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    """A server only this test uses (it gets killed with -9), on a free port with its own data dir."""
+    server = EmbeddedServer(tmp_path / "redis", port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_wall_shows_connection_lost_when_redis_dies_and_goes_live_when_it_returns(
+        browser: Any, own_server: EmbeddedServer) -> None:
+    proc = AppProcess(own_server.url)
+    proc.start()
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        write_air(own_server.url, 20)
+        page.goto(f"{proc.url}/wall?kiosk={KIOSK}&lang=en&theme=air")
+        before = wait_air_number_not(page, "")
+        page.wait_for_selector(OVERLAY_HIDDEN, state="attached", timeout=WAIT_MS)
+
+        os.kill(own_server.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        own_server.proc.wait()  # type: ignore[union-attr]
+        page.wait_for_selector(OVERLAY_SHOWN, timeout=WAIT_MS)
+        assert "Connection lost" in page.locator(".conn-overlay").inner_text()
+        assert "unreachable" in page.locator(".wall-status").inner_text()  # the server said why: the store
+        assert proc.proc.poll() is None  # type: ignore[union-attr]
+
+        own_server.start()  # same port, same data
+        page.wait_for_selector(OVERLAY_HIDDEN, state="attached", timeout=WAIT_MS)
+        write_air(own_server.url, 180)  # a much dirtier hour: a different AQI
+        after = wait_air_number_not(page, before)
+        assert after != before and page.locator(".conn-overlay").is_hidden()
+        assert errors == []
+    finally:
+        page.close()
+        proc.stop()
