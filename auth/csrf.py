@@ -30,4 +30,6 @@ def valid() -> bool:
     """Whether the posted form carries this session's token (constant-time comparison)."""
     sent = request.form.get(FIELD, "")
     expected = session.get("csrf", "")
-    return bool(expected) and hmac.compare_digest(str(sent), str(expected))
+    # bytes, not str: compare_digest refuses non-ASCII strings, and a form may send anything
+    return bool(expected) and hmac.compare_digest(str(sent).encode("utf-8", "surrogatepass"),
+                                                  str(expected).encode("utf-8", "surrogatepass"))

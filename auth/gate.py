@@ -53,7 +53,7 @@ class Gate:
     def env_kiosk(self, token: str) -> str | None:
         """The id of an environment-provisioned kiosk token, compared in constant time."""
         for kid, tok in self.env_kiosks.items():
-            if hmac.compare_digest(tok.encode(), token.encode()):
+            if hmac.compare_digest(tok.encode(), token.encode("utf-8", "surrogatepass")):
                 return kid
         return None
 
@@ -82,7 +82,8 @@ class Gate:
 
     def bearer_principal(self, token: str) -> Principal | None:
         """ONESCREEN_API_TOKEN (admin, whole city) or a personal API token (its user's role and district)."""
-        if self.settings.api_token and hmac.compare_digest(token.encode(), self.settings.api_token.encode()):
+        if self.settings.api_token and hmac.compare_digest(token.encode("utf-8", "surrogatepass"),
+                                                           self.settings.api_token.encode()):
             return Principal(name="api-token", role="admin", kind="env")
         user = self._cached("t:" + users.token_id(token), lambda: users.api_token_user(self.r, token))
         if not user:
