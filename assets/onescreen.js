@@ -9,7 +9,19 @@ Object.assign(window.onescreen, {
       if (!last || !last.t) { return true; }
       if (c._seen !== last.t) { c._seen = last.t; c._at = now; }
       var limit = 3.5 * (last.tick || 2000);
-      return Boolean(last.store) && (now - c._at) < limit;
+      var ok = Boolean(last.store) && (now - c._at) < limit;
+      if (!ok && now - c._at > 15000 && now - (c._probe || 0) > 10000) { c._probeSession(); }
+      return ok;
+    },
+    /* Lost for a while: if the server answers but no longer knows this wall (a restart with a new session key,
+       or an expired login), reload: a kiosk URL signs itself in again, a person lands on the login form. */
+    _probe: 0,
+    _probeSession: function () {
+      var c = window.onescreen.conn;
+      c._probe = Date.now();
+      fetch("/api/v1/me", {credentials: "same-origin", cache: "no-store"}).then(function (r) {
+        if (r.status === 401) { window.location.reload(); }
+      }).catch(function () { /* server unreachable: keep showing connection lost */ });
     },
     /* Reload after a redeploy or config change (new config digest), and once a day at the configured hour. */
     _cfg: null, _loaded: Date.now(),
@@ -34,3 +46,15 @@ document.addEventListener("click", function (e) {
   q.forEach(function (v, k) { qs.push(encodeURIComponent(k) + "=" + encodeURIComponent(v).replace(/%2C/g, ",")); });
   window.location.assign(window.location.pathname + "?" + qs.join("&"));
 });
+/* The alert console once kept an operator name in localStorage (Dash persistence); who acts now comes from the
+   signed-in session, so forget any name an older version left behind. */
+(function () {
+  try {
+    var stale = [];
+    for (var i = 0; i < window.localStorage.length; i++) {
+      var k = window.localStorage.key(i);
+      if (k && k.indexOf("_dash_persistence.ac-operator.") === 0) { stale.push(k); }
+    }
+    stale.forEach(function (k) { window.localStorage.removeItem(k); });
+  } catch (e) { /* storage disabled: nothing to forget */ }
+})();

@@ -85,3 +85,31 @@ def test_wall_shows_connection_lost_when_redis_dies_and_goes_live_when_it_return
     finally:
         page.close()
         proc.stop()
+
+
+def test_kiosk_wall_signs_itself_in_again_after_a_restart_with_a_new_session_key(
+        browser: Any, redis_server: Any, r: Any) -> None:
+    """`make run` without ONESCREEN_SECRET_KEY draws a new key per start: old cookies die, the kiosk URL recovers."""
+    first = AppProcess(redis_server.url, {"ONESCREEN_SECRET_KEY": "first-key-" + "a" * 24})
+    first.start()
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        write_air(redis_server.url, 20)
+        page.goto(f"{first.url}/wall?kiosk={KIOSK}&lang=en&theme=air")
+        before = wait_air_number_not(page, "")
+        first.stop()
+        page.wait_for_selector(OVERLAY_SHOWN, timeout=WAIT_MS)
+        second = AppProcess(redis_server.url, {"ONESCREEN_SECRET_KEY": "second-key-" + "b" * 24,
+                                               "ONESCREEN_PORT": str(first.port)})
+        second.port, second.url = first.port, first.url
+        second.start()
+        try:
+            page.wait_for_selector(OVERLAY_HIDDEN, state="attached", timeout=60_000)
+            write_air(redis_server.url, 180)
+            assert wait_air_number_not(page, before) != before
+            assert "kiosk=" in page.url  # it reloaded its own link, no login form on a keyboardless wall
+        finally:
+            second.stop()
+    finally:
+        page.close()
+        first.stop()
