@@ -13,7 +13,7 @@ PAGES: dict[str, str] = {"/": "overview", "/wall": "wall", "/analyst": "analyst"
                          "/admin": "admin"}
 
 # Dash callbacks, by the id (or pattern-id "type") of their first output: exact ids first, then prefixes.
-CALLBACK_EXACT: dict[str, str] = {"ac-msg": "alerts.act", "_pages_content": AUTHENTICATED,
+CALLBACK_EXACT: dict[str, str] = {"ac-msg": "alerts.act", "am-download": "export", "_pages_content": AUTHENTICATED,
                                   "_pages_dummy": AUTHENTICATED}
 CALLBACK_PREFIX: tuple[tuple[str, str], ...] = (("ac-", "alerts.read"), ("ov-", "overview"), ("am-", "analyst"),
                                                 ("wall-", "wall"), ("kpi-", "wall"))
@@ -28,7 +28,7 @@ API: tuple[tuple[str, str, str], ...] = (
     ("/api/v1/silences", "GET", "alerts.read"),
     ("/api/v1/silences", "*", "alerts.act"),
     ("/api/v1/entities/", "GET", "analyst"),
-    ("/api/v1/history/", "GET", "analyst"),
+    ("/api/v1/history/", "GET", "export"),  # bulk history; one entity at one moment (replay popups): see api_perm
     ("/api/v1/geo/", "GET", "wall"),
     ("/tiles/", "GET", "wall"),
 )
@@ -69,6 +69,8 @@ def callback_perm(output: Any) -> str:
 
 def api_perm(path: str, method: str) -> str | None:
     """The permission an API or tile route needs; None when the path is not an API route."""
+    if path.startswith("/api/v1/history/") and "/at/" in path and method == "GET":
+        return "analyst"
     for prefix, meth, perm in API:
         under = path.startswith(prefix) if prefix.endswith("/") else path == prefix or path.startswith(prefix + "/")
         if under and meth in ("*", method):

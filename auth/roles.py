@@ -10,7 +10,8 @@ PERMS: dict[str, frozenset[str]] = {
     "wall": frozenset({KIOSK, *ROLES}),                            # the wall and its ticks
     "overview": frozenset(ROLES),                                  # the leader overview
     "alerts.read": frozenset({"leader", "analyst", "operator", "admin"}),  # alert console, alerts API (read)
-    "analyst": frozenset({"analyst", "operator", "admin"}),        # one map drill-down, entity history, export
+    "analyst": frozenset({"leader", "analyst", "operator", "admin"}),  # one map drill-down, an entity's history
+    "export": frozenset({"analyst", "operator", "admin"}),         # CSV download, bulk history API
     "alerts.act": frozenset({"operator", "admin"}),                # acknowledge, silence, unsilence
     "admin": frozenset({"admin"}),                                 # users, kiosk links, API tokens, audit
 }

@@ -35,6 +35,14 @@ def user_chip(lang: str) -> list[Any]:
     ])]
 
 
+def may_open(path: str) -> bool:
+    """Whether the caller may open a page: links to pages a role cannot open are not shown."""
+    from auth.policy import page_perm
+
+    p = current()
+    return p is not None and p.can(page_perm(path))
+
+
 def forbidden(lang: str) -> html.Div:
     """What a page shows to a role that may not open it (the data callbacks refuse it on the server too)."""
     return html.Div(className="forbidden-page", children=[html.P(t("forbidden", lang)), lang_switch(lang)])

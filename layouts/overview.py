@@ -13,7 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from layouts import ids
-from layouts.common import lang_switch
+from layouts.common import lang_switch, may_open
 from layouts.i18n import FEED_NAMES, t
 from views.overview import DEFAULT_SORT, KPIS, SORT_COLS, sort_note
 from views.wall import age_text
@@ -45,9 +45,8 @@ def header(city_name: str, lang: str) -> html.Header:
         html.Span(t("simulated", lang), id=ids.OV_SIM_BADGE, className="sim-badge", hidden=True),
         html.Span("", id=ids.OV_STATUS, className="ov-status"),
         html.Nav(className="ov-nav", children=[
-            html.A(t("wall_title", lang), href=f"/wall?lang={lang}"),
-            html.A(t("onemap_title", lang), href=f"/analyst?lang={lang}"),
-            html.A(t("console_title", lang), href=f"/alerts?lang={lang}"),
+            *(html.A(t(key, lang), href=f"{path}?lang={lang}") for key, path in
+              (("wall_title", "/wall"), ("onemap_title", "/analyst"), ("console_title", "/alerts")) if may_open(path)),
             html.A(t("feeds", lang), href=f"#{ids.OV_FEEDS_SECTION}"),
         ]),
         html.Span("", id=ids.OV_CLOCK, className="ov-clock"),
@@ -82,7 +81,8 @@ def alerts_panel(lang: str) -> html.Section:
     """Today's alerts by level, and the ones still waiting for acknowledgement."""
     return html.Section(className="ov-panel ov-alerts", children=[
         html.Div([html.H2(t("ov_alerts_title", lang)),
-                  html.A(t("ov_console_link", lang), href=f"/alerts?lang={lang}", className="ov-more")],
+                  *([html.A(t("ov_console_link", lang), href=f"/alerts?lang={lang}", className="ov-more")]
+                    if may_open("/alerts") else [])],
                  className="ov-panel-head"),
         html.Div(id=ids.OV_ALERT_COUNTS, className="ov-alert-counts"),
         html.H3("", id=ids.OV_UNACKED_TITLE, className="ov-h3"),

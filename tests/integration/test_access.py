@@ -25,7 +25,7 @@ API_ROUTES = [
     ("GET", "/api/v1/alerts", "alerts.read"), ("GET", "/api/v1/alerts/log", "alerts.read"),
     ("POST", "/api/v1/alerts/nope/ack", "alerts.act"), ("GET", "/api/v1/silences", "alerts.read"),
     ("POST", "/api/v1/silences", "alerts.act"), ("DELETE", "/api/v1/silences/nope", "alerts.act"),
-    ("GET", "/api/v1/entities/air/1345A", "analyst"), ("GET", "/api/v1/history/air?ids=1345A", "analyst"),
+    ("GET", "/api/v1/entities/air/1345A", "analyst"), ("GET", "/api/v1/history/air?ids=1345A", "export"),
     ("GET", "/api/v1/history/air/1345A/at/1", "analyst"), ("GET", "/api/v1/geo/roads.geojson", "wall"),
     ("GET", "/tiles/1/0/0", "wall"), ("GET", "/api/v1/me", AUTHENTICATED),
     ("GET", "/api/v1/admin/users", "admin"), ("GET", "/api/v1/admin/audit", "admin"),
