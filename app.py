@@ -19,7 +19,7 @@ from dash import Dash, html
 from flask_caching import Cache
 
 import api
-from auth import bootstrap, gate, login, policy
+from auth import bootstrap, gate, headers, login, oidc, policy
 from auth.principal import current
 from callbacks import context
 from config.indicator_config import load_traffic_config
@@ -112,10 +112,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     geo = city["geo"]
     urls = {k: dash.get_asset_url(f"geo/{v}") for k, v in geo.items()}
     bounds = geo_bounds(geo["districts"])
+    # entity layers come from the API, filtered to the caller's district; boundaries and rivers are static files
+    scoped_geo = {layer: f"/api/v1/geo/{layer}.geojson" for layer in ("roads", "water_sections", "air_stations")}
 
     def wall_page(lang: str | None = None, theme: str | None = None, **_: Any) -> html.Div:
-        wall_urls = {**urls, "roads": "/api/v1/geo/roads.geojson",
-                     "water_sections": "/api/v1/geo/water_sections.geojson"}
+        wall_urls = {**urls, **scoped_geo}
         return wall_layout.layout(city, wall_urls, bounds, norm_lang(lang, lang_default), settings.tick_ms,
                                   theme=theme)
 
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         return overview_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang, settings.tick_ms)
 
     basemap = basemap_config(settings, city)
-    map_urls = {**urls, "roads": "/api/v1/geo/roads.geojson", "water_sections": "/api/v1/geo/water_sections.geojson"}
+    map_urls = {**urls, **scoped_geo}
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
 
     def analyst_page(lang: str | None = None, **query: Any) -> html.Div:
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     api.register(app.server)
     app.server.register_blueprint(login.bp)
+    oidc.register(app.server, settings)  # /login/oidc (+ /callback) when ONESCREEN_OIDC_* are set
+    headers.install(app, settings)  # CSP (hashes of Dash's inline scripts), framing, caching, HSTS
     try:
         app.server.config["ONESCREEN_FIRST_ADMIN"] = bootstrap.ensure_admin(r, settings)
     except UNAVAILABLE:

@@ -97,11 +97,14 @@ def silence(r: redis.Redis, scope: Mapping[str, str], reason: str, by: str, unti
     return sid
 
 
-def unsilence(r: redis.Redis, silence_id: str, by: str, now_ms: int) -> bool:
-    """End a silence early; False when there is no such silence (nothing is logged then)."""
+def unsilence(r: redis.Redis, silence_id: str, by: str, now_ms: int, *, district: str | None = None) -> bool:
+    """End a silence early; False when there is no such silence (nothing is logged then). `district`: the silence's,
+    recorded so a district-scoped reader of the audit log sees the entry."""
     by, _ = lc.check_operator(by, "")
-    return store.delete_silence(r, silence_id, {"event": "silence_deleted", "silence": silence_id, "by": by,
-                                                "at_ms": now_ms})
+    entry = {"event": "silence_deleted", "silence": silence_id, "by": by, "at_ms": now_ms}
+    if district is not None:
+        entry["district"] = district
+    return store.delete_silence(r, silence_id, entry)
 
 
 def silences(r: redis.Redis, now_ms: int, *, include_expired: bool = False) -> list[dict[str, Any]]:

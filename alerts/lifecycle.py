@@ -47,6 +47,7 @@ def transition(doc: Mapping[str, Any], event: str, before: str | None, now_ms: i
     """One audit record: what happened to which alert, from which state to which, at what value."""
     return {"alert": doc["id"], "event": event, "from": before, "to": doc.get("state"), "rule": doc["rule"],
             "scope": doc["scope"], "entity_id": doc["entity_id"], "entity_name": doc.get("entity_name"),
+            "district": doc.get("district"),  # so a district-scoped reader of the audit log sees only its own
             "metric": doc["metric"], "level": doc.get("level"), "value": doc.get("value"),
             "threshold": doc.get("threshold"), "silenced": bool(doc.get("silenced")), "at_ms": now_ms, **extra}
 

@@ -1,17 +1,20 @@
 """HTTP JSON API for alerts, mounted at /api/v1 (register by listing "api.alerts" in api.MODULES).
 
     GET    /api/v1/alerts?state=active|all          list (active = firing + acknowledged; all adds pending/resolved)
-    POST   /api/v1/alerts/<id>/ack                  {"by": "...", "comment": "..."} -> the acknowledged alert
+    POST   /api/v1/alerts/<id>/ack                  {"comment": "..."} -> the acknowledged alert
     GET    /api/v1/alerts/log?since=<ISO 8601>&limit=N   audit entries since then (default: the last 24 h)
     GET    /api/v1/silences[?all=1]                 silences in force (all=1: expired ones not yet pruned too)
-    POST   /api/v1/silences                         {"scope": {"rule"|"entity_id"|"district": ...}, "reason", "by",
+    POST   /api/v1/silences                         {"scope": {"rule"|"entity_id"|"district": ...}, "reason",
                                                      "until": ISO 8601 | "duration_s": seconds} -> 201 {"id", ...}
-    DELETE /api/v1/silences/<id>                    {"by": "..."} (or ?by=) -> {"deleted": id}
+    DELETE /api/v1/silences/<id>                    -> {"deleted": id}
 
-Until access control exists, whoever can reach the API may act, and the operator's name comes from the JSON field
-"by" (required, a non-empty string of at most 64 characters; "comment" at most 500). Once access control lands,
-these routes take the same permissions as the UI and "by" comes from the session instead.
-Errors are JSON {"error": "..."}: 400 bad input, 404 unknown id, 409 wrong state, 503 store unreachable.
+The request gate checks the caller's permissions; the operator recorded for an acknowledgement or a silence is the
+authenticated caller (session user or API token), never a name in the request ("by" is ignored). A district-bound
+caller sees and acts on only their district's alerts (and the feed-level ones everybody shares) and silences limited
+to their district; another district's alert or silence answers 404 like an unknown id, and a silence they create is
+limited to their district (asking for another district's is a 403).
+Errors are JSON {"error": "..."}: 400 bad input, 403 another district, 404 unknown id, 409 wrong state, 503 store
+unreachable.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from alerts import api as alerts_api
 from alerts.lifecycle import AlertError, Conflict, NotFound
 from alerts.rules import load_rules
 from callbacks import context
+from store import alerts as store_alerts
+from store import scope as scope_mod
 from store.client import UNAVAILABLE
+from store.scope import OutOfScope
 
 log = logging.getLogger("onescreen.api.alerts")
 bp = Blueprint("alerts", __name__, url_prefix="/api/v1")
@@ -54,6 +60,10 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except NotFound as exc:
             return _error(str(exc), 404)
+        except OutOfScope as exc:
+            return _error(str(exc), 403)
+        except PermissionError:  # no authenticated caller (the gate normally answers first)
+            return _error("authentication required", 401)
         except Conflict as exc:
             return _error(str(exc), 409)
         except (BadRequest, AlertError) as exc:
@@ -109,27 +119,38 @@ def _with_times(rec: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/alerts")
 @guarded
 def list_alerts() -> Any:
-    """Active alerts (firing, acknowledged) or all of them, most severe first."""
+    """Active alerts (firing, acknowledged) or all of them, most severe first (the caller's district only)."""
     state = request.args.get("state", "active")
     if state not in ("active", "all"):
         raise BadRequest("state must be 'active' or 'all'")
     records = alerts_api.active(_redis()) if state == "active" else alerts_api.all_alerts(_redis())
-    return jsonify([_with_times(rec) for rec in records])
+    return jsonify([_with_times(rec) for rec in scope_mod.alerts(records, context.scope())])
+
+
+def _visible_alert(r: redis.Redis, alert_id: str, scope: str | None) -> None:
+    """NotFound unless the caller may see the alert (another district's answers like an unknown id)."""
+    if scope is None:
+        return
+    doc, _ = store_alerts.get(r, alert_id)
+    if doc is None or not scope_mod.alert_visible(doc, scope):
+        raise NotFound(f"no alert {alert_id!r}")
 
 
 @bp.post("/alerts/<alert_id>/ack")
 @guarded
 def ack(alert_id: str) -> Any:
-    """Acknowledge a firing alert as operator "by" with an optional comment."""
+    """Acknowledge a firing alert as the authenticated caller, with an optional comment."""
     body = _body()
-    rec = alerts_api.acknowledge(_redis(), alert_id, body.get("by"), body.get("comment", ""), context.now_ms())
+    r, by = _redis(), context.operator()
+    _visible_alert(r, alert_id, context.scope())
+    rec = alerts_api.acknowledge(r, alert_id, by, body.get("comment", ""), context.now_ms())
     return jsonify(_with_times(rec))
 
 
 @bp.get("/alerts/log")
 @guarded
 def alert_log() -> Any:
-    """The audit stream since an ISO 8601 instant (default the last 24 h), oldest first."""
+    """The audit stream since an ISO 8601 instant (default the last 24 h), oldest first (the caller's part)."""
     since_arg = request.args.get("since")
     since = context.now_ms() - DAY_MS if since_arg is None else parse_iso(since_arg, "since")
     try:
@@ -138,15 +159,21 @@ def alert_log() -> Any:
         raise BadRequest("limit must be an integer") from exc
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be within 1..{MAX_LIMIT}")
-    return jsonify([{**e, "at": iso(e.get("at_ms"))} for e in alerts_api.log(_redis(), since, limit)])
+    r, scope = _redis(), context.scope()
+    entries = alerts_api.log(r, since, limit)
+    if scope is not None:
+        known = {a["id"]: a.get("district") for a in alerts_api.all_alerts(r)}
+        entries = scope_mod.log(entries, scope, known)
+    return jsonify([{**e, "at": iso(e.get("at_ms"))} for e in entries])
 
 
 @bp.get("/silences")
 @guarded
 def list_silences() -> Any:
-    """Silences in force (or every stored one with ?all=1)."""
+    """Silences in force (or every stored one with ?all=1); a district caller's are those of their district."""
     every = request.args.get("all") in ("1", "true")
-    return jsonify(alerts_api.silences(_redis(), context.now_ms(), include_expired=every))
+    items = alerts_api.silences(_redis(), context.now_ms(), include_expired=every)
+    return jsonify(scope_mod.silences(items, context.scope()))
 
 
 @functools.cache
@@ -158,7 +185,7 @@ def _rule_ids() -> frozenset[str]:
 @bp.post("/silences")
 @guarded
 def create_silence() -> Any:
-    """Start a maintenance window for a rule, an entity and/or a district."""
+    """Start a maintenance window for a rule, an entity and/or a district (a district caller's: their district)."""
     body = _body()
     now = context.now_ms()
     if "until" in body and isinstance(body["until"], str):
@@ -167,16 +194,21 @@ def create_silence() -> Any:
         until = now + int(body["duration_s"] * 1000)
     else:
         raise BadRequest("give 'until' (ISO 8601 with an offset) or 'duration_s' (seconds)")
-    sid = alerts_api.silence(_redis(), body.get("scope"), body.get("reason"), body.get("by"), until, now,
-                             rules=_rule_ids())
+    by = context.operator()
+    sid = alerts_api.silence(_redis(), scope_mod.silence_scope(body.get("scope"), context.scope()), body.get("reason"),
+                             by, until, now, rules=_rule_ids())
     return jsonify({"id": sid, "until": iso(until)}), 201
 
 
 @bp.delete("/silences/<silence_id>")
 @guarded
 def delete_silence(silence_id: str) -> Any:
-    """End a silence early."""
-    by = _body().get("by") or request.args.get("by")
-    if not alerts_api.unsilence(_redis(), silence_id, by, context.now_ms()):
+    """End a silence early (a district caller: only one limited to their district)."""
+    r, scope, by = _redis(), context.scope(), context.operator()
+    sil = next((s for s in alerts_api.silences(r, 0, include_expired=True) if s["id"] == silence_id), None)
+    if sil is None or not scope_mod.silence_visible(sil, scope):
+        raise NotFound(f"no silence {silence_id!r}")
+    district = (sil.get("scope") or {}).get("district")
+    if not alerts_api.unsilence(r, silence_id, by, context.now_ms(), district=district):
         raise NotFound(f"no silence {silence_id!r}")
     return jsonify({"deleted": silence_id})

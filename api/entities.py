@@ -16,7 +16,7 @@ from layouts.i18n import norm_lang
 from store import snapshot
 from store.client import UNAVAILABLE
 from views import entity
-from views.map import furniture_index
+from views.map import furniture_index, furniture_visible
 
 bp = Blueprint("entities", __name__, url_prefix="/api/v1")
 
@@ -31,17 +31,23 @@ def district_names(filename: str) -> dict[str, tuple[str, str]]:
 
 @bp.get("/entities/<feed>/<entity_id>")
 def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
-    """Latest document of one entity with localized rows; 404 if unknown, 503 if the store is unreachable."""
+    """Latest document of one entity with localized rows; 404 if unknown (or in another district than the caller's:
+    the same answer, so existence is not revealed), 503 if the store is unreachable."""
     if feed not in FEEDS:
         return jsonify(error=f"unknown feed {feed!r}"), 404
     ctx = context.get()
+    scope = context.scope()
     lang = norm_lang(request.args.get("lang"), ctx.city.get("lang", "zh"))
     try:
-        doc = snapshot.read_entity(ctx.redis, feed, entity_id)
+        # components are placed by position when they carry no district: the view decides for them
+        doc = snapshot.read_entity(ctx.redis, feed, entity_id, None if feed == "furniture" else scope)
     except UNAVAILABLE:
         return jsonify(error="store unavailable"), 503
     if doc is None and feed == "furniture":
         doc = _furniture_default(ctx.settings.furniture_seed, entity_id)
+    if feed == "furniture" and not furniture_visible(ctx.settings.furniture_seed, ctx.city["geo"]["districts"],
+                                                     entity_id, doc, scope):
+        doc = None
     if doc is None:
         return jsonify(error=f"no {feed} entity {entity_id!r}"), 404
     body = entity.details(feed, doc, lang, context.now_ms(), ctx.city.get("timezone", "Asia/Shanghai"),

@@ -1,17 +1,22 @@
-"""Static layer geometry the app generates (schematic roads, water sections), served once and cached by browsers."""
+"""Layer geometry of entities (roads, water sections, air stations): the profile's file or the simulator's schematic.
+
+A district-scoped caller gets only the features of their district. The same URL answers differently per caller, so
+responses are private and revalidated (ETag: a 304 costs nothing), never kept by a shared cache or across logins."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from callbacks import context
 from config.settings import GEO_DIR
+from store import scope as scope_mod
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
-LAYERS = ("roads", "water_sections")
+LAYERS = ("roads", "water_sections", "air_stations")
 
 
 @cache
@@ -24,12 +29,33 @@ def _simulated(seed: int) -> dict[str, str]:
             "water_sections": json.dumps(sim.water_sections_geojson(), ensure_ascii=False, separators=(",", ":"))}
 
 
+@cache
+def _scoped(body: str, scope: str) -> tuple[str, str]:
+    """One district's features of a layer, and its ETag (computed once per layer text and district)."""
+    text = json.dumps(scope_mod.features(json.loads(body), scope), ensure_ascii=False, separators=(",", ":"))
+    return text, hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@cache
+def _etag(body: str) -> str:
+    """The whole layer's ETag."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
 @bp.get("/<layer>.geojson")
 def layer_geojson(layer: str) -> Response:
     """A profile's own file when it names one (assets/geo), else the simulator's schematic geometry."""
     if layer not in LAYERS:
         return Response(json.dumps({"error": f"unknown layer {layer!r}"}), 404, mimetype="application/json")
     ctx = context.get()
+    scope = context.scope()
     own = ctx.city.get("geo", {}).get(layer)
+    if not own and layer == "air_stations":
+        return Response(json.dumps({"error": "this city profile has no station file"}), 404,
+                        mimetype="application/json")
     body = (GEO_DIR / own).read_text(encoding="utf-8") if own else _simulated(ctx.settings.sim_seed)[layer]
-    return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "public, max-age=3600"})
+    body, etag = (body, _etag(body)) if scope is None else _scoped(body, scope)
+    resp = Response(body, mimetype="application/geo+json",
+                    headers={"Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"})
+    resp.set_etag(etag)
+    return resp.make_conditional(request)

@@ -11,6 +11,7 @@ from callbacks import context
 from layouts.i18n import norm_lang, t
 from store import history, snapshot
 from store.client import UNAVAILABLE
+from store.scope import in_scope
 from views import entity, replay
 from views import history as hist
 from views.analyst import name_of, parse_ref
@@ -38,10 +39,15 @@ def get_history(feed: str):  # noqa: ANN201 - Flask view
     if not 0 <= until - since <= history.KEEP_MS:
         return jsonify(error="the range must run forwards and span at most 8 days"), 400
     ctx = context.get()
+    scope = context.scope()
     try:
         series, docs = history.read_panel(ctx.redis, feed, ids, since, until, [f"{feed}:{e}" for e in ids])
     except UNAVAILABLE:
         return jsonify(error="store unavailable"), 503
+    if scope is not None:  # a district caller: other districts' (and unknown) entities are not there at all
+        ids = [e for e in ids if in_scope(docs.get(f"{feed}:{e}"), scope)]
+        if not ids:
+            return jsonify(error=f"no {feed} entity with those ids"), 404
     names = {e: name_of(docs.get(f"{feed}:{e}"), e) for e in ids}
     if request.args.get("format") == "csv":
         body = hist.csv_bytes(feed, series, names, ctx.city.get("timezone", "Asia/Shanghai"))
@@ -60,9 +66,12 @@ def get_as_of(feed: str, entity_id: str, at_ms: int):  # noqa: ANN201 - Flask vi
     ctx = context.get()
     lang = norm_lang(request.args.get("lang"), ctx.city.get("lang", "zh"))
     tz = ctx.city.get("timezone", "Asia/Shanghai")
+    scope = context.scope()
     try:
+        latest = snapshot.read_entity(ctx.redis, feed, entity_id, scope)
+        if latest is None and scope is not None:  # another district's entity: as unknown as a wrong id
+            return jsonify(error=f"no {feed} entity {entity_id!r}"), 404
         past = history.as_of(ctx.redis, {feed: [entity_id]}, at_ms)[feed][entity_id]
-        latest = snapshot.read_entity(ctx.redis, feed, entity_id)
     except UNAVAILABLE:
         return jsonify(error="store unavailable"), 503
     label = [t("am_replay_title", lang), replay.at_label(history.minute_of(at_ms), tz, lang)]

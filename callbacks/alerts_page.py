@@ -10,6 +10,7 @@ from alerts import api as alerts_api
 from callbacks import context
 from layouts import ids
 from layouts.i18n import t
+from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from views import alerts_console
 from views.wall_alerts import LEVEL_COLORS
@@ -32,6 +33,19 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
     return html.Table([head, html.Tbody(body)], className="console-table")
 
 
+def visible(r: Any, state: str, scope: str | None) -> list[dict[str, Any]]:
+    """Active (or all) alerts the caller may see: a district user only their district's and the feed alerts."""
+    records = alerts_api.all_alerts(r) if state == "all" else alerts_api.active(r)
+    return scope_mod.alerts(records, scope)
+
+
+def find(r: Any, alert_id: str | None, scope: str | None) -> dict[str, Any] | None:
+    """One alert by id if the caller may see it (another district's is as unknown as a wrong id)."""
+    if not alert_id:
+        return None
+    return next((a for a in visible(r, "all", scope) if a["id"] == alert_id), None)
+
+
 @callback(Output(ids.AC_TABLE, "children"),
           Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_STATE, "value"), Input(ids.AC_LEVELS, "value"),
           Input(ids.AC_SEARCH, "value"), Input(ids.AC_REFRESH, "data"), Input(ids.AC_SELECTED, "data"),
@@ -40,8 +54,7 @@ def refresh(_n: Any, state: str, levels: list[str], query: str | None, _r: Any, 
             lang: str) -> Any:
     """Fetch active (or all) alerts and render the filtered list."""
     try:
-        records = alerts_api.all_alerts(context.get().redis) if state == "all" \
-            else alerts_api.active(context.get().redis)
+        records = visible(context.get().redis, "all" if state == "all" else "active", context.scope())
     except UNAVAILABLE:
         return html.P(t("store_down", lang))
     rows = alerts_console.rows(records, levels, query, lang, _tz())
@@ -64,10 +77,12 @@ def select(clicks: list[int | None]) -> Any:
 def detail(selected: str | None, _n: Any, _r: Any, lang: str) -> tuple[Any, Any]:
     """The selected alert's fields and its history (or everyone's last day of history when none is selected)."""
     r = context.get().redis
-    now = context.now_ms()
+    now, scope = context.now_ms(), context.scope()
     try:
-        rec = next((a for a in alerts_api.all_alerts(r) if a["id"] == selected), None) if selected else None
-        log = alerts_api.log(r, now - DAY_MS)
+        everything = alerts_api.all_alerts(r)
+        rec = next((a for a in scope_mod.alerts(everything, scope) if a["id"] == selected), None) if selected else None
+        known = None if scope is None else {a["id"]: a.get("district") for a in everything}
+        log = scope_mod.log(alerts_api.log(r, now - DAY_MS), scope, known)
     except UNAVAILABLE:
         return t("store_down", lang), no_update
     lines = alerts_console.history(log, selected, lang, _tz())
@@ -87,28 +102,26 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str) -> tuple[Any, Any]
 
 @callback(Output(ids.AC_MSG, "children"), Output(ids.AC_REFRESH, "data"), Output(ids.AC_COMMENT, "value"),
           Input(ids.AC_ACK, "n_clicks"), Input(ids.AC_SILENCE, "n_clicks"),
-          State(ids.AC_SELECTED, "data"), State(ids.AC_COMMENT, "value"), State(ids.AC_OPERATOR, "value"),
+          State(ids.AC_SELECTED, "data"), State(ids.AC_COMMENT, "value"),
           State(ids.AC_SIL_HOURS, "value"), State(ids.AC_SIL_REASON, "value"), State(ids.AC_REFRESH, "data"),
           State("ac-lang", "data"), prevent_initial_call=True)
-def act(_a: int, _s: int, selected: str | None, comment: str | None, operator: str | None, hours: int,
-        reason: str | None, bump: int, lang: str) -> tuple[Any, Any, Any]:
-    """Acknowledge or silence the selected alert; every error is shown, nothing else changes."""
+def act(_a: int, _s: int, selected: str | None, comment: str | None, hours: int, reason: str | None, bump: int,
+        lang: str) -> tuple[Any, Any, Any]:
+    """Acknowledge or silence the selected alert as the signed-in user; every error is shown, nothing else changes."""
     if not selected:
         return t("pick_alert", lang), no_update, no_update
-    if not (operator or "").strip():
-        return t("need_operator", lang), no_update, no_update
-    r, now = context.get().redis, context.now_ms()
+    r, now, scope, operator = context.get().redis, context.now_ms(), context.scope(), context.operator()
     try:
+        rec = find(r, selected, scope)
+        if rec is None:  # unknown, or another district's: the same answer
+            return t("pick_alert", lang), no_update, no_update
         if ctx.triggered_id == ids.AC_ACK:
             if not (comment or "").strip():
                 return t("need_comment", lang), no_update, no_update
-            alerts_api.acknowledge(r, selected, operator.strip(), comment.strip(), now)
+            alerts_api.acknowledge(r, selected, operator, comment.strip(), now)
             return t("acked_ok", lang, id=selected), (bump or 0) + 1, ""
-        rec = next((a for a in alerts_api.all_alerts(r) if a["id"] == selected), None)
-        if rec is None:
-            return t("pick_alert", lang), no_update, no_update
-        alerts_api.silence(r, {"rule": rec["rule"], "entity_id": rec["entity_id"]}, (reason or "").strip(),
-                           operator.strip(), now + int(hours) * 3600 * 1000, now)
+        alerts_api.silence(r, scope_mod.silence_scope({"rule": rec["rule"], "entity_id": rec["entity_id"]}, scope),
+                           (reason or "").strip(), operator, now + int(hours) * 3600 * 1000, now)
         return t("silenced_ok", lang, h=hours), (bump or 0) + 1, no_update
     except UNAVAILABLE:
         return t("store_down", lang), no_update, no_update

@@ -25,13 +25,15 @@ PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "
 
 
 def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None, range_key: str | None,
-                   item: str | None, at_ms: int | None, lang: str) -> tuple[Any, ...]:
-    """Read the panel's data in one round trip and lay it out (PANEL_OUTPUTS order)."""
+                   item: str | None, at_ms: int | None, lang: str, scope: str | None = None) -> tuple[Any, ...]:
+    """Read the panel's data in one round trip and lay it out (PANEL_OUTPUTS order); entities outside the caller's
+    district show as unknown."""
     tz = c.city.get("timezone", "Asia/Shanghai")
     feed, series_ids, doc_keys = analyst.wanted(sel, cmp or [])
     since, until = analyst.window(range_key or "", now, at_ms)
     try:
-        series, docs = history.read_panel(c.redis, feed, series_ids, since, until, doc_keys)
+        series, docs = analyst.scoped(feed, *history.read_panel(c.redis, feed, series_ids, since, until, doc_keys),
+                                      scope)
     except UNAVAILABLE:
         return (no_update,) * len(PANEL_OUTPUTS)
     view = analyst.panel(sel, cmp or [], series, docs, range_key=range_key or "", item=item, at_ms=at_ms, now_ms=now,
@@ -54,7 +56,7 @@ def analyst_panel(sel: Any, cmp: list[str] | None, range_key: str | None, item: 
                   at: dict[str, Any] | None, _n: Any, meta: dict[str, Any] | None) -> tuple[Any, ...]:
     """Thin wrapper around panel_response."""
     return panel_response(context.get(), context.now_ms(), sel, cmp, range_key, item, (at or {}).get("ms"),
-                          (meta or {}).get("lang", "zh"))
+                          (meta or {}).get("lang", "zh"), context.scope())
 
 
 @callback(Output(ids.AM_CMP, "data"), Output(ids.AM_CMP_MSG, "children"),
@@ -79,14 +81,15 @@ def analyst_compare(_add: Any, _clear: Any, removes: list[Any], sel: Any, cmp: l
           State(ids.AM_CMP, "data"), State(ids.AM_RANGE, "value"), State(ids.AM_AT, "data"),
           prevent_initial_call=True)
 def analyst_csv(_n: Any, sel: Any, cmp: list[str] | None, range_key: str | None, at: dict[str, Any] | None) -> Any:
-    """The shown entities' samples over the shown range, as a CSV download."""
-    c, now = context.get(), context.now_ms()
+    """The shown entities' samples over the shown range, as a CSV download (other districts' entities: no rows)."""
+    c, now, scope = context.get(), context.now_ms(), context.scope()
     feed, ids_, _ = analyst.chart_entities(sel, cmp or [])
     if feed is None:
         return no_update
     since, until = analyst.window(range_key or "", now, (at or {}).get("ms"))
     try:
-        series, docs = history.read_panel(c.redis, feed, ids_, since, until, [f"{feed}:{e}" for e in ids_])
+        series, docs = analyst.scoped(feed, *history.read_panel(c.redis, feed, ids_, since, until,
+                                                                [f"{feed}:{e}" for e in ids_]), scope)
     except UNAVAILABLE:
         return no_update
     return analyst.csv_download(sel, cmp or [], series, docs, c.city.get("timezone", "Asia/Shanghai"), now,
@@ -119,7 +122,7 @@ def analyst_slider(meta: dict[str, Any] | None, value: Any) -> tuple[Any, ...]:
     """Once per page: the slider reaches back to the oldest sample kept (at most 7 days), with readable marks."""
     c, now = context.get(), context.now_ms()
     lang = (meta or {}).get("lang", "zh")
-    summary = c.summary(now) or {}
+    summary = c.summary(now, context.scope()) or {}
     wanted = {"air": list(summary.get("air", {}).get("stations", {})),
               "water": list(summary.get("water", {}).get("sections", {}))}
     try:

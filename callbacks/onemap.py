@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, clientside_callback
 from callbacks import context
 from layouts import ids
 from store import history, snapshot
+from store import scope as scope_mod
 from views import map as map_view
 from views import replay
 
@@ -41,33 +42,35 @@ def cell_px(view: dict[str, Any] | None) -> float:
         return 110.0
 
 
-def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int) -> dict[str, Any]:
-    """The map's part of the summary as of a past minute, read once per minute asked for (history does not change)."""
+def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int,
+                   scope: str | None = None) -> dict[str, Any]:
+    """The map's part of the summary as of a past minute, read once per minute asked for (history does not change);
+    `live` is the caller's scoped summary, so only its entities are replayed."""
     def build() -> dict[str, Any]:
         wanted = {"air": list(live["air"]["stations"]), "traffic": list(live["traffic"]["segments"]),
                   "water": list(live["water"]["sections"])}
-        raw = snapshot.read(ctx.redis, now)  # the entities' metadata (district, road class, length) as they are now
+        raw = snapshot.read(ctx.redis, now, scope)  # the entities' metadata (district, road class, length) as now
         meta = {feed: {eid: doc.get("m", {}) for eid, doc in raw[feed].items()} for feed in wanted}
         return replay.summary_as_of(history.as_of(ctx.redis, wanted, at), meta, at,
                                     lambda feed: float(ctx.feeds.get(feed, {}).get("stale_after_s", 60)),
                                     aqi_setting=str(ctx.city.get("aqi_standard", "auto")), cfg=ctx.traffic_cfg)
-    return ctx.memo("replay-summary", at, build)
+    return ctx.memo(scope_mod.key("replay-summary", scope), at, build)
 
 
 def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
                cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
-               district: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+               district: str | None = None, scope: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
-    change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser."""
-    summary = ctx.summary(now)
+    change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser.
+    Everything is limited to the caller's scope first (a district user's map knows only their district)."""
+    summary = ctx.summary(now, scope)
     if summary is None:
         return None, sent
     tick = ctx.tick_of(now)
-    shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at)}
+    shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at, scope)}
     out: dict[str, Any] = {"t": now, "at": at, "mode": mode,
                            **map_view.with_levels(map_view.entity_values(shown), shown)}
-    cases = ctx.memo("open-cases", tick, lambda: snapshot.read_open_cases(ctx.redis)) \
-        if ("cases" in on or mode in ("open", "overdue")) else []
+    cases = ctx.open_cases(tick, scope) if ("cases" in on or mode in ("open", "overdue")) else []
     out["districts"] = map_view.district_values(shown, cases, now)
     cases = map_view.in_district(cases, district)
     z = float((view or {}).get("zoom") or zoom or 12)
@@ -80,11 +83,13 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
         key = f"{bbox}|{z}|{sorted(cats or [])}|{only_bad}"
         due = now - int(sent.get("at", 0)) >= FURNITURE_REFRESH_MS
         if key != sent.get("key") or due:
+            seed = ctx.settings.furniture_seed
             status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(
-                len(map_view.furniture_index(ctx.settings.furniture_seed)[0]),
-                snapshot.read_furniture_status(ctx.redis)))
-            out["furniture"] = map_view.furniture_clusters(ctx.settings.furniture_seed, status, bbox, z, cats,
-                                                           only_bad, cell_px=cell)
+                len(map_view.furniture_index(seed)[0]), snapshot.read_furniture_status(ctx.redis)))
+            within = None if scope is None else map_view.furniture_in_district(seed, ctx.city["geo"]["districts"],
+                                                                               scope)
+            out["furniture"] = map_view.furniture_clusters(seed, status, bbox, z, cats, only_bad, cell_px=cell,
+                                                           within=within)
             sent = {"key": key, "at": now}
     return out, sent
 
@@ -103,7 +108,7 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     at_ms = (at or {}).get("ms")
     return map_values(context.get(), context.now_ms(), view, center, zoom, on, cats, bool(only_bad),
                       mode or "none", sent or {}, at=int(at_ms) if at_ms else None,
-                      district=None if district in (None, "", "all") else district)
+                      district=None if district in (None, "", "all") else district, scope=context.scope())
 
 
 clientside_callback(

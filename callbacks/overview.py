@@ -16,7 +16,8 @@ from callbacks import context
 from layouts import ids
 from layouts import overview as layout
 from layouts.i18n import norm_lang, t
-from store import kpi, snapshot
+from store import kpi
+from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from store.writer import read_health
 from views import map as map_view
@@ -34,32 +35,41 @@ OUTPUTS = [Output(ids.ov_card(k, part), prop) for k in view.KPIS for part, prop 
     Output(ids.OV_UNACKED, "children"), Output(ids.OV_FEEDS, "children"), Output(ids.OV_LAST_OK, "data"),
 ]
 SPARK_OUTPUTS = [Output(ids.ov_card(k, "spark"), "src") for k in view.KPIS] + [Output(ids.OV_SPARK_KEY, "data")]
-_fired: dict[str, Any] = {"day": None, "since": 0, "levels": {}}
+_fired: dict[str, Any] = {"day": None, "since": 0, "levels": {}, "where": {}}
 _fired_lock = threading.Lock()
 
 
-def fired_today(ctx: context.Context, now_ms: int, tz: str) -> dict[str, str]:
-    """Alert id -> most severe level fired today (city time), folding in only the log entries new since last time."""
+def fired_today(ctx: context.Context, now_ms: int, tz: str, scope: str | None = None) -> dict[str, str]:
+    """Alert id -> most severe level fired today (city time), folding in only the log entries new since last time;
+    for a district scope, only the alerts that district may see."""
     day = view.day_start_ms(now_ms, tz)
     with _fired_lock:
         if _fired["day"] != day:
-            _fired.update(day=day, since=day, levels={})
-        since, levels = _fired["since"], dict(_fired["levels"])
+            _fired.update(day=day, since=day, levels={}, where={})
+        since, levels, where = _fired["since"], dict(_fired["levels"]), dict(_fired["where"])
     while True:
         batch = alerts_api.log(ctx.redis, since, limit=1000)
         view.fold_fired(levels, batch, day)
+        where.update({str(e.get("alert")): {"scope": e.get("scope"), "district": e.get("district")}
+                      for e in batch if e.get("alert")})
         last = int(str(batch[-1]["log_id"]).split("-")[0]) if batch else since
         if len(batch) < 1000 or last == since:
             break
         since = last
     with _fired_lock:
         if _fired["day"] == day:
-            _fired.update(since=last, levels=levels)
-    return levels
+            _fired.update(since=last, levels=levels, where=where)
+    if scope is None:
+        return levels
+    return {aid: lvl for aid, lvl in levels.items() if scope_mod.alert_visible(where.get(aid, {}), scope)}
 
 
-def kpi_series(ctx: context.Context, now_ms: int) -> dict[str, list[tuple[int, float]]]:
-    """The six KPIs' last 24.5 h (sparklines and yesterday's value), one pipeline, read once a minute per process."""
+def kpi_series(ctx: context.Context, now_ms: int, scope: str | None = None) -> dict[str, list[tuple[int, float]]]:
+    """The six KPIs' last 24.5 h (sparklines and yesterday's value), one pipeline, read once a minute per process.
+
+    The KPI history is the city's: a district scope gets no series (no sparkline, no change vs yesterday)."""
+    if scope is not None:
+        return {}
     return ctx.memo("overview-kpi", now_ms // kpi.MINUTE_MS,
                     lambda: kpi.series(ctx.redis, view.KPIS, now_ms - view.DAY_MS - view.WINDOW_MS))
 
@@ -74,23 +84,23 @@ def feed_health(now_ms: int) -> dict[str, dict[str, Any]] | None:
         return None
 
 
-def view_model(ctx: context.Context, now: int, lang: str) -> dict[str, Any] | None:
+def view_model(ctx: context.Context, now: int, lang: str, scope: str | None = None) -> dict[str, Any] | None:
     """Everything of one tick for one language except the ranking's order; None while the store is unreachable."""
-    summary = ctx.summary(now)
+    summary = ctx.summary(now, scope)
     if summary is None:
         return None
     tick, tz = ctx.tick_of(now), ctx.city.get("timezone", "Asia/Shanghai")
     try:
-        series = kpi_series(ctx, now)
-        cases = ctx.memo("open-cases", tick, lambda: snapshot.read_open_cases(ctx.redis))
-        fired = ctx.memo("overview-fired", tick, lambda: fired_today(ctx, now, tz))
+        series = kpi_series(ctx, now, scope)
+        cases = ctx.open_cases(tick, scope)
+        fired = ctx.memo(scope_mod.key("overview-fired", scope), tick, lambda: fired_today(ctx, now, tz, scope))
     except UNAVAILABLE:
         return None
     names = level_names.for_lang(lang)
     date, clock = wall_view.clock(now, tz, lang)
     status, status_cls = view.header_status(summary, lang)
     rows = view.district_rows(summary, map_view.district_values(summary, cases, now),
-                              district_names(ctx.city["geo"]["districts"]), lang, names)
+                              scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope), lang, names)
     al = view.alert_panel(summary.get("alerts", {}), fired, lang, tz, now)
     cards = view.cards(summary, series, now, lang, names)
     return {"head": [cards[k][key] for k in view.KPIS for key in CARD_KEYS] + [
@@ -100,27 +110,30 @@ def view_model(ctx: context.Context, now: int, lang: str) -> dict[str, Any] | No
                      layout.status_table(summary, lang, feed_health(now), now)]}
 
 
-def overview_response(ctx: context.Context, now: int, lang: str, sort: Mapping[str, Any]) -> tuple[Any, ...]:
+def overview_response(ctx: context.Context, now: int, lang: str, sort: Mapping[str, Any],
+                      scope: str | None = None) -> tuple[Any, ...]:
     """Every output but the sparklines, in OUTPUTS order; a store outage keeps the values and says so."""
-    vm = ctx.memo(f"overview:{lang}", ctx.tick_of(now), lambda: view_model(ctx, now, lang))
+    tick = ctx.tick_of(now)
+    vm = ctx.memo(scope_mod.key(f"overview:{lang}", scope), tick, lambda: view_model(ctx, now, lang, scope))
     if vm is None:
         n = len(view.KPIS) * len(CARD_OUTPUTS)
         return (*[no_update] * n, no_update, t("store_down", lang), "ov-status status-down", no_update, no_update,
                 no_update, no_update, no_update, no_update, no_update, {"t": now, "store": False})
     col = str(sort.get("col")) if sort.get("col") in view.SORT_COLS else view.DEFAULT_SORT["col"]
     desc = bool(sort.get("desc"))
-    rows = ctx.memo(f"overview-rows:{lang}:{col}:{desc}", ctx.tick_of(now),
+    rows = ctx.memo(scope_mod.key(f"overview-rows:{lang}:{col}:{desc}", scope), tick,
                     lambda: view.rank_payload(view.sort_rows(vm["rows"], col, desc)))
     return (*vm["head"], rows, view.sort_note(col, desc, lang), *vm["tail"], {"t": now, "store": True})
 
 
-def spark_response(ctx: context.Context, now: int, sent: Any) -> tuple[Any, ...]:
+def spark_response(ctx: context.Context, now: int, sent: Any, scope: str | None = None) -> tuple[Any, ...]:
     """The sparklines once a minute (they change only when a KPI sample lands), else nothing at all."""
     minute = now // kpi.MINUTE_MS
     if sent == minute:
         return tuple([no_update] * len(SPARK_OUTPUTS))
     try:
-        srcs = ctx.memo("overview-sparks", minute, lambda: view.sparks(kpi_series(ctx, now), now))
+        srcs = ctx.memo(scope_mod.key("overview-sparks", scope), minute,
+                        lambda: view.sparks(kpi_series(ctx, now, scope), now))
     except UNAVAILABLE:
         return tuple([no_update] * len(SPARK_OUTPUTS))
     return (*[srcs[k] for k in view.KPIS], minute)
@@ -130,9 +143,10 @@ def spark_response(ctx: context.Context, now: int, sent: Any) -> tuple[Any, ...]
           State(ids.OV_LANG, "data"), State(ids.OV_SPARK_KEY, "data"))
 def overview_tick(_n: int | None, sort: dict[str, Any] | None, lang: str | None, sent: Any) -> tuple[Any, ...]:
     """Thin wrapper: one cached summary per tick, one view model per tick and language per process."""
-    ctx, now = context.get(), context.now_ms()
+    ctx, now, scope = context.get(), context.now_ms(), context.scope()
     lang = norm_lang(lang, ctx.settings.lang or ctx.city.get("lang", "zh"))  # bounded: it keys the memo
-    return (*overview_response(ctx, now, lang, sort or view.DEFAULT_SORT), *spark_response(ctx, now, sent))
+    return (*overview_response(ctx, now, lang, sort or view.DEFAULT_SORT, scope),
+            *spark_response(ctx, now, sent, scope))
 
 
 clientside_callback(

@@ -11,7 +11,8 @@ from callbacks import context
 from layouts import ids
 from layouts.i18n import norm_lang, t
 from layouts.wall import TILE_FEEDS
-from store import kpi, snapshot
+from store import kpi
+from store import scope as scope_mod
 from views import map as map_view
 from views import names
 from views import wall as wall_view
@@ -102,20 +103,22 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
     """Thin wrapper: one cached summary per tick, one response per tick, language and view size per process."""
     ctx = context.get()
     now = context.now_ms()
+    scope = context.scope()  # a district-bound wall shows its district only (kiosk links and users alike)
     lang = norm_lang(lang if isinstance(lang, str) else None)
     view = view if isinstance(view, dict) and isinstance(view.get("bbox"), list) else None  # browser-sent: check
     pinned = pinned if isinstance(pinned, str) else None
     tick = ctx.tick_of(now)
     s = ctx.settings
     theme = panels.theme_at(now, s.wall_carousel_s, pinned)
-    key = f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:{(view or {}).get('zoom')}"
+    key = scope_mod.key(f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:"
+                        f"{(view or {}).get('zoom')}", scope)
 
     def build() -> tuple[Any, ...]:
-        summary = ctx.summary(now)
-        cases = ctx.memo("open-cases", tick, lambda: snapshot.read_open_cases(ctx.redis)) if summary else []
+        summary = ctx.summary(now, scope)
+        cases = ctx.open_cases(tick, scope) if summary else []
         return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
                              takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
-                             districts=district_names(ctx.city["geo"]["districts"]),
+                             districts=scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope),
                              meta={"cfg": ctx.config_version, "hour": wall_view.city_hour(now, ctx.city),
                                    "reload_hour": s.wall_reload_hour})
     return ctx.memo(key, tick, build)
@@ -124,16 +127,19 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
 @callback(*[Output(ids.kpi_spark(feed), "src") for feed in TILE_FEEDS], Input(ids.WALL_SLOW_TICK, "n_intervals"),
           State(ids.WALL_LANG, "data"))
 def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
-    """Once a minute: each panel's 24 h sparkline from the KPI history."""
+    """Once a minute: each panel's 24 h sparkline from the KPI history (city-wide: a district wall shows none)."""
     ctx = context.get()
     now = context.now_ms()
+    scope = context.scope()
+    lang = norm_lang(lang if isinstance(lang, str) else None)
 
     def build() -> tuple[str, ...]:
-        series = kpi.series(ctx.redis, [k for k, _, _ in panels.SPARK.values()], now - panels.DAY_MS)
-        lines = panels.sparklines(series, now, t("no_history", lang or "zh"))
+        series = {} if scope is not None else \
+            kpi.series(ctx.redis, [k for k, _, _ in panels.SPARK.values()], now - panels.DAY_MS)
+        lines = panels.sparklines(series, now, t("no_history", lang))
         return tuple(lines[f] for f in TILE_FEEDS)
     try:
-        return ctx.memo(f"wall-spark:{lang}", now // 60_000, build)
+        return ctx.memo(scope_mod.key(f"wall-spark:{lang}", scope), now // 60_000, build)
     except Exception:  # noqa: BLE001 - a missing sparkline must never break the wall
         return tuple(no_update for _ in TILE_FEEDS)
 

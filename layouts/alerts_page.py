@@ -24,9 +24,7 @@ def layout(city_name: str, lang: str) -> html.Div:
                               options=[{"label": t(f"alert_{lv}", lang), "value": lv} for lv in LEVELS]),
                 dcc.Input(id=ids.AC_SEARCH, type="search", placeholder=t("search", lang), debounce=True,
                           className="ctl-input"),
-                dcc.Input(id=ids.AC_OPERATOR, type="text", placeholder=t("operator", lang), maxLength=64,
-                          persistence=True, persistence_type="local", className="ctl-input"),
-            ]),
+            ]),  # who acknowledges or silences is the signed-in user (session), never a name typed or stored here
         ]),
         html.Main(className="console-body", children=[
             html.Section(html.Div(id=ids.AC_TABLE), className="console-list"),

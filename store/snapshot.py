@@ -9,23 +9,33 @@ import redis
 
 from store import alerts as store_alerts
 from store import keys
+from store import scope as scope_mod
 
 POINT_FEEDS = ("air", "traffic", "water")
 ALL_FEEDS = ("air", "traffic", "service", "water")
 DAY_MS = 24 * 3600 * 1000
 
 
-def read(r: redis.Redis, now_ms: int) -> dict[str, Any]:
-    """Latest values of the point feeds, every feed's health and the case counts, in one round trip."""
+def read(r: redis.Redis, now_ms: int, scope: str | None = None) -> dict[str, Any]:
+    """Latest values of the point feeds, every feed's health and the case counts, in one round trip.
+
+    With a district scope: only that district's entities and alerts, and its cases counted from the per-district
+    indexes (feed health stays: a stale feed concerns everybody). Unscoped, nothing extra is read or filtered."""
     pipe = r.pipeline(transaction=False)
     for feed in POINT_FEEDS:
         pipe.hgetall(keys.latest(feed))
     for feed in ALL_FEEDS:
         pipe.hgetall(keys.health(feed))
-    pipe.zcard(keys.open_due())
-    pipe.zcount(keys.open_due(), "-inf", now_ms)
-    pipe.zcount(keys.closed(), now_ms - DAY_MS, "+inf")
-    pipe.zcount(keys.closed_late(), now_ms - DAY_MS, "+inf")
+    if scope is None:
+        open_due, closed, late = keys.open_due(), keys.closed(), keys.closed_late()
+    else:
+        _queue_district_index(r, pipe)
+        open_due, closed, late = (scope_mod.district_key(k, scope)
+                                  for k in (keys.open_due(), keys.closed(), keys.closed_late()))
+    pipe.zcard(open_due)
+    pipe.zcount(open_due, "-inf", now_ms)
+    pipe.zcount(closed, now_ms - DAY_MS, "+inf")
+    pipe.zcount(late, now_ms - DAY_MS, "+inf")
     store_alerts.queue_read_active(pipe)
     res = pipe.execute()
     out: dict[str, Any] = {}
@@ -33,9 +43,13 @@ def read(r: redis.Redis, now_ms: int) -> dict[str, Any]:
         out[feed] = {eid: json.loads(doc) for eid, doc in res[i].items()}
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
-    n_open, n_overdue, n_closed, n_late = res[base + len(ALL_FEEDS):-1]
+    n_open, n_overdue, n_closed, n_late = res[-5:-1]
     out["alerts"] = store_alerts.parse_active(res[-1])
     out["service"] = {"open": n_open, "overdue": n_overdue, "closed_24h": n_closed, "late_24h": n_late}
+    if scope is not None:
+        for feed in POINT_FEEDS:
+            out[feed] = scope_mod.docs(out[feed], scope)
+        out["alerts"] = scope_mod.alerts(out["alerts"], scope)
     return out
 
 
@@ -60,16 +74,26 @@ return out
 """
 
 
-def read_open_cases(r: redis.Redis) -> list[dict[str, Any]]:
-    """Documents of every open case (hundreds to a few thousand), for the case layer and district counts."""
-    docs = r.eval(_OPEN_CASES_LUA, 2, keys.open_due(), keys.latest("service"))
-    return [json.loads(d) for d in docs if d]
+def read_open_cases(r: redis.Redis, scope: str | None = None) -> list[dict[str, Any]]:
+    """Documents of every open case (hundreds to a few thousand), for the case layer and district counts; with a
+    scope, only that district's (from its own index: fewer documents read)."""
+    if scope is None:
+        docs = r.eval(_OPEN_CASES_LUA, 2, keys.open_due(), keys.latest("service"))
+        return [json.loads(d) for d in docs if d]
+    pipe = r.pipeline(transaction=False)
+    _queue_district_index(r, pipe)
+    pipe.eval(_OPEN_CASES_LUA, 2, scope_mod.district_key(keys.open_due(), scope), keys.latest("service"))
+    docs = pipe.execute()[-1]
+    return scope_mod.cases([json.loads(d) for d in docs if d], scope)
 
 
-def read_entity(r: redis.Redis, feed: str, entity_id: str) -> dict[str, Any] | None:
-    """The latest stored document of one entity (for a popup or side panel)."""
+def read_entity(r: redis.Redis, feed: str, entity_id: str, scope: str | None = None) -> dict[str, Any] | None:
+    """The latest stored document of one entity (for a popup or side panel); None when unknown or out of scope."""
     doc = r.hget(keys.latest(feed), entity_id)
-    return json.loads(doc) if doc else None
+    if not doc:
+        return None
+    out = json.loads(doc)
+    return out if scope_mod.in_scope(out, scope) else None
 
 
 def read_furniture_status(r: redis.Redis) -> dict[str, str]:
@@ -78,3 +102,51 @@ def read_furniture_status(r: redis.Redis) -> dict[str, str]:
     for eid, doc in r.hgetall(keys.latest("furniture")).items():
         out[eid] = json.loads(doc)["v"].get("status", "normal")
     return out
+
+
+# Once per database: file the cases stored before the per-district indexes existed (store/writer.py keeps them after
+# that). Queued before a scoped read in the same round trip; after the first run it is one EXISTS.
+_DISTRICT_INDEX_LUA = """
+if redis.call('EXISTS', KEYS[6]) == 1 then return 0 end
+local n = 0
+local function file(id, fn)
+  local doc = redis.call('HGET', KEYS[4], id)
+  if not doc then return end
+  local ok, d = pcall(cjson.decode, doc)
+  if not ok or type(d) ~= 'table' then return end
+  local ad = (type(d.m) == 'table' and d.m.district_adcode) or (type(d.v) == 'table' and d.v.district_adcode)
+  if ad == nil or ad == cjson.null or ad == '' or type(ad) == 'table' then return end
+  ad = tostring(ad)
+  if not string.match(ad, '^%d%d%d%d%d%d$') then return end
+  fn(ad)
+  redis.call('HSET', KEYS[5], id, ad)
+  n = n + 1
+end
+local open = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #open, 2 do
+  local id, due = open[i], open[i + 1]
+  file(id, function(ad) redis.call('ZADD', KEYS[1] .. ':' .. ad, due, id) end)
+end
+local closed = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #closed, 2 do
+  local id, at = closed[i], closed[i + 1]
+  file(id, function(ad)
+    redis.call('ZADD', KEYS[2] .. ':' .. ad, at, id)
+    if redis.call('ZSCORE', KEYS[3], id) then redis.call('ZADD', KEYS[3] .. ':' .. ad, at, id) end
+  end)
+end
+redis.call('SET', KEYS[6], '1')
+return n
+"""
+
+
+def _queue_district_index(r: redis.Redis, pipe: Any) -> None:
+    """Queue the once-per-database backfill of the per-district case indexes (a no-op once done)."""
+    global _district_index
+    if _district_index is None:
+        _district_index = r.register_script(_DISTRICT_INDEX_LUA)
+    _district_index(keys=[keys.open_due(), keys.closed(), keys.closed_late(), keys.latest("service"),
+                          scope_mod.case_districts(), scope_mod.district_index_ready()], client=pipe)
+
+
+_district_index: Any = None

@@ -120,7 +120,8 @@ def verify(r: redis.Redis, username: Any, password: Any) -> dict[str, Any] | Non
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > 1024:
         return None
     user = get_user(r, username) if USERNAME.match(username) else None
-    ok = check_password_hash(user["pw"] if user else _DUMMY, password)
+    usable = bool(user) and user["pw"].startswith(("scrypt:", "pbkdf2:"))  # SSO accounts have no password
+    ok = check_password_hash(user["pw"] if usable else _DUMMY, password) and usable  # same work either way
     if not user or not ok or user.get("disabled"):
         return None
     return user

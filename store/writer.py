@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 import redis
 
 from data_sources.base import Reading
-from store import history, keys
+from store import history, keys, scope
 
 # Idempotent append + newer wins per entity: a (ts, entity) already in the feed's `seen` set changes nothing (no
 # second stream entry, no latest/index update), so a client or a retried pipeline may re-send a batch safely.
 # Reads (ZMSCORE, HMGET) and latest-hash writes are batched; only XADD (and the service case indexes) run per
 # reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 4: + history sample;
-# 5: + kind arg), history keep ms, rows. With stride 4, KEYS[7 + j] is row j's history key (entity and hour).
+# 6: + kind arg district), history keep ms, rows. With stride 4, KEYS[7 + j] is row j's history key (entity and hour);
+# with stride 6, KEYS[8] is the case -> district hash (store.scope.case_districts).
 # History (store/history.py says why an hourly sorted set): only the newest reading of each entity and minute in a
 # batch carries a sample (store.history.batch sends '' for the others; if that newest one was seen before, the minute
 # already has a sample at least as new). Newer than the entity's latest before the batch, a sample replaces the
@@ -26,7 +28,10 @@ from store import history, keys
 # Samples outside [now - keep, now + 1 h] are not kept.
 # Service cases also maintain the open/closed indexes the screens count with ZCOUNT. A 'gone' row (a city component
 # back to normal) removes the entity from latest but keeps its ts, so latest holds only what needs attention and an
-# older re-sent fault cannot come back. Needs Redis >= 6.2 (ZMSCORE).
+# older re-sent fault cannot come back. Each case index also has a per-district copy (KEYS[3..5] .. ':' .. adcode, the
+# same {service} slot) so a district-scoped screen counts its cases with ZCOUNT too; KEYS[8] remembers which district
+# a case is filed under, so a case that changes district or ages out leaves the old district's sets.
+# Needs Redis >= 6.2 (ZMSCORE).
 _UPSERT_LUA = """
 local now, keep, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local seen_keep, stride, hkeep, first = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), 7
@@ -46,6 +51,24 @@ end)
 each_chunk(ids, 500, function(...)
   for _, v in ipairs(redis.call('HMGET', KEYS[2], ...)) do stored[#stored + 1] = v end
 end)
+local function index_case(o, c, l, id, kind, arg)
+  if kind == 'open' then
+    redis.call('ZADD', o, arg == '' and '+inf' or arg, id)
+    redis.call('ZREM', c, id)
+    redis.call('ZREM', l, id)
+  else
+    local sep = string.find(arg, ':', 1, true)
+    local closed_ms, late = string.sub(arg, 1, sep - 1), string.sub(arg, sep + 1)
+    redis.call('ZREM', o, id)
+    redis.call('ZADD', c, closed_ms, id)
+    if late == '1' then redis.call('ZADD', l, closed_ms, id) else redis.call('ZREM', l, id) end
+  end
+end
+local function unfile(id, ad)
+  redis.call('ZREM', KEYS[3] .. ':' .. ad, id)
+  redis.call('ZREM', KEYS[4] .. ':' .. ad, id)
+  redis.call('ZREM', KEYS[5] .. ':' .. ad, id)
+end
 local applied, added, fresh, cur, docs, tss, order = 0, 0, {}, {}, {}, {}, {}
 local hfloor, hceil = now - hkeep, now + 3600000
 local function sample(hk, minute, ts, prev, member)
@@ -79,19 +102,19 @@ for j = 1, n do
     if (not c) or c < ts then
       applied = applied + 1
       cur[id], docs[id], tss[id] = ts, doc, tsr
-      if stride == 5 then
-        local kind, arg = ARGV[i + 3], ARGV[i + 4]
+      if stride == 6 then
+        local kind, arg, ad = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
         if kind == 'gone' then docs[id] = false end
-        if kind == 'open' then
-          redis.call('ZADD', KEYS[3], arg == '' and '+inf' or arg, id)
-          redis.call('ZREM', KEYS[4], id)
-          redis.call('ZREM', KEYS[5], id)
-        elseif kind == 'closed' then
-          local sep = string.find(arg, ':', 1, true)
-          local closed_ms, late = string.sub(arg, 1, sep - 1), string.sub(arg, sep + 1)
-          redis.call('ZREM', KEYS[3], id)
-          redis.call('ZADD', KEYS[4], closed_ms, id)
-          if late == '1' then redis.call('ZADD', KEYS[5], closed_ms, id) else redis.call('ZREM', KEYS[5], id) end
+        if kind == 'open' or kind == 'closed' then
+          index_case(KEYS[3], KEYS[4], KEYS[5], id, kind, arg)
+          local was = redis.call('HGET', KEYS[8], id)
+          if was and was ~= ad then unfile(id, was) end
+          if ad ~= '' then
+            index_case(KEYS[3] .. ':' .. ad, KEYS[4] .. ':' .. ad, KEYS[5] .. ':' .. ad, id, kind, arg)
+            if was ~= ad then redis.call('HSET', KEYS[8], id, ad) end
+          elseif was then
+            redis.call('HDEL', KEYS[8], id)
+          end
         end
       end
     else
@@ -120,6 +143,11 @@ end
 if keep > 0 then
   local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - keep, 'LIMIT', 0, 1000)
   for _, id in ipairs(old) do
+    local ad = redis.call('HGET', KEYS[8], id)
+    if ad then
+      unfile(id, ad)
+      redis.call('HDEL', KEYS[8], id)
+    end
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
     redis.call('ZREM', KEYS[4], id)
@@ -144,6 +172,7 @@ CLOSED_KEEP_MS = 25 * 3600 * 1000  # closed cases leave latest after the 24 h on
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps(**kw) builds one per call
 DEAD_LETTER_MAXLEN = 10_000
 RAW_MAX_CHARS = 2_000
+_ADCODE = re.compile(r"[0-9]{6}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,17 +190,21 @@ def record(reading: Reading, derived: dict[str, Any]) -> dict[str, Any]:
     return {"id": reading.entity_id, "ts": reading.ts, "v": reading.values, "m": reading.meta, "d": derived}
 
 
-def _index_args(feed: str, derived: dict[str, Any], values: dict[str, Any] | None = None) -> tuple[str, str]:
-    """Which index a reading updates: service cases open/closed; a city component back to normal leaves latest."""
+def _index_args(feed: str, derived: dict[str, Any], values: dict[str, Any] | None = None,
+                meta: dict[str, Any] | None = None) -> tuple[str, str, str]:
+    """Which index a reading updates (and the case's district for the per-district copies): service cases
+    open/closed; a city component back to normal leaves latest."""
     if feed == "furniture":
-        return ("gone", "") if str((values or {}).get("status", "")).lower() == "normal" else ("", "")
+        return ("gone", "", "") if str((values or {}).get("status", "")).lower() == "normal" else ("", "", "")
     if feed != "service":
-        return "", ""
+        return "", "", ""
+    district = scope.district_of({"v": values or {}, "m": meta or {}}) or ""
+    district = district if _ADCODE.fullmatch(district) else ""  # only a real adcode names per-district keys
     if derived.get("status") == "closed":
         closed_ms = int(derived.get("closed_ms") or 0)
-        return "closed", f"{closed_ms}:{1 if derived.get('late') else 0}"
+        return "closed", f"{closed_ms}:{1 if derived.get('late') else 0}", district
     due = derived.get("due_ms")
-    return "open", "" if due is None else str(int(due))
+    return "open", "" if due is None else str(int(due)), district
 
 
 class Writer:
@@ -223,7 +256,7 @@ class Writer:
         service = feed == "service"
         indexed = service or feed == "furniture"
         tracked = feed in history.FEEDS  # per-entity, per-minute history (store/history.py)
-        stride = 5 if indexed else 4 if tracked else 3
+        stride = 6 if indexed else 4 if tracked else 3
         head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride, history.KEEP_MS]
         args: list[Any] = list(head)
         newest = 0
@@ -233,7 +266,7 @@ class Writer:
         for i, (reading, derived) in enumerate(rows):
             if indexed:
                 args += [reading.entity_id, reading.ts, encode(record(reading, derived)),
-                         *_index_args(feed, derived, reading.values)]
+                         *_index_args(feed, derived, reading.values, reading.meta)]
             elif tracked:
                 args += [reading.entity_id, reading.ts, encode(record(reading, derived)), samples[i]]
             else:
@@ -242,7 +275,8 @@ class Writer:
         count = (len(args) - len(head)) // stride
         self._upsert(
             keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
-                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed), *hkeys],
+                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed),
+                  *(hkeys if tracked else [scope.case_districts(feed)])],
             args=args, client=pipe,
         )
         pipe.hset(keys.health(feed), mapping={**self._ok(now_ms, latency_ms), "last_data_ms": newest})

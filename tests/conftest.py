@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -132,11 +133,32 @@ def app_proc(redis_server: EmbeddedServer, r: redis.Redis) -> Iterator[AppProces
     proc.stop()
 
 
+def _csp_safe_predicates() -> None:
+    """The app's CSP forbids eval, and Playwright evals a string predicate that is not a function: wrap such
+    expressions in an arrow function so every browser test runs under the real CSP (no bypass_csp)."""
+    from playwright.sync_api import Frame, Page
+
+    for cls in (Page, Frame):
+        original = cls.wait_for_function
+        if getattr(original, "_csp_safe", False):
+            continue
+
+        def wait_for_function(self: Any, expression: str, *args: Any, _orig: Any = original, **kw: Any) -> Any:
+            expr = expression.strip()
+            if not expr.startswith(("() =>", "function", "async")):
+                expression = f"() => ({expr})"
+            return _orig(self, expression, *args, **kw)
+
+        wait_for_function._csp_safe = True  # type: ignore[attr-defined]
+        cls.wait_for_function = wait_for_function  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (no browser download: the Debian package)."""
     from playwright.sync_api import sync_playwright
 
+    _csp_safe_predicates()
     if not os.path.exists(CHROMIUM):
         pytest.fail("chromium is not installed: run `make test` (it installs Debian's chromium)")
     with sync_playwright() as p:

@@ -12,6 +12,7 @@ from typing import Any
 from indicators import traffic
 from layouts.i18n import FEED_NAMES, t
 from store.history import FEEDS, MINUTE_MS, Point
+from store.scope import in_scope
 from views import entity, replay
 from views import history as hist
 
@@ -123,6 +124,16 @@ def wanted(sel: Any, cmp: Sequence[str]) -> tuple[str | None, list[str], list[st
                                                                     *([ref_key(ref)] if ref else [])]
                                                        if not k.startswith(f"{feed}:")]
     return feed, series_ids, list(dict.fromkeys(keys))
+
+
+def scoped(feed: str | None, series: Mapping[str, list[Point]], docs: Mapping[str, dict[str, Any] | None],
+           scope: str | None) -> tuple[Mapping[str, list[Point]], Mapping[str, dict[str, Any] | None]]:
+    """What a district-scoped caller may see of a panel read: entities of other districts look unknown (no document,
+    no samples), exactly like an id that does not exist."""
+    if scope is None:
+        return series, docs
+    docs = {k: (d if in_scope(d, scope) else None) for k, d in docs.items()}
+    return {eid: (pts if docs.get(f"{feed}:{eid}") is not None else []) for eid, pts in series.items()}, docs
 
 
 def panel(sel: Any, cmp: Sequence[str], series: Mapping[str, list[Point]], docs: Mapping[str, dict[str, Any] | None],

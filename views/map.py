@@ -139,14 +139,70 @@ def category_mask(data: FurnitureSet, selected: list[str] | None) -> np.ndarray 
 
 
 def furniture_clusters(seed: int, status: np.ndarray, bbox: Bbox, zoom: float, categories: list[str] | None,
-                       only_bad: bool, *, cell_px: float = 110.0) -> dict[str, list[Any]]:
-    """Components in view: clusters [lon, lat, n, n_bad] or points [id, lon, lat, status, category code]."""
+                       only_bad: bool, *, cell_px: float = 110.0, within: np.ndarray | None = None
+                       ) -> dict[str, list[Any]]:
+    """Components in view: clusters [lon, lat, n, n_bad] or points [id, lon, lat, status, category code];
+    `within` (a district's mask) limits them to a district-scoped caller's district."""
     data, idx = furniture_index(seed)
     bad = status > 0
     keep = category_mask(data, categories)
     if only_bad:
         keep = bad if keep is None else keep & bad
+    if within is not None:
+        keep = within if keep is None else keep & within
     res = cluster(idx, bbox, zoom, keep=keep, flag=bad, max_points=300, cell_px=cell_px)
     res["p"] = [[FurnitureSet.entity_id(row), x, y, int(status[row]), CATEGORIES[int(data.cat[row])]["code"]]
                 for row, x, y in res["p"]]
     return res
+
+
+def points_in_polygons(lon: np.ndarray, lat: np.ndarray, rings: list[list[list[float]]]) -> np.ndarray:
+    """Even-odd point-in-polygon for many points (holes and multipolygons by parity): the points sorted by latitude
+    once, then each edge touches only the slice of points in its latitude band."""
+    order = np.argsort(lat, kind="stable")
+    ys, xs = lat[order], lon[order]
+    inside = np.zeros(len(ys), dtype=bool)
+    for ring in rings:
+        pts = np.asarray([c[:2] for c in ring], dtype=np.float64)
+        for (x1, y1), (x2, y2) in zip(pts, np.roll(pts, 1, axis=0), strict=True):
+            if y1 == y2:
+                continue
+            a, b = np.searchsorted(ys, [min(y1, y2), max(y1, y2)], side="left")
+            if a < b:
+                inside[a:b] ^= xs[a:b] < x1 + (ys[a:b] - y1) * (x2 - x1) / (y2 - y1)
+    out = np.zeros(len(ys), dtype=bool)
+    out[order] = inside
+    return out
+
+
+@cache
+def district_rings(filename: str) -> dict[str, list[list[list[float]]]]:
+    """adcode -> every ring (outer and holes) of the district's polygons, from the city's boundary file."""
+    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
+    out: dict[str, list[list[list[float]]]] = {}
+    for f in data["features"]:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        out[str(f["properties"]["adcode"])] = [ring for poly in polys for ring in poly]
+    return out
+
+
+@cache
+def furniture_in_district(seed: int, filename: str, adcode: str) -> np.ndarray:
+    """Which synthetic components lie in a district (computed on a district caller's first request, then kept)."""
+    data, _ = furniture_index(seed)
+    rings = district_rings(filename).get(str(adcode))
+    if not rings:
+        return np.zeros(len(data), dtype=bool)
+    return points_in_polygons(data.lon, data.lat, rings)
+
+
+def furniture_visible(seed: int, filename: str, entity_id: str, doc: dict[str, Any] | None, scope: str | None) -> bool:
+    """Whether a district-scoped caller may see one component: its stored district, else where it lies."""
+    if scope is None:
+        return True
+    if doc and (doc.get("m") or {}).get("district_adcode"):
+        return str(doc["m"]["district_adcode"]) == scope
+    idx = FurnitureSet.index_of(entity_id)
+    mask = furniture_in_district(seed, filename, scope)
+    return idx is not None and idx < len(mask) and bool(mask[idx])

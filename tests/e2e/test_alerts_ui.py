@@ -1,5 +1,5 @@
-"""Control-room loop in Debian Chromium: a breach in Redis flashes on the wall, an operator acknowledges it from the
-alert console, and the wall shows who did."""
+"""Control-room loop in Debian Chromium: a breach in Redis flashes on the wall (opened by its kiosk link), a signed-in
+operator acknowledges it from the alert console, and the wall shows who did: the session's user, nothing typed."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import redis
 
 from data_sources.base import Reading
 from data_sources.derive import derive
+from store import users
 from store.writer import Writer
-from tests.conftest import ARTIFACTS, AppProcess
+from tests.conftest import ARTIFACTS, KIOSK, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 TICK_MS = 1000  # AppProcess runs the app with ONESCREEN_TICK_MS=1000
@@ -29,7 +30,7 @@ def breach(r: redis.Redis) -> None:
 def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app_proc: AppProcess,
                                                                r: redis.Redis) -> None:
     wall = browser.new_page(viewport={"width": 3840, "height": 2160})
-    wall.goto(app_proc.url + "/wall?lang=en&theme=air")
+    wall.goto(app_proc.url + f"/wall?lang=en&theme=air&kiosk={KIOSK}")
     wall.wait_for_selector(".tk-count")
     breach(r)
     # one station reporting: the city AQI is 310 too, so the city rule fires beside the station rule
@@ -42,9 +43,13 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     ARTIFACTS.mkdir(exist_ok=True)
     wall.screenshot(path=str(ARTIFACTS / "wall-red-alert-3840x2160.png"))
 
+    users.create_user(r, "zhang.san", "operator-password-1", "operator")
     console = browser.new_page(viewport={"width": 1366, "height": 768})
+    console.add_init_script("localStorage.setItem('_dash_persistence.ac-operator.value.true', '[\"Old Name\"]')")
+    login(console, app_proc.url, "zhang.san", "operator-password-1")
     console.goto(app_proc.url + "/alerts?lang=en")
-    console.fill("#ac-operator", "Zhang San")
+    console.wait_for_selector(".console-table")
+    assert console.locator("#ac-operator").count() == 0  # no name to type: who acts is the signed-in user
     console.locator(".console-table tbody tr", has_text="广雅中学").first.click()
     console.wait_for_selector(".detail-entity")
     console.click("#ac-ack")
@@ -54,7 +59,10 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     console.wait_for_selector("text=Acknowledged: station_aqi:1345A", timeout=5000)
     console.screenshot(path=str(ARTIFACTS / "alerts-console-1366x768.png"))
 
-    acked = ".tk-item:has-text('Station AQI above limit'):has-text('acknowledged by Zhang San at')"
+    stored = console.evaluate("Object.keys(localStorage).filter(function (k) { return k.indexOf('operator') >= 0; })")
+    assert stored == [], "an operator name is still kept in browser storage"
+
+    acked = ".tk-item:has-text('Station AQI above limit'):has-text('acknowledged by zhang.san at')"
     wall.wait_for_selector(acked, timeout=2 * TICK_MS + 1500)
     assert "tk-flash" not in (wall.locator(acked).get_attribute("class") or "")
     assert "tk-flash" in (wall.locator(".tk-item:has-text('City AQI')").get_attribute("class") or "")

@@ -116,8 +116,11 @@ def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: A
                             timeout=10_000)
     assert other.locator(".am-chip").count() == 2 and other.locator("#am-range input[value='1h']").is_checked()
     other.wait_for_timeout(1500)
-    assert {k: query(other.url)[k] for k in ("sel", "cmp", "range", "c", "z")} == \
-        {k: query(shared)[k] for k in ("sel", "cmp", "range", "c", "z")}
+    assert {k: query(other.url)[k] for k in ("sel", "cmp", "range", "z")} == \
+        {k: query(shared)[k] for k in ("sel", "cmp", "range", "z")}
+    # the same centre, to within a pixel at this zoom (Leaflet re-centres by whole pixels when the header reflows)
+    got, want = ([float(x) for x in query(u)["c"].split(",")] for u in (other.url, shared))
+    assert abs(got[0] - want[0]) < 4e-4 and abs(got[1] - want[1]) < 4e-4
     other.screenshot(path=str(ARTIFACTS / "analyst-1920x1080.png"))
     other.close()
     page.close()

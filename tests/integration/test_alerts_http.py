@@ -1,4 +1,6 @@
-"""HTTP API for alerts with Flask's test client on a tiny app around the blueprint, against the real server."""
+"""HTTP API for alerts with Flask's test client on the real app (behind its gate), against the real server.
+
+Who acts is the signed-in user: a "by" in the body is ignored."""
 
 from __future__ import annotations
 
@@ -8,21 +10,24 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 import api as api_pkg
+import app as app_module
 from alerts.rules import parse_rules
 from alerts.service import Evaluator
 from api.alerts import bp
+from auth.principal import Principal
 from callbacks import context
 from config.settings import Settings
 from data_sources.base import Reading
 from data_sources.derive import derive
+from store import users
 from store.client import connect
 from store.embedded import EmbeddedServer
 from store.writer import Writer
-from tests.conftest import free_port
+from tests.conftest import ADMIN_PW, API_AUTH, API_TOKEN, client_login, free_port
 
 pytestmark = pytest.mark.integration
 RULES = parse_rules({"rules": [
@@ -31,11 +36,16 @@ RULES = parse_rules({"rules": [
 ]})
 
 
+OPERATOR, OPERATOR_PW = "zhang.gong", "operator-password-1"
+
+
 def make_client(url: str, client: redis.Redis) -> Iterator[FlaskClient]:
+    """A tiny app around the blueprint, with the gate's outcome (an operator) set by hand: for an unreachable store."""
     previous = context._ctx
     context.init(context.Context(settings=Settings(redis_url=url, simulator=False), city={}, feeds={},
                                  redis=client, cache=None))
     app = Flask(__name__)
+    app.before_request(lambda: setattr(g, "principal", Principal(name=OPERATOR, role="operator")))
     app.register_blueprint(bp)
     try:
         yield app.test_client()
@@ -45,7 +55,13 @@ def make_client(url: str, client: redis.Redis) -> Iterator[FlaskClient]:
 
 @pytest.fixture
 def http(redis_server: EmbeddedServer, r: redis.Redis) -> Iterator[FlaskClient]:
-    yield from make_client(redis_server.url, r)
+    """The whole app, signed in as an operator of the whole city."""
+    dash_app = app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="x" * 32,
+                                              admin_password=ADMIN_PW, api_token=API_TOKEN))
+    users.create_user(r, OPERATOR, OPERATOR_PW, "operator")
+    client = dash_app.server.test_client()
+    assert client_login(client, OPERATOR, OPERATOR_PW).status_code == 303
+    yield client
 
 
 def fire(r: redis.Redis, entity: str = "A", pm25: float = 200.0) -> int:
@@ -74,14 +90,21 @@ def test_acknowledge(http: FlaskClient, r: redis.Redis) -> None:
     resp = http.post("/api/v1/alerts/station_aqi:A/ack", json={"by": "张工", "comment": "已派人"})
     assert resp.status_code == 200
     assert {k: resp.get_json()[k] for k in ("state", "ack_by", "ack_comment")} == {
-        "state": "acknowledged", "ack_by": "张工", "ack_comment": "已派人"}
-    again = http.post("/api/v1/alerts/station_aqi:A/ack", json={"by": "李工"})
+        "state": "acknowledged", "ack_by": OPERATOR, "ack_comment": "已派人"}  # the session user, not "by"
+    again = http.post("/api/v1/alerts/station_aqi:A/ack", json={})
     assert again.status_code == 409 and "acknowledged" in again.get_json()["error"]
-    assert http.post("/api/v1/alerts/nope:X/ack", json={"by": "李工"}).status_code == 404
+    assert http.post("/api/v1/alerts/nope:X/ack", json={}).status_code == 404
 
 
-@pytest.mark.parametrize("body", [{}, {"by": ""}, {"by": "x" * 65}, {"by": 7}, {"by": "op", "comment": "c" * 501},
-                                  [1], "not json"])
+def test_acknowledge_with_the_api_token_records_its_name(http: FlaskClient, r: redis.Redis) -> None:
+    fire(r)
+    anonymous = http.application.test_client()  # no session cookie, only the bearer token
+    resp = anonymous.post("/api/v1/alerts/station_aqi:A/ack", json={"comment": "自动化"}, headers=API_AUTH)
+    assert resp.status_code == 200 and resp.get_json()["ack_by"] == "api-token"
+    assert anonymous.post("/api/v1/alerts/station_aqi:A/ack", json={}).status_code == 401
+
+
+@pytest.mark.parametrize("body", [{"comment": "c" * 501}, {"comment": 7}, [1], "not json"])
 def test_acknowledge_rejects_bad_input(http: FlaskClient, r: redis.Redis, body: Any) -> None:
     fire(r)
     kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {"json": body}
@@ -109,21 +132,23 @@ def test_silences(http: FlaskClient, r: redis.Redis) -> None:
     assert resp.status_code == 201
     sid = resp.get_json()["id"]
     [sil] = http.get("/api/v1/silences").get_json()
-    assert (sil["id"], sil["created_by"], sil["reason"]) == (sid, "王工", "设备检修")
+    assert (sil["id"], sil["created_by"], sil["reason"]) == (sid, OPERATOR, "设备检修")
     fire(r)
     assert http.get("/api/v1/alerts").get_json()[0]["silenced"] is True
-    assert http.delete(f"/api/v1/silences/{sid}", json={"by": "王工"}).get_json() == {"deleted": sid}
-    assert http.delete(f"/api/v1/silences/{sid}", json={"by": "王工"}).status_code == 404
+    assert http.delete(f"/api/v1/silences/{sid}").get_json() == {"deleted": sid}
+    assert http.delete(f"/api/v1/silences/{sid}").status_code == 404
+    deleted = [e for e in http.get("/api/v1/alerts/log").get_json() if e["event"] == "silence_deleted"]
+    assert [(e["by"], e["district"]) for e in deleted] == [(OPERATOR, "440106")]
     assert http.get("/api/v1/silences").get_json() == []
 
 
 @pytest.mark.parametrize("body", [
-    {"scope": {"rule": "no_such_rule"}, "reason": "x", "by": "op", "duration_s": 60},
-    {"scope": {}, "reason": "x", "by": "op", "duration_s": 60},
-    {"scope": {"rule": "station_aqi"}, "reason": "", "by": "op", "duration_s": 60},
-    {"scope": {"rule": "station_aqi"}, "reason": "x", "by": "op"},
-    {"scope": {"rule": "station_aqi"}, "reason": "x", "by": "op", "until": "2030-01-01T00:00:00"},
-    {"scope": {"rule": "station_aqi"}, "reason": "x", "by": "op", "duration_s": -5},
+    {"scope": {"rule": "no_such_rule"}, "reason": "x", "duration_s": 60},
+    {"scope": {}, "reason": "x", "duration_s": 60},
+    {"scope": {"rule": "station_aqi"}, "reason": "", "duration_s": 60},
+    {"scope": {"rule": "station_aqi"}, "reason": "x"},
+    {"scope": {"rule": "station_aqi"}, "reason": "x", "until": "2030-01-01T00:00:00"},
+    {"scope": {"rule": "station_aqi"}, "reason": "x", "duration_s": -5},
 ])
 def test_silence_rejects_bad_input(http: FlaskClient, body: dict[str, Any]) -> None:
     resp = http.post("/api/v1/silences", json=body)
@@ -133,7 +158,7 @@ def test_silence_rejects_bad_input(http: FlaskClient, body: dict[str, Any]) -> N
 def test_store_unreachable_is_a_503_not_a_stack_trace() -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     for client in make_client(url, connect(url, retries=0)):
-        for resp in (client.get("/api/v1/alerts"), client.post("/api/v1/alerts/a:b/ack", json={"by": "op"}),
+        for resp in (client.get("/api/v1/alerts"), client.post("/api/v1/alerts/a:b/ack", json={}),
                      client.get("/api/v1/alerts/log"), client.get("/api/v1/silences")):
             assert resp.status_code == 503 and resp.get_json() == {"error": "store unavailable"}
 

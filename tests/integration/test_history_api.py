@@ -16,6 +16,7 @@ from config.settings import Settings
 from data_sources.base import Reading
 from data_sources.derive import derive
 from store.writer import Writer
+from tests.conftest import ADMIN_PW, API_TOKEN, client_login
 
 pytestmark = pytest.mark.integration
 MIN = 60_000
@@ -23,7 +24,11 @@ MIN = 60_000
 
 @pytest.fixture
 def client(redis_server: Any, r: redis.Redis) -> Iterator[FlaskClient]:
-    yield app_module.create_app(Settings(redis_url=redis_server.url, simulator=False)).server.test_client()
+    app = app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="x" * 32,
+                                         admin_password=ADMIN_PW, api_token=API_TOKEN))
+    client = app.server.test_client()
+    client_login(client)  # the admin: the whole city
+    yield client
 
 
 def seed(r: redis.Redis, minutes: int = 30) -> int:

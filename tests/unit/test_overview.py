@@ -265,7 +265,7 @@ class _DownContext:
     def tick_of(self, now_ms: int) -> int:
         return now_ms // 2000
 
-    def summary(self, now_ms: int) -> None:
+    def summary(self, now_ms: int, scope: str | None = None) -> None:
         return None
 
     def memo(self, name: str, tick: int, build: Any) -> Any:
