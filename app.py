@@ -19,6 +19,8 @@ from dash import Dash, html
 from flask_caching import Cache
 
 import api
+from api import admin as admin_api
+from auth import admin as admin_page
 from auth import bootstrap, gate, headers, login, oidc, policy
 from auth.principal import current
 from callbacks import context
@@ -165,6 +167,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     api.register(app.server)
     app.server.register_blueprint(login.bp)
+    app.server.register_blueprint(admin_page.bp)  # /admin: users, kiosk links, API tokens, audit
+    app.server.register_blueprint(admin_api.bp)  # /api/v1/admin: the same for automation
     oidc.register(app.server, settings)  # /login/oidc (+ /callback) when ONESCREEN_OIDC_* are set
     headers.install(app, settings)  # CSP (hashes of Dash's inline scripts), framing, caching, HSTS
     try:

@@ -140,7 +140,7 @@ class Gate:
         if principal is None:
             return self.unauthenticated()
         g.principal = principal
-        if not _same_origin():
+        if not csrf.is_form_post() and not _same_origin():  # form posts proved themselves with the CSRF token
             return _json_or_page("cross-site request refused", 403)
         perm = self.required(path)
         if perm != policy.AUTHENTICATED and not principal.can(perm):

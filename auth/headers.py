@@ -119,7 +119,9 @@ def install(app: dash.Dash, settings: Any) -> None:
         elif ancestors == ["'none'"]:
             h["X-Frame-Options"] = "DENY"
         h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "no-referrer"  # kiosk tokens travel in wall URLs
+        # the origin only, never the path: kiosk tokens travel in wall URLs; tile servers (OSM) still see a Referer,
+        # and a form post still carries its Origin (no-referrer would make it "null")
+        h["Referrer-Policy"] = "strict-origin"
         h["Permissions-Policy"] = PERMISSIONS
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         if not _cacheable(resp):

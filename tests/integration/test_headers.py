@@ -21,7 +21,7 @@ from store import users
 from tests.conftest import ADMIN_PW, SECRET, client_login
 
 pytestmark = pytest.mark.integration
-COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin",
           "Cross-Origin-Opener-Policy": "same-origin"}
 
 

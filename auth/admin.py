@@ -1,0 +1,409 @@
+"""The admin page (/admin): users, kiosk links, API tokens and the audit stream, as plain server-rendered HTML.
+
+Plain HTML with forms (no Dash, no scripts) so it works under a strict CSP and with nothing but a browser. Every
+form carries the CSRF token (checked by the gate); changes are POST-redirect-GET, except the pages that show a new
+secret once, which are served with Cache-Control: no-store. The operations themselves live in api.admin (shared
+with the JSON mirror), so both paths validate, guard the last admin and audit the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, flash, get_flashed_messages, redirect, render_template_string, request, url_for
+
+from api import admin as ops
+from auth import csrf
+from auth.roles import ROLES
+from callbacks import context
+from config.settings import ROOT
+from layouts.i18n import norm_lang
+from store import audit, users
+
+log = logging.getLogger("onescreen.admin")
+bp = Blueprint("admin", __name__)
+AUDIT_ROWS = 200
+CONFIRM = {"delete-user": "admin.delete_user", "reset-password": "admin.reset_password",
+           "revoke-kiosk": "admin.revoke_kiosk", "revoke-token": "admin.revoke_token"}
+
+
+def _lang() -> str:
+    """?lang= (or the form's lang field), else the deployment's or the city profile's language."""
+    ctx = context.get()
+    return norm_lang(request.values.get("lang"), norm_lang(ctx.settings.lang or ctx.city.get("lang")))
+
+
+def _fmt(ms: Any) -> str:
+    """Epoch ms as local time in the city's time zone (what the command centre's clocks show)."""
+    try:
+        tz = ZoneInfo(context.get().city.get("timezone", "Asia/Shanghai"))
+        return datetime.fromtimestamp(int(ms) / 1000, tz).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def _css_url() -> str:
+    """The stylesheet URL with its mtime, so a redeploy is not hidden by a browser cache."""
+    try:
+        return f"/assets/admin.css?v={int((ROOT / 'assets' / 'admin.css').stat().st_mtime)}"
+    except OSError:
+        return "/assets/admin.css"
+
+
+def _render(view: str, status: int = 200, **extra: Any) -> Response:
+    """One page template for every view (main, secret, confirm, unavailable)."""
+    lang = _lang()
+    ctx = context.get()
+    p = ops.current()
+    body = render_template_string(
+        PAGE, view=view, lang=lang, t=TEXT[lang], csrf=csrf.token(), css=_css_url(), me=p.name if p else "",
+        city=ctx.city.get("name_zh" if lang == "zh" else "name_en", ""), roles=ROLES, fmt=_fmt,
+        notices=get_flashed_messages(with_categories=True) if view == "main" else [],
+        form=request.form if status >= 400 else {}, failed=request.endpoint,
+        **extra)
+    resp = Response(body, status=status, mimetype="text/html")
+    if view == "secret":
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["Pragma"] = "no-cache"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+def _main(status: int = 200, error: str | None = None) -> Response:
+    """The admin page with every section read fresh from Redis."""
+    r = ops.redis_client()
+    lang = _lang()
+    dist = {code: d[lang] for code, d in ops.city_districts().items()}
+    entries = []
+    for e in audit.read(r, AUDIT_ROWS):
+        details = ", ".join(f"{k}={dist.get(v, v) if k == 'district' else v}" for k, v in e.items()
+                            if k not in ("id", "ts", "event", "actor"))
+        entries.append({"ts": e.get("ts"), "event": e.get("event", ""), "actor": e.get("actor", ""),
+                        "details": details})
+    return _render("main", status, error=error, districts=dist, users=users.list_users(r),
+                   kiosks=users.list_kiosks(r), tokens=users.list_api_tokens(r), entries=entries)
+
+
+def handled(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Admins only; bad input re-renders the page with the message (400/404/409); a store outage is a 503 page."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            try:
+                ops.actor()  # before reading any input: a non-admin must not even see a re-rendered page
+                return view(*args, **kwargs)
+            except PermissionError:
+                return _render("denied", 403)
+            except ops.NotFound as exc:
+                return _main(404, str(exc))
+            except ops.Conflict as exc:
+                return _main(409, str(exc))
+            except ops.UNREACHABLE:
+                raise  # (redis's LockError is also a ValueError)
+            except ValueError as exc:
+                return _main(400, str(exc))
+        except ops.UNREACHABLE as exc:
+            log.warning("admin page: store unavailable: %s", exc)
+            return _render("unavailable", 503)
+    return wrapper
+
+
+def _done(message_key: str, anchor: str, **fmt: Any) -> Response:
+    """Post-redirect-get back to the section, with a one-time notice."""
+    lang = _lang()
+    flash(TEXT[lang][message_key].format(**fmt), anchor)  # shown at the top of that section, where the page lands
+    return redirect(url_for("admin.page", lang=lang) + f"#{anchor}", code=303)
+
+
+def _secret(title_key: str, secret: str, anchor: str, **fmt: Any) -> Response:
+    """The one page that shows a new secret; never cached, never a redirect target."""
+    return _render("secret", title=TEXT[_lang()][title_key].format(**fmt), secret=secret, anchor=anchor)
+
+
+@bp.get("/admin")
+@handled
+def page() -> Any:
+    """The admin page."""
+    return _main()
+
+
+@bp.get("/admin/confirm/<action>/<target>")
+@handled
+def confirm(action: str, target: str) -> Any:
+    """A confirmation step for destructive actions (no scripts, so no confirm() dialog)."""
+    if action not in CONFIRM:
+        raise ops.NotFound(f"no action {action!r}")
+    r = ops.redis_client()
+    if action in ("delete-user", "reset-password"):
+        if users.get_user(r, target) is None:
+            raise ops.NotFound(f"no user {target!r}")
+        label, arg = target, "name"
+    else:
+        docs = users.list_kiosks(r) if action == "revoke-kiosk" else users.list_api_tokens(r)
+        doc = next((d for d in docs if d.get("id") == target), None)
+        if doc is None:
+            raise ops.NotFound(f"no such link or token {target!r}")
+        label, arg = f"{doc.get('username', '')} {doc.get('name', '')}".strip(), "item_id"
+    return _render("confirm", action=action, label=label, post_url=url_for(CONFIRM[action], **{arg: target}))
+
+
+@bp.post("/admin/users")
+@handled
+def create_user() -> Any:
+    """Create a user; a blank password means generate one and show it once."""
+    f = request.form
+    user, generated = ops.create_user(ops.redis_client(), ops.actor(), f.get("username", "").strip(),
+                                      f.get("role", ""), f.get("district", ""), f.get("password", ""),
+                                      f.get("display_name", ""))
+    if generated:
+        return _secret("pw_for", generated, "users", name=user["username"])
+    return _done("created_user", "users", name=user["username"])
+
+
+@bp.post("/admin/users/<name>/update")
+@handled
+def update_user(name: str) -> Any:
+    """Change a user's role and district (their sessions end); an unchanged row changes nothing."""
+    r = ops.redis_client()
+    user = users.get_user(r, name)
+    if user is None:
+        raise ops.NotFound(f"no user {name!r}")
+    role, district = request.form.get("role", ""), request.form.get("district", "")
+    changes: dict[str, Any] = {}
+    if role != user.get("role"):
+        changes["role"] = role
+    if (district or None) != user.get("district"):
+        changes["district"] = district
+    if not changes:
+        return _done("unchanged", "users", name=name)
+    ops.update_user(r, ops.actor(), name, **changes)
+    return _done("updated_user", "users", name=name)
+
+
+@bp.post("/admin/users/<name>/disabled")
+@handled
+def set_disabled(name: str) -> Any:
+    """Disable (sessions end at once) or re-enable a user."""
+    value = request.form.get("disabled")
+    if value not in ("0", "1"):
+        raise ValueError("disabled must be 0 or 1")
+    ops.update_user(ops.redis_client(), ops.actor(), name, disabled=value == "1")
+    return _done("disabled_user" if value == "1" else "enabled_user", "users", name=name)
+
+
+@bp.post("/admin/users/<name>/password")
+@handled
+def reset_password(name: str) -> Any:
+    """Give a user a new random password, shown once (their sessions end)."""
+    _, generated = ops.update_user(ops.redis_client(), ops.actor(), name, reset_password=True)
+    return _secret("pw_for", generated or "", "users", name=name)
+
+
+@bp.post("/admin/users/<name>/delete")
+@handled
+def delete_user(name: str) -> Any:
+    """Delete a user and their API tokens."""
+    ops.delete_user(ops.redis_client(), ops.actor(), name)
+    return _done("deleted_user", "users", name=name)
+
+
+@bp.post("/admin/kiosks")
+@handled
+def issue_kiosk() -> Any:
+    """Issue a wall link and show the full URL once."""
+    name = request.form.get("name", "")
+    token, _ = ops.issue_kiosk(ops.redis_client(), ops.actor(), name, request.form.get("district", ""))
+    return _secret("kiosk_for", f"{request.host_url.rstrip('/')}/wall?kiosk={token}", "kiosks", name=name.strip())
+
+
+@bp.post("/admin/kiosks/<item_id>/revoke")
+@handled
+def revoke_kiosk(item_id: str) -> Any:
+    """Revoke a wall link (the wall shows the login page on its next request)."""
+    ops.revoke_kiosk(ops.redis_client(), ops.actor(), item_id)
+    return _done("revoked", "kiosks", name=item_id)
+
+
+@bp.post("/admin/tokens")
+@handled
+def issue_token() -> Any:
+    """Issue a personal API token for a user and show it once."""
+    username = request.form.get("username", "")
+    token, _ = ops.issue_token(ops.redis_client(), ops.actor(), username, request.form.get("name", ""))
+    return _secret("token_for", token, "tokens", name=username)
+
+
+@bp.post("/admin/tokens/<item_id>/revoke")
+@handled
+def revoke_token(item_id: str) -> Any:
+    """Revoke a personal API token."""
+    ops.revoke_token(ops.redis_client(), ops.actor(), item_id)
+    return _done("revoked", "tokens", name=item_id)
+
+
+_PAIRS: dict[str, tuple[str, str]] = {
+    "title": ("系统管理", "Administration"), "nav_overview": ("总览", "Overview"), "nav_wall": ("大屏", "Wall"),
+    "nav_alerts": ("告警", "Alerts"), "nav_map": ("一张图", "One map"), "signed_in": ("当前用户", "Signed in as"),
+    "logout": ("退出", "Sign out"),
+    "users": ("用户", "Users"), "kiosks": ("大屏链接", "Kiosk links"), "tokens": ("API 令牌", "API tokens"),
+    "audit": ("审计日志", "Audit log"), "username": ("用户名", "Username"),
+    "display_name": ("显示名称", "Display name"),
+    "role": ("角色", "Role"), "district": ("区域", "District"), "status": ("状态", "Status"),
+    "created": ("创建时间", "Created"), "created_by": ("创建人", "Created by"), "actions": ("操作", "Actions"),
+    "password": ("密码", "Password"), "pw_hint": ("留空则自动生成", "blank = generate one"),
+    "whole_city": ("全市", "Whole city"), "create": ("创建用户", "Create user"), "save": ("保存", "Save"),
+    "disable": ("停用", "Disable"), "enable": ("启用", "Enable"), "enabled": ("正常", "Enabled"),
+    "disabled": ("已停用", "Disabled"), "reset_pw": ("重置密码", "Reset password"), "delete": ("删除", "Delete"),
+    "kiosk_name": ("大屏名称", "Wall name"), "issue_kiosk": ("生成链接", "Issue link"), "revoke": ("吊销", "Revoke"),
+    "user": ("用户", "User"), "token_name": ("令牌名称", "Token name"), "issue_token": ("签发令牌", "Issue token"),
+    "time": ("时间", "Time"), "event": ("事件", "Event"), "actor": ("操作人", "Actor"), "details": ("详情", "Details"),
+    "none_yet": ("暂无", "None yet"), "id": ("编号", "ID"), "you": ("（本人）", " (you)"),
+    "pw_for": ("{name} 的新密码", "New password for {name}"),
+    "kiosk_for": ("大屏“{name}”的只读链接", 'Read-only link for the wall "{name}"'),
+    "token_for": ("{name} 的 API 令牌", "API token for {name}"),
+    "once_note": ("请立即复制并妥善保存：此内容只显示这一次，离开本页后无法再次查看。",
+                  "Copy it now and keep it safe: it is shown only this once and cannot be displayed again."),
+    "kiosk_note": ("在该大屏的浏览器中打开此链接；吊销链接后该大屏即被登出。",
+                   "Open this link in the wall's browser; revoking it logs that wall out."),
+    "token_note": ("调用 API 时使用请求头 Authorization: Bearer <令牌>。",
+                   "Send it as the header Authorization: Bearer <token>."),
+    "back": ("返回管理页", "Back to administration"),
+    "confirm_delete-user": ("删除用户 {target}？其 API 令牌将一并删除。",
+                            "Delete user {target}? Their API tokens are deleted too."),
+    "confirm_reset-password": ("为 {target} 重置密码？其当前会话将立即结束。",
+                               "Reset the password of {target}? Their open sessions end at once."),
+    "confirm_revoke-kiosk": ("吊销大屏链接“{target}”？使用该链接的大屏将被登出。",
+                             'Revoke the kiosk link "{target}"? The wall using it is logged out.'),
+    "confirm_revoke-token": ("吊销 API 令牌“{target}”？", 'Revoke the API token "{target}"?'),
+    "confirm_go": ("确认", "Confirm"), "cancel": ("取消", "Cancel"),
+    "created_user": ("已创建用户 {name}", "Created user {name}"),
+    "updated_user": ("已更新用户 {name}（其会话已结束）", "Updated {name} (their sessions have ended)"),
+    "unchanged": ("{name}：没有改动", "{name}: nothing changed"),
+    "disabled_user": ("已停用 {name}", "Disabled {name}"), "enabled_user": ("已启用 {name}", "Enabled {name}"),
+    "deleted_user": ("已删除用户 {name}", "Deleted user {name}"), "revoked": ("已吊销 {name}", "Revoked {name}"),
+    "error": ("未保存：", "Not saved: "),
+    "unavailable": ("数据存储暂时无法连接，请稍后重试。",
+                    "The data store cannot be reached right now; try again shortly."),
+    "denied": ("仅管理员可访问此页。", "Administrators only."),
+    "role_viewer": ("查看者", "Viewer"), "role_leader": ("领导", "Leader"), "role_analyst": ("分析员", "Analyst"),
+    "role_operator": ("值班员", "Operator"), "role_admin": ("管理员", "Admin"),
+}
+TEXT: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in _PAIRS.items()} for i, lang in enumerate(("zh", "en"))}
+
+PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
+<title>{{ t.title }} · OneScreen</title><link rel="stylesheet" href="{{ css }}"></head>
+<body class="adm-body"><div class="adm-root">
+{% macro hidden() %}<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<input type="hidden" name="lang" value="{{ lang }}">{% endmacro %}
+{% macro val(endpoint, key, default='') %}{{ form.get(key, default) if failed == endpoint else default }}{% endmacro %}
+{% macro district_select(value, form_id=None) %}<select name="district" aria-label="{{ t.district }}"
+ {%- if form_id %} form="{{ form_id }}"{% endif %}><option value="">{{ t.whole_city }}</option>
+{%- for code, label in districts.items() %}
+<option value="{{ code }}"{% if code == value %} selected{% endif %}>{{ label }}</option>{% endfor %}</select>
+{%- endmacro %}
+{% macro role_select(value, form_id=None) %}<select name="role" aria-label="{{ t.role }}"
+ {%- if form_id %} form="{{ form_id }}"{% endif %}>{% for r in roles %}
+<option value="{{ r }}"{% if r == value %} selected{% endif %}>{{ t['role_' + r] }}</option>{% endfor %}</select>
+{%- endmacro %}
+{% macro notices_for(section) %}{% for cat, m in notices if cat == section %}
+<p class="adm-msg adm-ok" role="status">{{ m }}</p>{% endfor %}{% endmacro %}
+{% macro revoke_link(action, id) %}<a class="adm-button adm-danger"
+ href="/admin/confirm/{{ action }}/{{ id|urlencode }}?lang={{ lang }}">{{ t.revoke }}</a>{% endmacro %}
+<header class="adm-header"><span class="adm-brand">{{ city }}<span class="adm-sub">{{ t.title }}</span></span>
+<nav class="adm-nav"><a href="/?lang={{ lang }}">{{ t.nav_overview }}</a>
+<a href="/wall?lang={{ lang }}">{{ t.nav_wall }}</a><a href="/alerts?lang={{ lang }}">{{ t.nav_alerts }}</a>
+<a href="/analyst?lang={{ lang }}">{{ t.nav_map }}</a></nav>
+<span class="adm-who">{{ t.signed_in }} <b>{{ me }}</b></span>
+<form method="post" action="/logout" class="adm-logout">{{ hidden() }}<button type="submit"
+ class="adm-plain">{{ t.logout }}</button></form>
+<span class="adm-lang"><a href="?lang=zh" class="{{ 'adm-on' if lang == 'zh' }}">中文</a>
+<a href="?lang=en" class="{{ 'adm-on' if lang == 'en' }}">EN</a></span></header>
+<main class="adm-main">
+{% if error %}<p class="adm-msg adm-error" role="alert">{{ t.error }}{{ error }}</p>{% endif %}
+{% if view == 'secret' %}<section class="adm-card adm-once"><h1>{{ title }}</h1>
+<p class="adm-note">{{ t.once_note }}</p>
+<input class="adm-secret" type="text" readonly value="{{ secret }}" aria-label="{{ title }}" autofocus>
+{% if anchor == 'kiosks' %}<p class="adm-hint">{{ t.kiosk_note }}</p>{% endif %}
+{% if anchor == 'tokens' %}<p class="adm-hint">{{ t.token_note }}</p>{% endif %}
+<p><a class="adm-button" href="/admin?lang={{ lang }}#{{ anchor }}">{{ t.back }}</a></p></section>
+{% elif view == 'confirm' %}<section class="adm-card adm-once">
+<h1>{{ t['confirm_' + action].format(target=label) }}</h1>
+<form method="post" action="{{ post_url }}" class="adm-row">{{ hidden() }}
+<button type="submit" class="adm-danger">{{ t.confirm_go }}</button>
+<a class="adm-button adm-plain" href="/admin?lang={{ lang }}">{{ t.cancel }}</a></form></section>
+{% elif view == 'unavailable' %}<p class="adm-msg adm-error" role="alert">{{ t.unavailable }}</p>
+{% elif view == 'denied' %}<p class="adm-msg adm-error" role="alert">{{ t.denied }}</p>
+{% else %}<nav class="adm-tabs"><a href="#users">{{ t.users }} ({{ users|length }})</a>
+<a href="#kiosks">{{ t.kiosks }} ({{ kiosks|length }})</a><a href="#tokens">{{ t.tokens }} ({{ tokens|length }})</a>
+<a href="#audit">{{ t.audit }}</a></nav>
+<section id="users" class="adm-card"><h2>{{ t.users }}</h2>
+{{ notices_for('users') }}
+<form method="post" action="/admin/users" class="adm-row">{{ hidden() }}{% set ep = 'admin.create_user' %}
+<label>{{ t.username }}<input name="username" required maxlength="64" autocomplete="off"
+ value="{{ val(ep, 'username') }}"></label>
+<label>{{ t.display_name }}<input name="display_name" maxlength="64" value="{{ val(ep, 'display_name') }}"></label>
+<label>{{ t.role }}{{ role_select(val(ep, 'role', 'viewer')) }}</label>
+<label>{{ t.district }}{{ district_select(val(ep, 'district')) }}</label>
+<label>{{ t.password }}<input name="password" type="password" autocomplete="new-password"
+ placeholder="{{ t.pw_hint }}"></label>
+<button type="submit">{{ t.create }}</button></form>
+<table class="adm-table"><thead><tr><th>{{ t.username }}</th><th>{{ t.display_name }}</th><th>{{ t.role }}</th>
+<th>{{ t.district }}</th><th>{{ t.status }}</th><th>{{ t.created }}</th><th>{{ t.actions }}</th></tr></thead><tbody>
+{% for u in users %}{% set fid = 'adm-u-' ~ loop.index %}{% set base = '/admin/users/' ~ u.username|urlencode %}
+<tr class="{{ 'adm-off' if u.disabled }}"><td class="adm-strong">{{ u.username }}
+{%- if u.username == me %}<span class="adm-muted">{{ t.you }}</span>{% endif %}</td>
+<td>{{ u.display_name }}</td><td>{{ role_select(u.role, fid) }}</td>
+<td>{{ district_select(u.district or '', fid) }}</td>
+<td>{{ t.disabled if u.disabled else t.enabled }}</td><td class="adm-nowrap">{{ fmt(u.created_ms) }}</td>
+<td class="adm-actions"><form id="{{ fid }}" method="post" action="{{ base }}/update">{{ hidden() }}
+<button type="submit" class="adm-plain">{{ t.save }}</button></form>
+<form method="post" action="{{ base }}/disabled">{{ hidden() }}
+<input type="hidden" name="disabled" value="{{ '0' if u.disabled else '1' }}">
+<button type="submit" class="adm-plain">{{ t.enable if u.disabled else t.disable }}</button></form>
+<a class="adm-button adm-plain"
+ href="/admin/confirm/reset-password/{{ u.username|urlencode }}?lang={{ lang }}">{{ t.reset_pw }}</a>
+{% if u.username != me %}<a class="adm-button adm-danger"
+ href="/admin/confirm/delete-user/{{ u.username|urlencode }}?lang={{ lang }}">{{ t.delete }}</a>{% endif %}</td></tr>
+{% endfor %}</tbody></table></section>
+<section id="kiosks" class="adm-card"><h2>{{ t.kiosks }}</h2>
+{{ notices_for('kiosks') }}
+<form method="post" action="/admin/kiosks" class="adm-row">{{ hidden() }}{% set ep = 'admin.issue_kiosk' %}
+<label>{{ t.kiosk_name }}<input name="name" required maxlength="64" value="{{ val(ep, 'name') }}"></label>
+<label>{{ t.district }}{{ district_select(val(ep, 'district')) }}</label>
+<button type="submit">{{ t.issue_kiosk }}</button></form>
+{% if kiosks %}<table class="adm-table"><thead><tr><th>{{ t.kiosk_name }}</th><th>{{ t.district }}</th>
+<th>{{ t.created }}</th><th>{{ t.created_by }}</th><th>{{ t.id }}</th><th>{{ t.actions }}</th></tr></thead><tbody>
+{% for k in kiosks %}<tr><td class="adm-strong">{{ k.name }}</td>
+<td>{{ districts.get(k.district, k.district) if k.district else t.whole_city }}</td>
+<td class="adm-nowrap">{{ fmt(k.created_ms) }}</td><td>{{ k.created_by }}</td><td class="adm-mono">{{ k.id }}</td>
+<td>{{ revoke_link('revoke-kiosk', k.id) }}</td></tr>{% endfor %}</tbody></table>
+{% else %}<p class="adm-muted">{{ t.none_yet }}</p>{% endif %}</section>
+<section id="tokens" class="adm-card"><h2>{{ t.tokens }}</h2>
+{{ notices_for('tokens') }}
+<form method="post" action="/admin/tokens" class="adm-row">{{ hidden() }}{% set ep = 'admin.issue_token' %}
+<label>{{ t.user }}<select name="username">{% for u in users %}<option value="{{ u.username }}"
+ {%- if u.username == val(ep, 'username') %} selected{% endif %}>{{ u.username }} · {{ t['role_' + u.role] }}</option>
+{%- endfor %}</select></label>
+<label>{{ t.token_name }}<input name="name" required maxlength="64" value="{{ val(ep, 'name') }}"></label>
+<button type="submit">{{ t.issue_token }}</button></form>
+{% if tokens %}<table class="adm-table"><thead><tr><th>{{ t.user }}</th><th>{{ t.token_name }}</th>
+<th>{{ t.created }}</th><th>{{ t.created_by }}</th><th>{{ t.id }}</th><th>{{ t.actions }}</th></tr></thead><tbody>
+{% for k in tokens %}<tr><td class="adm-strong">{{ k.username }}</td><td>{{ k.name }}</td>
+<td class="adm-nowrap">{{ fmt(k.created_ms) }}</td><td>{{ k.created_by }}</td><td class="adm-mono">{{ k.id }}</td>
+<td>{{ revoke_link('revoke-token', k.id) }}</td></tr>{% endfor %}</tbody></table>
+{% else %}<p class="adm-muted">{{ t.none_yet }}</p>{% endif %}</section>
+<section id="audit" class="adm-card"><h2>{{ t.audit }}</h2>
+{% if entries %}<table class="adm-table adm-audit"><thead><tr><th>{{ t.time }}</th><th>{{ t.event }}</th>
+<th>{{ t.actor }}</th><th>{{ t.details }}</th></tr></thead><tbody>{% for e in entries %}
+<tr><td class="adm-nowrap">{{ fmt(e.ts) }}</td><td class="adm-mono">{{ e.event }}</td><td>{{ e.actor }}</td>
+<td class="adm-details">{{ e.details }}</td></tr>{% endfor %}</tbody></table>
+{% else %}<p class="adm-muted">{{ t.none_yet }}</p>{% endif %}</section>
+{% endif %}</main></div></body></html>
+"""
