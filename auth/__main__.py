@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
             print(f"new password for {argv[1]}: {password}")
         else:
             token, kid = users.issue_kiosk(r, argv[1], created_by="cli")
-            audit.record(r, "kiosk.issue", "cli", name=argv[1], id=kid)
+            audit.record(r, "kiosk.issue", "cli", name=argv[1], kiosk_id=kid)
             print(f"kiosk link: http://{settings.host}:{settings.port}/wall?kiosk={token}")
     except KeyError:
         print(f"no user {argv[1]!r}", file=sys.stderr)

@@ -82,4 +82,6 @@ def api_perm(path: str, method: str) -> str | None:
 
 def page_perm(path: str) -> str:
     """A page path's permission (unknown pages render Dash's 404 for any logged-in caller)."""
+    if path.startswith("/admin/"):
+        return "admin"
     return PAGES.get(path.rstrip("/") or "/", AUTHENTICATED)

@@ -30,7 +30,7 @@ API_ROUTES = [
     ("GET", "/tiles/1/0/0", "wall"), ("GET", "/api/v1/me", AUTHENTICATED),
     ("GET", "/api/v1/admin/users", "admin"), ("GET", "/api/v1/admin/audit", "admin"),
 ]
-PAGES = ["/", "/wall", "/analyst", "/alerts", "/admin"]
+PAGES = ["/", "/wall", "/analyst", "/alerts", "/admin", "/admin/confirm/delete-user/u-viewer"]
 
 
 def may(role: str, perm: str) -> bool:
