@@ -232,6 +232,9 @@ def install(server: Flask, settings: Any, r: redis.Redis) -> Gate:
     server.config.update(SESSION_COOKIE_NAME="onescreen_session", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=bool(settings.cookie_secure),
                          PERMANENT_SESSION_LIFETIME=timedelta(hours=max(settings.session_hours, 24 * 30)),
+                         # no re-signed cookie on every tick: user sign-ins expire by their own clock (session_hours),
+                         # and a wall whose cookie ran out signs in again from its kiosk link
+                         SESSION_REFRESH_EACH_REQUEST=False,
                          MAX_CONTENT_LENGTH=32 * 1024 * 1024)
     gate = Gate(settings, r)
     server.before_request(gate.before)

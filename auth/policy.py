@@ -58,7 +58,8 @@ def callback_perm(output: Any) -> str:
     """The permission a callback needs, from its output spec (unknown: nobody)."""
     if not isinstance(output, str) or not output:
         return NOBODY
-    first = output_ids(output.split("@", 1)[0] if not output.startswith("..") else output)[0].split("@", 1)[0]
+    head = output[: output.find("...") + 2] if output.startswith("..") and "..." in output else output
+    first = output_ids(head)[0].split("@", 1)[0]  # only the first output decides: no need to parse 40 ids a tick
     if first in CALLBACK_EXACT:
         return CALLBACK_EXACT[first]
     for prefix, perm in CALLBACK_PREFIX:

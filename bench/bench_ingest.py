@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import auth_env
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port
 
@@ -44,14 +45,18 @@ def run() -> list[str]:
     server = EmbeddedServer(tmp, port=free_port())
     url = server.start()
     try:
+        auth = auth_env()  # the gate needs a secret key; a known admin password keeps a random one out of the log
         settings = Settings(redis_url=url, simulator=False, ingest_token="bench", ingest_max_batch=5_000,
-                            ingest_rate_per_min=1_000_000_000)
+                            ingest_rate_per_min=1_000_000_000, secret_key=auth["ONESCREEN_SECRET_KEY"],
+                            admin_password=auth["ONESCREEN_ADMIN_PASSWORD"])
         client = app_module.create_app(settings).server.test_client()
         r = connect(url)
         headers = {"Authorization": "Bearer bench"}
         now = int(time.time() * 1000)
         for b in batches(now, 2, offset=BATCHES + 10):  # warm-up: imports, script loading, connections
-            client.post("/api/v1/ingest/air", json=b, headers=headers)
+            warm = client.post("/api/v1/ingest/air", json=b, headers=headers)
+            if warm.status_code != 200 or (warm.get_json() or {}).get("accepted") != len(b):
+                raise RuntimeError(f"warm-up batch refused: HTTP {warm.status_code} {warm.get_data()[:300]!r}")
         data = batches(now, BATCHES)
         text = [[json.dumps(rec, separators=(",", ":")) for rec in rows] for rows in data]
         gc.collect()

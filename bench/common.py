@@ -1,15 +1,63 @@
-"""What the benches share: start a server process bound to us, and wait until it answers."""
+"""What the benches share: start a server process bound to us, wait until it answers, and sign in behind the gate."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from config.settings import ROOT
 from store.embedded import free_port, set_parent_death_signal
+from tests.conftest import ADMIN_PW, ADMIN_USER, AUTH_ENV, KIOSK
+
+COOKIE = "onescreen_session"  # the app's signed session cookie (auth.gate)
+
+
+def auth_env() -> dict[str, str]:
+    """The access-control environment every bench app starts with: one secret key (shared by all gunicorn
+    workers), the first-start admin password, one kiosk link token and the env API token."""
+    return dict(AUTH_ENV)
+
+
+def session_cookie(base: str, kind: str = "kiosk") -> str:
+    """Sign in to the app at base and return the Cookie header value ('onescreen_session=...').
+
+    kind 'kiosk': open the wall's kiosk link (wall pages and wall-/kpi- callbacks); 'admin': the first-start admin
+    through the login form (every page and callback). The session is checked with /api/v1/me before it is returned."""
+    import requests
+
+    s = requests.Session()
+    if kind == "kiosk":
+        resp = s.get(f"{base}/wall?kiosk={KIOSK}", timeout=30)
+        ok = resp.status_code == 200
+    elif kind == "admin":
+        form = s.get(base + "/login", timeout=30)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if not csrf:
+            raise RuntimeError(f"{base}/login has no csrf_token field (HTTP {form.status_code})")
+        resp = s.post(base + "/login", data={"username": ADMIN_USER, "password": ADMIN_PW,
+                                             "csrf_token": csrf.group(1)}, allow_redirects=False, timeout=30)
+        ok = resp.status_code == 303
+    else:
+        raise ValueError(f"kind must be 'kiosk' or 'admin', not {kind!r}")
+    value = s.cookies.get(COOKIE)
+    if not ok or not value:
+        raise RuntimeError(f"{kind} sign-in at {base} failed: HTTP {resp.status_code} {resp.text[:300]!r}")
+    me = s.get(base + "/api/v1/me", timeout=30)
+    role = me.json().get("role") if me.status_code == 200 else None
+    if role != kind:
+        raise RuntimeError(f"{kind} session is not signed in as {kind}: HTTP {me.status_code} {me.text[:300]!r}")
+    return f"{COOKIE}={value}"
+
+
+def add_session_cookie(context: Any, base: str, kind: str = "kiosk") -> None:
+    """Sign a Playwright browser context in (see session_cookie) without loading any page in it (cold cache kept)."""
+    value = session_cookie(base, kind).split("=", 1)[1]
+    context.add_cookies([{"name": COOKIE, "value": value, "url": base}])
 
 
 def wait_http(url: str, timeout_s: float = 30.0) -> None:

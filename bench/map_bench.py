@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.common import add_session_cookie, auth_env
 from config.settings import GEO_DIR, ROOT
 from data_sources.furniture import FurnitureSimulator
 from data_sources.runner import Runner
@@ -44,16 +45,35 @@ def _serve(args: list[str], env: dict[str, str], url: str, timeout_s: float = 18
     raise RuntimeError(f"{args} did not serve {url}")
 
 
-def _first_clusters(browser: Any, url: str, selector: str, timeout_s: float) -> tuple[float | None, Any]:
+def _signed_in_page(browser: Any, base: str | None) -> tuple[Any, list[str]]:
+    """A fresh page (own context, cold cache) holding the admin's session cookie for base (None: the ungated
+    baseline), and the list its refused (401/403) requests to base go to. No page is loaded to sign in, so the
+    first navigation starts from the same cold cache as before access control."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    refused: list[str] = []
+    if base:
+        add_session_cookie(page.context, base, "admin")
+        page.on("response", lambda r: refused.append(f"{r.status} {r.url}")
+                if r.status in (401, 403) and r.url.startswith(base) else None)
+    return page, refused
+
+
+def _first_clusters(browser: Any, url: str, selector: str, timeout_s: float,
+                    base: str | None = None) -> tuple[float | None, Any]:
+    page, refused = _signed_in_page(browser, base)
     page.add_init_script(LONGTASKS)
     t0 = time.perf_counter()
-    page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+    resp = page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+    if base and (resp is None or resp.status != 200 or "/login" in page.url):
+        raise RuntimeError(f"{url}: HTTP {resp and resp.status} at {page.url} (the session was refused)")
     try:
         page.wait_for_selector(selector, timeout=timeout_s * 1000)
     except Exception:  # noqa: BLE001 - a baseline that never renders is a result, not a crash
         return None, page
-    return time.perf_counter() - t0, page
+    elapsed = time.perf_counter() - t0
+    if refused:
+        raise RuntimeError(f"{url}: the gate refused {len(refused)} requests: {refused[:5]}")
+    return elapsed, page
 
 
 def _zoom_step(page: Any, ours: bool) -> float:
@@ -73,12 +93,12 @@ def _zoom_step(page: Any, ours: bool) -> float:
     return page.evaluate(script, ours)
 
 
-def _tick_payloads(browser: Any, url: str, seconds: float = 14) -> list[int]:
+def _tick_payloads(browser: Any, url: str, base: str, seconds: float = 14) -> list[int]:
     sizes: list[int] = []
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page, refused = _signed_in_page(browser, base)
 
     def on_response(resp: Any) -> None:
-        if "_dash-update-component" in resp.url:
+        if "_dash-update-component" in resp.url and resp.status == 200:
             body = resp.body()
             if b'"am-values"' in body:
                 sizes.append(len(body))
@@ -87,6 +107,8 @@ def _tick_payloads(browser: Any, url: str, seconds: float = 14) -> list[int]:
     page.goto(url)
     page.wait_for_timeout(seconds * 1000)
     page.close()
+    if refused or not sizes:
+        raise RuntimeError(f"map ticks: {len(sizes)} with data, refused: {refused[:5]}")
     return sizes[1:]  # the first response follows page load, not a tick
 
 
@@ -106,15 +128,17 @@ def run() -> list[str]:
         Runner(r, [sim, furniture]).run_once(sim, int(time.time() * 1000))
         Runner(r, [furniture]).run_once(furniture, int(time.time() * 1000))
         ours_port, naive_port = free_port(), free_port()
-        env = {**os.environ, "REDIS_URL": url, "ONESCREEN_PORT": str(ours_port), "ONESCREEN_SIMULATOR": "off"}
+        env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_PORT": str(ours_port),
+               "ONESCREEN_SIMULATOR": "off"}
         procs.append(_serve([sys.executable, "app.py"], env, f"http://127.0.0.1:{ours_port}/healthz"))
         procs.append(_serve([sys.executable, "-m", "bench.naive_map_app"], {**os.environ, "PORT": str(naive_port)},
                             f"http://127.0.0.1:{naive_port}/"))
-        ours_url = f"http://127.0.0.1:{ours_port}/analyst?layers=districts,furniture&{VIEW}"
-        all_url = f"http://127.0.0.1:{ours_port}/analyst?layers=districts,rivers,air,roads,water,cases,furniture&{VIEW}"
+        ours = f"http://127.0.0.1:{ours_port}"
+        ours_url = f"{ours}/analyst?layers=districts,furniture&{VIEW}"
+        all_url = f"{ours}/analyst?layers=districts,rivers,air,roads,water,cases,furniture&{VIEW}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            first, page = _first_clusters(browser, ours_url, ".cl-furniture", 30)
+            first, page = _first_clusters(browser, ours_url, ".cl-furniture", 30, ours)
             zoom = _zoom_step(page, True) if first else None
             long_ours = max(page.evaluate("window.__long") or [0])
             page.close()
@@ -123,7 +147,7 @@ def run() -> list[str]:
             n_zoom = _zoom_step(npage, False) if n_first else None
             long_naive = max(npage.evaluate("window.__long") or [0]) if n_first else None
             npage.close()
-            sizes = _tick_payloads(browser, all_url)
+            sizes = _tick_payloads(browser, all_url, ours)
             browser.close()
         return _lines(first, zoom, long_ours, n_first, n_zoom, long_naive, sizes)
     finally:
@@ -155,3 +179,8 @@ def _lines(first: float | None, zoom: float | None, long_ours: float, n_first: f
         f"{len(sizes)} ticks (a furniture refresh every 10 s included)   (target <= 10,000 bytes)",
         "(" + json.dumps({"ticks": sizes}) + ")",
     ]
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line, flush=True)

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import start_gunicorn, stop
+from bench.common import auth_env, session_cookie, start_gunicorn, stop
 from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
@@ -77,9 +77,10 @@ def cpu_s(master: int) -> float:
 class Viewer(threading.Thread):
     """One laptop: a keep-alive connection, a tick every PERIOD_S from a random phase, the sparkline key kept."""
 
-    def __init__(self, port: int, body: dict[str, Any], until: float, phase: float) -> None:
+    def __init__(self, port: int, body: dict[str, Any], until: float, phase: float, cookie: str) -> None:
         super().__init__(daemon=True)
         self.port, self.body, self.until, self.phase = port, json.loads(json.dumps(body)), until, phase
+        self.headers = {"Content-Type": "application/json", "Cookie": cookie}
         self.latencies: list[float] = []
         self.sizes: list[int] = []
         self.errors = 0
@@ -92,12 +93,12 @@ class Viewer(threading.Thread):
             payload = json.dumps(self.body).encode()
             t0 = time.perf_counter()
             try:
-                raw = self._post(conn, payload)
+                raw = self._post(conn, payload, self.headers)
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
                 try:
-                    raw = self._post(conn, payload)  # the server closed an idle connection: reconnect once
+                    raw = self._post(conn, payload, self.headers)  # the server closed an idle connection: retry once
                 except (OSError, http.client.HTTPException):
                     self.errors += 1
                     next_at += PERIOD_S
@@ -111,8 +112,8 @@ class Viewer(threading.Thread):
         conn.close()
 
     @staticmethod
-    def _post(conn: http.client.HTTPConnection, payload: bytes) -> bytes:
-        conn.request("POST", "/_dash-update-component", body=payload, headers={"Content-Type": "application/json"})
+    def _post(conn: http.client.HTTPConnection, payload: bytes, headers: dict[str, str]) -> bytes:
+        conn.request("POST", "/_dash-update-component", body=payload, headers=headers)
         resp = conn.getresponse()
         raw = resp.read()
         if resp.status != 200:
@@ -128,12 +129,12 @@ def pct(values: list[float], q: float) -> float:
     return 1000 * s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
 
 
-def load(port: int, master: int, body: dict[str, Any], viewers: int) -> dict[str, float]:
+def load(port: int, master: int, body: dict[str, Any], viewers: int, cookie: str) -> dict[str, float]:
     """Run `viewers` for DURATION_S; latency percentiles, request rate, CPU and bytes."""
     start = time.monotonic() + 0.2
     until = start + DURATION_S
     rng = random.Random(viewers)
-    threads = [Viewer(port, body, until, 0.2 + rng.uniform(0, PERIOD_S)) for _ in range(viewers)]
+    threads = [Viewer(port, body, until, 0.2 + rng.uniform(0, PERIOD_S), cookie) for _ in range(viewers)]
     cpu0, t0 = cpu_s(master), time.monotonic()
     for th in threads:
         th.start()
@@ -155,16 +156,23 @@ def run() -> list[str]:
     gunicorn = None
     try:
         fill(connect(url), int(time.time() * 1000))
-        env = {**os.environ, "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off"}
+        env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off"}
         gunicorn, base = start_gunicorn("app:server", env, ("--keep-alive", "10"))
-        body = tick_body(json.loads(urllib.request.urlopen(base + "/_dash-dependencies").read()))
-        for _ in range(4):  # warm both workers
+        cookie = session_cookie(base, "admin")  # the overview needs a signed-in user (a kiosk may only see the wall)
+        deps = urllib.request.Request(base + "/_dash-dependencies", headers={"Cookie": cookie})
+        body = tick_body(json.loads(urllib.request.urlopen(deps).read()))
+        for _ in range(4):  # warm both workers, and check they answer with data (never a refusal timed as fast)
             req = urllib.request.Request(base + "/_dash-update-component", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
-            urllib.request.urlopen(req, timeout=10).read()
+                                         headers={"Content-Type": "application/json", "Cookie": cookie})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status, out = resp.status, json.loads(resp.read()).get("response", {})
+            if status != 200 or not out.get(NEEDLE):
+                raise RuntimeError(f"overview tick: HTTP {status}, outputs {sorted(out)}")
         port = int(base.rsplit(":", 1)[1])
-        one = load(port, gunicorn.pid, body, 1)
-        many = load(port, gunicorn.pid, body, VIEWERS)
+        one = load(port, gunicorn.pid, body, 1, cookie)
+        many = load(port, gunicorn.pid, body, VIEWERS, cookie)
+        if not one["n"] or not many["n"]:
+            raise RuntimeError(f"no answered requests: 1 viewer {one['errors']} errors, {VIEWERS} {many['errors']}")
         cores = os.cpu_count() or 1
         ratio = one["cpu_per_req"] / max(many["cpu_per_req"], 0.01)
         return [

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import start_gunicorn, stop
+from bench.common import auth_env, session_cookie, start_gunicorn, stop
 from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
@@ -23,6 +23,18 @@ from store.embedded import EmbeddedServer, free_port
 DURATION_S = int(os.environ.get("BENCH_SECONDS", "8"))
 CONNECTIONS = 16
 
+
+def naive_server() -> Any:
+    """bench.naive_app's Flask server for gunicorn ('bench.wall_bench:naive_server()'), with the naive baseline's
+    callback (outputs naive-*) authorised like the wall tick it stands in for: the gate's policy denies unknown
+    callbacks, and both sides must pay the same gate cost for the ratio to mean what it did before access control."""
+    from auth import policy
+
+    if ("naive-", "wall") not in policy.CALLBACK_PREFIX:
+        policy.CALLBACK_PREFIX = (*policy.CALLBACK_PREFIX, ("naive-", "wall"))
+    from bench.naive_app import server
+
+    return server
 
 
 def _request_body(deps: list[dict[str, Any]], needle: str, lang: str = "zh") -> dict[str, Any]:
@@ -41,16 +53,23 @@ def _request_body(deps: list[dict[str, Any]], needle: str, lang: str = "zh") -> 
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"], "state": state}
 
 
-def _post(url: str, body: dict[str, Any]) -> bytes:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+def _post(url: str, body: dict[str, Any], needle: str, cookie: str) -> bytes:
+    """One callback request as the signed-in wall sends it; refuses anything but a 200 with needle's output in it."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", "Cookie": cookie})
     with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.read()
+        status, raw = resp.status, resp.read()
+    out = json.loads(raw).get("response", {})
+    if status != 200 or not out.get(needle):
+        raise RuntimeError(f"{needle} callback: HTTP {status}, outputs {sorted(out)} ({len(raw):,} bytes)")
+    return raw
 
 
-def _wrk(url: str, body: dict[str, Any], workdir: Path) -> float:
+def _wrk(url: str, body: dict[str, Any], cookie: str, workdir: Path) -> float:
     """Requests/s from wrk (1 thread, CONNECTIONS connections, DURATION_S seconds); non-2xx responses fail the run."""
     script = workdir / "post.lua"
     script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                      f"wrk.headers[\"Cookie\"] = {json.dumps(cookie)}\n"
                       f"wrk.body = {json.dumps(json.dumps(body))}\n")
     out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
@@ -71,15 +90,19 @@ def run() -> list[str]:
         r = connect(url)
         sim = Simulator(GEO_DIR, seed=7)
         Runner(r, [sim]).run_once(sim, int(time.time() * 1000))
-        env = {**os.environ, "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "2000"}
-        gunicorn, base = start_gunicorn("bench.naive_app:server", env)
-        deps = json.loads(urllib.request.urlopen(base + "/_dash-dependencies").read())
+        env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off",
+               "ONESCREEN_TICK_MS": "2000"}
+        gunicorn, base = start_gunicorn("bench.wall_bench:naive_server()", env)
+        cookie = session_cookie(base, "kiosk")  # the wall's own sign-in: its kiosk link
+        req = urllib.request.Request(base + "/_dash-dependencies", headers={"Cookie": cookie})
+        deps = json.loads(urllib.request.urlopen(req).read())
         wall_body = _request_body(deps, "wall-clock")
         naive_body = _request_body(deps, "naive-map")
-        tick_bytes = len(_post(base + "/_dash-update-component", wall_body))
-        naive_bytes = len(_post(base + "/_dash-update-component", naive_body))
-        fast = _wrk(base + "/_dash-update-component", wall_body, tmp)
-        naive = _wrk(base + "/_dash-update-component", naive_body, tmp)
+        for _ in range(4):  # both workers answer both callbacks with data (never a refusal timed as fast)
+            tick_bytes = len(_post(base + "/_dash-update-component", wall_body, "wall-clock", cookie))
+            naive_bytes = len(_post(base + "/_dash-update-component", naive_body, "naive-map", cookie))
+        fast = _wrk(base + "/_dash-update-component", wall_body, cookie, tmp)
+        naive = _wrk(base + "/_dash-update-component", naive_body, cookie, tmp)
         return [
             f"wall snapshot callback, gunicorn 2 workers (gthread), wrk {CONNECTIONS} conns {DURATION_S} s: "
             f"{fast:,.0f} req/s   naive go.Figure variant: {naive:,.0f} req/s   ratio {fast / naive:.1f}x   "
@@ -91,3 +114,8 @@ def run() -> list[str]:
         stop(gunicorn)
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line, flush=True)

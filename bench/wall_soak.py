@@ -13,9 +13,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.common import auth_env
 from config.settings import ROOT
 from store.embedded import free_port, set_parent_death_signal
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, KIOSK
 
 SOAK_S = int(os.environ.get("SOAK_SECONDS", "600"))
 SAMPLE_S = 60
@@ -37,7 +38,8 @@ def run() -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix="onescreen-soak-"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update({"ONESCREEN_DATA_DIR": str(tmp), "ONESCREEN_PORT": str(port), "ONESCREEN_WALL_CAROUSEL_S": "10"})
+    env.update({**auth_env(), "ONESCREEN_DATA_DIR": str(tmp), "ONESCREEN_PORT": str(port),
+                "ONESCREEN_WALL_CAROUSEL_S": "10"})
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, preexec_fn=set_parent_death_signal)
     try:
@@ -51,7 +53,11 @@ def run() -> list[str]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 3840, "height": 2160})
-            page.goto(f"http://127.0.0.1:{port}/wall")
+            refused: list[str] = []
+            page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status in (401, 403) else None)
+            resp = page.goto(f"http://127.0.0.1:{port}/wall?kiosk={KIOSK}")  # the wall's kiosk link signs it in
+            if resp is None or resp.status != 200:
+                raise RuntimeError(f"the kiosk link was refused: HTTP {resp and resp.status}")
             page.wait_for_selector(".aqi-pin")
             page.wait_for_timeout(15_000)  # settle: first ticks, geometry, fonts
             cdp = page.context.new_cdp_session(page)
@@ -64,6 +70,8 @@ def run() -> list[str]:
                     break
                 page.wait_for_timeout(min(SAMPLE_S, SOAK_S - (time.monotonic() - t0)) * 1000)
             browser.close()
+        if refused:
+            raise RuntimeError(f"the wall was refused {len(refused)} requests during the soak: {refused[:5]}")
         (_, h0, n0), (t_end, h1, n1) = samples[0], samples[-1]
         trend = ", ".join(f"{h:.1f}" for _, h, _ in samples)
         return [f"wall soak {t_end / 60:.1f} min at 3840x2160 (live simulator, carousel 10 s): JS heap after GC "
@@ -72,3 +80,8 @@ def run() -> list[str]:
         app.terminate()
         app.wait(15)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line, flush=True)
