@@ -22,11 +22,6 @@ class Principal:
         """Whether this caller's role holds the permission."""
         return allowed(self.role, perm)
 
-    @property
-    def scope(self) -> str | None:
-        """The district adcode the caller's data is limited to, or None for the whole city."""
-        return self.district
-
 
 def current() -> Principal | None:
     """The caller of the current request (None outside a request or before the gate ran)."""

@@ -162,11 +162,6 @@ def kiosk_for(r: redis.Redis, token: Any) -> dict[str, Any] | None:
     return _find(r, keys.KIOSKS, token)
 
 
-def kiosk_exists(r: redis.Redis, short_id: str) -> bool:
-    """Whether a kiosk id is still valid (sessions opened by a revoked link end)."""
-    return any(tid[:16] == short_id for tid in r.hkeys(keys.KIOSKS))
-
-
 def list_kiosks(r: redis.Redis) -> list[dict[str, Any]]:
     """Every kiosk link (without tokens), newest first."""
     docs = [json.loads(v) for v in r.hvals(keys.KIOSKS)]

@@ -3,8 +3,6 @@ no kiosk token in any Referer, and framing only from the configured wall hosts."
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,57 +15,20 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from data_sources.base import Reading
 from data_sources.derive import derive
-from store.embedded import free_port, set_parent_death_signal
+from store.embedded import free_port
 from store.writer import Writer
-from tests.conftest import ADMIN_PW, ADMIN_USER, API_TOKEN, KIOSK, ROOT, SECRET, AppProcess, login
+from tests.conftest import ADMIN_PW, ADMIN_USER, API_TOKEN, KIOSK, SECRET, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 AIR_VALUE = '[id=\'{"feed":"air","type":"kpi-value"}\']'
 RECORDER = """window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(
   `${e.violatedDirective} blocked ${e.blockedURI} from ${e.sourceFile}:${e.lineNumber}`));"""
-# Until create_app calls auth.headers.install itself, the app runs through this launcher (same `main()`).
-LAUNCHER = """import app
-from auth import headers
-from config.settings import Settings
-_create = app.create_app
-def create(settings=None):
-    settings = settings or Settings()
-    dash_app = _create(settings)
-    dash_app.server._got_first_request = False
-    headers.install(dash_app, settings)
-    return dash_app
-app.create_app = create
-app.main()
-"""
 # What must never reach browser storage: credentials, tokens, the session, the signed-in name.
 SECRETS = (ADMIN_PW, KIOSK, API_TOKEN, SECRET, "onescreen_session", "csrf")
 
 
-class HeadersApp(AppProcess):
-    """AppProcess with the security headers installed (directly by create_app once it is wired)."""
-
-    def start(self, timeout_s: float = 30.0) -> None:
-        """Start and wait for /healthz (the launcher only while app.py does not install the headers)."""
-        if "headers.install" in (ROOT / "app.py").read_text(encoding="utf-8"):
-            super().start(timeout_s)
-            return
-        import urllib.request
-
-        self.proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], cwd=ROOT, env=self.env,  # noqa: S603
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     preexec_fn=set_parent_death_signal)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited: {self.proc.stderr.read().decode(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("app did not come up")
+HeadersApp = AppProcess  # create_app installs the security headers itself
 
 
 @pytest.fixture

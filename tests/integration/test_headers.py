@@ -26,12 +26,8 @@ COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin
 
 
 def build(settings: Settings) -> dash.Dash:
-    """create_app, plus the headers while create_app does not install them itself yet."""
-    app = app_module.create_app(settings)
-    if not app.server.extensions.get("onescreen_headers"):  # until create_app calls headers.install
-        app.server._got_first_request = False  # noqa: SLF001 - create_app already served its warm-up request
-        headers.install(app, settings)
-    return app
+    """The app as create_app builds it (it installs the headers itself)."""
+    return app_module.create_app(settings)
 
 
 def make_settings(redis_url: str, **extra: Any) -> Settings:

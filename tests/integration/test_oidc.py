@@ -33,12 +33,8 @@ def settings_for(redis_url: str, issuer: str | None, **extra: Any) -> Settings:
 
 
 def build(settings: Settings) -> dash.Dash:
-    """create_app, plus the SSO routes while create_app does not mount them itself yet."""
-    app = app_module.create_app(settings)
-    if "oidc" not in app.server.blueprints:  # until create_app calls oidc.register (then this is skipped)
-        app.server._got_first_request = False  # noqa: SLF001 - create_app already served its warm-up request
-        oidc.register(app.server, settings)
-    return app
+    """The app as create_app builds it (it mounts the SSO routes itself)."""
+    return app_module.create_app(settings)
 
 
 @pytest.fixture
