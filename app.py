@@ -26,6 +26,7 @@ from auth.principal import current
 from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
+from data_sources import pipeline
 from layouts import alerts_page as alerts_layout
 from layouts import onemap as onemap_layout
 from layouts import overview as overview_layout
@@ -106,9 +107,11 @@ def create_app(settings: Settings | None = None) -> Dash:
                                        "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
     r = connect(settings.redis_url)
+    traffic_cfg = load_traffic_config()
     context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=r,
-                                 cache=cache_, traffic_cfg=load_traffic_config(),
-                                 config_version=config_version()))
+                                 cache=cache_, traffic_cfg=traffic_cfg,
+                                 config_version=config_version(),
+                                 rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg)))
     gate.install(app.server, settings, r)  # before any route: every request is authenticated and authorised
     app.server.config.update(ONESCREEN_LANG=lang_default)
     geo = city["geo"]

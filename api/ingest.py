@@ -18,12 +18,12 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from callbacks import context
-from data_sources.base import FEEDS, Reading
-from data_sources.derive import derive
+from data_sources import pipeline
+from data_sources.base import FEEDS, Reading, Rejection, raw_text
 from data_sources.records import Invalid, to_reading
 from store import keys
 from store.client import UNAVAILABLE
-from store.writer import RAW_MAX_CHARS, Rejection, Writer, take_from_window
+from store.writer import Writer, take_from_window
 
 log = logging.getLogger("onescreen.ingest")
 bp = Blueprint("ingest", __name__)
@@ -95,35 +95,43 @@ def rate_limit(r: redis.Redis, client: str, n: int, settings: Any, now_ms: int) 
                           {"Retry-After": str(retry)})
 
 
-def raw_text(record: Any) -> str:
-    """The record as JSON text for the dead letter, truncated."""
-    try:
-        return json.dumps(record, ensure_ascii=False, allow_nan=True)[:RAW_MAX_CHARS]
-    except (TypeError, ValueError, RecursionError):
-        return repr(record)[:RAW_MAX_CHARS]
+def rules() -> pipeline.Rules:
+    """The city's pipeline rules (built once per process when the app did not)."""
+    ctx = context.get()
+    if ctx.rules is None:
+        ctx.rules = pipeline.rules_for(ctx.city, traffic_cfg=ctx.traffic_cfg)
+    return ctx.rules
 
 
 def store(records: list[Any], parse: Callable[[Any, int], Reading], feed_of: Callable[[Any], str],
           now_ms: int) -> dict[str, Any]:
-    """Validate, derive and write one batch; the response body `{"accepted", "duplicates", "rejected"}`."""
+    """Validate, screen, derive and write one batch.
+
+    The response body `{"accepted", "duplicates", "rejected", "warnings"}`: `rejected` are records not stored,
+    `warnings` values dropped from stored records (implausible) and records stored but flagged (a point far outside
+    the city, an unknown case status), each with its index in the batch and the reason.
+    """
     ctx = context.get()
-    aqi = str(ctx.city.get("aqi_standard", "auto"))
-    items: list[tuple[Reading, dict[str, Any]]] = []
-    rejected: list[Rejection] = []
+    readings: list[Reading] = []
+    indexes: list[int] = []
+    refused: list[Rejection] = []
     for i, rec in enumerate(records):
         try:
-            reading = parse(rec, now_ms)
-            items.append((reading, derive(reading, aqi_setting=aqi, traffic_cfg=ctx.traffic_cfg)))
+            readings.append(parse(rec, now_ms))
+            indexes.append(i)
         except Invalid as exc:
-            rejected.append(Rejection(feed_of(rec), i, str(exc), raw_text(rec)))
-        except _UNEXPECTED as exc:  # a parser gap or indicators refusing what validation let in: still one record
+            refused.append(Rejection(feed_of(rec), i, str(exc), raw_text(rec)))
+        except _UNEXPECTED as exc:  # a parser gap: still one record
             log.warning("ingest record %d refused by %s: %s", i, type(exc).__name__, exc)
-            rejected.append(Rejection(feed_of(rec), i, f"cannot process record: {type(exc).__name__}: "
-                                      f"{str(exc)[:200]}", raw_text(rec)))
+            refused.append(Rejection(feed_of(rec), i, f"cannot process record: {type(exc).__name__}: "
+                                     f"{str(exc)[:200]}", raw_text(rec)))
     writer = Writer(ctx.redis, retention=ctx.settings.retention, source="ingest")
-    writer.write(items, now_ms, rejected=rejected)
-    return {"accepted": len(items), "duplicates": len(items) - writer.last_added,
-            "rejected": [{"index": rej.index, "reason": rej.reason} for rej in rejected]}
+    batch = pipeline.store(writer, readings, rules(), now_ms, rejected=refused, indexes=indexes)
+    rejected = sorted((rej for rej in batch.rejected if rej.kind == "record"), key=lambda rej: rej.index)
+    warnings = sorted((rej for rej in batch.rejected if rej.kind != "record"), key=lambda rej: rej.index)
+    return {"accepted": len(batch.items), "duplicates": len(batch.items) - writer.last_added,
+            "rejected": [{"index": rej.index, "reason": rej.reason} for rej in rejected],
+            "warnings": [{"index": rej.index, "reason": rej.reason} for rej in warnings]}
 
 
 @bp.post("/api/v1/ingest/<feed>")

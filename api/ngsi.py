@@ -14,11 +14,13 @@ from data_sources.records import MAX_FUTURE_MS, MIN_TS_MS, Invalid
 
 bp = Blueprint("ngsi", __name__)
 bp.register_error_handler(Exception, ingest.handle_error)
-CONTENT_TYPES = ("application/json", "application/ld+json")
+CONTENT_TYPES = ("application/json", "application/ld+json", "application/geo+json")
 
 
 def _feed_of(entity: Any) -> str:
     etype = entity.get("type") if isinstance(entity, dict) else None
+    if etype == "Feature" and isinstance(entity.get("properties"), dict):
+        etype = entity["properties"].get("type")
     return ngsi_ld.TYPES.get(ngsi_ld.short(etype), "ngsi-ld") if isinstance(etype, str) else "ngsi-ld"
 
 
@@ -31,14 +33,16 @@ def _parse(entity: Any, now_ms: int) -> Reading:
 
 @bp.post("/api/v1/ngsi-ld/notify")
 def notify() -> Any:
-    """Store the entities of one Notification (`data`), or of a bare array of entities."""
+    """Store the entities of one Notification (`data`), a bare array of entities, or a GeoJSON FeatureCollection
+    (the GeoJSON representation, `application/geo+json`; a Notification's `data` may be one too)."""
     settings = context.get().settings
     client = ingest.authorize(settings)
-    body = ingest.read_json(settings, CONTENT_TYPES)
+    body = ngsi_ld.entities_of(ingest.read_json(settings, CONTENT_TYPES))
     if isinstance(body, dict):
         if body.get("type") not in (None, "Notification"):
-            raise ingest.IngestError(400, "body must be an NGSI-LD Notification")
-        body = body.get("data")
+            raise ingest.IngestError(400, "body must be an NGSI-LD Notification, an array of entities or a "
+                                          "GeoJSON FeatureCollection")
+        body = ngsi_ld.entities_of(body.get("data"))
     entities = ingest.check_batch(body, settings, "a Notification with a data array (or an array of entities)")
     now = context.now_ms()
     ingest.rate_limit(context.get().redis, client, len(entities), settings, now)

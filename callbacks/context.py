@@ -27,6 +27,7 @@ class Context:
     cache: Cache
     traffic_cfg: Any = None
     config_version: str = ""
+    rules: Any = None  # data_sources.pipeline.Rules of the city (ingest and notify screen and derive with it)
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from typing import Any
 
-from data_sources.base import Reading, SourceError
+from data_sources.base import Reading, Rejects, SourceError
 from data_sources.coords import gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
 from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
 from data_sources.metrics import ROAD_CLASSES, units
@@ -41,7 +41,7 @@ def parse_polyline(s: str) -> list[tuple[float, float]]:
     return out
 
 
-class AMapTraffic(HttpPolled):
+class AMapTraffic(HttpPolled, Rejects):
     """Traffic status of the roads in configured WGS-84 rectangles (each ≤ 10 km across)."""
 
     feeds = ("traffic",)
@@ -93,7 +93,15 @@ class AMapTraffic(HttpPolled):
         info = data.get("trafficinfo")
         roads = (info.get("roads") if isinstance(info, dict) else None) or []
         require(isinstance(roads, list), "amap: trafficinfo.roads is not a list")
-        return [rd for road in roads if (rd := self.to_reading(road, rect, now_ms)) is not None]
+        out: list[Reading] = []
+        for road in roads:
+            rd = self.to_reading(road, rect, now_ms)
+            if rd is None:
+                self.reject("traffic", "amap road: no usable status (0-3) or polyline (at least two lng,lat points)",
+                            road)
+            else:
+                out.append(rd)
+        return out
 
     def to_reading(self, road: Any, rect: dict[str, Any], now_ms: int) -> Reading | None:
         """A traffic Reading from one road entry, or None when it has no usable status or geometry."""

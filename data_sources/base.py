@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,21 @@ class Reading:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record (or one value of it) that was refused or flagged: where it was in its batch or poll, why, and its text.
+
+    kind: 'record' (nothing of it stored), 'value' (that value dropped, the rest stored), 'flag' (stored, but
+    suspicious: a point far outside the city, a status not in the table).
+    """
+
+    feed: str
+    index: int
+    reason: str
+    raw: str
+    kind: str = "record"
+
+
 class SourceError(Exception):
     """A source failed in a way its health report should show (timeout, bad payload, HTTP error)."""
 
@@ -31,5 +47,43 @@ class Source(Protocol):
     interval_s: float
 
     def poll(self, now_ms: int) -> list[Reading]:
-        """Fetch (or generate) whatever is new; raise SourceError on failure."""
+        """Fetch (or generate) whatever is new; raise SourceError on failure.
+
+        A source that parses rows keeps each row it could not use (see Rejects, `take_rejected`): one bad row never
+        costs the rest of the poll.
+        """
         ...
+
+
+class Rejects:
+    """For sources that parse provider rows: the rows polled that could not be used, with their reasons."""
+
+    rejected: list[Rejection]
+
+    def take_rejected(self) -> list[Rejection]:
+        """The rows rejected since the last call (the runner stores them as dead letters after each poll)."""
+        out, self.rejected = list(getattr(self, "rejected", [])), []
+        self._reject_keys: set[tuple[str, str]] = set()
+        return out
+
+    def reject(self, feed: str, reason: str, row: Any, index: int = -1) -> None:
+        """Keep one unusable row with its reason (its JSON text, truncated, for the dead letter); a row seen again
+        in the same poll (overlapping windows or pages) is kept once."""
+        if not hasattr(self, "rejected") or not hasattr(self, "_reject_keys"):
+            self.rejected, self._reject_keys = getattr(self, "rejected", []), set()
+        raw, reason = raw_text(row), reason[:500]
+        if (raw, reason) in self._reject_keys:
+            return
+        self._reject_keys.add((raw, reason))
+        self.rejected.append(Rejection(feed, len(self.rejected) if index < 0 else index, reason, raw))
+
+
+RAW_MAX_CHARS = 2_000
+
+
+def raw_text(record: Any) -> str:
+    """A record as JSON text for the dead letter, truncated (repr when it is not JSON-able)."""
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=True, default=str)[:RAW_MAX_CHARS]
+    except (TypeError, ValueError, RecursionError):
+        return repr(record)[:RAW_MAX_CHARS]

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 algorithm
 EE = 0.00669342162296594323  # its eccentricity squared
 X_PI = math.pi * 3000.0 / 180.0
 _TOL = 1e-9
 _MAX_ITER = 30
+
+
+def check_position(lat: Any, lon: Any, lat_field: str = "lat", lon_field: str = "lon") -> str | None:
+    """Why a position is not WGS-84 degrees (naming the field), or None when it is."""
+    for value, name, limit in ((lat, lat_field, 90.0), (lon, lon_field, 180.0)):
+        if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)):
+            return f"{name}: expected a finite number of degrees, got {str(value)[:40]!r}"
+        if not -limit <= value <= limit:
+            swapped = name == lat_field and _finite_deg(lon, 90.0) and _finite_deg(lat, 180.0)
+            hint = " (lat/lon swapped?)" if swapped else ""
+            return f"{name}: {value:g} outside [-{limit:g}, {limit:g}] (WGS-84 degrees){hint}"
+    return None
+
+
+def _finite_deg(value: Any, limit: float) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and -limit <= value <= limit)
 
 
 def out_of_china(lng: float, lat: float) -> bool:

@@ -3,12 +3,13 @@
 One row is one reading: an entity column, a time column (ISO 8601 with offset, epoch ms, or naive local time when
 `naive_tz` is set) and value columns named after the feed's value keys (or mapped with `columns`). The first row
 plays at the first poll; a row `d` after it in history plays `d / speed` later, stamped with that real time (the
-historical time stays in meta `hist_ts`), so staleness downstream works unchanged. With `loop` it starts again.
+historical time stays in meta `hist_ts`), so staleness downstream works unchanged, while the indicators are judged
+by the time the row was observed (a 2017 row under HJ 633-2012; data_sources/pipeline.py). With `loop` it starts
+again. A row or cell that cannot be read is rejected with its line number and reason (dead letter), once, at load.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import logging
 from datetime import datetime
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data_sources.base import Reading, SourceError
+from data_sources.base import Reading, Rejects, SourceError
+from data_sources.coords import check_position
 from data_sources.metrics import METRICS, units
 from data_sources.records import Invalid, check
 
@@ -28,7 +30,7 @@ class SourceFileError(SourceError):
     """The replay file is missing, unreadable or has no usable rows."""
 
 
-class CsvReplay:
+class CsvReplay(Rejects):
     """A time-compressed replay of one feed's history from a CSV file."""
 
     def __init__(self, *, path: str | Path, feed: str, speed: float = 60.0, loop: bool = True,
@@ -102,11 +104,15 @@ class CsvReplay:
         return int(dt.timestamp() * 1000)
 
     def _row(self, row: dict[str, Any], mapping: dict[str, str], n: int) -> tuple | None:
+        where = f"{self.path.name} line {n}"
         eid = (row.get(self.cols["entity"]) or "").strip()
+        if not eid:
+            self.reject(self.feed, f"{where}: {self.cols['entity']} is empty", row, n)
+            return None
         try:
             ts = self._ts(row.get(self.cols["ts"]) or "")
-        except ValueError as exc:
-            log.info("%s line %d: bad time: %s", self.path.name, n, exc)
+        except (ValueError, OverflowError, OSError) as exc:
+            self.reject(self.feed, f"{where}: {self.cols['ts']}: bad time: {exc}", row, n)
             return None
         values: dict[str, Any] = {}
         for col, key in mapping.items():
@@ -117,12 +123,22 @@ class CsvReplay:
             try:
                 values[key] = check(metric, self._cell(metric.kind, cell), key)
             except (Invalid, ValueError) as exc:
-                log.info("%s line %d: %s", self.path.name, n, exc)
-        if not eid or not values:
+                self.reject(self.feed, f"{where}: column {col}: {exc}", row, n)
+        if not values:
+            self.reject(self.feed, f"{where}: no usable value", row, n)
             return None
         meta: dict[str, Any] = {"provider": "CSV replay"}
-        with contextlib.suppress(KeyError, TypeError, ValueError):
-            meta["lat"], meta["lon"] = float(row[self.cols["lat"]]), float(row[self.cols["lon"]])
+        lat, lon = (row.get(self.cols["lat"]) or "").strip(), (row.get(self.cols["lon"]) or "").strip()
+        if lat or lon:
+            try:
+                pos = float(lat), float(lon)
+            except ValueError:
+                pos = (lat, lon)
+            bad = check_position(pos[0], pos[1], self.cols["lat"], self.cols["lon"])
+            if bad:
+                self.reject(self.feed, f"{where}: {bad}", row, n)
+                return None
+            meta["lat"], meta["lon"] = pos
         return ts, eid, values, meta
 
     @staticmethod

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from data_sources.base import Reading
 from indicators import aqi_cn, aqi_us, traffic, water
+from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, missing_pollutants, report_keys
 
-HOURLY_2026 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")
-# HJ 633-2012 real-time reports judged PM on 24 h moving averages (standards.md §1.3).
-HOURLY_2012 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_24h", "pm25_24h")
 # µg/m³ (mg/m³ for CO) per ppb (ppm for CO) at 298.15 K, 1013.25 hPa (standards.md §1.2).
 _PER_PPB = {"so2": 2.619, "no2": 1.880, "o3": 1.962}
 _CO_PER_PPM = 1.145
@@ -32,17 +31,15 @@ def _num(v: Any) -> float | None:
 
 def parse_time_ms(value: Any) -> int | None:
     """Epoch ms from an ISO 8601 string with offset (Open311) or a number; None when absent or unreadable."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
+    if isinstance(value, int | float):
+        return int(value) if math.isfinite(value) and abs(value) < 1e15 else None
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        return int(dt.timestamp() * 1000) if dt.tzinfo is not None else None
+    except (ValueError, OverflowError, OSError):
         return None
-    if dt.tzinfo is None:
-        return None
-    return int(dt.timestamp() * 1000)
 
 
 def air_standard(setting: str, ts_ms: int) -> str:
@@ -52,17 +49,24 @@ def air_standard(setting: str, ts_ms: int) -> str:
     return aqi_cn.standard_for(ts_ms)
 
 
-def derive_air(values: dict[str, Any], standard: str) -> dict[str, Any]:
-    """AQI, level, colour and primary pollutants of one station's hourly report."""
+def derive_air(values: dict[str, Any], standard: str, *, monitored: Iterable[str] | None = None,
+               rule: str = PUBLISHED) -> dict[str, Any]:
+    """AQI, level, colour and primary pollutants of one station's real-time report, with what it monitors.
+
+    The report's averaging periods come from `indicators.aqi_periods.report_keys` (the published practice unless the
+    city profile names the 2012 text's rule); `monitored` is the station's pollutant set (None: what it sent now).
+    """
     if standard == "EPA-2024":
-        conc = _us_units(values)
-        res = aqi_us.compute(conc)
-    else:
-        keys = HOURLY_2026 if standard == "HJ633-2026" else HOURLY_2012
-        # numbers go straight in (compute treats negative / NaN / bool as missing); anything else is coerced first
-        conc = {k: v if type(v) in (int, float) else _num(v) for k in keys for v in (values.get(k),)}
-        res = aqi_cn.compute(conc, standard=standard)
-    return res.to_dict()
+        return aqi_us.compute(_us_units(values)).to_dict()
+    keys = report_keys(standard, REALTIME, rule)
+    # numbers go straight in (negative / NaN / bool count as missing); anything else is coerced first
+    nums = {k: v if type(v) in (int, float) else _num(v) for k in keys if (v := values.get(k)) is not None}
+    conc = concentrations(nums, keys, monitored)
+    out = aqi_cn.compute(conc, standard=standard).to_dict()
+    watched = {k.split("_", 1)[0] for k in conc}
+    out["monitored"] = [p for p in POLLUTANTS if p in watched]
+    out["missing"] = missing_pollutants(conc)
+    return out
 
 
 def _us_units(values: dict[str, Any]) -> dict[str, float | None]:
@@ -100,10 +104,10 @@ def derive_water(values: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]
     sample = {k: _num(values.get(k)) for k in ("do", "codmn", "cod", "bod5", "nh3n", "tp", "tn", "ph")}
     sample = {k: v for k, v in sample.items() if v is not None}
     wc = water.classify(sample, waterbody=str(meta.get("waterbody", "river")))
-    bo = water.black_odorous(
-        {k: _num(values.get(k)) for k in ("transparency_cm", "do", "orp_mv", "nh3n")},
-        depth_cm=_num(meta.get("depth_cm")),
-    )
+    bo_sample = {k: _num(values.get(k)) for k in ("transparency_cm", "do", "orp_mv", "nh3n")}
+    # no black-odorous indicator in the sample: the grade is unknown (None), the GB 3838 class still stands
+    bo = (water.black_odorous(bo_sample, depth_cm=_num(meta.get("depth_cm")))
+          if any(v is not None for v in bo_sample.values()) else None)
     return {"klass": wc.klass, "worst": list(wc.worst), "black_odorous": bo}
 
 
@@ -120,11 +124,16 @@ def derive_service(values: dict[str, Any], ts_ms: int) -> dict[str, Any]:
     return out
 
 
-def derive(reading: Reading, *, aqi_setting: str = "auto",
-           traffic_cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
-    """The derived indicators stored beside a reading's raw values."""
+def derive(reading: Reading, *, aqi_setting: str = "auto", traffic_cfg: traffic.TrafficConfig | None = None,
+           observed_ms: int | None = None, monitored: Iterable[str] | None = None,
+           aqi_rule: str = PUBLISHED) -> dict[str, Any]:
+    """The derived indicators stored beside a reading's raw values.
+
+    An air reading is judged under the standard in force when it was observed (`observed_ms`, default its ts).
+    """
     if reading.feed == "air":
-        return derive_air(reading.values, air_standard(aqi_setting, reading.ts))
+        when = reading.ts if observed_ms is None else observed_ms
+        return derive_air(reading.values, air_standard(aqi_setting, when), monitored=monitored, rule=aqi_rule)
     if reading.feed == "traffic":
         return derive_traffic(reading.values, reading.meta, traffic_cfg)
     if reading.feed == "water":

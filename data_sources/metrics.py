@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from indicators.aqi_periods import POLLUTANTS
 from indicators.traffic import ROAD_CLASSES
 
 WATERBODIES = ("river", "lake", "reservoir")
@@ -16,7 +17,7 @@ WATERBODIES = ("river", "lake", "reservoir")
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """One value key: unit, kind (number/int/bool/str/enum/datetime/coord) and bounds where they make sense."""
+    """One value key: unit, kind (number/int/bool/str/enum/list/datetime/coord) and bounds where they make sense."""
 
     key: str
     unit: str
@@ -73,7 +74,8 @@ TRAFFIC = (
 
 SERVICE = (
     Metric("service_request_id", "", "str", doc="must equal entity_id when given"),
-    Metric("status", "", "enum", choices=("open", "closed")),
+    Metric("status", "", "str", doc="open or closed, or a server's own status (data_sources/case_status.py maps it)"),
+    Metric("status_raw", "", "str", doc="the server's status when it was not open/closed (set by OneScreen)"),
     Metric("status_notes", "", "str"), Metric("service_name", "", "str"), Metric("service_code", "", "str"),
     Metric("description", "", "str"), Metric("agency_responsible", "", "str"), Metric("service_notice", "", "str"),
     Metric("requested_datetime", "", "datetime"), Metric("updated_datetime", "", "datetime"),
@@ -99,6 +101,8 @@ META: dict[str, Metric] = {m.key: m for m in (
     Metric("river", "", "str"), Metric("road_class", "", "enum", choices=ROAD_CLASSES),
     Metric("length_m", "m", "number", 0.0, 1_000_000.0),
     Metric("waterbody", "", "enum", choices=WATERBODIES), Metric("depth_cm", "cm", "number", 0.0, 100_000.0),
+    Metric("monitors", "", "list", choices=POLLUTANTS,
+           doc="air: the pollutants the station monitors (HJ 633-2026 §5.3: missing versus not monitored)"),
 )}  # fmt: skip
 
 

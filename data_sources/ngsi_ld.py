@@ -1,20 +1,22 @@
 """FIWARE NGSI-LD: Smart Data Models entities -> Readings, and a context-broker poller (standards.md §6).
 
-Both representations are read: normalized (`{"type": "Property", "value": …, "unitCode": …}`, GeoProperty,
-Relationship `object`, `{"@type": "DateTime", "@value": …}`) and keyValues (plain values; units, if any, in the
-`measurand` list "NO2, 8.0, GQ, Nitrogen Dioxide"). Attribute names may be expanded URIs; the last path segment is
-used. `dateObserved` may be an interval "a/b": the end counts. Naive datetimes are UTC (the models say so).
+Three representations are read: normalized (`{"type": "Property", "value": …, "unitCode": …}`, GeoProperty,
+Relationship `object`, `{"@type": "DateTime", "@value": …}`), keyValues (plain values; units, if any, in the
+`measurand` list "NO2, 8.0, GQ, Nitrogen Dioxide") and the GeoJSON Feature representation (`application/geo+json`,
+NGSI-LD §4.5.16: `{"type": "Feature", "id", "geometry", "properties": {"type": …, attributes}}`, and a
+FeatureCollection of them). Attribute names may be expanded URIs; the last path segment is used. An observation
+over a period is stamped at its end: `dateObservedTo`, or the end of a `dateObserved` interval "a/b". Naive
+datetimes are UTC (the models say so). Coordinates must be WGS-84 degrees, [lon, lat].
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from datetime import UTC, datetime
 from typing import Any
 
-from data_sources.base import Reading
-from data_sources.coords import line_length_m
+from data_sources.base import Reading, Rejects
+from data_sources.coords import check_position, line_length_m
 from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import METRICS
 from data_sources.records import Invalid, check
@@ -68,9 +70,20 @@ def time_ms(value: Any) -> int:
     text = value.strip().rsplit("/", 1)[-1]
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+        return int((dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp() * 1000)
+    except (ValueError, OverflowError, OSError) as exc:
         raise NgsiError(f"dateObserved: not ISO 8601 ({text[:40]!r})") from exc
-    return int((dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+def _lonlat(c: Any, where: str) -> tuple[float, float]:
+    """One GeoJSON position [lon, lat] in WGS-84 degrees, or NgsiError naming the field."""
+    if not isinstance(c, list | tuple) or len(c) < 2:
+        raise NgsiError(f"{where}: expected [longitude, latitude]")
+    lon, lat = c[0], c[1]
+    bad = check_position(lat, lon, f"{where}[1] (latitude)", f"{where}[0] (longitude)")
+    if bad:
+        raise NgsiError(bad)
+    return float(lon), float(lat)
 
 
 def _geometry(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -79,16 +92,13 @@ def _geometry(attrs: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(geo, dict):
         return {}
     coords = geo.get("coordinates")
-    try:
-        if geo.get("type") == "Point":
-            lon, lat = float(coords[0]), float(coords[1])
-            return {"lat": lat, "lon": lon} if math.isfinite(lat + lon) else {}
-        if geo.get("type") == "LineString" and len(coords) >= 2:
-            line = [(float(c[0]), float(c[1])) for c in coords]
-            mid = line[len(line) // 2]
-            return {"lat": mid[1], "lon": mid[0], "length_m": round(line_length_m(line), 1)}
-    except (TypeError, ValueError, IndexError, KeyError):
-        return {}
+    if geo.get("type") == "Point":
+        lon, lat = _lonlat(coords, "location.coordinates")
+        return {"lat": lat, "lon": lon}
+    if geo.get("type") == "LineString" and isinstance(coords, list) and len(coords) >= 2:
+        line = [_lonlat(c, f"location.coordinates[{i}]") for i, c in enumerate(coords)]
+        mid = line[len(line) // 2]
+        return {"lat": mid[1], "lon": mid[0], "length_m": round(line_length_m(line), 1)}
     return {}
 
 
@@ -138,10 +148,31 @@ def _mapped(attrs: dict[str, Any], table: dict[str, tuple[str, dict[str, float] 
     return out
 
 
+def from_feature(entity: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON Feature representation as the plain entity shape (`geometry` becomes `location` if it has none)."""
+    props = entity.get("properties")
+    if not isinstance(props, dict):
+        raise NgsiError("properties: a GeoJSON Feature entity needs a properties object")
+    flat = {k: v for k, v in props.items() if k not in ("id", "@context")}
+    flat["id"] = entity.get("id", props.get("id"))
+    if "location" not in flat and isinstance(entity.get("geometry"), dict):
+        flat["location"] = {"type": "GeoProperty", "value": entity["geometry"]}
+    return flat
+
+
+def entities_of(body: Any) -> Any:
+    """The entities of a GeoJSON FeatureCollection; anything else unchanged."""
+    if isinstance(body, dict) and body.get("type") == "FeatureCollection":
+        return body.get("features")
+    return body
+
+
 def to_reading(entity: Any) -> Reading:
-    """One Smart Data Models entity (normalized or keyValues) as a Reading; NgsiError says why not."""
+    """One Smart Data Models entity (normalized, keyValues or GeoJSON Feature) as a Reading; NgsiError says why not."""
     if not isinstance(entity, dict):
         raise NgsiError("entity is not a JSON object")
+    if entity.get("type") == "Feature":
+        entity = from_feature(entity)
     eid, etype = entity.get("id"), entity.get("type")
     if not isinstance(eid, str) or not eid or len(eid) > 256:
         raise NgsiError("id: required string (≤ 256 characters)")
@@ -149,7 +180,7 @@ def to_reading(entity: Any) -> Reading:
     if feed is None:
         raise NgsiError(f"type {str(etype)[:60]!r} not supported (expected one of {', '.join(TYPES)})")
     attrs = {short(k): v for k, v in entity.items() if k not in ("id", "type", "@context")}
-    when = next((unwrap(attrs[k])[0] for k in ("dateObserved", "dateObservedTo") if k in attrs), None)
+    when = next((unwrap(attrs[k])[0] for k in ("dateObservedTo", "dateObserved") if k in attrs), None)
     if when is None:
         raise NgsiError("dateObserved: missing")
     ts = time_ms(when)
@@ -168,7 +199,7 @@ def to_reading(entity: Any) -> Reading:
     return Reading(feed, eid, ts, values, meta)
 
 
-class NgsiLdBroker(HttpPolled):
+class NgsiLdBroker(HttpPolled, Rejects):
     """Polls a context broker's `/ngsi-ld/v1/entities?type=…` (offset paging), keyValues or normalized."""
 
     def __init__(self, *, base_url: str, types: list[str] | None = None, options: str = "normalized",
@@ -192,7 +223,7 @@ class NgsiLdBroker(HttpPolled):
         self.http = HttpClient(base_url, headers=headers, timeout_s=timeout_s)
 
     def poll(self, now_ms: int) -> list[Reading]:
-        """Every entity of the configured types; entities that do not map are logged and skipped."""
+        """Every entity of the configured types; an entity that does not map is rejected with its reason."""
         self.http.start_poll()
         out: list[Reading] = []
         for etype in self.types:
@@ -205,8 +236,7 @@ class NgsiLdBroker(HttpPolled):
                     try:
                         out.append(to_reading(entity))
                     except NgsiError as exc:
-                        eid = entity.get("id") if isinstance(entity, dict) else None
-                        log.info("ngsi-ld: skipping %s: %s", str(eid)[:80], exc)
+                        self.reject(TYPES[etype], str(exc), entity)
                 if len(data) < self.limit:
                     break
         return out

@@ -3,7 +3,10 @@
 Quirks handled here (standards.md §5): ids and service codes are strings (the spec's own JSON example writes
 `"service_code":006`, which is not JSON, so numbers with leading zeros are quoted before parsing and every integer
 is kept as its literal text); datetimes must carry a timezone (naive ones are refused unless `naive_tz` is set);
-servers cap a response (1,000 by default), so a full window is split in half and asked again.
+servers cap a response (1,000 by default), so a full window is split in half and asked again. Statuses other than
+open/closed (in_progress, FixMyStreet's states, 受理/办理中, …) go through data_sources/case_status.py's table,
+extended by the `status_map` option; an unknown one is kept as open and flagged. A request that breaks the spec is
+rejected with its reason (dead letter); the rest of the poll is kept.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from data_sources.base import Reading
+from data_sources import case_status
+from data_sources.base import Reading, Rejects
+from data_sources.coords import check_position
 from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import units
 
@@ -42,12 +47,21 @@ def xml_requests(root: Element) -> list[dict[str, str]]:
     return [{child.tag: (child.text or "").strip() for child in req} for req in root if req.tag == "request"]
 
 
+def _position(row: dict[str, Any]) -> tuple[float, float] | None:
+    """(lat, long) as numbers when the request has both (blank or non-numeric: no position)."""
+    try:
+        lat, lon = float(row["lat"]), float(row["long"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return lat, lon
+
+
 def iso_utc(ms: int) -> str:
     """Query-parameter form of a datetime: ISO 8601 with Z."""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Open311(HttpPolled):
+class Open311(HttpPolled, Rejects):
     """Service cases from an Open311 endpoint, re-reading a sliding look-back in date windows every poll."""
 
     feeds = ("service",)
@@ -57,7 +71,7 @@ class Open311(HttpPolled):
                  jurisdiction_id: str | None = None, interval_s: float = 300, lookback_days: float = 7,
                  window_hours: float = 24, max_per_request: int = 1000, page_size: int | None = None,
                  max_pages: int = 20, naive_tz: str | None = None, timeout_s: float = 15.0,
-                 name: str = "open311") -> None:  # fmt: skip
+                 status_map: dict[str, str] | None = None, name: str = "open311") -> None:  # fmt: skip
         if fmt not in ("json", "xml"):
             raise ValueError("open311: format must be json or xml")
         self.name, self.fmt, self.interval_s = name, fmt, interval_s
@@ -67,6 +81,9 @@ class Open311(HttpPolled):
         self.window_ms = int(window_hours * HOUR_MS)
         self.max_per_request, self.page_size, self.max_pages = max_per_request, page_size, max_pages
         self.naive_tz = ZoneInfo(naive_tz) if naive_tz else None
+        if status_map is not None and not isinstance(status_map, dict):
+            raise ValueError("open311: status_map must map a server status to open or closed")
+        self.statuses = case_status.table(status_map)
         self._open: dict[str, int] = {}  # open case id -> requested ms, to follow cases older than the look-back
 
     def poll(self, now_ms: int) -> list[Reading]:
@@ -119,13 +136,13 @@ class Open311(HttpPolled):
         return [row for row in data if isinstance(row, dict)]
 
     def _readings(self, rows: list[dict[str, Any]]) -> dict[str, Reading]:
-        """Newest reading per case id; records that break the spec are logged and skipped."""
+        """Newest reading per case id; a request that breaks the spec is rejected with its reason."""
         out: dict[str, Reading] = {}
         for row in rows:
             try:
                 rd = self.to_reading(row)
             except ValueError as exc:
-                log.info("open311: skipping a request: %s", exc)
+                self.reject("service", str(exc), row)
                 continue
             if rd.entity_id not in out or out[rd.entity_id].ts < rd.ts:
                 out[rd.entity_id] = rd
@@ -150,27 +167,33 @@ class Open311(HttpPolled):
         if cid in (None, "") or isinstance(cid, bool | dict | list):
             raise ValueError("no service_request_id")
         cid = str(cid).strip()
-        status = str(row.get("status", "")).strip().lower()
-        if status not in ("open", "closed"):
-            raise ValueError(f"{cid}: status {status!r} is neither open nor closed")
+        raw_status = row.get("status")
+        if isinstance(raw_status, dict | list | bool):
+            raise ValueError(f"{cid}: status is not a string")
+        status, known = case_status.classify(raw_status, self.statuses)
         times = {f: self._time(row.get(f), f) for f in TIME_FIELDS}
         when = times["updated_datetime"] or times["requested_datetime"]
         if when is None:
             raise ValueError(f"{cid}: neither updated_datetime nor requested_datetime")
         values: dict[str, Any] = {"service_request_id": cid, "status": status}
+        text = "" if raw_status is None else str(raw_status).strip()
+        if text != status:
+            values["status_raw"] = text[:200]
         for f in TEXT_FIELDS:
             v = row.get(f)
             if v not in (None, "") and not isinstance(v, dict | list):
                 values[f] = str(v).strip()
         values.update({f: dt.isoformat() for f, dt in times.items() if dt is not None})
         meta: dict[str, Any] = {"provider": "Open311"}
-        try:
-            lat, lon = float(row["lat"]), float(row["long"])
-            if -90 <= lat <= 90 and -180 <= lon <= 180:
-                values["lat"], values["long"] = lat, lon
-                meta["lat"], meta["lon"] = lat, lon
-        except (KeyError, TypeError, ValueError):
-            pass
+        if not known:
+            meta["status_unknown"] = True  # kept as open; the pipeline flags it
+        pos = _position(row)
+        if pos is not None:
+            bad = check_position(pos[0], pos[1], "lat", "long")
+            if bad:
+                raise ValueError(f"{cid}: {bad}")
+            values["lat"], values["long"] = pos
+            meta["lat"], meta["lon"] = pos
         if times["requested_datetime"]:
             meta["requested_ms"] = int(times["requested_datetime"].timestamp() * 1000)
         return Reading("service", cid, int(when.timestamp() * 1000), values, meta)

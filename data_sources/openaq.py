@@ -11,11 +11,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from data_sources.base import Reading, SourceError
+from data_sources.base import Reading, Rejects, SourceError
+from data_sources.coords import check_position
 from data_sources.derive import parse_time_ms
 from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import units
-from data_sources.units import UnitError, pollutant, to_standard
+from data_sources.units import POLLUTANTS, UnitError, pollutant, to_standard
 
 log = logging.getLogger("onescreen.openaq")
 BASE_URL = "https://api.openaq.org"
@@ -24,16 +25,26 @@ HOUR_MS = 3_600_000
 
 @dataclass(frozen=True, slots=True)
 class Station:
-    """One OpenAQ location with its sensor id -> (pollutant or None when not an AQI one, unit) join table."""
+    """One OpenAQ location with its sensor id -> (pollutant or None when not an AQI one, unit) join table.
+
+    `position_error` says why its coordinates are not WGS-84 degrees (its readings are then rejected with it).
+    """
 
     id: int
     name: str
     lat: float | None
     lon: float | None
     sensors: dict[int, tuple[str | None, str]]
+    position_error: str | None = None
+
+    @property
+    def monitors(self) -> list[str]:
+        """The AQI pollutants this station has sensors for (HJ 633-2026 §5.3: what it monitors)."""
+        have = {poll for poll, _ in self.sensors.values() if poll}
+        return [p for p in POLLUTANTS if p in have]
 
 
-class OpenAQ(HttpPolled):
+class OpenAQ(HttpPolled, Rejects):
     """Air readings from OpenAQ v3 (API key in X-API-Key); one reading per station per poll."""
 
     feeds = ("air",)
@@ -103,32 +114,45 @@ class OpenAQ(HttpPolled):
         return [row for row in data["results"] if isinstance(row, dict)]
 
     def to_reading(self, station: Station, rows: list[dict[str, Any]]) -> tuple[Reading | None, bool]:
-        """Join latest rows to the station's sensors and convert units; (reading or None, saw an unknown sensor)."""
+        """Join latest rows to the station's sensors and convert units; (reading or None, saw an unknown sensor).
+
+        A row that cannot be used (bad time, value or unit) is rejected with its reason; the station's other rows
+        are kept.
+        """
+        if station.position_error:
+            self.reject("air", f"location {station.id}: {station.position_error}", {"id": station.id})
+            return None, False
         found: list[tuple[int, str, float]] = []
         unknown = False
         for row in rows:
             sid = row.get("sensorsId")
-            sensor = station.sensors.get(sid) if isinstance(sid, int) else None
+            sensor = station.sensors.get(sid) if isinstance(sid, int) and not isinstance(sid, bool) else None
             if sensor is None:
-                unknown = unknown or isinstance(sid, int)
+                unknown = unknown or (isinstance(sid, int) and not isinstance(sid, bool))
                 continue
             poll, unit = sensor
+            if poll is None:
+                continue  # a sensor of a parameter the AQI does not use (temperature, pm1, ...)
             when = row.get("datetime")
-            if poll is None or not isinstance(when, dict):
-                continue
-            ts = parse_time_ms(when.get("utc"))
+            ts = parse_time_ms(when.get("utc")) if isinstance(when, dict) else None
             value = row.get("value")
-            if ts is None or isinstance(value, bool) or not isinstance(value, int | float):
+            where = f"location {station.id} sensor {sid}"
+            if ts is None:
+                self.reject("air", f"{where}: datetime.utc is not an ISO 8601 time with offset", row)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.reject("air", f"{where}: value is not a number", row)
                 continue
             try:
                 found.append((ts, f"{poll}_1h", to_standard(poll, float(value), unit)))
             except UnitError as exc:
-                log.info("openaq %s: skipping %s", station.id, exc)
+                self.reject("air", f"{where}: {exc}", row)
         if not found:
             return None, unknown
         newest = max(ts for ts, _, _ in found)
         values = {key: v for ts, key, v in sorted(found) if ts >= newest - self.max_age_ms}
-        meta: dict[str, Any] = {"name": station.name, "provider": "OpenAQ", "openaq_location_id": station.id}
+        meta: dict[str, Any] = {"name": station.name, "provider": "OpenAQ", "openaq_location_id": station.id,
+                                "monitors": station.monitors}
         if station.lat is not None and station.lon is not None:
             meta["lat"], meta["lon"] = station.lat, station.lon
         return Reading("air", f"openaq-{station.id}", newest, values, meta), unknown
@@ -149,7 +173,10 @@ def _station(loc: Any) -> Station | None:
             sensors[s["id"]] = (poll, str(param.get("units") or ""))
     coord = loc.get("coordinates") if isinstance(loc.get("coordinates"), dict) else {}
     lat, lon = coord.get("latitude"), coord.get("longitude")
-    ok = isinstance(lat, int | float) and isinstance(lon, int | float)
+    error = None
+    if lat is not None or lon is not None:
+        error = check_position(lat, lon, "coordinates.latitude", "coordinates.longitude")
+    ok = error is None and lat is not None
     return Station(loc["id"], str(loc.get("name") or loc["id"]), float(lat) if ok else None,
-                   float(lon) if ok else None, sensors)
+                   float(lon) if ok else None, sensors, error)
 

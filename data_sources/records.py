@@ -7,7 +7,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from data_sources import case_status
 from data_sources.base import Reading
+from data_sources.coords import check_position
 from data_sources.metrics import META, METRICS, Metric
 
 MAX_ID_LEN = 128
@@ -96,6 +98,10 @@ def check(metric: Metric, value: Any, where: str) -> Any:
         if value not in metric.choices:
             raise Invalid(f"{where}: must be one of {', '.join(metric.choices)}")
         return value
+    if kind == "list":
+        if not isinstance(value, list) or len(value) > 32 or any(v not in metric.choices for v in value):
+            raise Invalid(f"{where}: expected a list drawn from {', '.join(metric.choices)}")
+        return list(dict.fromkeys(value))
     if kind == "datetime":
         parse_iso(value, where)
         return value
@@ -142,8 +148,9 @@ def _latlon(record: dict[str, Any]) -> tuple[float, float] | None:
     if not has_lat:
         return None
     lat, lon = finite(record["lat"], "lat"), finite(record["lon"], "lon")
-    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-        raise Invalid("lat/lon out of range (WGS-84 degrees expected)")
+    bad = check_position(lat, lon)
+    if bad:
+        raise Invalid(bad)
     return lat, lon
 
 
@@ -172,6 +179,11 @@ def to_reading(feed: str, record: Any, now_ms: int) -> Reading:
             raise Invalid("values.service_request_id: must equal entity_id")
         if "status" not in values:
             raise Invalid("values.status: required for service cases (open or closed)")
+        status, known = case_status.classify(values["status"])
+        if status != values["status"]:
+            values["status_raw"], values["status"] = values["status"], status
+        if not known:
+            meta["status_unknown"] = True  # kept as open; the pipeline flags it
         if pos is None and "lat" in values and "long" in values:
             pos = float(values["lat"]), float(values["long"])
     if pos is not None:

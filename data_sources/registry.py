@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from config.settings import Settings, load_city
-from data_sources.base import FEEDS, Reading, Source, SourceError
+from data_sources.base import FEEDS, Reading, Rejection, Source, SourceError
 from data_sources.http import SourcePayloadError
 from store.client import UNAVAILABLE
 from store.writer import Writer
@@ -122,6 +122,11 @@ class Monitored:
         self.source, self.writer = source, writer
         self.name, self.feeds, self.interval_s = source.name, tuple(source.feeds), float(source.interval_s)
 
+    def take_rejected(self) -> list[Rejection]:
+        """The wrapped source's rejected rows, if it keeps any."""
+        take = getattr(self.source, "take_rejected", None)
+        return take() if take else []
+
     def poll(self, now_ms: int) -> list[Reading]:
         """Poll and record how long it took, whether it worked or not."""
         t0 = time.perf_counter()
@@ -145,6 +150,11 @@ class WithoutFeeds:
         self.source, self.taken = source, taken
         self.name, self.interval_s = source.name, source.interval_s
         self.feeds = tuple(f for f in source.feeds if f not in taken)
+
+    def take_rejected(self) -> list[Rejection]:
+        """The wrapped source's rejected rows of the feeds it still owns."""
+        take = getattr(self.source, "take_rejected", None)
+        return [rej for rej in (take() if take else []) if rej.feed not in self.taken]
 
     def poll(self, now_ms: int) -> list[Reading]:
         """The wrapped source's readings of the feeds it still owns."""

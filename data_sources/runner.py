@@ -7,14 +7,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import redis
 
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, Settings, load_city
-from data_sources.base import Reading, Source, SourceError
-from data_sources.derive import derive
+from data_sources import pipeline
+from data_sources.base import Source, SourceError
 from indicators.traffic import TrafficConfig
 from store import keys
 from store.client import UNAVAILABLE, connect
@@ -28,35 +27,33 @@ class Runner:
 
     def __init__(self, r: redis.Redis, sources: Sequence[Source], *, aqi_setting: str = "auto",
                  retention: int = 100_000, traffic_cfg: TrafficConfig | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, rules: pipeline.Rules | None = None) -> None:
         self.r = r
         self.sources = list(sources)
-        self.aqi_setting = aqi_setting
-        self.traffic_cfg = traffic_cfg
+        self.rules = rules or pipeline.Rules(aqi_standard=aqi_setting, traffic_cfg=traffic_cfg)
         self.clock = clock
         self.writers = {s.name: Writer(r, retention=retention, source=s.name) for s in self.sources}
         self._next: dict[str, float] = {s.name: 0.0 for s in self.sources}
 
-    def derive_all(self, readings: Sequence[Reading]) -> list[tuple[Reading, dict[str, Any]]]:
-        """Derived indicators for a batch; a reading that cannot be derived is logged and skipped, not fatal."""
-        out = []
-        for reading in readings:
-            try:
-                out.append((reading, derive(reading, aqi_setting=self.aqi_setting, traffic_cfg=self.traffic_cfg)))
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning("skipping %s/%s: %s", reading.feed, reading.entity_id, exc)
-        return out
-
     def run_once(self, source: Source, now_ms: int) -> int:
-        """One poll of one source; returns readings written (0 on failure, which health records)."""
+        """One poll of one source through the pipeline; returns readings written (0 on failure, which health records).
+
+        The rows the source could not parse, and the readings the pipeline refuses, land in the dead letter with
+        their reasons; the rest of the poll is stored.
+        """
         writer = self.writers[source.name]
+        take = getattr(source, "take_rejected", None)
         try:
             readings = source.poll(now_ms)
         except SourceError as exc:
             for feed in source.feeds:
                 writer.mark_error(feed, str(exc), now_ms)
+            if take:
+                take()  # rows of a failed poll are retried with it next time
             return 0
-        return writer.write(self.derive_all(readings), now_ms, polled=source.feeds)
+        batch = pipeline.store(writer, readings, self.rules, now_ms, rejected=take() if take else (),
+                               polled=source.feeds)
+        return len(batch.items)
 
     def step(self) -> float:
         """Run every source that is due; returns seconds until the next one is due."""
@@ -132,8 +129,8 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     threading.Thread(target=record_kpis, args=(r, stop, traffic_cfg), name="kpi-recorder", daemon=True).start()
     if not sources:
         return evaluator
-    runner = Runner(r, sources, aqi_setting=str(city.get("aqi_standard", "auto")), retention=settings.retention,
-                    traffic_cfg=traffic_cfg)
+    runner = Runner(r, sources, retention=settings.retention,
+                    rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg))
     th = threading.Thread(target=runner.run, args=(stop,), name="feed-runner", daemon=True)
     th.start()
     return th

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from data_sources.base import Reading, SourceError
-from data_sources.coords import line_length_m
-from data_sources.http import HttpClient, HttpPolled, require
+from data_sources.base import Reading, Rejects, SourceError
+from data_sources.coords import check_position, line_length_m
+from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
 from data_sources.metrics import ROAD_CLASSES, units
 
 log = logging.getLogger("onescreen.tomtom")
@@ -22,7 +22,7 @@ def _num(d: dict[str, Any], key: str) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-class TomTom(HttpPolled):
+class TomTom(HttpPolled, Rejects):
     """One flowSegmentData request per configured point; a closed road is stored at speed 0 with closure=true."""
 
     feeds = ("traffic",)
@@ -47,15 +47,22 @@ class TomTom(HttpPolled):
     def poll(self, now_ms: int) -> list[Reading]:
         """Every point that answered; fails (keeping the last good data) only when none did."""
         self.http.start_poll()
+        self.take_rejected()  # a TomTom poll reports only its own rows
         out: list[Reading] = []
         errors: list[SourceError] = []
         for p in self.points:
             try:
                 data = self.http.get_json(self.path, {"key": self.key, "point": f"{p['lat']},{p['lon']}",
                                                       "unit": "KMPH"})
-                out.append(self.to_reading(p, data, now_ms))
             except SourceError as exc:
                 errors.append(exc)
+                continue
+            try:
+                out.append(self.to_reading(p, data, now_ms))
+            except SourcePayloadError as exc:  # this point's answer is unusable: rejected, the others kept
+                self.reject("traffic", f"point {p['id']}: {exc}", data)
+        if not out and self.rejected:  # every point answered, none usably: the poll failed (health shows why)
+            errors.append(SourcePayloadError(self.take_rejected()[0].reason))
         if errors:
             if not out:
                 raise type(errors[0])(f"{len(errors)}/{len(self.points)} points failed: {errors[0]}")
@@ -79,6 +86,10 @@ class TomTom(HttpPolled):
         points = coords.get("coordinate") if isinstance(coords, dict) else None
         line = [(float(c["longitude"]), float(c["latitude"])) for c in (points if isinstance(points, list) else [])
                 if isinstance(c, dict) and _num(c, "latitude") is not None and _num(c, "longitude") is not None]
+        for i, (lon, lat) in enumerate(line):
+            bad = check_position(lat, lon, f"coordinates.coordinate[{i}].latitude",
+                                 f"coordinates.coordinate[{i}].longitude")
+            require(bad is None, f"tomtom: {bad}")
         frc = str(seg.get("frc", ""))
         meta: dict[str, Any] = {"name": point.get("name", point["id"]), "provider": "TomTom", "frc": frc,
                                 "road_class": point.get("road_class") or FRC_CLASS.get(frc, "arterial"),

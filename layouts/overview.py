@@ -19,7 +19,7 @@ from views.overview import DEFAULT_SORT, KPIS, SORT_COLS, sort_note
 from views.wall import age_text
 
 CARD_PARTS = ("value", "level", "change", "spark", "sub", "age")
-HEALTH_COLS = ("feed", "source", "age", "last_ok", "errors", "latency", "error")
+HEALTH_COLS = ("feed", "source", "age", "last_ok", "errors", "latency", "error", "rejected")
 
 
 def card(kpi: str, lang: str) -> html.Div:
@@ -149,7 +149,19 @@ def health_cells(health: Mapping[str, Any] | None, now_ms: int, lang: str) -> li
     error = str(h.get("last_error") or "")
     return [html.Td(last_ok), html.Td(str(errors), className="feed-errors" if errors else None),
             html.Td("—" if latency is None else f"{latency:,.0f} ms"),
-            html.Td(error[:80] + ("…" if len(error) > 80 else "") or "—", title=error or None)]
+            html.Td(error[:80] + ("…" if len(error) > 80 else "") or "—", title=error or None),
+            rejected_cell(h, lang)]
+
+
+def rejected_cell(h: Mapping[str, Any], lang: str) -> Any:
+    """Records refused, values dropped and readings flagged (pipeline), with the last reasons on hover."""
+    records, values, flags = (int(_num(h.get(k)) or 0) for k in ("rejected", "rejected_values", "flagged"))
+    if not (records or values or flags):
+        return html.Td("—")
+    text = t("ov_rejected_counts", lang, records=f"{records:,}", values=f"{values:,}", flags=f"{flags:,}")
+    last = [str(h[k]) for k in ("last_rejected", "last_flag") if h.get(k)]
+    return html.Td([html.Span(text), html.Br(), html.Small("; ".join(last)[:120])] if last else text,
+                   title="\n".join(last) or None, className="feed-rejected")
 
 
 def status_table(summary: Mapping[str, Any] | None, lang: str, health: Mapping[str, Mapping[str, Any]] | None = None,

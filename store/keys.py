@@ -47,6 +47,11 @@ def closed_late(feed: str = "service") -> str:
     return f"{PREFIX}:{{{feed}}}:closed_late"
 
 
+def monitored(feed: str = "air") -> str:
+    """Hash station -> JSON {pollutant: last ms it was reported}: what each station monitors, learnt from its data."""
+    return f"{PREFIX}:{{{feed}}}:monitored"
+
+
 def snapshot_cache(view: str, tick: int) -> str:
     """Cache key of one view's snapshot for one tick (shared by every worker)."""
     return f"{PREFIX}:cache:{view}:{tick}"

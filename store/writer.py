@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
 
-from data_sources.base import Reading
+from data_sources.base import FEEDS, RAW_MAX_CHARS, Reading, Rejection
 from store import history, keys, scope
+from store import monitored as monitored_store
 
 # Idempotent append + newer wins per entity: a (ts, entity) already in the feed's `seen` set changes nothing (no
 # second stream entry, no latest/index update), so a client or a retried pipeline may re-send a batch safely.
@@ -171,18 +171,10 @@ return {1, v}
 CLOSED_KEEP_MS = 25 * 3600 * 1000  # closed cases leave latest after the 24 h on-time window (history: the stream)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps(**kw) builds one per call
 DEAD_LETTER_MAXLEN = 10_000
-RAW_MAX_CHARS = 2_000
 _ADCODE = re.compile(r"[0-9]{6}")
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A pushed record that was refused: where it was in its batch, why, and its text (truncated)."""
-
-    feed: str
-    index: int
-    reason: str
-    raw: str
+# health counters and last reasons per kind of Rejection (the health panel shows them)
+_HEALTH_OF_KIND = {"record": ("rejected", "last_rejected"), "value": ("rejected_values", "last_rejected"),
+                   "flag": ("flagged", "last_flag")}
 
 
 def record(reading: Reading, derived: dict[str, Any]) -> dict[str, Any]:
@@ -220,14 +212,16 @@ class Writer:
         self.last_added = 0  # new stream entries of the last write (re-sent readings do not count)
 
     def write(self, items: Sequence[tuple[Reading, dict[str, Any]]], now_ms: int, polled: Iterable[str] = (), *,
-              latency_ms: float | None = None, rejected: Sequence[Rejection] = ()) -> int:
-        """Store a batch (any feeds) and its dead letters; quiet `polled` feeds count as polled OK."""
+              latency_ms: float | None = None, rejected: Sequence[Rejection] = (),
+              monitored: Mapping[str, Mapping[str, int]] | None = None) -> int:
+        """Store a batch (any feeds), its dead letters and flags, and what the air stations were seen to monitor;
+        quiet `polled` feeds count as polled OK."""
         by_feed: dict[str, list[tuple[Reading, dict[str, Any]]]] = {}
         for reading, derived in items:
             by_feed.setdefault(reading.feed, []).append((reading, derived))
         quiet = [f for f in polled if f not in by_feed]
         self.last_added = 0
-        if not by_feed and not quiet and not rejected:
+        if not by_feed and not quiet and not rejected and not monitored:
             return 0
         pipe = self.r.pipeline(transaction=False)
         upserts = []
@@ -236,13 +230,31 @@ class Writer:
             self._queue_feed(pipe, feed, rows, now_ms, latency_ms)
         for feed in quiet:
             pipe.hset(keys.health(feed), mapping=self._ok(now_ms, latency_ms))
-        for rej in rejected:
-            pipe.xadd(keys.REJECTED, {"feed": rej.feed, "index": rej.index, "reason": rej.reason[:500],
-                                      "raw": rej.raw[:RAW_MAX_CHARS], "ts": now_ms, "source": self.source},
-                      maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+        self._queue_rejections(pipe, rejected, now_ms)
+        if monitored:
+            monitored_store.queue_update(pipe, monitored)
         res = pipe.execute()
         self.last_added = sum(int(res[i][1]) for i in upserts)
         return len(items)
+
+    def _queue_rejections(self, pipe: Any, rejected: Sequence[Rejection], now_ms: int) -> None:
+        """Dead letters (with their kind) and, per feed, the health counters and last reason the panel shows."""
+        last: dict[tuple[str, str], str] = {}
+        counts: dict[tuple[str, str], int] = {}
+        for rej in rejected:
+            pipe.xadd(keys.REJECTED, {"feed": rej.feed, "index": rej.index, "reason": rej.reason[:500],
+                                      "raw": rej.raw[:RAW_MAX_CHARS], "ts": now_ms, "source": self.source,
+                                      "kind": rej.kind},
+                      maxlen=DEAD_LETTER_MAXLEN, approximate=True)
+            count_field, last_field = _HEALTH_OF_KIND.get(rej.kind, _HEALTH_OF_KIND["record"])
+            counts[(rej.feed, count_field)] = counts.get((rej.feed, count_field), 0) + 1
+            last[(rej.feed, last_field)] = rej.reason[:300]
+        for (feed, field), n in counts.items():
+            if feed in FEEDS:  # an unparseable record's feed may be a guess ('ngsi-ld'): no health hash for it
+                pipe.hincrby(keys.health(feed), field, n)
+        for (feed, field), reason in last.items():
+            if feed in FEEDS:
+                pipe.hset(keys.health(feed), mapping={field: reason, f"{field}_ms": now_ms})
 
     def _ok(self, now_ms: int, latency_ms: float | None) -> dict[str, Any]:
         """Health fields of a successful poll or push: clears the error streak."""

@@ -17,7 +17,11 @@ L = {  # label: (zh, en)
     "status": ("状态", "Status"), "district": ("区", "District"), "address": ("地址", "Address"),
     "requested": ("受理时间", "Requested"), "due": ("办结时限", "Due"), "overdue": ("已超期", "Overdue"),
     "agency": ("承办单位", "Agency"), "category": ("类别", "Category"), "note": ("说明", "Note"),
+    "monitors": ("监测项目", "Monitors"), "missing": ("本时缺测", "Missing this hour"),
+    "observed": ("观测时间", "Observed"),
 }
+BLACK_ODOROUS = {"none": ("无", "none"), "light": ("轻度黑臭", "light"), "heavy": ("重度黑臭", "heavy")}
+NO_BO_ITEMS = ("未知（无透明度、溶解氧、氧化还原电位、氨氮）", "unknown (no transparency, DO, ORP or NH₃-N)")
 UNITS = {"so2": "µg/m³", "no2": "µg/m³", "o3": "µg/m³", "pm10": "µg/m³", "pm25": "µg/m³", "co": "mg/m³",
          "do": "mg/L", "codmn": "mg/L", "nh3n": "mg/L", "tp": "mg/L", "ph": "", "transparency_cm": "cm",
          "orp_mv": "mV", "temp_c": "°C"}
@@ -58,6 +62,21 @@ def _age(ms: int | None, now_ms: int, lang: str) -> str:
     return f"{mins // 60} 小时前" if lang == "zh" else f"{mins // 60} h ago"
 
 
+def _pollutants(keys: Any) -> str:
+    """['pm25', 'co'] -> 'PM2.5, CO' ('—' for none)."""
+    return ", ".join(pollutant(k) for k in keys) if isinstance(keys, list) and keys else "—"
+
+
+def _observed(doc: dict[str, Any], tz: str, lang: str) -> list[list[str]]:
+    """A replayed reading's observation time (the one its indicators were judged by), as a row."""
+    hist = (doc.get("m") or {}).get("hist_ts")
+    if not isinstance(hist, int | float) or isinstance(hist, bool):
+        return []
+    dt = datetime.fromtimestamp(hist / 1000, ZoneInfo(tz))
+    note = "（回放）" if lang == "zh" else " (replay)"
+    return [[_l("observed", lang), dt.strftime("%Y-%m-%d %H:%M") + note]]
+
+
 def _num(v: Any, digits: int = 1) -> str:
     try:
         return f"{float(v):.{digits}f}"
@@ -85,6 +104,10 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
                 value = _num(v[key], 1 if key.startswith("co") else 0)
                 rows.append([f"{pollutant(key)} {key.split('_')[1]}", f"{value} {unit}"])
         rows.append([_l("standard", lang), d.get("standard") or "—"])
+        if "monitored" in d:
+            rows.append([_l("monitors", lang), _pollutants(d.get("monitored"))])
+            rows.append([_l("missing", lang), _pollutants(d.get("missing"))])
+        rows += _observed(doc, tz, lang)
     elif feed == "traffic":
         level = next((lv[lang] for lv in traffic.LEVELS if lv["level"] == d.get("level")), "—")
         rows += [[_l("speed", lang), f"{_num(v.get('speed_kmh'), 0)} km/h"],
@@ -103,13 +126,17 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
             if v.get(key) is not None:
                 text = label if isinstance(label, str) else label[0 if lang == "zh" else 1]
                 rows.append([text, f"{_num(v[key], 2 if key in ('nh3n', 'tp') else 1)} {UNITS[key]}".strip()])
-        rows.append([_l("bo", lang), str(d.get("black_odorous", "—"))])
+        bo = d.get("black_odorous")
+        label = BLACK_ODOROUS.get(str(bo), NO_BO_ITEMS if bo is None else (str(bo), str(bo)))
+        rows.append([_l("bo", lang), label[0 if lang == "zh" else 1]])
+        rows += _observed(doc, tz, lang)
         if m.get("approximate"):
             rows.append([_l("note", lang), "位置为近似" if lang == "zh" else "position approximate"])
     elif feed == "service":
         name = f"{v.get('service_name', '')} · {doc.get('id')}"
         overdue = d.get("due_ms") is not None and d.get("status") == "open" and d["due_ms"] < now_ms
-        rows += [[_l("status", lang), str(v.get("status", "—"))], [_l("district", lang), dname],
+        status = str(v.get("status", "—")) + (f" ({v['status_raw']})" if v.get("status_raw") else "")
+        rows += [[_l("status", lang), status], [_l("district", lang), dname],
                  [_l("address", lang), str(v.get("address") or "—")],
                  [_l("requested", lang), _time(d.get("requested_ms"), tz, lang)],
                  [_l("due", lang), _time(d.get("due_ms"), tz, lang)],

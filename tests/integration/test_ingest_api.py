@@ -72,7 +72,7 @@ def test_resending_the_same_batch_is_idempotent(client: FlaskClient, r: redis.Re
     before = (r.xlen(keys.readings("air")), r.hgetall(keys.latest("air")))
     changed = [{**rec, "values": {"pm25_1h": 999}} for rec in body]  # same (entity, ts), other values
     out = post(client, "air", changed).get_json()
-    assert out == {"accepted": 20, "duplicates": 20, "rejected": []}
+    assert out == {"accepted": 20, "duplicates": 20, "rejected": [], "warnings": []}
     assert (r.xlen(keys.readings("air")), r.hgetall(keys.latest("air"))) == before
     assert post(client, "air", [air("S0", t + 1000)]).get_json()["duplicates"] == 0  # a new ts is new
     assert r.xlen(keys.readings("air")) == 21

@@ -27,9 +27,13 @@ def test_the_specs_own_json_example_parses_with_codes_as_strings() -> None:
 
 def test_json_requests_become_cases(provider: FakeProvider) -> None:  # noqa: F811
     provider.route("/open311/v2/requests.json", payload("open311_requests.json"))
-    cases = {rd.entity_id: rd for rd in src(provider).poll(NOW)}
-    # no-timezone-1 (naive datetime) and bad-status-1 ("in progress") are refused, the rest kept
-    assert set(cases) == {"638344", "638349", "GZ20261121-000017"}
+    source = src(provider)
+    cases = {rd.entity_id: rd for rd in source.poll(NOW)}
+    # no-timezone-1 (naive datetime) is rejected with its reason; "in progress" is a known status, kept as open
+    assert set(cases) == {"638344", "638349", "GZ20261121-000017", "bad-status-1"}
+    assert [r.reason for r in source.take_rejected()] == ["requested_datetime: no timezone (set naive_tz to accept)"]
+    progress = cases["bad-status-1"]
+    assert (progress.values["status"], progress.values["status_raw"]) == ("open", "in progress")
     closed = cases["638344"]
     assert closed.values["status"] == "closed" and closed.values["service_code"] == "006"
     assert closed.values["expected_datetime"] == "2010-04-22T06:37:38-08:00"

@@ -1,0 +1,91 @@
+"""Which averaging periods enter a China AQI report, and which pollutants a station monitors (standards.md §1.3).
+
+`report_keys(standard, report, rule)` is the standards rule, kept apart from the arithmetic in `aqi_cn`:
+
+- **Real-time (hourly) report, rule `published` (the default, HJ 633-2012 and HJ 633-2026 alike):** the 1-h SO2,
+  NO2, CO and O3 values and the **1-h** PM2.5 and PM10 values, the PM read on the 24-h PM columns (the `pm*_1h` keys
+  of `aqi_cn` do that), with no O3-8h term. This is HJ 633-2026's text (§1.3) and what China's national platform
+  published under 2012 as well: its real-time station AQI of 2017–2022 is reproduced exactly by this rule.
+- **Real-time report, rule `text-2012`:** the HJ 633-2012 text's variant, PM from the 24-h moving averages
+  (`pm10_24h`, `pm25_24h`) instead of the 1-h values. Kept by name for whoever must follow the 2012 text to the
+  letter; never the default.
+- **Daily report:** the 24-h means of SO2, NO2, CO, PM10 and PM2.5 and the daily maximum 8-h O3 (`o3_8h`); HJ
+  633-2012 also has the daily maximum 1-h O3 (`o3_1h`). The rule does not change the daily report.
+
+Monitored versus missing (HJ 633-2026 §5.3): `aqi_cn.compute` treats a key given as None as a pollutant that is
+monitored but missing this hour (§5.3.1: then the AQI is published only when it is above 100), and a key left out as
+a pollutant the station does not monitor (§5.3.2: the AQI comes from the others). `concentrations` builds that
+mapping from a reading's values and the set of pollutants the station monitors; a pollutant with a value this hour
+is monitored whatever the set says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from indicators.aqi_cn import STANDARD_2012, STANDARDS
+
+__all__ = ["DAILY", "POLLUTANTS", "PUBLISHED", "REALTIME", "REPORTS", "RULES", "TEXT_2012", "concentrations",
+           "missing_pollutants", "pollutant_of", "report_keys", "reported_pollutants"]
+
+REALTIME, DAILY = "realtime", "daily"
+REPORTS = (REALTIME, DAILY)
+PUBLISHED, TEXT_2012 = "published", "text-2012"
+RULES = (PUBLISHED, TEXT_2012)
+POLLUTANTS: tuple[str, ...] = ("so2", "no2", "co", "o3", "pm10", "pm25")
+
+_REALTIME = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")
+_REALTIME_TEXT_2012 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_24h", "pm25_24h")
+_DAILY_2026 = ("so2_24h", "no2_24h", "co_24h", "o3_8h", "pm10_24h", "pm25_24h")
+_DAILY_2012 = ("so2_24h", "no2_24h", "co_24h", "o3_1h", "o3_8h", "pm10_24h", "pm25_24h")
+
+
+def report_keys(standard: str, report: str = REALTIME, rule: str = PUBLISHED) -> tuple[str, ...]:
+    """The `aqi_cn` keys whose IAQIs make up one report's AQI under a standard (see the module docstring)."""
+    if standard not in STANDARDS:
+        raise ValueError(f"unknown standard {standard!r}; expected one of {STANDARDS}")
+    if report not in REPORTS:
+        raise ValueError(f"unknown report {report!r}; expected one of {REPORTS}")
+    if rule not in RULES:
+        raise ValueError(f"unknown real-time AQI rule {rule!r}; expected one of {RULES}")
+    if report == DAILY:
+        return _DAILY_2012 if standard == STANDARD_2012 else _DAILY_2026
+    return _REALTIME_TEXT_2012 if rule == TEXT_2012 else _REALTIME
+
+
+def pollutant_of(key: str) -> str:
+    """'pm25_1h' -> 'pm25'."""
+    return key.split("_", 1)[0]
+
+
+def _usable(value: Any) -> bool:
+    """A concentration the arithmetic can use: a finite, non-negative number (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value >= 0
+
+
+def reported_pollutants(values: Mapping[str, Any]) -> set[str]:
+    """Pollutants with a usable value under any averaging period in this reading."""
+    return {pollutant_of(k) for k, v in values.items() if pollutant_of(k) in POLLUTANTS and _usable(v)}
+
+
+def concentrations(values: Mapping[str, Any], keys: Iterable[str],
+                   monitored: Iterable[str] | None = None) -> dict[str, float | None]:
+    """The `aqi_cn.compute` input: each key of a monitored pollutant, None where its value is missing this hour.
+
+    `monitored` None means "not known": only what the reading carries counts as monitored, so nothing is missing.
+    """
+    keys = tuple(keys)
+    have = {k for k in keys if _usable(values.get(k))}
+    watched = {pollutant_of(k) for k in have} | set(monitored or ())
+    return {k: (values[k] if k in have else None) for k in keys if pollutant_of(k) in watched}
+
+
+def missing_pollutants(conc: Mapping[str, float | None]) -> list[str]:
+    """Monitored pollutants with no usable value in the report (in POLLUTANTS order)."""
+    missing = {pollutant_of(k) for k, v in conc.items() if v is None}
+    present = {pollutant_of(k) for k, v in conc.items() if v is not None}
+    return [p for p in POLLUTANTS if p in missing and p not in present]
