@@ -13,9 +13,16 @@ from typing import Any
 
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+
+# Property tests are deterministic (same examples every run, no example database), so `make test` and CI pass or
+# fail the same way on every run; `HYPOTHESIS_PROFILE=explore` searches afresh with more examples.
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", max_examples=2_000, database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
