@@ -66,7 +66,7 @@ class Rejects:
         self._reject_keys: set[tuple[str, str]] = set()
         return out
 
-    def reject(self, feed: str, reason: str, row: Any, index: int = -1) -> None:
+    def reject(self, feed: str, reason: str, row: Any, index: int = -1, kind: str = "record") -> None:
         """Keep one unusable row with its reason (its JSON text, truncated, for the dead letter); a row seen again
         in the same poll (overlapping windows or pages) is kept once."""
         if not hasattr(self, "rejected") or not hasattr(self, "_reject_keys"):
@@ -75,7 +75,7 @@ class Rejects:
         if (raw, reason) in self._reject_keys:
             return
         self._reject_keys.add((raw, reason))
-        self.rejected.append(Rejection(feed, len(self.rejected) if index < 0 else index, reason, raw))
+        self.rejected.append(Rejection(feed, len(self.rejected) if index < 0 else index, reason, raw, kind))
 
 
 RAW_MAX_CHARS = 2_000

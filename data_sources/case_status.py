@@ -25,6 +25,7 @@ DEFAULT_STATUSES: dict[str, str] = {
     "unconfirmed": OPEN, "confirmed": OPEN, "investigating": OPEN, "action_scheduled": OPEN,
     "fixed": CLOSED, "fixed_user": CLOSED, "fixed_council": CLOSED, "unable_to_fix": CLOSED,
     "not_responsible": CLOSED, "duplicate": CLOSED, "internal_referral": CLOSED, "no_further_action": CLOSED,
+    "not_councils_responsibility": CLOSED,  # mySociety open311-adapter (Bexley)
     # 12345 / digital city management platforms
     "待受理": OPEN, "受理": OPEN, "已受理": OPEN, "立案": OPEN, "已立案": OPEN, "派遣": OPEN, "已派遣": OPEN,
     "派单": OPEN, "已派单": OPEN, "转办": OPEN, "已转办": OPEN, "待处理": OPEN, "处理中": OPEN, "办理中": OPEN,

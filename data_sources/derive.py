@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from data_sources.base import Reading
-from indicators import aqi_cn, aqi_us, traffic, water
+from indicators import aqi_cn, aqi_periods, aqi_us, traffic, water
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, missing_pollutants, report_keys
 
 # µg/m³ (mg/m³ for CO) per ppb (ppm for CO) at 298.15 K, 1013.25 hPa (standards.md §1.2).
@@ -62,7 +62,8 @@ def derive_air(values: dict[str, Any], standard: str, *, monitored: Iterable[str
     # numbers go straight in (negative / NaN / bool count as missing); anything else is coerced first
     nums = {k: v if type(v) in (int, float) else _num(v) for k in keys if (v := values.get(k)) is not None}
     conc = concentrations(nums, keys, monitored)
-    out = aqi_cn.compute(conc, standard=standard).to_dict()
+    partners = {k: _num(values.get(k)) for k in aqi_periods.report_partners(standard)}
+    out = aqi_cn.compute(conc, standard=standard, partners=partners).to_dict()
     watched = {k.split("_", 1)[0] for k in conc}
     out["monitored"] = [p for p in POLLUTANTS if p in watched]
     out["missing"] = missing_pollutants(conc)

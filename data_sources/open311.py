@@ -6,7 +6,8 @@ is kept as its literal text); datetimes must carry a timezone (naive ones are re
 servers cap a response (1,000 by default), so a full window is split in half and asked again. Statuses other than
 open/closed (in_progress, FixMyStreet's states, 受理/办理中, …) go through data_sources/case_status.py's table,
 extended by the `status_map` option; an unknown one is kept as open and flagged. A request that breaks the spec is
-rejected with its reason (dead letter); the rest of the poll is kept.
+rejected with its reason (dead letter); the rest of the poll is kept. A lat/long outside WGS-84 is rejected with its
+field named, and the case is kept without a position (citizens type these; the case itself is still real).
 """
 
 from __future__ import annotations
@@ -188,10 +189,10 @@ class Open311(HttpPolled, Rejects):
         if not known:
             meta["status_unknown"] = True  # kept as open; the pipeline flags it
         pos = _position(row)
-        if pos is not None:
-            bad = check_position(pos[0], pos[1], "lat", "long")
-            if bad:
-                raise ValueError(f"{cid}: {bad}")
+        bad = check_position(pos[0], pos[1], "lat", "long") if pos is not None else None
+        if bad:  # a citizen-typed place that is not WGS-84: the case is kept without it, the position rejected
+            self.reject("service", f"{cid}: {bad}; case kept without a position", row, kind="value")
+        elif pos is not None:
             values["lat"], values["long"] = pos
             meta["lat"], meta["lon"] = pos
         if times["requested_datetime"]:

@@ -194,8 +194,13 @@ def iaqi(key: str, concentration: float | None, *, standard: str = STANDARD_2026
     return None if sub == _DEFER else sub
 
 
-def compute(conc: Mapping[str, float | None], *, standard: str = STANDARD_2026) -> AqiResult:
-    """AQI, IAQIs, primary pollutants and level of one report (see the module docstring for every rule)."""
+def compute(conc: Mapping[str, float | None], *, standard: str = STANDARD_2026,
+            partners: Mapping[str, float | None] | None = None) -> AqiResult:
+    """AQI, IAQIs, primary pollutants and level of one report (see the module docstring for every rule).
+
+    `partners` are values used only by HJ 633-2012's special cases, never in the AQI themselves: the real-time
+    report has no 24-h SO2 term, yet SO2 1-h > 800 is reported with the SO2 24-h IAQI (indicators/aqi_periods.py).
+    """
     table = _table(standard)
     fn = _iaqi_2026 if standard == STANDARD_2026 else _iaqi_2012
     iaqis: dict[str, int | None] = {}
@@ -213,7 +218,10 @@ def compute(conc: Mapping[str, float | None], *, standard: str = STANDARD_2026) 
     if deferred:
         for key, partner in _PARTNERS:
             if iaqis.get(key) == _DEFER:
-                iaqis[key] = iaqis.get(partner)
+                sub = iaqis.get(partner)
+                if partner not in iaqis and partners and partners.get(partner) is not None:
+                    sub = fn(table[partner], partners[partner])
+                iaqis[key] = None if sub == _DEFER else sub
     aqi = -1
     for sub in iaqis.values():
         if sub is not None and sub > aqi:

@@ -9,6 +9,8 @@
 - **Real-time report, rule `text-2012`:** the HJ 633-2012 text's variant, PM from the 24-h moving averages
   (`pm10_24h`, `pm25_24h`) instead of the 1-h values. Kept by name for whoever must follow the 2012 text to the
   letter; never the default.
+- **HJ 633-2012's SO2 special case:** SO2 1-h above 800 µg/m³ is reported with the SO2 24-h IAQI; the 24-h mean
+  is passed to the arithmetic as a partner only (`report_partners`), so it never enters the hourly AQI otherwise.
 - **Daily report:** the 24-h means of SO2, NO2, CO, PM10 and PM2.5 and the daily maximum 8-h O3 (`o3_8h`); HJ
   633-2012 also has the daily maximum 1-h O3 (`o3_1h`). The rule does not change the daily report.
 
@@ -28,7 +30,7 @@ from typing import Any
 from indicators.aqi_cn import STANDARD_2012, STANDARDS
 
 __all__ = ["DAILY", "POLLUTANTS", "PUBLISHED", "REALTIME", "REPORTS", "RULES", "TEXT_2012", "concentrations",
-           "missing_pollutants", "pollutant_of", "report_keys", "reported_pollutants"]
+           "missing_pollutants", "pollutant_of", "report_keys", "report_partners", "reported_pollutants"]
 
 REALTIME, DAILY = "realtime", "daily"
 REPORTS = (REALTIME, DAILY)
@@ -53,6 +55,15 @@ def report_keys(standard: str, report: str = REALTIME, rule: str = PUBLISHED) ->
     if report == DAILY:
         return _DAILY_2012 if standard == STANDARD_2012 else _DAILY_2026
     return _REALTIME_TEXT_2012 if rule == TEXT_2012 else _REALTIME
+
+
+def report_partners(standard: str, report: str = REALTIME) -> tuple[str, ...]:
+    """Keys a report needs only for HJ 633-2012's special cases (`aqi_cn.compute(partners=…)`), never in its AQI.
+
+    HJ 633-2012 Table 1 note: SO2 1-h above 800 µg/m³ is not indexed; the SO2 24-h IAQI is reported instead. The
+    real-time report has no 24-h SO2 term of its own, so the 24-h mean comes along as a partner.
+    """
+    return ("so2_24h",) if standard == STANDARD_2012 and report == REALTIME else ()
 
 
 def pollutant_of(key: str) -> str:

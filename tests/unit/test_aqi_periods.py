@@ -96,3 +96,13 @@ def test_a_reading_is_judged_by_its_observation_time() -> None:
     assert derive(rd)["aqi"] == 110 and derive(rd)["standard"] == S26
     old = derive(rd, observed_ms=observed_2017)
     assert old["aqi"] == 94 and old["standard"] == S12
+
+
+def test_so2_above_800_is_reported_with_its_24h_iaqi_under_2012() -> None:
+    # HJ 633-2012 Table 1 note (standards.md §1.1): SO2 1-h > 800 -> the SO2 24-h IAQI is reported instead.
+    # SO2 24-h 300 -> 100 + 50 * 150 / 325 = 123.1 -> 124; the 24-h mean never enters the hourly AQI otherwise.
+    d = derive_air({"so2_1h": 900, "so2_24h": 300, "pm25_1h": 20}, S12)
+    assert d["aqi"] == 124 and d["primary"] == ["so2_1h"] and "so2_24h" not in d["iaqi"]
+    assert derive_air({"so2_1h": 100, "so2_24h": 900, "pm25_1h": 20}, S12)["aqi"] == 34  # SO2 1-h 100 -> 34
+    # HJ 633-2026: SO2 1-h > 800 -> 200 whatever the 24-h mean
+    assert derive_air({"so2_1h": 900, "so2_24h": 300}, S26)["aqi"] == 200
