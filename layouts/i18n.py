@@ -188,8 +188,7 @@ TEXT: dict[str, dict[str, str]] = {
     "ov_h_latency": {"zh": "上次耗时", "en": "Last latency"},
     "ov_h_error": {"zh": "最近错误", "en": "Last error"},
     "ov_h_rejected": {"zh": "拒收 · 剔除 · 存疑", "en": "Rejected · dropped · flagged"},
-    "ov_rejected_counts": {"zh": "{records} 条 · {values} 项 · {flags} 条存疑",
-                           "en": "{records} records · {values} values · {flags} flagged"},
+    "ov_rejected_counts": {"zh": "{records} · {values} · {flags}", "en": "{records} · {values} · {flags}"},
     "ov_status_none": {"zh": "{n} 路暂无数据", "en": "{n} feed(s) without data"},
     "ov_value_limit": {"zh": "当前 {v} · 阈值 {th}", "en": "now {v} · limit {th}"},
     # Analyst workbench (/analyst): filters, side panel, compare, CSV, replay

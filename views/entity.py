@@ -96,7 +96,11 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
     if feed == "air":
         lv = aqi_cn.level_info(d.get("aqi")) if d.get("standard", "").startswith("HJ") else None
         level = (lv or {}).get(lang) or d.get(f"category_{lang}") or ""
-        rows.append([_l("aqi", lang), f"{d.get('aqi', '—')} {level}".strip()])
+        aqi = d.get("aqi")
+        if aqi is None and d.get("missing"):  # HJ 633-2026 §5.3.1: a monitored pollutant missing, AQI <= 100
+            level = ("未发布（" + _pollutants(d["missing"]) + " 缺测）" if lang == "zh"
+                     else f"not published: {_pollutants(d['missing'])} missing")
+        rows.append([_l("aqi", lang), f"{'—' if aqi is None else aqi} {level}".strip()])
         rows.append([_l("primary", lang), ", ".join(pollutant(k) for k in d.get("primary") or []) or "—"])
         for key in ("pm25_1h", "pm10_1h", "o3_1h", "o3_8h", "no2_1h", "so2_1h", "co_1h"):
             if v.get(key) is not None:
