@@ -84,3 +84,18 @@ def test_open311_status_map_overrides_and_unknown_is_flagged() -> None:
                                                                                               True)
     with pytest.raises(ValueError, match="status_map.x: must map to open or closed"):
         Open311(base_url="http://x", status_map={"x": "maybe"})
+
+
+def test_a_replayed_readings_popup_shows_when_it_was_observed(tmp_path: Path) -> None:
+    from views.entity import details
+
+    path = tmp_path / "air.csv"
+    path.write_text("entity_id,ts,pm25_1h\n1003A,2017-01-01T00:00:00+08:00,70\n", encoding="utf-8")
+    rd = CsvReplay(path=path, feed="air", speed=60).poll(NOW)[0]
+    d = process([rd], Rules()).items[0][1]
+    doc = {"id": rd.entity_id, "ts": rd.ts, "v": rd.values, "m": rd.meta, "d": d}
+    rows = dict(details("air", doc, "en", NOW, "Asia/Shanghai", {})["rows"])
+    assert rows["Observed"] == "2017-01-01 00:00 (replay)" and rows["Standard"] == "HJ633-2012"
+    assert rows["AQI"] == "94 Good"
+    zh = dict(details("air", doc, "zh", NOW, "Asia/Shanghai", {})["rows"])
+    assert zh["观测时间"] == "2017-01-01 00:00（回放）"
