@@ -64,7 +64,7 @@ def derive_air(values: dict[str, Any], standard: str, *, monitored: Iterable[str
     conc = concentrations(nums, keys, monitored)
     partners = {k: _num(values.get(k)) for k in aqi_periods.report_partners(standard)}
     out = aqi_cn.compute(conc, standard=standard, partners=partners).to_dict()
-    watched = {k.split("_", 1)[0] for k in conc}
+    watched = {aqi_periods.pollutant_of(k) for k in conc}
     out["monitored"] = [p for p in POLLUTANTS if p in watched]
     out["missing"] = missing_pollutants(conc)
     return out

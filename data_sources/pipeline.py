@@ -38,6 +38,7 @@ PLAUSIBILITY_FILE = CONFIG_DIR / "plausibility.yaml"
 LEARN_DAYS = 7.0  # a pollutant reported in the last week is monitored (city profile: air_monitors.learn_days)
 _LEARN_STEP_MS = 3_600_000  # refresh a learnt pollutant's "last reported" at most once an hour per station
 _DEFAULT_MARGIN_DEG = 0.5
+_INFINITE = (math.inf, -math.inf)
 Range = tuple[float, float]
 Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
@@ -206,6 +207,16 @@ def _position(reading: Reading, box: Box | None) -> tuple[str | None, str | None
 
 def _plausible(reading: Reading, ranges: Mapping[str, Range]) -> tuple[dict[str, Any] | None, list[str]]:
     """(values without the implausible ones, or None when unchanged; the reasons)."""
+    for key, value in reading.values.items():  # the hot path: every value a plain number within its range
+        rng = ranges.get(key)
+        t = type(value)
+        if (t is float or t is int) and (rng is None or rng[0] <= value <= rng[1]) and value == value \
+                and value not in _INFINITE:
+            continue
+        if t is float or t is int or rng is not None:
+            break
+    else:
+        return None, []
     reasons: list[str] = []
     drop: list[str] = []
     table = METRICS.get(reading.feed, {})

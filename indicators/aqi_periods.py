@@ -68,19 +68,22 @@ def report_partners(standard: str, report: str = REALTIME) -> tuple[str, ...]:
 
 def pollutant_of(key: str) -> str:
     """'pm25_1h' -> 'pm25'."""
-    return key.split("_", 1)[0]
+    return _POLLUTANT_OF.get(key) or key.split("_", 1)[0]
+
+
+_POLLUTANT_OF = {f"{p}_{period}": p for p in POLLUTANTS for period in ("1h", "8h", "24h")}
+_NUMBER = (int, float)
 
 
 def _usable(value: Any) -> bool:
     """A concentration the arithmetic can use: a finite, non-negative number (bools are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) and value >= 0
+    return type(value) in _NUMBER and 0 <= value < math.inf
 
 
 def reported_pollutants(values: Mapping[str, Any]) -> set[str]:
     """Pollutants with a usable value under any averaging period in this reading."""
-    return {pollutant_of(k) for k, v in values.items() if pollutant_of(k) in POLLUTANTS and _usable(v)}
+    of = _POLLUTANT_OF
+    return {of[k] for k, v in values.items() if k in of and type(v) in _NUMBER and 0 <= v < math.inf}
 
 
 def concentrations(values: Mapping[str, Any], keys: Iterable[str],
@@ -89,14 +92,27 @@ def concentrations(values: Mapping[str, Any], keys: Iterable[str],
 
     `monitored` None means "not known": only what the reading carries counts as monitored, so nothing is missing.
     """
-    keys = tuple(keys)
-    have = {k for k in keys if _usable(values.get(k))}
-    watched = {pollutant_of(k) for k in have} | set(monitored or ())
-    return {k: (values[k] if k in have else None) for k in keys if pollutant_of(k) in watched}
+    of = _POLLUTANT_OF
+    out: dict[str, float | None] = {}
+    absent: list[str] = []
+    watched = set(monitored) if monitored else set()
+    for k in keys:
+        v = values.get(k)
+        if type(v) in _NUMBER and 0 <= v < math.inf:
+            out[k] = v
+            watched.add(of.get(k) or pollutant_of(k))
+        else:
+            absent.append(k)
+    for k in absent:
+        if (of.get(k) or pollutant_of(k)) in watched:
+            out[k] = None
+    return out
 
 
 def missing_pollutants(conc: Mapping[str, float | None]) -> list[str]:
     """Monitored pollutants with no usable value in the report (in POLLUTANTS order)."""
     missing = {pollutant_of(k) for k, v in conc.items() if v is None}
+    if not missing:
+        return []
     present = {pollutant_of(k) for k, v in conc.items() if v is not None}
     return [p for p in POLLUTANTS if p in missing and p not in present]
