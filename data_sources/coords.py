@@ -21,7 +21,7 @@ _MAX_ITER = 30
 def check_position(lat: Any, lon: Any, lat_field: str = "lat", lon_field: str = "lon") -> str | None:
     """Why a position is not WGS-84 degrees (naming the field), or None when it is."""
     for value, name, limit in ((lat, lat_field, 90.0), (lon, lon_field, 180.0)):
-        if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)):
+        if not _number(value):
             return f"{name}: expected a finite number of degrees, got {str(value)[:40]!r}"
         if not -limit <= value <= limit:
             swapped = name == lat_field and _finite_deg(lon, 90.0) and _finite_deg(lat, 180.0)
@@ -30,9 +30,18 @@ def check_position(lat: Any, lon: Any, lat_field: str = "lat", lon_field: str = 
     return None
 
 
+def _number(value: Any) -> bool:
+    """A finite int or float (not a bool; an integer too large for a float is not finite here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _finite_deg(value: Any, limit: float) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-            and -limit <= value <= limit)
+    return _number(value) and -limit <= value <= limit
 
 
 def out_of_china(lng: float, lat: float) -> bool:

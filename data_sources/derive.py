@@ -61,12 +61,15 @@ def derive_air(values: dict[str, Any], standard: str, *, monitored: Iterable[str
     keys = report_keys(standard, REALTIME, rule)
     # numbers go straight in (negative / NaN / bool count as missing); anything else is coerced first
     nums = {k: v if type(v) in (int, float) else _num(v) for k in keys if (v := values.get(k)) is not None}
-    conc = concentrations(nums, keys, monitored)
+    conc = concentrations({k: (float("nan") if v is None else v) for k, v in nums.items()}, keys, monitored)
     partners = {k: _num(values.get(k)) for k in aqi_periods.report_partners(standard)}
     out = aqi_cn.compute(conc, standard=standard, partners=partners).to_dict()
     watched = {aqi_periods.pollutant_of(k) for k in conc}
     out["monitored"] = [p for p in POLLUTANTS if p in watched]
-    out["missing"] = missing_pollutants(conc)
+    # missing: no usable value this hour, or a value the standard does not index (2012 SO2 1-h > 800, no 24-h mean)
+    unindexed = {aqi_periods.pollutant_of(k) for k, v in conc.items() if v is not None and out["iaqi"].get(k) is None}
+    missing = set(missing_pollutants(conc)) | unindexed
+    out["missing"] = [p for p in POLLUTANTS if p in missing]
     return out
 
 

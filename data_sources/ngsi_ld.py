@@ -184,7 +184,10 @@ def to_reading(entity: Any) -> Reading:
     if when is None:
         raise NgsiError("dateObserved: missing")
     ts = time_ms(when)
-    values = _air(attrs) if feed == "air" else _mapped(attrs, WATER if feed == "water" else TRAFFIC)
+    try:
+        values = _air(attrs) if feed == "air" else _mapped(attrs, WATER if feed == "water" else TRAFFIC)
+    except OverflowError as exc:  # a 400-digit JSON integer
+        raise NgsiError(f"a {feed} value is out of range: {exc}") from exc
     if not values:
         raise NgsiError(f"no {feed} values this wall uses")
     try:

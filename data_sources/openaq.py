@@ -147,6 +147,8 @@ class OpenAQ(HttpPolled, Rejects):
                 found.append((ts, f"{poll}_1h", to_standard(poll, float(value), unit)))
             except UnitError as exc:
                 self.reject("air", f"{where}: {exc}", row)
+            except OverflowError:
+                self.reject("air", f"{where}: value out of range", row)
         if not found:
             return None, unknown
         newest = max(ts for ts, _, _ in found)

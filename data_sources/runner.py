@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -30,7 +31,7 @@ class Runner:
                  clock: Callable[[], float] = time.time, rules: pipeline.Rules | None = None) -> None:
         self.r = r
         self.sources = list(sources)
-        self.rules = rules or pipeline.Rules(aqi_standard=aqi_setting, traffic_cfg=traffic_cfg)
+        self.rules = rules or pipeline.default_rules(aqi_setting, traffic_cfg)
         self.clock = clock
         self.writers = {s.name: Writer(r, retention=retention, source=s.name) for s in self.sources}
         self._next: dict[str, float] = {s.name: 0.0 for s in self.sources}
@@ -48,8 +49,9 @@ class Runner:
         except SourceError as exc:
             for feed in source.feeds:
                 writer.mark_error(feed, str(exc), now_ms)
-            if take:
-                take()  # rows of a failed poll are retried with it next time
+            rejected = take() if take else []
+            if rejected:  # the rows it could not use before failing still say why (a CSV with no usable row)
+                writer.write([], now_ms, rejected=rejected)
             return 0
         batch = pipeline.store(writer, readings, self.rules, now_ms, rejected=take() if take else (),
                                polled=source.feeds)
@@ -65,6 +67,12 @@ class Runner:
                     self.run_once(s, int(now * 1000))
                 except UNAVAILABLE as exc:
                     log.warning("store unreachable, %s will retry: %s", s.name, exc)
+                except Exception as exc:  # a bug in one source's path must not stop every feed: show it, go on
+                    log.exception("%s: poll failed unexpectedly", s.name)
+                    with contextlib.suppress(*UNAVAILABLE):
+                        for feed in s.feeds:
+                            self.writers[s.name].mark_error(feed, f"unexpected {type(exc).__name__}: {exc}"[:300],
+                                                            int(now * 1000))
         return max(0.05, min(self._next.values()) - self.clock())
 
     def run(self, stop: threading.Event) -> None:

@@ -19,7 +19,12 @@ FRC_CLASS = {"FRC0": "expressway", "FRC1": "expressway", "FRC2": "arterial", "FR
 
 def _num(d: dict[str, Any], key: str) -> float | None:
     v = d.get(key)
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    try:
+        return float(v)
+    except OverflowError:  # a 400-digit JSON integer
+        return None
 
 
 class TomTom(HttpPolled, Rejects):

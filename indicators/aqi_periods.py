@@ -7,8 +7,8 @@
   of `aqi_cn` do that), with no O3-8h term. This is HJ 633-2026's text (§1.3) and what China's national platform
   published under 2012 as well: its real-time station AQI of 2017–2022 is reproduced exactly by this rule.
 - **Real-time report, rule `text-2012`:** the HJ 633-2012 text's variant, PM from the 24-h moving averages
-  (`pm10_24h`, `pm25_24h`) instead of the 1-h values. Kept by name for whoever must follow the 2012 text to the
-  letter; never the default.
+  (`pm10_24h`, `pm25_24h`) instead of the 1-h values, for readings judged under HJ 633-2012 (under 2026 the text
+  itself says 1-h PM). Kept by name for whoever must follow the 2012 text to the letter; never the default.
 - **HJ 633-2012's SO2 special case:** SO2 1-h above 800 µg/m³ is reported with the SO2 24-h IAQI; the 24-h mean
   is passed to the arithmetic as a partner only (`report_partners`), so it never enters the hourly AQI otherwise.
 - **Daily report:** the 24-h means of SO2, NO2, CO, PM10 and PM2.5 and the daily maximum 8-h O3 (`o3_8h`); HJ
@@ -54,7 +54,7 @@ def report_keys(standard: str, report: str = REALTIME, rule: str = PUBLISHED) ->
         raise ValueError(f"unknown real-time AQI rule {rule!r}; expected one of {RULES}")
     if report == DAILY:
         return _DAILY_2012 if standard == STANDARD_2012 else _DAILY_2026
-    return _REALTIME_TEXT_2012 if rule == TEXT_2012 else _REALTIME
+    return _REALTIME_TEXT_2012 if rule == TEXT_2012 and standard == STANDARD_2012 else _REALTIME
 
 
 def report_partners(standard: str, report: str = REALTIME) -> tuple[str, ...]:
@@ -80,9 +80,11 @@ def _usable(value: Any) -> bool:
     return type(value) in _NUMBER and 0 <= value < math.inf
 
 
-def reported_pollutants(values: Mapping[str, Any]) -> set[str]:
-    """Pollutants with a usable value under any averaging period in this reading."""
+def reported_pollutants(values: Mapping[str, Any], keys: Iterable[str] | None = None) -> set[str]:
+    """Pollutants with a usable value in this reading (only under the given report keys, when given)."""
     of = _POLLUTANT_OF
+    if keys is not None:
+        return {of[k] for k in keys if k in of and type(v := values.get(k)) in _NUMBER and 0 <= v < math.inf}
     return {of[k] for k, v in values.items() if k in of and type(v) in _NUMBER and 0 <= v < math.inf}
 
 
@@ -91,6 +93,7 @@ def concentrations(values: Mapping[str, Any], keys: Iterable[str],
     """The `aqi_cn.compute` input: each key of a monitored pollutant, None where its value is missing this hour.
 
     `monitored` None means "not known": only what the reading carries counts as monitored, so nothing is missing.
+    A key sent with an unusable value (negative, NaN, not a number) is a monitored pollutant missing this hour.
     """
     of = _POLLUTANT_OF
     out: dict[str, float | None] = {}
@@ -102,6 +105,8 @@ def concentrations(values: Mapping[str, Any], keys: Iterable[str],
             out[k] = v
             watched.add(of.get(k) or pollutant_of(k))
         else:
+            if v is not None:
+                watched.add(of.get(k) or pollutant_of(k))
             absent.append(k)
     for k in absent:
         if (of.get(k) or pollutant_of(k)) in watched:

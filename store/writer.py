@@ -171,6 +171,7 @@ return {1, v}
 CLOSED_KEEP_MS = 25 * 3600 * 1000  # closed cases leave latest after the 24 h on-time window (history: the stream)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps(**kw) builds one per call
 DEAD_LETTER_MAXLEN = 10_000
+REPEAT_MS = 3_600_000  # the same rejection from the same writer is reported at most once an hour
 _ADCODE = re.compile(r"[0-9]{6}")
 # health counters and last reasons per kind of Rejection (the health panel shows them)
 _HEALTH_OF_KIND = {"record": ("rejected", "last_rejected"), "value": ("rejected_values", "last_rejected"),
@@ -210,10 +211,11 @@ class Writer:
         self.dedupe_keep = max(1_000, retention) if dedupe_keep is None else dedupe_keep
         self._upsert = r.register_script(_UPSERT_LUA)
         self.last_added = 0  # new stream entries of the last write (re-sent readings do not count)
+        self._reported: dict[tuple[str, str, str, str], int] = {}  # rejection -> when this writer last reported it
 
     def write(self, items: Sequence[tuple[Reading, dict[str, Any]]], now_ms: int, polled: Iterable[str] = (), *,
               latency_ms: float | None = None, rejected: Sequence[Rejection] = (),
-              monitored: Mapping[str, Mapping[str, int]] | None = None) -> int:
+              monitored: Mapping[str, Mapping[str, list[int]]] | None = None) -> int:
         """Store a batch (any feeds), its dead letters and flags, and what the air stations were seen to monitor;
         quiet `polled` feeds count as polled OK."""
         by_feed: dict[str, list[tuple[Reading, dict[str, Any]]]] = {}
@@ -238,10 +240,23 @@ class Writer:
         return len(items)
 
     def _queue_rejections(self, pipe: Any, rejected: Sequence[Rejection], now_ms: int) -> None:
-        """Dead letters (with their kind) and, per feed, the health counters and last reason the panel shows."""
+        """Dead letters (with their kind) and, per feed, the health counters and last reason the panel shows.
+
+        A poller re-reads the same rows every poll (an Open311 look-back, a station list): the same record with the
+        same reason is dead-lettered and counted once per REPEAT_MS by this writer, so repeats never flush the
+        dead letter of everything else.
+        """
         last: dict[tuple[str, str], str] = {}
         counts: dict[tuple[str, str], int] = {}
+        seen = self._reported
+        if len(seen) > 50_000:
+            for key in [k for k, ms in seen.items() if ms < now_ms - REPEAT_MS]:
+                del seen[key]
         for rej in rejected:
+            key = (rej.feed, rej.kind, rej.reason, rej.raw)
+            if seen.get(key, -REPEAT_MS) > now_ms - REPEAT_MS:
+                continue
+            seen[key] = now_ms
             pipe.xadd(keys.REJECTED, {"feed": rej.feed, "index": rej.index, "reason": rej.reason[:500],
                                       "raw": rej.raw[:RAW_MAX_CHARS], "ts": now_ms, "source": self.source,
                                       "kind": rej.kind},

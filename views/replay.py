@@ -79,7 +79,9 @@ def doc_of(feed: str, eid: str, p: Point, meta: Mapping[str, Any], *, aqi_settin
     values = {k: p[k] for k in FIELDS[feed] if k not in _DERIVED and k in p}
     if feed == "air":
         d = derive_air(values, air_standard(aqi_setting, p["t"]))
-        if p.get("aqi") is not None and p.get("aqi") != d.get("aqi"):  # the stored level is the record
+        if "aqi" not in p:  # stored as withheld (HJ 633-2026 §5.3.1: a monitored pollutant was missing): stays so
+            d.update(aqi=None, level=None, color=None, primary=[], category_zh=None, category_en=None)
+        elif p["aqi"] != d.get("aqi"):  # the stored level is the record
             info = aqi_cn.level_info(p["aqi"]) if 0 <= p["aqi"] <= 500 else {}
             d.update(aqi=p["aqi"], level=p.get("level"), color=(info or {}).get("color"), primary=[])
     elif feed == "traffic":

@@ -60,8 +60,12 @@ def test_a_sources_bad_row_is_a_dead_letter_and_the_rest_is_stored(r: redis.Redi
     assert json.loads(dl["raw"]) == {"id": "S2", "pm25": "n/a"}
     h = r.hgetall(keys.health("air"))
     assert h["rejected"] == "1" and h["last_rejected"] == "row 2: value is not a number"
-    Runner(r, [src]).run_once(src, t + 1000)
-    assert r.hget(keys.health("air"), "rejected") == "2"  # counted per poll, never lost
+    runner = Runner(r, [src])
+    runner.run_once(src, t + 1000)
+    runner.run_once(src, t + 2000)  # the same row again: one more report from this runner, not one per poll
+    assert r.hget(keys.health("air"), "rejected") == "2" and len(dead_letters(r)) == 2
+    runner.run_once(src, t + 3_601_000)  # an hour later it is reported again
+    assert r.hget(keys.health("air"), "rejected") == "3"
 
 
 def test_openaq_row_with_infinity_costs_only_that_row(provider: FakeProvider, r: redis.Redis) -> None:  # noqa: F811
@@ -91,7 +95,7 @@ def test_what_a_station_monitors_is_learnt_across_batches(client: FlaskClient, r
     yesterday = [{"entity_id": "A", "ts": t - DAY, "values": {"pm25_1h": 20, "co_1h": 0.5}},
                  {"entity_id": "B", "ts": t - DAY, "values": {"pm25_1h": 20}}]
     assert client.post("/api/v1/ingest/air", json=yesterday, headers=AUTH).get_json()["accepted"] == 2
-    assert json.loads(r.hget(keys.monitored(), "A")) == {"co": t - DAY, "pm25": t - DAY}
+    assert json.loads(r.hget(keys.monitored(), "A")) == {"co": [t - DAY, t - DAY], "pm25": [t - DAY, t - DAY]}
     today = [{"entity_id": eid, "ts": t, "values": {"pm25_1h": 20}} for eid in ("A", "B")]
     assert client.post("/api/v1/ingest/air", json=today, headers=AUTH).get_json()["accepted"] == 2
     a, b = (json.loads(r.hget(keys.latest("air"), eid))["d"] for eid in ("A", "B"))
@@ -113,7 +117,8 @@ def test_ingest_drops_an_implausible_value_and_flags_a_far_point(client: FlaskCl
     assert out["warnings"][0]["reason"].startswith("values.co_1h: 500 mg/m³ outside the plausible range")
     assert "far outside the city's bounds" in out["warnings"][1]["reason"]
     x = json.loads(r.hget(keys.latest("air"), "X"))
-    assert "co_1h" not in x["v"] and x["d"]["aqi"] == 29  # NO2 1-h 40 -> 20, PM2.5 20 -> 29 (§1.1)
+    # the dropped CO counts as missing this hour (HJ 633-2026 §5.3.1): AQI 29 (PM2.5 20) <= 100 is withheld
+    assert "co_1h" not in x["v"] and x["d"]["aqi"] is None and x["d"]["missing"] == ["co"]
     kinds = sorted(dl["kind"] for dl in dead_letters(r))
     assert kinds == ["flag", "value"]
     h = r.hgetall(keys.health("air"))
@@ -143,3 +148,27 @@ def test_runner_rules_come_from_the_profile(r: redis.Redis) -> None:
     src = Rows()
     Runner(r, [src], rules=Rules(aqi_standard="HJ633-2012", aqi_rule="text-2012")).run_once(src, now_ms())
     assert json.loads(r.hget(keys.latest("air"), "S1"))["d"]["aqi"] is None  # no 24-h PM, nothing else
+
+
+def test_a_failed_polls_rejected_rows_still_reach_the_dead_letter(tmp_path: Any, r: redis.Redis) -> None:
+    from data_sources.csv_replay import CsvReplay
+
+    path = tmp_path / "air.csv"
+    path.write_text("entity_id,ts,pm25_1h\nA,yesterday,30\n", encoding="utf-8")
+    src = CsvReplay(path=path, feed="air")
+    assert Runner(r, [src]).run_once(src, now_ms()) == 0
+    assert "no usable rows" in r.hget(keys.health("air"), "last_error")
+    assert dead_letters(r)[0]["reason"].startswith("air.csv line 2: ts: bad time")
+
+
+def test_a_bug_in_one_source_does_not_stop_the_runner(r: redis.Redis) -> None:
+    class Broken:
+        name, feeds, interval_s = "broken", ("water",), 60.0
+
+        def poll(self, now_ms: int) -> list[Reading]:
+            raise RuntimeError("a bug")
+
+    runner = Runner(r, [Broken(), Rows()])
+    runner.step()
+    assert set(r.hkeys(keys.latest("air"))) == {"S1", "S3"}
+    assert "unexpected RuntimeError: a bug" in r.hget(keys.health("water"), "last_error")

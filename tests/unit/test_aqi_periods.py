@@ -84,7 +84,21 @@ def test_concentrations_keep_reported_pollutants_even_when_not_declared() -> Non
     conc = concentrations({"pm25_1h": 12.0, "co_1h": 0.4}, keys, monitored={"pm25", "o3"})
     assert conc == {"co_1h": 0.4, "o3_1h": None, "pm25_1h": 12.0}
     assert missing_pollutants(conc) == ["o3"]
-    assert concentrations({"pm25_1h": -1, "pm10_1h": float("nan")}, keys) == {}
+    # sent but unusable (negative, NaN): monitored and missing this hour, not "not monitored" (§5.3.1, not §5.3.2)
+    assert concentrations({"pm25_1h": -1, "pm10_1h": float("nan")}, keys) == {"pm10_1h": None, "pm25_1h": None}
+    assert concentrations({}, keys) == {}
+
+
+def test_the_2012_text_rule_never_changes_a_2026_reading() -> None:
+    # HJ 633-2026's own text (§1.3) reads 1-h PM; the 2012 text's rule applies only to readings judged under 2012
+    assert report_keys(S26, REALTIME, TEXT_2012) == report_keys(S26, REALTIME, PUBLISHED)
+    assert derive_air({"pm25_1h": 70, "pm25_24h": 30}, S26, rule=TEXT_2012)["aqi"] == 110
+
+
+def test_an_unindexed_so2_hour_is_listed_missing() -> None:
+    # HJ 633-2012: SO2 1-h > 800 without a 24-h mean has no IAQI: the popup lists SO2 as missing this hour
+    d = derive_air({"so2_1h": 900, "no2_1h": 20}, S12)
+    assert d["iaqi"]["so2_1h"] is None and d["missing"] == ["so2"]
 
 
 def test_a_reading_is_judged_by_its_observation_time() -> None:

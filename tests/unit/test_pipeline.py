@@ -67,7 +67,9 @@ def test_an_implausible_value_is_dropped_and_the_rest_kept() -> None:
     batch = process([air("x", **all_six)], RULES)
     (reading, derived), = batch.items
     assert "co_1h" not in reading.values and reading.values["no2_1h"] == 30.0
-    assert derived["aqi"] != 500 and "co_1h" not in derived["iaqi"]
+    # the dropped CO is a monitored pollutant missing this hour (HJ 633-2026 §5.3.1): the AQI (40 from PM10) is <= 100,
+    # so it is withheld, never 500
+    assert derived["aqi"] is None and derived["missing"] == ["co"] and derived["iaqi"]["pm10_1h"] == 40
     (rej,) = batch.rejected
     assert rej.kind == "value" and rej.reason.startswith("values.co_1h: 500 mg/m³ outside the plausible range [0, 100]")
     nothing_left = process([air("y", co_1h=500.0)], RULES)
@@ -110,25 +112,44 @@ def test_an_unknown_case_status_is_kept_open_and_flagged() -> None:
 def test_monitored_pollutants_are_learnt_and_age_out() -> None:
     # HJ 633-2026 §5.3: CO reported yesterday -> monitored; missing now -> §5.3.1 (AQI <= 100 not published)
     rules = Rules(aqi_standard="HJ633-2026")
-    learnt = {"S1": {"co": NOW - DAY, "pm25": NOW - DAY}}
+    learnt = {"S1": {"co": [NOW - 3 * DAY, NOW - DAY], "pm25": [NOW - 3 * DAY, NOW - DAY]}}
     batch = process([air("S1", pm25_1h=20.0)], rules, learnt)
     d = batch.items[0][1]
     assert d["aqi"] is None and d["missing"] == ["co"] and d["monitored"] == ["co", "pm25"]
-    assert batch.monitored == {"S1": {"co": NOW - DAY, "pm25": NOW}}  # pm25 refreshed, co not reported now
+    # pm25's last report moves to now; co's stays
+    assert batch.monitored == {"S1": {"co": [NOW - 3 * DAY, NOW - DAY], "pm25": [NOW - 3 * DAY, NOW]}}
     # CO last seen 8 days ago: no longer monitored (default learning window 7 days)
-    old = process([air("S1", pm25_1h=20.0)], rules, {"S1": {"co": NOW - 8 * DAY}})
+    old = process([air("S1", pm25_1h=20.0)], rules, {"S1": {"co": [NOW - 9 * DAY, NOW - 8 * DAY]}})
     assert old.items[0][1]["aqi"] == 29 and old.items[0][1]["missing"] == []
+
+
+def test_a_backfilled_reading_is_judged_by_what_was_monitored_then() -> None:
+    # the station got its CO analyser 2 days ago: a reading from 5 days ago without CO is not "CO missing"
+    rules = Rules(aqi_standard="HJ633-2026")
+    learnt = {"S1": {"co": [NOW - 2 * DAY, NOW], "pm25": [NOW - 30 * DAY, NOW]}}
+    batch = process([air("S1", ts=NOW - 5 * DAY, pm25_1h=20.0)], rules, learnt)
+    assert batch.items[0][1]["aqi"] == 29 and batch.items[0][1]["missing"] == []
+    assert batch.monitored == {}  # pm25's span already covers that time
+
+
+def test_only_the_reports_own_periods_teach_what_is_monitored() -> None:
+    # a feed sending PM only as 24-h means is not "PM monitored, 1-h missing" every hour (§1.3: the real-time report
+    # reads 1-h values)
+    rules = Rules(aqi_standard="HJ633-2026")
+    batch = process([air("S1", pm25_24h=40.0, no2_1h=20.0)], rules)
+    assert batch.monitored == {"S1": {"no2": [NOW, NOW]}} and batch.items[0][1]["aqi"] == 10
 
 
 def test_declared_monitors_win_over_what_was_learnt() -> None:
     rules = Rules(aqi_standard="HJ633-2026", monitors={"S1": frozenset({"pm25"})},
                   monitors_default=frozenset({"so2", "no2", "co", "o3", "pm10", "pm25"}))
-    by_station = process([air("S1", pm25_1h=20.0)], rules, {"S1": {"co": NOW}})
+    by_station = process([air("S1", pm25_1h=20.0)], rules, {"S1": {"co": [NOW, NOW]}})
     assert by_station.items[0][1]["aqi"] == 29
     by_source = process([air("S2", meta={"monitors": ["pm25", "o3"]}, pm25_1h=20.0)], rules)
     assert by_source.items[0][1]["aqi"] is None and by_source.items[0][1]["missing"] == ["o3"]
     by_default = process([air("S3", pm25_1h=20.0)], rules)
     assert by_default.items[0][1]["missing"] == ["so2", "no2", "co", "o3", "pm10"]
+    assert by_station.monitored == by_source.monitored == by_default.monitored == {}  # declared: nothing to learn
 
 
 def test_a_replayed_reading_is_judged_by_its_own_date() -> None:
@@ -153,3 +174,13 @@ def test_one_reading_that_cannot_be_derived_costs_only_itself() -> None:
     batch = process([bad, air("ok")], RULES)
     assert [rd.entity_id for rd, _ in batch.items] == ["ok"]
     assert batch.refused[0].reason.startswith("cannot derive indicators") and json.loads(batch.refused[0].raw)
+
+
+def test_a_withheld_hour_stays_withheld_in_replay() -> None:
+    # history keeps AQI None for a §5.3.1 hour (the sample has no aqi): replay must not recompute it as 29
+    from views.replay import doc_of
+
+    withheld = doc_of("air", "S1", {"t": NOW, "m": NOW, "pm25_1h": 20.0}, {})
+    assert withheld["d"]["aqi"] is None and withheld["d"]["level"] is None
+    published = doc_of("air", "S1", {"t": NOW, "m": NOW, "aqi": 29, "level": 1, "pm25_1h": 20.0}, {})
+    assert published["d"]["aqi"] == 29
