@@ -1,13 +1,25 @@
-"""`make bench`: every figure beside its baseline from the same run, as a ratio. Prints; never asserts."""
+"""`make bench`: every figure beside its baseline from the same run, as a ratio. Prints; never asserts.
+
+`python -m bench --smoke` (`make bench-smoke`) runs every bench on tiny sizes and durations: it checks that each
+still runs to the end and prints its figures (the test suite does), the figures themselves mean nothing then."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Run each benchmark module that exists and print its lines."""
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["--smoke"]):
+        raise SystemExit("usage: python -m bench [--smoke]")
+    if args:
+        os.environ["BENCH_SMOKE"] = "1"  # read by bench.common when the benches are imported below
+        print("bench smoke run: tiny sizes and durations, the figures mean nothing", flush=True)
     for name in ("bench.bench_indicators",
+                 "bench.real_data",
                  "bench.wall_bench",
                  "bench.map_bench",
                  "bench.bench_alerts",

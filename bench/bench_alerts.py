@@ -17,10 +17,12 @@ from alerts.engine import Engine
 from alerts.metrics import extract
 from alerts.model import Observation
 from alerts.rules import Rule, RuleSet
+from bench.common import size
 
 T0 = 1_790_000_000_000
-N_RULES = 1_000
-ENTITIES = {"station": ("air", 3_000), "segment": ("traffic", 6_000), "section": ("water", 1_000)}
+N_RULES = size(1_000, 50)
+ENTITIES = {"station": ("air", size(3_000, 150)), "segment": ("traffic", size(6_000, 300)),
+            "section": ("water", size(1_000, 50))}
 METRICS = {"station": ("aqi", "pm25_1h", "pm10_1h", "o3_1h"), "segment": ("level", "speed_ratio"),
            "section": ("do", "nh3n", "klass")}
 FEEDS = {"air": {"stale_after_s": 30}, "traffic": {"stale_after_s": 30}, "water": {"stale_after_s": 30}}
@@ -109,7 +111,7 @@ def _best(fn: Callable[[], Any], passes: int) -> tuple[float, Any]:
     return best, result
 
 
-def run(passes: int = 3) -> list[str]:
+def run(passes: int = size(3, 1)) -> list[str]:
     """The figures as printable lines."""
     rng = random.Random(7)
     raw, rules = _snapshot(rng), _rules(rng)

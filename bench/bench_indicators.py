@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 
+from bench.common import size
 from indicators import aqi_cn
 
 TARGET = 50_000
@@ -77,11 +78,11 @@ def _rate(fn: Callable[[dict[str, float]], object], rows: list[dict[str, float]]
     return best
 
 
-def main(seconds: float = 0.5) -> None:
+def main(seconds: float = size(0.5, 0.01)) -> None:
     """Print one line per (standard, report mix)."""
     for standard in (aqi_cn.STANDARD_2026, aqi_cn.STANDARD_2012):
         for label, keys, seed in (("hourly", HOURLY, 1), ("daily", DAILY, 2)):
-            rows = _readings(keys, 2000, seed)
+            rows = _readings(keys, size(2000, 200), seed)
             disagree = sum(aqi_cn.compute(row, standard=standard).aqi != _reference_compute(row, standard)
                            for row in rows)
             if disagree:

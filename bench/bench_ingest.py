@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env
+from bench.common import auth_env, size
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port
 
-BATCH = 1_000
-BATCHES = int(os.environ.get("BENCH_INGEST_BATCHES", "30"))
+BATCH = size(1_000, 100)
+BATCHES = int(os.environ.get("BENCH_INGEST_BATCHES", size("30", "2")))
 STATIONS = 200
 
 

@@ -22,20 +22,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import start_gunicorn, stop, wait_http
+from bench.common import size, start_gunicorn, stop, wait_http
 from config.settings import ROOT
 from store import keys
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
 from tests.conftest import AUTH_ENV, CHROMIUM, CHROMIUM_ARGS, KIOSK
 
-ROUNDS = int(os.environ.get("BENCH_RESILIENCE_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_RESILIENCE_ROUNDS", size("3", "1")))
 TARGET_S = 5.0
 TOKEN = "bench-resilience"
 BATCH = 200
 PUSHERS = 2
 OVERLAY_SHOWN, OVERLAY_HIDDEN = ".conn-overlay:not([hidden])", ".conn-overlay[hidden]"
-WALL_TICKING = "(document.querySelector('.wall-clock')?.textContent || '--:--') !== '--:--'"
+# A function, not an expression: Playwright evals a string predicate, which the app's CSP (no 'unsafe-eval') refuses.
+WALL_TICKING = "() => (document.querySelector('.wall-clock')?.textContent || '--:--') !== '--:--'"
 
 
 def app_env(redis_url: str, **extra: str) -> dict[str, str]:
@@ -55,7 +56,11 @@ def running_app(redis_url: str, workdir: Path, **extra: str) -> Iterator[str]:
                                 stderr=subprocess.STDOUT, preexec_fn=set_parent_death_signal)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(base + "/healthz")
+        try:
+            wait_http(base + "/healthz", proc=proc)
+        except RuntimeError as exc:
+            tail = (workdir / "app.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{exc}; app.log ends:\n{tail}") from None
         yield base
     finally:
         stop(proc)
@@ -112,12 +117,12 @@ def wall_recovery(workdir: Path) -> list[str]:
             kill9(server)
             page.wait_for_selector(OVERLAY_SHOWN, timeout=60_000)
             lost.append(time.monotonic() - t0)
-            time.sleep(3)  # down for a while: several ticks fail
+            time.sleep(size(3, 1))  # down for a while: several ticks fail
             server.start()  # returns once the server answers PING (AOF loaded): "Redis is back"
             t1 = time.monotonic()
             page.wait_for_selector(OVERLAY_HIDDEN, state="attached", timeout=60_000)
             live.append(time.monotonic() - t1)
-            time.sleep(2 * tick_s)
+            time.sleep(size(2 * tick_s, 0))
         browser.close()
     worst, med = max(live), statistics.median(live)
     return [f"resilience (a) wall live again after Redis (kill -9, restart) returned: median {med:.1f} s, worst "
@@ -172,7 +177,8 @@ def missing(server: EmbeddedServer, members: list[str]) -> int:
     return gone
 
 
-def aof_loss(workdir: Path, push_s: float = 6.0, down_s: float = 2.0, after_s: float = 2.0) -> list[str]:
+def aof_loss(workdir: Path, push_s: float = size(6.0, 1.0), down_s: float = size(2.0, 0.5),
+             after_s: float = size(2.0, 0.5)) -> list[str]:
     """Ingest continuously, kill -9 Redis mid-stream, restart it on the same data; count acknowledged losses."""
     with own_server(workdir) as server, running_app(server.url, workdir) as base:
         url = base + "/api/v1/ingest/air"
@@ -237,7 +243,7 @@ def workers(master: int) -> list[int]:
     return [int(x) for x in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def worker_kill(workdir: Path, clients: int = 8, around_s: float = 5.0) -> list[str]:
+def worker_kill(workdir: Path, clients: int = size(8, 2), around_s: float = size(5.0, 1.0)) -> list[str]:
     """Requests from `clients` threads for around_s before and after kill -9 of one of 2 workers, a wall open."""
     with own_server(workdir) as server:
         proc, base = start_gunicorn("app:server", app_env(server.url))
@@ -298,15 +304,13 @@ def wall_watch(base: str) -> Iterator[Any]:
             browser.close()
 
 
-def run() -> list[str]:
-    """All three measurements, each on its own server and processes; returns the printed lines."""
+def run() -> Iterator[str]:
+    """All three measurements, each on its own server and processes; yields the printed lines as each ends."""
     tmp = Path(tempfile.mkdtemp(prefix="onescreen-bench-resilience-"))
     try:
-        lines: list[str] = []
         for name, part in (("wall", wall_recovery), ("aof", aof_loss), ("gunicorn", worker_kill)):
             (tmp / name).mkdir()
-            lines += part(tmp / name)
-        return lines
+            yield from part(tmp / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

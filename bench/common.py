@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from config.settings import ROOT
 from store.embedded import free_port, set_parent_death_signal
 from tests.conftest import ADMIN_PW, ADMIN_USER, AUTH_ENV, KIOSK
 
 COOKIE = "onescreen_session"  # the app's signed session cookie (auth.gate)
+# BENCH_SMOKE=1 (`python -m bench --smoke`, `make bench-smoke`): every bench runs end to end on tiny sizes and
+# durations, so the suite can check that each still runs and prints its figures. The numbers then mean nothing.
+SMOKE = os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+T = TypeVar("T")
+
+
+def size(full: T, smoke: T) -> T:
+    """The full run's size or duration, or the smoke run's (BENCH_SMOKE=1)."""
+    return smoke if SMOKE else full
 
 
 def auth_env() -> dict[str, str]:
@@ -60,10 +70,12 @@ def add_session_cookie(context: Any, base: str, kind: str = "kiosk") -> None:
     context.add_cookies([{"name": COOKIE, "value": value, "url": base}])
 
 
-def wait_http(url: str, timeout_s: float = 30.0) -> None:
-    """Poll url until it answers 2xx; a clear error when it never does."""
+def wait_http(url: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll url until it answers 2xx; a clear error when it never does, or at once when proc (its server) exits."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with {proc.returncode} before answering")
         try:
             urllib.request.urlopen(url, timeout=1).read()
             return
@@ -80,7 +92,11 @@ def start_gunicorn(app: str, env: Mapping[str, str], extra: Sequence[str] = ()) 
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
         cwd=ROOT, env=dict(env), preexec_fn=set_parent_death_signal)
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/healthz")
+    try:
+        wait_http(base + "/healthz", proc=proc)
+    except RuntimeError:
+        stop(proc)
+        raise
     return proc, base
 
 

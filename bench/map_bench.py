@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import add_session_cookie, auth_env
+from bench.common import SMOKE, add_session_cookie, auth_env, size
 from config.settings import GEO_DIR, ROOT
 from data_sources.furniture import FurnitureSimulator
 from data_sources.runner import Runner
@@ -24,7 +24,8 @@ from store.client import connect
 from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
-NAIVE_TIMEOUT_S = 120
+NAIVE_TIMEOUT_S = size(120, 20)
+TICKS_S = size(14, 3)  # how long the tick payloads are recorded
 VIEW = "c=23.13,113.305&z=13"
 LONGTASKS = """window.__long = [];
 new PerformanceObserver(l => l.getEntries().forEach(e => window.__long.push(e.duration)))
@@ -35,14 +36,15 @@ def _serve(args: list[str], env: dict[str, str], url: str, timeout_s: float = 18
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=set_parent_death_signal)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             urllib.request.urlopen(url, timeout=2).read()
             return proc
         except OSError:
             time.sleep(0.3)
+    code = proc.poll()
     proc.kill()
-    raise RuntimeError(f"{args} did not serve {url}")
+    raise RuntimeError(f"{args} did not serve {url}" + ("" if code is None else f" (exited with {code})"))
 
 
 def _signed_in_page(browser: Any, base: str | None) -> tuple[Any, list[str]]:
@@ -93,7 +95,7 @@ def _zoom_step(page: Any, ours: bool) -> float:
     return page.evaluate(script, ours)
 
 
-def _tick_payloads(browser: Any, url: str, base: str, seconds: float = 14) -> list[int]:
+def _tick_payloads(browser: Any, url: str, base: str, seconds: float = TICKS_S) -> list[int]:
     sizes: list[int] = []
     page, refused = _signed_in_page(browser, base)
 
@@ -131,8 +133,8 @@ def run() -> list[str]:
         env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_PORT": str(ours_port),
                "ONESCREEN_SIMULATOR": "off"}
         procs.append(_serve([sys.executable, "app.py"], env, f"http://127.0.0.1:{ours_port}/healthz"))
-        procs.append(_serve([sys.executable, "-m", "bench.naive_map_app"], {**os.environ, "PORT": str(naive_port)},
-                            f"http://127.0.0.1:{naive_port}/"))
+        naive_env = {**os.environ, "PORT": str(naive_port), **({"BENCH_NAIVE_COUNT": "5000"} if SMOKE else {})}
+        procs.append(_serve([sys.executable, "-m", "bench.naive_map_app"], naive_env, f"http://127.0.0.1:{naive_port}/"))
         ours = f"http://127.0.0.1:{ours_port}"
         ours_url = f"{ours}/analyst?layers=districts,furniture&{VIEW}"
         all_url = f"{ours}/analyst?layers=districts,rivers,air,roads,water,cases,furniture&{VIEW}"

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env, session_cookie, start_gunicorn, stop
+from bench.common import auth_env, session_cookie, size, start_gunicorn, stop
 from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
@@ -28,9 +28,9 @@ from store import kpi
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port
 
-DURATION_S = float(os.environ.get("BENCH_SECONDS", "30"))
-PERIOD_S = 5.0
-VIEWERS = 200
+DURATION_S = float(os.environ.get("BENCH_SECONDS", size("30", "1")))
+PERIOD_S = size(5.0, 0.5)
+VIEWERS = size(200, 4)
 NEEDLE = "ov-clock"  # an output of the overview's tick callback
 
 
@@ -54,7 +54,7 @@ def fill(r: Any, now: int) -> None:
     """The simulated city plus a day of per-minute KPI history (what the overview reads for yesterday + sparklines)."""
     sim = Simulator(GEO_DIR, seed=7)
     Runner(r, [sim]).run_once(sim, now)
-    for m in range(int(24.5 * 60)):
+    for m in range(size(int(24.5 * 60), 90)):
         ph = m / 1440 * 2 * math.pi
         kpi.record(r, now - m * kpi.MINUTE_MS, {"aqi": 60 + 25 * math.sin(ph), "tpi": 4 + 2 * math.sin(2 * ph),
                                                 "open": 300 + 40 * math.sin(ph), "overdue": 20 + 6 * math.cos(ph),

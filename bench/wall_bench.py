@@ -13,15 +13,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env, session_cookie, start_gunicorn, stop
+from bench.common import auth_env, session_cookie, size, start_gunicorn, stop
 from config.settings import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port
 
-DURATION_S = int(os.environ.get("BENCH_SECONDS", "8"))
-CONNECTIONS = 16
+DURATION_S = int(os.environ.get("BENCH_SECONDS", size("8", "1")))
+CONNECTIONS = size(16, 2)
 
 
 def naive_server() -> Any:

@@ -9,17 +9,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env
+from bench.common import auth_env, size, wait_http
 from config.settings import ROOT
 from store.embedded import free_port, set_parent_death_signal
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, KIOSK
 
-SOAK_S = int(os.environ.get("SOAK_SECONDS", "600"))
-SAMPLE_S = 60
+SOAK_S = int(os.environ.get("SOAK_SECONDS", size("600", "2")))
+SAMPLE_S = size(60, 1)
+SETTLE_MS = size(15_000, 1_000)
 
 
 def _heap_mb(cdp: Any) -> tuple[float, int]:
@@ -40,15 +40,15 @@ def run() -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update({**auth_env(), "ONESCREEN_DATA_DIR": str(tmp), "ONESCREEN_PORT": str(port),
                 "ONESCREEN_WALL_CAROUSEL_S": "10"})
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, preexec_fn=set_parent_death_signal)
+    with open(tmp / "app.log", "ab") as logf:  # a file, never a pipe nobody reads
+        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=logf,
+                               stderr=subprocess.STDOUT, preexec_fn=set_parent_death_signal)
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", 60, proc=app)
+        except RuntimeError as exc:
+            tail = (tmp / "app.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{exc}; app.log ends:\n{tail}") from None
         samples: list[tuple[float, float, int]] = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -59,7 +59,7 @@ def run() -> list[str]:
             if resp is None or resp.status != 200:
                 raise RuntimeError(f"the kiosk link was refused: HTTP {resp and resp.status}")
             page.wait_for_selector(".aqi-pin")
-            page.wait_for_timeout(15_000)  # settle: first ticks, geometry, fonts
+            page.wait_for_timeout(SETTLE_MS)  # settle: first ticks, geometry, fonts
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
             t0 = time.monotonic()

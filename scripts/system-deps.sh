@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian, as root): a real redis-server and Chromium (+ CJK fonts
-# so screenshots show Chinese). Without root it only checks and says what is missing.
+# Installs the system packages the tests need (Debian, as root): a real redis-server, Chromium (+ CJK fonts
+# so screenshots show Chinese), faketime and wrk. Without root it only checks and says what is missing.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# faketime (libfaketime) runs the suite again with the clock shifted ahead (`make test-shifted`).
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 # CJK fonts only matter for screenshots; checked through dpkg where there is one.
 if command -v dpkg >/dev/null 2>&1; then dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk); fi
-# `make bench` also needs wrk, a load generator that leaves the CPU to the server under test.
-if [ "${1:-}" = "--bench" ]; then command -v wrk >/dev/null 2>&1 || need+=(wrk); fi
+# wrk, a load generator that leaves the CPU to the server under test: `make bench`, and its smoke run in the suite.
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing: ${need[*]}"

@@ -27,6 +27,7 @@ from store import users
 from store.client import connect
 from store.embedded import EmbeddedServer
 from store.writer import Writer
+from tests.clock import H, iso, now_ms
 from tests.conftest import ADMIN_PW, API_AUTH, API_TOKEN, client_login, free_port
 
 pytestmark = pytest.mark.integration
@@ -147,7 +148,7 @@ def test_silences(http: FlaskClient, r: redis.Redis) -> None:
     {"scope": {}, "reason": "x", "duration_s": 60},
     {"scope": {"rule": "station_aqi"}, "reason": "", "duration_s": 60},
     {"scope": {"rule": "station_aqi"}, "reason": "x"},
-    {"scope": {"rule": "station_aqi"}, "reason": "x", "until": "2030-01-01T00:00:00"},
+    {"scope": {"rule": "station_aqi"}, "reason": "x", "until": iso(now_ms() + 24 * H, naive=True)},  # no offset
     {"scope": {"rule": "station_aqi"}, "reason": "x", "duration_s": -5},
 ])
 def test_silence_rejects_bad_input(http: FlaskClient, body: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ import app as app_module
 from callbacks import context
 from config.settings import Settings
 from store import keys
+from tests.clock import H, iso, now_ms
 from tests.conftest import AUTH_SETTINGS, free_port
 
 pytestmark = pytest.mark.integration
@@ -32,10 +33,6 @@ def client(redis_server: Any, r: redis.Redis) -> Iterator[FlaskClient]:
     yield make_client(redis_server.url, ingest_max_batch=50, ingest_rate_per_min=1_000)
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def air(eid: str, ts: Any, **values: float) -> dict[str, Any]:
     return {"entity_id": eid, "ts": ts, "values": values or {"pm25_1h": 80, "pm10_1h": 90, "no2_1h": 30}}
 
@@ -46,8 +43,8 @@ def post(client: FlaskClient, feed: str, body: Any, **kw: Any) -> Any:
 
 def test_a_bad_record_rejects_only_itself_and_is_dead_lettered(client: FlaskClient, r: redis.Redis) -> None:
     t = now_ms()
-    body = [air("1345A", t), {"entity_id": "1346A", "ts": "2026-11-21T18:00:00", "values": {"pm25_1h": 5}},
-            air("1347A", "2026-11-21T18:00:00+08:00", pm25_1h=12.5), air("1348A", t, pm25=3),
+    body = [air("1345A", t), {"entity_id": "1346A", "ts": iso(t - 2 * H, naive=True), "values": {"pm25_1h": 5}},
+            air("1347A", iso(t - 2 * H), pm25_1h=12.5), air("1348A", t, pm25=3),
             {"entity_id": "x" * 200, "ts": t, "values": {"pm25_1h": 1}, "note": "y" * 5000}]
     resp = post(client, "air", body)
     assert resp.status_code == 200
@@ -80,6 +77,7 @@ def test_resending_the_same_batch_is_idempotent(client: FlaskClient, r: redis.Re
 
 def test_each_feed_with_its_derived_indicators(client: FlaskClient, r: redis.Redis) -> None:
     t = now_ms()
+    asked = t - 17 * H  # both cases asked 17 h ago: the closed one stays inside the 25 h closed-case window
     water = {"entity_id": "BY-01", "ts": t, "meta": {"waterbody": "river"},
              "values": {"do": 4.2, "codmn": 7.5, "nh3n": 1.3, "tp": 0.18, "ph": 7.2, "transparency_cm": 30,
                         "orp_mv": 80}}
@@ -87,11 +85,10 @@ def test_each_feed_with_its_derived_indicators(client: FlaskClient, r: redis.Red
                "meta": {"road_class": "arterial", "length_m": 850}, "lat": 23.13, "lon": 113.32}
     case_open = {"entity_id": "GZ-1", "ts": t, "values": {
         "service_request_id": "GZ-1", "status": "open", "service_code": "0101", "service_name": "井盖破损",
-        "requested_datetime": "2026-11-21T09:15:00+08:00", "expected_datetime": "2026-11-21T10:15:00+08:00",
-        "lat": 23.13, "long": 113.32}}
-    case_closed = {"entity_id": "GZ-2", "ts": t, "values": {
-        "status": "closed", "requested_datetime": "2026-11-21T09:15:00+08:00",
-        "updated_datetime": "2026-11-21T09:45:00+08:00", "expected_datetime": "2026-11-22T09:15:00+08:00"}}
+        "requested_datetime": iso(asked), "expected_datetime": iso(asked + H), "lat": 23.13, "long": 113.32}}
+    case_closed = {"entity_id": "GZ-2", "ts": t, "values": {  # closed after 30 min, due within a day: on time
+        "status": "closed", "requested_datetime": iso(asked), "updated_datetime": iso(asked + H // 2),
+        "expected_datetime": iso(asked + 24 * H)}}
     furniture = {"entity_id": "F000001", "ts": t, "values": {"status": "damaged"}, "meta": {"category": "0101"}}
     for feed, rec in (("water", water), ("traffic", traffic), ("service", case_open), ("service", case_closed),
                       ("furniture", furniture)):
@@ -99,7 +96,8 @@ def test_each_feed_with_its_derived_indicators(client: FlaskClient, r: redis.Red
     assert json.loads(r.hget(keys.latest("water"), "BY-01"))["d"]["klass"] == "IV"
     seg = json.loads(r.hget(keys.latest("traffic"), "seg-1"))
     assert seg["d"]["level"] == 5 and seg["m"]["lat"] == 23.13
-    assert r.zscore(keys.open_due(), "GZ-1") == 1_795_227_300_000 and r.zscore(keys.closed(), "GZ-2") is not None
+    due = (asked + H) // 1000 * 1000  # the due time, to the second as written
+    assert r.zscore(keys.open_due(), "GZ-1") == due and r.zscore(keys.closed(), "GZ-2") is not None
     assert json.loads(r.hget(keys.latest("furniture"), "F000001"))["v"]["status"] == "damaged"
 
 
@@ -110,7 +108,7 @@ def test_each_feed_with_its_derived_indicators(client: FlaskClient, r: redis.Red
     ({"json": [], "headers": {"Authorization": "Bearer nope"}}, 401, "token"),
     ({"json": [], "headers": {"Authorization": "t"}}, 401, "token"),
     ({"data": "[]", "content_type": "text/plain"}, 415, "Content-Type"),
-    ({"json": [air("a", 1_795_285_200_000)] * 51}, 413, "exceeds the limit of 50"),
+    ({"json": [air("a", now_ms())] * 51}, 413, "exceeds the limit of 50"),
 ])
 def test_whole_request_errors(client: FlaskClient, kwargs: dict, status: int, message: str) -> None:
     headers = {**AUTH, **kwargs.pop("headers", {})}
@@ -126,8 +124,6 @@ def test_unknown_feed_and_missing_auth(client: FlaskClient) -> None:
 
 
 def test_rate_limit_counts_readings_per_minute(client: FlaskClient) -> None:
-    import time
-
     if time.time() % 60 > 50:  # the limiter counts per clock minute: do not let the window roll over mid-test
         time.sleep(60 - time.time() % 60 + 0.1)
     t = now_ms()

@@ -4,7 +4,6 @@ names its record and a reason."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -16,15 +15,17 @@ from callbacks import context
 from config.settings import Settings
 from data_sources.base import FEEDS
 from data_sources.metrics import META, METRICS, Metric
+from tests.clock import H, iso, now_ms
 from tests.conftest import AUTH_SETTINGS, free_port
 
 pytestmark = pytest.mark.integration
 ALL_KEYS = sorted({k for table in METRICS.values() for k in table} | set(META))
-NOW = int(time.time() * 1000)
+NOW = now_ms()
 leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=12))
 anything = st.recursive(leaf, lambda ch: st.lists(ch, max_size=3) | st.dictionaries(st.text(max_size=8), ch,
                                                                                      max_size=3), max_leaves=10)
-ISO = st.sampled_from(["2026-11-21T18:00:00Z", "2026-11-21T18:00:00+08:00", "2026-11-21T18:00:00.123-05:00"])
+HOUR_AGO = NOW - H  # a good record's time in its three spellings, built from now (a fixed date would age out)
+ISO = st.sampled_from([iso(HOUR_AGO, 0), iso(HOUR_AGO), iso(HOUR_AGO, -5, millis=True)])
 
 
 def good_value(m: Metric) -> st.SearchStrategy[Any]:
@@ -66,10 +67,11 @@ def near_valid(feed: str) -> st.SearchStrategy[Any]:
 
 
 ts = st.one_of(st.integers(0, 2**53), st.integers(1_700_000_000_000, 1_800_000_000_000), st.floats(), ISO,
-               st.sampled_from(["2026-11-21T18:00:00", "2026-11-21", "yesterday", "1795284000000", ""]), anything)
+               st.sampled_from([iso(HOUR_AGO, naive=True), iso(HOUR_AGO)[:10], "yesterday", str(HOUR_AGO), ""]),
+               anything)
 values = st.dictionaries(st.sampled_from([*ALL_KEYS, "pm25", "", "__proto__"]),
                          st.one_of(st.floats(), st.integers(-10, 2_000), st.booleans(), st.text(max_size=30),
-                                   st.sampled_from(["open", "closed", "damaged", "2026-11-21T09:15:00+08:00"]),
+                                   st.sampled_from(["open", "closed", "damaged", iso(HOUR_AGO)]),
                                    anything), max_size=5)
 meta = st.one_of(st.dictionaries(st.sampled_from([*META, "x"]), leaf), anything)
 record = st.one_of(

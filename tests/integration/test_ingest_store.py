@@ -71,8 +71,11 @@ def test_dead_letters_ride_the_same_round_trip(r: redis.Redis) -> None:
     [(_, entry)] = r.xrange(keys.REJECTED)
     assert entry["feed"] == "air" and entry["index"] == "3" and entry["reason"].startswith("values.pm25")
     assert len(entry["raw"]) == 2000 and entry["source"] == "ingest" and entry["ts"] == str(NOW)
-    w.write([], NOW, rejected=rej)  # a batch of only bad records still lands its dead letters
+    other = [Rejection("air", 0, "values.pm25_1h: expected a number", "{}")]
+    w.write([], NOW, rejected=other)  # a batch of only bad records still lands its dead letters
     assert r.xlen(keys.REJECTED) == 2
+    w.write([], NOW + 1000, rejected=rej)  # the same record for the same reason again: reported once an hour
+    assert r.xlen(keys.REJECTED) == 2 and r.hget(keys.health("air"), "rejected") == "2"
 
 
 def test_fixed_window_counter(r: redis.Redis) -> None:
