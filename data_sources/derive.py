@@ -9,7 +9,7 @@ from typing import Any
 
 from data_sources.base import Reading
 from indicators import aqi_cn, aqi_periods, aqi_us, traffic, water
-from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, missing_pollutants, report_keys
+from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, report_keys
 
 # µg/m³ (mg/m³ for CO) per ppb (ppm for CO) at 298.15 K, 1013.25 hPa (standards.md §1.2).
 _PER_PPB = {"so2": 2.619, "no2": 1.880, "o3": 1.962}
@@ -42,6 +42,15 @@ def parse_time_ms(value: Any) -> int | None:
         return None
 
 
+_NUMBER = (int, float)
+
+
+def _num_or_nan(v: Any) -> float:
+    """A value sent but not a number counts as sent-and-unusable (missing this hour), never as not sent."""
+    f = _num(v)
+    return math.nan if f is None else f
+
+
 def air_standard(setting: str, ts_ms: int) -> str:
     """The AQI standard for a reading: pinned by the city profile, or by date (HJ 633-2026 from 2026-03-01)."""
     if setting and setting != "auto":
@@ -60,16 +69,26 @@ def derive_air(values: dict[str, Any], standard: str, *, monitored: Iterable[str
         return aqi_us.compute(_us_units(values)).to_dict()
     keys = report_keys(standard, REALTIME, rule)
     # numbers go straight in (negative / NaN / bool count as missing); anything else is coerced first
-    nums = {k: v if type(v) in (int, float) else _num(v) for k in keys if (v := values.get(k)) is not None}
-    conc = concentrations({k: (float("nan") if v is None else v) for k, v in nums.items()}, keys, monitored)
-    partners = {k: _num(values.get(k)) for k in aqi_periods.report_partners(standard)}
+    nums = {}
+    for k in keys:
+        v = values.get(k)
+        if v is not None:
+            nums[k] = v if type(v) in _NUMBER else _num_or_nan(v)
+    conc = concentrations(nums, keys, monitored)
+    pk = aqi_periods.report_partners(standard)
+    partners = {k: _num(values.get(k)) for k in pk} if pk else None
     out = aqi_cn.compute(conc, standard=standard, partners=partners).to_dict()
-    watched = {aqi_periods.pollutant_of(k) for k in conc}
+    iaqi = out["iaqi"]
+    of = aqi_periods.POLLUTANT_OF
+    watched: set[str] = set()
+    absent: set[str] = set()  # no usable value this hour, or one the standard does not index (2012 SO2 1-h > 800)
+    present: set[str] = set()
+    for k, v in conc.items():
+        p = of.get(k) or aqi_periods.pollutant_of(k)
+        watched.add(p)
+        (absent if v is None or iaqi.get(k) is None else present).add(p)
     out["monitored"] = [p for p in POLLUTANTS if p in watched]
-    # missing: no usable value this hour, or a value the standard does not index (2012 SO2 1-h > 800, no 24-h mean)
-    unindexed = {aqi_periods.pollutant_of(k) for k, v in conc.items() if v is not None and out["iaqi"].get(k) is None}
-    missing = set(missing_pollutants(conc)) | unindexed
-    out["missing"] = [p for p in POLLUTANTS if p in missing]
+    out["missing"] = [p for p in POLLUTANTS if p in absent and p not in present] if absent else []
     return out
 
 

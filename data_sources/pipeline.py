@@ -24,10 +24,10 @@ from typing import Any
 
 from data_sources.base import Reading, Rejection, raw_text
 from data_sources.coords import check_position
-from data_sources.derive import air_standard, derive
+from data_sources.derive import air_standard, derive, derive_air
 from data_sources.metrics import METRICS
 from data_sources.pipeline_rules import Box, Range, Rules, default_rules, plausibility, rules_for
-from indicators.aqi_periods import POLLUTANTS, REALTIME, pollutant_of, report_keys, reported_pollutants
+from indicators.aqi_periods import POLLUTANTS, pollutant_of
 from store import monitored as monitored_store
 
 __all__ = ["Batch", "Rules", "default_rules", "observed_ms", "plausibility", "process", "rules_for", "store"]
@@ -35,6 +35,9 @@ __all__ = ["Batch", "Rules", "default_rules", "observed_ms", "plausibility", "pr
 log = logging.getLogger("onescreen.pipeline")
 _LEARN_STEP_MS = 3_600_000  # move a learnt pollutant's first/last report by an hour or more, not on every reading
 _INFINITE = (math.inf, -math.inf)
+_NONE: Mapping[str, Range] = {}
+_NUMBER = (int, float)
+_FULL_REPORT = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")  # the real-time report's keys, any rule
 _UNEXPECTED = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError, RecursionError)
 
 
@@ -154,8 +157,6 @@ def _declared(reading: Reading, rules: Rules) -> frozenset[str] | None:
 
 def _learnt(doc: Mapping[str, list[int]], ts: int, window_ms: int) -> frozenset[str] | None:
     """Pollutants the station was reporting around ts: first reported by then and last reported within the window."""
-    if not doc:
-        return None
     since, until = ts - window_ms, ts + _LEARN_STEP_MS
     return frozenset(p for p, (first, last) in doc.items() if first <= until and last >= since)
 
@@ -163,12 +164,13 @@ def _learnt(doc: Mapping[str, list[int]], ts: int, window_ms: int) -> frozenset[
 def _learn(doc: dict[str, list[int]], reported: set[str], ts: int) -> bool:
     """Note the pollutants reported at ts (first and last report); True when the stored document must change."""
     changed = False
+    lo, hi = ts + _LEARN_STEP_MS, ts - _LEARN_STEP_MS
     for p in reported:
         span = doc.get(p)
         if span is None:
             doc[p] = [ts, ts]
             changed = True
-        elif ts < span[0] - _LEARN_STEP_MS or ts > span[1] + _LEARN_STEP_MS:
+        elif lo < span[0] or hi > span[1]:
             doc[p] = [min(span[0], ts), max(span[1], ts)]
             changed = True
     return changed
@@ -177,47 +179,54 @@ def _learn(doc: dict[str, list[int]], reported: set[str], ts: int) -> bool:
 def _derive_air(reading: Reading, rules: Rules, memory: dict[str, dict[str, list[int]]], dropped: set[str],
                 out: Batch) -> dict[str, Any]:
     """An air reading's indicators with what its station monitors (declared, else learnt); learns what it reports."""
-    when = observed_ms(reading)
-    standard = air_standard(rules.aqi_standard, when)
-    keys = report_keys(standard, REALTIME, rules.aqi_rule)
+    standard = air_standard(rules.aqi_standard, observed_ms(reading))
     mon = _declared(reading, rules)
+    doc = None
     if mon is None:
         doc = memory.setdefault(reading.entity_id, {})
-        mon = _learnt(doc, reading.ts, rules.learn_ms)
-        if _learn(doc, reported_pollutants(reading.values, keys), reading.ts):
-            out.monitored[reading.entity_id] = doc
+        # a station that sent every pollutant of the report has nothing missing, whatever it monitors
+        complete = all(type(reading.values.get(k)) in _NUMBER for k in _FULL_REPORT)
+        mon = _learnt(doc, reading.ts, rules.learn_ms) if doc and not complete else None
     if dropped:  # a value dropped as implausible is a monitored pollutant missing this hour (§5.3.1)
         mon = (mon or frozenset()) | dropped
-    return derive(reading, aqi_setting=rules.aqi_standard, traffic_cfg=rules.traffic_cfg, observed_ms=when,
-                  monitored=mon, aqi_rule=rules.aqi_rule)
+    derived = derive_air(reading.values, standard, monitored=mon, rule=rules.aqi_rule)
+    if doc is not None:  # what it reported under the report's own periods: monitored minus missing
+        missing = derived.get("missing") or ()
+        reported = {p for p in derived.get("monitored") or () if p not in missing}
+        if reported and _learn(doc, reported, reading.ts):
+            out.monitored[reading.entity_id] = doc
+    return derived
+
+
+def _reject(out: Batch, reading: Reading, index: int, reason: str, kind: str = "record") -> None:
+    out.rejected.append(Rejection(reading.feed, index, reason[:500], _raw(reading, kind), kind))
 
 
 def _one(reading: Reading, index: int, rules: Rules, memory: dict[str, dict[str, list[int]]], out: Batch) -> None:
     """Screen and derive one reading into the batch (or its rejection)."""
-    feed = reading.feed
-
-    def reject(reason: str, kind: str = "record") -> None:
-        out.rejected.append(Rejection(feed, index, reason[:500], _raw(reading, kind), kind))
-
-    bad, flag = _position(reading, rules.bounds)
-    if bad:
-        reject(bad)
-        return
-    values, reasons = _plausible(reading, rules.plausible.get(feed, {}))
-    for reason in reasons:
-        reject(reason, "value")
-    dropped: set[str] = set()
-    if values is not None:
-        if not values:
-            reject("no plausible values left")
+    feed, meta = reading.feed, reading.meta
+    flag = None
+    if "lat" in meta or "lon" in meta or "line" in meta:
+        bad, flag = _position(reading, rules.bounds)
+        if bad:
+            _reject(out, reading, index, bad)
             return
-        dropped = {pollutant_of(k) for k in reading.values if k not in values and pollutant_of(k) in POLLUTANTS}
-        reading = replace(reading, values=values)
+    values, reasons = _plausible(reading, rules.plausible.get(feed, _NONE))
+    dropped: set[str] = set()
+    if reasons or values is not None:
+        for reason in reasons:
+            _reject(out, reading, index, reason, "value")
+        if values is not None:
+            if not values:
+                _reject(out, reading, index, "no plausible values left")
+                return
+            dropped = {pollutant_of(k) for k in reading.values if k not in values and pollutant_of(k) in POLLUTANTS}
+            reading = replace(reading, values=values)
     if flag:
-        reject(flag, "flag")
-    if feed == "service" and reading.meta.get("status_unknown"):
-        reject(f"status {str(reading.values.get('status_raw'))[:60]!r} is not in the status table; kept as open",
-               "flag")
+        _reject(out, reading, index, flag, "flag")
+    if feed == "service" and meta.get("status_unknown"):
+        _reject(out, reading, index, f"status {str(reading.values.get('status_raw'))[:60]!r} is not in the status "
+                f"table; kept as open", "flag")
     if feed == "air" and rules.aqi_standard != "EPA-2024":
         derived = _derive_air(reading, rules, memory, dropped, out)
     else:

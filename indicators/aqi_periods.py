@@ -71,7 +71,8 @@ def pollutant_of(key: str) -> str:
     return _POLLUTANT_OF.get(key) or key.split("_", 1)[0]
 
 
-_POLLUTANT_OF = {f"{p}_{period}": p for p in POLLUTANTS for period in ("1h", "8h", "24h")}
+POLLUTANT_OF: dict[str, str] = {f"{p}_{period}": p for p in POLLUTANTS for period in ("1h", "8h", "24h")}
+_POLLUTANT_OF = POLLUTANT_OF
 _NUMBER = (int, float)
 
 
