@@ -26,7 +26,7 @@ from bench.common import size, start_gunicorn, stop, wait_http
 from config.settings import ROOT
 from store import keys
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port, popen_bound
 from tests.conftest import AUTH_ENV, CHROMIUM, CHROMIUM_ARGS, KIOSK
 
 ROUNDS = int(os.environ.get("BENCH_RESILIENCE_ROUNDS", size("3", "1")))
@@ -51,9 +51,9 @@ def running_app(redis_url: str, workdir: Path, **extra: str) -> Iterator[str]:
     """`python app.py` against redis_url (its log in workdir, never a pipe that could fill); yields the base URL."""
     port = free_port()
     with open(workdir / "app.log", "ab") as logf:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT,  # noqa: S603
+        proc = popen_bound([sys.executable, "app.py"], cwd=ROOT,  # noqa: S603
                                 env=app_env(redis_url, ONESCREEN_PORT=str(port), **extra), stdout=logf,
-                                stderr=subprocess.STDOUT, preexec_fn=set_parent_death_signal)
+                                stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         try:

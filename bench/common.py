@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from config.settings import ROOT
-from store.embedded import free_port, set_parent_death_signal
+from store.embedded import free_port, popen_bound
 from tests.conftest import ADMIN_PW, ADMIN_USER, AUTH_ENV, KIOSK
 
 COOKIE = "onescreen_session"  # the app's signed session cookie (auth.gate)
@@ -87,10 +87,10 @@ def wait_http(url: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] |
 def start_gunicorn(app: str, env: Mapping[str, str], extra: Sequence[str] = ()) -> tuple[subprocess.Popen[bytes], str]:
     """`app` (e.g. 'app:server') on 2 gthread workers on a free loopback port; returns the process and base URL."""
     port = free_port()
-    proc = subprocess.Popen(
+    proc = popen_bound(
         [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", *extra,
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
-        cwd=ROOT, env=dict(env), preexec_fn=set_parent_death_signal)
+        cwd=ROOT, env=dict(env))
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/healthz", proc=proc)

@@ -21,7 +21,7 @@ from data_sources.furniture import FurnitureSimulator
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port, popen_bound
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 NAIVE_TIMEOUT_S = size(120, 20)
@@ -33,8 +33,7 @@ new PerformanceObserver(l => l.getEntries().forEach(e => window.__long.push(e.du
 
 
 def _serve(args: list[str], env: dict[str, str], url: str, timeout_s: float = 180) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=set_parent_death_signal)
+    proc = popen_bound(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and proc.poll() is None:
         try:

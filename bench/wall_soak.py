@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.common import auth_env, size, wait_http
 from config.settings import ROOT
-from store.embedded import free_port, set_parent_death_signal
+from store.embedded import free_port, popen_bound
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, KIOSK
 
 SOAK_S = int(os.environ.get("SOAK_SECONDS", size("600", "2")))
@@ -41,8 +41,8 @@ def run() -> list[str]:
     env.update({**auth_env(), "ONESCREEN_DATA_DIR": str(tmp), "ONESCREEN_PORT": str(port),
                 "ONESCREEN_WALL_CAROUSEL_S": "10"})
     with open(tmp / "app.log", "ab") as logf:  # a file, never a pipe nobody reads
-        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=logf,
-                               stderr=subprocess.STDOUT, preexec_fn=set_parent_death_signal)
+        app = popen_bound([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=logf,
+                               stderr=subprocess.STDOUT)
     try:
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz", 60, proc=app)

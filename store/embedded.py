@@ -10,7 +10,9 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -26,6 +28,21 @@ def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
     except OSError:
         return
     libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+
+_SETPRIV = shutil.which("setpriv")  # util-linux (Debian): sets the flag, then execs the program
+
+
+def popen_bound(argv: Sequence[str], **kw: Any) -> subprocess.Popen[Any]:
+    """Popen a child that dies with its parent (PR_SET_PDEATHSIG, SIGKILL).
+
+    With util-linux's `setpriv --pdeathsig` the flag is set by the exec'd helper, which then execs the program under
+    the same PID, so no Python runs between fork and exec: a `preexec_fn` in a threaded process can deadlock the
+    child on a lock another thread held at fork time (seen under libfaketime). Without setpriv, preexec_fn.
+    """
+    if _SETPRIV:
+        return subprocess.Popen([_SETPRIV, "--pdeathsig", "KILL", "--", *argv], **kw)  # noqa: S603 - our argv
+    return subprocess.Popen(list(argv), preexec_fn=set_parent_death_signal, **kw)  # noqa: S603, PLW1509
 
 
 def free_port() -> int:
@@ -87,10 +104,8 @@ class EmbeddedServer:
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "", "--daemonize", "no", "--logfile", str(self.data_dir / "redis.log"),
         ]
-        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=set_parent_death_signal, start_new_session=True,
-        )
+        self.proc = popen_bound(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
         return self._wait_ready(timeout_s)
 
     def _wait_ready(self, timeout_s: float) -> str:

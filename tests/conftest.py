@@ -16,7 +16,7 @@ import redis
 from hypothesis import settings as hypothesis_settings
 
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port, popen_bound
 
 # Property tests are deterministic (same examples every run, no example database), so `make test` and CI pass or
 # fail the same way on every run; `HYPOTHESIS_PROFILE=explore` searches afresh with more examples.
@@ -101,9 +101,8 @@ class AppProcess:
         # stderr goes to a file, not a pipe: nobody reads a pipe while the app logs every request, and a full
         # pipe would freeze the app in the middle of a long test
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=self.env,  # noqa: S603
-                                     stdout=subprocess.DEVNULL, stderr=self.log,
-                                     preexec_fn=set_parent_death_signal)
+        self.proc = popen_bound([sys.executable, "app.py"], cwd=ROOT, env=self.env,  # noqa: S603
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -18,7 +18,7 @@ from data_sources.base import Reading
 from data_sources.derive import derive
 from store import alerts as store
 from store import keys
-from store.embedded import EmbeddedServer, set_parent_death_signal
+from store.embedded import EmbeddedServer, popen_bound
 from store.writer import Writer
 from tests.conftest import ROOT
 
@@ -36,9 +36,9 @@ def evaluators(redis_server: EmbeddedServer, r: redis.Redis, tmp_path: Path) -> 
     rules = tmp_path / "alerts.yaml"
     rules.write_text(yaml.safe_dump(RULES, allow_unicode=True), encoding="utf-8")
     env = {**os.environ, "REDIS_URL": redis_server.url}
-    procs = [subprocess.Popen([sys.executable, "-m", "alerts.service", "--rules", str(rules)], cwd=ROOT,  # noqa: S603
-                              env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"ev{i}.log", "wb"),  # noqa: SIM115
-                              preexec_fn=set_parent_death_signal) for i in range(2)]
+    procs = [popen_bound([sys.executable, "-m", "alerts.service", "--rules", str(rules)], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"ev{i}.log", "wb"))  # noqa: SIM115
+             for i in range(2)]
     try:
         wait_for(lambda: r.pubsub_numsub(keys.EVENTS)[0][1] >= 2, "both evaluators subscribed")
         yield procs

@@ -24,7 +24,7 @@ import pytest
 
 from store import keys
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port, set_parent_death_signal
+from store.embedded import EmbeddedServer, free_port, popen_bound
 from tests.conftest import AUTH_ENV, ROOT, AppProcess
 
 pytestmark = pytest.mark.integration
@@ -254,10 +254,9 @@ def start_gunicorn(redis_url: str) -> tuple[subprocess.Popen[bytes], str]:
     """`gunicorn app:server` with 2 workers on a free port (same auth and ingest env as the app tests)."""
     port = free_port()
     env = {**os.environ, **AUTH_ENV, **INGEST_ENV, "REDIS_URL": redis_url, "ONESCREEN_SIMULATOR": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",  # noqa: S603
+    proc = popen_bound([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",  # noqa: S603
                              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:server"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            preexec_fn=set_parent_death_signal)
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return proc, f"http://127.0.0.1:{port}"
 
 
