@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from data_sources.base import Reading, Rejects, SourceError
-from data_sources.coords import gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
+from data_sources.coords import check_position, gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
 from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
 from data_sources.metrics import ROAD_CLASSES, units
 
@@ -39,6 +39,19 @@ def parse_polyline(s: str) -> list[tuple[float, float]]:
             continue
         out.append(gcj02_to_wgs84(lng, lat))
     return out
+
+
+def polyline_error(s: str) -> str | None:
+    """Why a polyline has a point outside WGS-84/GCJ-02 degrees (naming it), or None."""
+    for i, pair in enumerate(s.split(";") if s else []):
+        try:
+            lng, lat = (float(x) for x in pair.split(","))
+        except ValueError:
+            continue
+        bad = check_position(lat, lng, f"polyline[{i}] latitude", f"polyline[{i}] longitude")
+        if bad:
+            return bad
+    return None
 
 
 class AMapTraffic(HttpPolled, Rejects):
@@ -95,10 +108,11 @@ class AMapTraffic(HttpPolled, Rejects):
         require(isinstance(roads, list), "amap: trafficinfo.roads is not a list")
         out: list[Reading] = []
         for road in roads:
-            rd = self.to_reading(road, rect, now_ms)
+            bad = polyline_error(text(road.get("polyline"))) if isinstance(road, dict) else None
+            rd = None if bad else self.to_reading(road, rect, now_ms)
             if rd is None:
-                self.reject("traffic", "amap road: no usable status (0-3) or polyline (at least two lng,lat points)",
-                            road)
+                self.reject("traffic", f"amap road: {bad}" if bad else
+                            "amap road: no usable status (0-3) or polyline (at least two lng,lat points)", road)
             else:
                 out.append(rd)
         return out

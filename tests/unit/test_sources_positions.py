@@ -28,6 +28,14 @@ def test_tomtom_line_outside_wgs84_names_the_field() -> None:
         src.to_reading({"id": "p", "lat": 23.1, "lon": 113.3}, data, NOW)
 
 
+def test_amap_polyline_outside_wgs84_names_the_point() -> None:
+    from data_sources.amap import polyline_error
+
+    assert polyline_error("113.330110,23.134060;313.325200,23.134200") == (
+        "polyline[1] longitude: 313.325 outside [-180, 180] (WGS-84 degrees)")
+    assert polyline_error("113.330110,23.134060;113.325200,23.134200") is None
+
+
 def test_amap_polyline_outside_wgs84_is_rejected_by_the_pipeline() -> None:
     road = json.loads((FIX / "amap_rectangle.json").read_text())["trafficinfo"]["roads"][0]
     road = {**road, "polyline": "113.330110,23.134060;313.325200,23.134200"}  # GCJ-02 outside China passes unchanged
