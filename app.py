@@ -27,6 +27,7 @@ from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
 from data_sources import pipeline
+from data_sources.coords import bbox
 from layouts import alerts_page as alerts_layout
 from layouts import onemap as onemap_layout
 from layouts import overview as overview_layout
@@ -41,21 +42,10 @@ log = logging.getLogger("onescreen")
 @cache
 def geo_bounds(filename: str) -> list[list[float]]:
     """[[south, west], [north, east]] of a GeoJSON file, for the map's first view (computed once)."""
-    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(c: Any) -> None:
-        if isinstance(c[0], int | float):
-            xs.append(c[0])
-            ys.append(c[1])
-        else:
-            for part in c:
-                walk(part)
-
-    for f in data["features"]:
-        walk(f["geometry"]["coordinates"])
-    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+    box = bbox(json.loads((GEO_DIR / filename).read_text(encoding="utf-8")))
+    if box is None:
+        raise ValueError(f"{filename}: no geometry")
+    return [[box[1], box[0]], [box[3], box[2]]]
 
 
 def config_version() -> str:

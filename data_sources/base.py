@@ -62,20 +62,19 @@ class Rejects:
 
     def take_rejected(self) -> list[Rejection]:
         """The rows rejected since the last call (the runner stores them as dead letters after each poll)."""
-        out, self.rejected = list(getattr(self, "rejected", [])), []
-        self._reject_keys: set[tuple[str, str]] = set()
+        out = self.__dict__.get("rejected", [])
+        self.rejected, self._reject_keys = [], set()
         return out
 
     def reject(self, feed: str, reason: str, row: Any, index: int = -1, kind: str = "record") -> None:
         """Keep one unusable row with its reason (its JSON text, truncated, for the dead letter); a row seen again
         in the same poll (overlapping windows or pages) is kept once."""
-        if not hasattr(self, "rejected") or not hasattr(self, "_reject_keys"):
-            self.rejected, self._reject_keys = getattr(self, "rejected", []), set()
+        rejected = self.__dict__.setdefault("rejected", [])
+        seen: set[tuple[str, str]] = self.__dict__.setdefault("_reject_keys", set())
         raw, reason = raw_text(row), reason[:500]
-        if (raw, reason) in self._reject_keys:
-            return
-        self._reject_keys.add((raw, reason))
-        self.rejected.append(Rejection(feed, len(self.rejected) if index < 0 else index, reason, raw, kind))
+        if (raw, reason) not in seen:
+            seen.add((raw, reason))
+            rejected.append(Rejection(feed, len(rejected) if index < 0 else index, reason, raw, kind))
 
 
 RAW_MAX_CHARS = 2_000

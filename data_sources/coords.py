@@ -21,7 +21,7 @@ _MAX_ITER = 30
 def check_position(lat: Any, lon: Any, lat_field: str = "lat", lon_field: str = "lon") -> str | None:
     """Why a position is not WGS-84 degrees (naming the field), or None when it is."""
     for value, name, limit in ((lat, lat_field, 90.0), (lon, lon_field, 180.0)):
-        if not _number(value):
+        if not is_number(value):
             return f"{name}: expected a finite number of degrees, got {str(value)[:40]!r}"
         if not -limit <= value <= limit:
             swapped = name == lat_field and _finite_deg(lon, 90.0) and _finite_deg(lat, 180.0)
@@ -30,7 +30,29 @@ def check_position(lat: Any, lon: Any, lat_field: str = "lat", lon_field: str = 
     return None
 
 
-def _number(value: Any) -> bool:
+def _finite_deg(value: Any, limit: float) -> bool:
+    return is_number(value) and -limit <= value <= limit
+
+
+def bbox(geojson: Any) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of a GeoJSON FeatureCollection's geometries; None when it has none."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, list) and len(c) >= 2 and all(isinstance(v, int | float) for v in c[:2]):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, list):
+            for part in c:
+                walk(part)
+
+    for feat in (geojson.get("features") if isinstance(geojson, dict) else None) or []:
+        walk((feat.get("geometry") or {}).get("coordinates"))
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+
+
+def is_number(value: Any) -> bool:
     """A finite int or float (not a bool; an integer too large for a float is not finite here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -38,10 +60,6 @@ def _number(value: Any) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
-
-
-def _finite_deg(value: Any, limit: float) -> bool:
-    return _number(value) and -limit <= value <= limit
 
 
 def out_of_china(lng: float, lat: float) -> bool:

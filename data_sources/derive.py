@@ -148,15 +148,14 @@ def derive_service(values: dict[str, Any], ts_ms: int) -> dict[str, Any]:
 
 
 def derive(reading: Reading, *, aqi_setting: str = "auto", traffic_cfg: traffic.TrafficConfig | None = None,
-           observed_ms: int | None = None, monitored: Iterable[str] | None = None,
-           aqi_rule: str = PUBLISHED) -> dict[str, Any]:
+           observed_ms: int | None = None) -> dict[str, Any]:
     """The derived indicators stored beside a reading's raw values.
 
     An air reading is judged under the standard in force when it was observed (`observed_ms`, default its ts).
     """
     if reading.feed == "air":
         when = reading.ts if observed_ms is None else observed_ms
-        return derive_air(reading.values, air_standard(aqi_setting, when), monitored=monitored, rule=aqi_rule)
+        return derive_air(reading.values, air_standard(aqi_setting, when))
     if reading.feed == "traffic":
         return derive_traffic(reading.values, reading.meta, traffic_cfg)
     if reading.feed == "water":

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from data_sources.base import Reading, Rejection, raw_text
-from data_sources.coords import check_position
+from data_sources.coords import check_position, is_number
 from data_sources.derive import air_standard, derive, derive_air
 from data_sources.metrics import METRICS
 from data_sources.pipeline_rules import Box, Range, Rules, default_rules, plausibility, rules_for
-from indicators.aqi_periods import POLLUTANTS, pollutant_of
+from indicators.aqi_periods import POLLUTANTS, REALTIME_KEYS, pollutant_of
 from store import monitored as monitored_store
 
 __all__ = ["Batch", "Rules", "default_rules", "observed_ms", "plausibility", "process", "rules_for", "store"]
@@ -37,7 +37,6 @@ _LEARN_STEP_MS = 3_600_000  # move a learnt pollutant's first/last report by an 
 _INFINITE = (math.inf, -math.inf)
 _NONE: Mapping[str, Range] = {}
 _NUMBER = (int, float)
-_FULL_REPORT = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")  # the real-time report's keys, any rule
 _UNEXPECTED = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError, RecursionError)
 
 
@@ -53,15 +52,6 @@ class Batch:
     def refused(self) -> list[Rejection]:
         """Whole records that were not stored."""
         return [rej for rej in self.rejected if rej.kind == "record"]
-
-
-def _finite(v: Any) -> bool:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:  # an integer too large for a float (a JSON number of 400 digits)
-        return False
 
 
 def _inside(box: Box, lon: float, lat: float) -> bool:
@@ -126,7 +116,7 @@ def _plausible(reading: Reading, ranges: Mapping[str, Range]) -> tuple[dict[str,
             drop.append(key)
             continue
         rng = ranges.get(key)
-        if rng is None or not _finite(value) or rng[0] <= value <= rng[1]:
+        if rng is None or not is_number(value) or rng[0] <= value <= rng[1]:
             continue
         unit = table[key].unit if key in table else ""
         reasons.append(f"values.{key}: {value:g} {unit} outside the plausible range [{rng[0]:g}, {rng[1]:g}]"
@@ -140,7 +130,7 @@ def _plausible(reading: Reading, ranges: Mapping[str, Range]) -> tuple[dict[str,
 def observed_ms(reading: Reading) -> int:
     """When a reading was observed: a replay's historical time (meta hist_ts), else its timestamp."""
     hist = reading.meta.get("hist_ts")
-    return int(hist) if _finite(hist) else reading.ts
+    return int(hist) if is_number(hist) else reading.ts
 
 
 def _declared(reading: Reading, rules: Rules) -> frozenset[str] | None:
@@ -185,7 +175,7 @@ def _derive_air(reading: Reading, rules: Rules, memory: dict[str, dict[str, list
     if mon is None:
         doc = memory.setdefault(reading.entity_id, {})
         # a station that sent every pollutant of the report has nothing missing, whatever it monitors
-        complete = all(type(reading.values.get(k)) in _NUMBER for k in _FULL_REPORT)
+        complete = all(type(reading.values.get(k)) in _NUMBER for k in REALTIME_KEYS)
         mon = _learnt(doc, reading.ts, rules.learn_ms) if doc and not complete else None
     if dropped:  # a value dropped as implausible is a monitored pollutant missing this hour (§5.3.1)
         mon = (mon or frozenset()) | dropped
@@ -230,8 +220,7 @@ def _one(reading: Reading, index: int, rules: Rules, memory: dict[str, dict[str,
     if feed == "air" and rules.aqi_standard != "EPA-2024":
         derived = _derive_air(reading, rules, memory, dropped, out)
     else:
-        derived = derive(reading, aqi_setting=rules.aqi_standard, traffic_cfg=rules.traffic_cfg,
-                         observed_ms=observed_ms(reading))
+        derived = derive(reading, aqi_setting=rules.aqi_standard, traffic_cfg=rules.traffic_cfg)
     out.items.append((reading, derived))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import CONFIG_DIR, GEO_DIR, load_yaml
+from data_sources.coords import bbox
 from data_sources.metrics import METRICS
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, RULES
 from indicators.traffic import TrafficConfig
@@ -81,20 +82,7 @@ def _geo_box(city: Mapping[str, Any], geo_dir: Path) -> Box | None:
         data = json.loads((geo_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ValueError(f"geo.districts: cannot read {name}: {exc}") from exc
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(c: Any) -> None:
-        if isinstance(c, list) and len(c) >= 2 and all(isinstance(v, int | float) for v in c[:2]):
-            xs.append(float(c[0]))
-            ys.append(float(c[1]))
-        elif isinstance(c, list):
-            for part in c:
-                walk(part)
-
-    for feat in data.get("features") or []:
-        walk((feat.get("geometry") or {}).get("coordinates"))
-    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+    return bbox(data)
 
 
 def rules_for(city: Mapping[str, Any], *, traffic_cfg: TrafficConfig | None = None, geo_dir: Path = GEO_DIR,

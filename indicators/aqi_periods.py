@@ -29,8 +29,8 @@ from typing import Any
 
 from indicators.aqi_cn import STANDARD_2012, STANDARDS
 
-__all__ = ["DAILY", "POLLUTANTS", "PUBLISHED", "REALTIME", "REPORTS", "RULES", "TEXT_2012", "concentrations",
-           "missing_pollutants", "pollutant_of", "report_keys", "report_partners", "reported_pollutants"]
+__all__ = ["DAILY", "POLLUTANTS", "PUBLISHED", "REALTIME", "REALTIME_KEYS", "REPORTS", "RULES", "TEXT_2012",
+           "concentrations", "missing_pollutants", "pollutant_of", "report_keys", "report_partners"]
 
 REALTIME, DAILY = "realtime", "daily"
 REPORTS = (REALTIME, DAILY)
@@ -38,7 +38,7 @@ PUBLISHED, TEXT_2012 = "published", "text-2012"
 RULES = (PUBLISHED, TEXT_2012)
 POLLUTANTS: tuple[str, ...] = ("so2", "no2", "co", "o3", "pm10", "pm25")
 
-_REALTIME = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")
+REALTIME_KEYS = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h")  # the published real-time report
 _REALTIME_TEXT_2012 = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_24h", "pm25_24h")
 _DAILY_2026 = ("so2_24h", "no2_24h", "co_24h", "o3_8h", "pm10_24h", "pm25_24h")
 _DAILY_2012 = ("so2_24h", "no2_24h", "co_24h", "o3_1h", "o3_8h", "pm10_24h", "pm25_24h")
@@ -54,7 +54,7 @@ def report_keys(standard: str, report: str = REALTIME, rule: str = PUBLISHED) ->
         raise ValueError(f"unknown real-time AQI rule {rule!r}; expected one of {RULES}")
     if report == DAILY:
         return _DAILY_2012 if standard == STANDARD_2012 else _DAILY_2026
-    return _REALTIME_TEXT_2012 if rule == TEXT_2012 and standard == STANDARD_2012 else _REALTIME
+    return _REALTIME_TEXT_2012 if rule == TEXT_2012 and standard == STANDARD_2012 else REALTIME_KEYS
 
 
 def report_partners(standard: str, report: str = REALTIME) -> tuple[str, ...]:
@@ -74,19 +74,6 @@ def pollutant_of(key: str) -> str:
 POLLUTANT_OF: dict[str, str] = {f"{p}_{period}": p for p in POLLUTANTS for period in ("1h", "8h", "24h")}
 _POLLUTANT_OF = POLLUTANT_OF
 _NUMBER = (int, float)
-
-
-def _usable(value: Any) -> bool:
-    """A concentration the arithmetic can use: a finite, non-negative number (bools are not numbers here)."""
-    return type(value) in _NUMBER and 0 <= value < math.inf
-
-
-def reported_pollutants(values: Mapping[str, Any], keys: Iterable[str] | None = None) -> set[str]:
-    """Pollutants with a usable value in this reading (only under the given report keys, when given)."""
-    of = _POLLUTANT_OF
-    if keys is not None:
-        return {of[k] for k in keys if k in of and type(v := values.get(k)) in _NUMBER and 0 <= v < math.inf}
-    return {of[k] for k, v in values.items() if k in of and type(v) in _NUMBER and 0 <= v < math.inf}
 
 
 def concentrations(values: Mapping[str, Any], keys: Iterable[str],
