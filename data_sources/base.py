@@ -80,9 +80,26 @@ class Rejects:
 RAW_MAX_CHARS = 2_000
 
 
+def unicode_ok(text: str) -> bool:
+    """Whether a string can be stored as UTF-8 (a lone surrogate from a JSON "\\ud800" escape cannot)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def safe_text(text: str) -> str:
+    """The text with any lone surrogate written as a \\udXXX escape, so a dead letter can always be stored."""
+    return text if unicode_ok(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def raw_text(record: Any) -> str:
     """A record as JSON text for the dead letter, truncated (repr when it is not JSON-able)."""
     try:
-        return json.dumps(record, ensure_ascii=False, allow_nan=True, default=str)[:RAW_MAX_CHARS]
+        text = json.dumps(record, ensure_ascii=False, allow_nan=True, default=str)
     except (TypeError, ValueError, RecursionError):
-        return repr(record)[:RAW_MAX_CHARS]
+        text = repr(record)
+    return safe_text(text[:RAW_MAX_CHARS])

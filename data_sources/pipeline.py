@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from data_sources.base import Reading, Rejection, raw_text
+from data_sources.base import Reading, Rejection, raw_text, safe_text, unicode_ok
 from data_sources.coords import check_position, is_number
 from data_sources.derive import air_standard, derive, derive_air
 from data_sources.metrics import METRICS
@@ -188,6 +188,17 @@ def _derive_air(reading: Reading, rules: Rules, memory: dict[str, dict[str, list
     return derived
 
 
+def _bad_text(reading: Reading) -> str | None:
+    """The first field holding text that cannot be stored as UTF-8 (a provider's lone surrogate), or None."""
+    if not unicode_ok(reading.entity_id):
+        return "entity_id"
+    for where, mapping in (("values", reading.values), ("meta", reading.meta)):
+        for key, value in mapping.items():
+            if type(value) is str and not unicode_ok(value):
+                return f"{where}.{safe_text(str(key))[:60]}"
+    return None
+
+
 def _reject(out: Batch, reading: Reading, index: int, reason: str, kind: str = "record") -> None:
     out.rejected.append(Rejection(reading.feed, index, reason[:500], _raw(reading, kind), kind))
 
@@ -195,6 +206,10 @@ def _reject(out: Batch, reading: Reading, index: int, reason: str, kind: str = "
 def _one(reading: Reading, index: int, rules: Rules, memory: dict[str, dict[str, list[int]]], out: Batch) -> None:
     """Screen and derive one reading into the batch (or its rejection)."""
     feed, meta = reading.feed, reading.meta
+    bad_text = _bad_text(reading)
+    if bad_text:
+        _reject(out, reading, index, f"{bad_text}: not valid Unicode (a lone surrogate)")
+        return
     flag = None
     if "lat" in meta or "lon" in meta or "line" in meta:
         bad, flag = _position(reading, rules.bounds)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from data_sources import case_status
-from data_sources.base import Reading
+from data_sources.base import Reading, unicode_ok
 from data_sources.coords import check_position
 from data_sources.metrics import META, METRICS, Metric
 
@@ -78,6 +78,8 @@ def _text(value: Any, where: str) -> str:
     text = value if isinstance(value, str) else str(value)  # Open311 ids and codes arrive as numbers too
     if len(text) > MAX_STR_LEN:
         raise Invalid(f"{where}: longer than {MAX_STR_LEN} characters")
+    if not unicode_ok(text):
+        raise Invalid(f"{where}: not valid Unicode (a lone surrogate)")
     return text
 
 
@@ -166,6 +168,8 @@ def to_reading(feed: str, record: Any, now_ms: int) -> Reading:
         raise Invalid("entity_id: required non-empty string")
     if len(eid) > MAX_ID_LEN or _CONTROL.search(eid):
         raise Invalid(f"entity_id: at most {MAX_ID_LEN} printable characters")
+    if not unicode_ok(eid):
+        raise Invalid("entity_id: not valid Unicode (a lone surrogate)")
     if "ts" not in record:
         raise Invalid("ts: required (ISO 8601 with offset or epoch ms)")
     ts = parse_ts(record["ts"], now_ms)

@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from data_sources.base import FEEDS, RAW_MAX_CHARS, Reading, Rejection
+from data_sources.base import FEEDS, RAW_MAX_CHARS, Reading, Rejection, safe_text
 from store import history, keys, scope
 from store import monitored as monitored_store
 
@@ -257,13 +257,14 @@ class Writer:
             if seen.get(key, -REPEAT_MS) > now_ms - REPEAT_MS:
                 continue
             seen[key] = now_ms
-            pipe.xadd(keys.REJECTED, {"feed": rej.feed, "index": rej.index, "reason": rej.reason[:500],
+            pipe.xadd(keys.REJECTED, {"feed": safe_text(rej.feed[:60]), "index": rej.index,
+                                      "reason": safe_text(rej.reason[:500]),
                                       "raw": rej.raw[:RAW_MAX_CHARS], "ts": now_ms, "source": self.source,
                                       "kind": rej.kind},
                       maxlen=DEAD_LETTER_MAXLEN, approximate=True)
             count_field, last_field = _HEALTH_OF_KIND.get(rej.kind, _HEALTH_OF_KIND["record"])
             counts[(rej.feed, count_field)] = counts.get((rej.feed, count_field), 0) + 1
-            last[(rej.feed, last_field)] = rej.reason[:300]
+            last[(rej.feed, last_field)] = safe_text(rej.reason[:300])
         for (feed, field), n in counts.items():
             if feed in FEEDS:  # an unparseable record's feed may be a guess ('ngsi-ld'): no health hash for it
                 pipe.hincrby(keys.health(feed), field, n)

@@ -172,3 +172,33 @@ def test_a_bug_in_one_source_does_not_stop_the_runner(r: redis.Redis) -> None:
     runner.step()
     assert set(r.hkeys(keys.latest("air"))) == {"S1", "S3"}
     assert "unexpected RuntimeError: a bug" in r.hget(keys.health("water"), "last_error")
+
+
+def test_lone_surrogates_cost_only_their_record(client: FlaskClient, r: redis.Redis) -> None:
+    # a JSON "\\ud800" escape decodes to a string UTF-8 cannot hold: it used to fail the whole batch with a 503
+    t = now_ms()
+    body = ('[{"entity_id": "x\\ud800", "ts": T, "values": {"pm25_1h": 5}},'
+            ' {"entity_id": "named", "ts": T, "values": {"pm25_1h": 5}, "meta": {"name": "<b>\\udfff"}},'
+            ' {"entity_id": "\\ud800<i>", "ts": T, "values": {"pm25\\udc00": 5}},'
+            ' {"entity_id": "good", "ts": T, "values": {"pm25_1h": 5}}]').replace("T", str(t))
+    out = client.post("/api/v1/ingest/air", data=body, content_type="application/json", headers=AUTH)
+    assert out.status_code == 200
+    got = out.get_json()
+    assert got["accepted"] == 1 and [rej["index"] for rej in got["rejected"]] == [0, 1, 2]
+    assert got["rejected"][0]["reason"] == "entity_id: not valid Unicode (a lone surrogate)"
+    assert got["rejected"][1]["reason"] == "meta.name: not valid Unicode (a lone surrogate)"
+    assert r.hkeys(keys.latest("air")) == ["good"] and len(dead_letters(r)) == 3
+
+
+def test_a_sources_lone_surrogate_is_rejected_by_the_pipeline(r: redis.Redis) -> None:
+    class Odd:
+        name, feeds, interval_s = "odd", ("service",), 60.0
+
+        def poll(self, now_ms: int) -> list[Reading]:
+            return [Reading("service", "c1", now_ms, {"status": "open", "description": "pothole \udc80"}, {}),
+                    Reading("service", "c2", now_ms, {"status": "open", "description": "fine"}, {})]
+
+    src = Odd()
+    assert Runner(r, [src]).run_once(src, now_ms()) == 1
+    (dl,) = dead_letters(r)
+    assert dl["reason"] == "values.description: not valid Unicode (a lone surrogate)" and "\\udc80" in dl["raw"]
