@@ -107,7 +107,7 @@ def view_model(ctx: context.Context, now: int, lang: str, scope: str | None = No
                 f"{date} {clock}", status, status_cls, not wall_view.simulated(summary)],
             "rows": rows,
             "tail": [layout.alert_counts(al["chips"], lang), al["title"], layout.unacked(al["items"], al["more"], lang),
-                     layout.status_table(summary, lang, feed_health(now), now)]}
+                     layout.status_table(summary, lang, feed_health(now), now, reasons=scope is None)]}
 
 
 def overview_response(ctx: context.Context, now: int, lang: str, sort: Mapping[str, Any],

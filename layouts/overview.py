@@ -139,7 +139,7 @@ def _num(v: Any) -> float | None:
         return None
 
 
-def health_cells(health: Mapping[str, Any] | None, now_ms: int, lang: str) -> list[Any]:
+def health_cells(health: Mapping[str, Any] | None, now_ms: int, lang: str, reasons: bool = True) -> list[Any]:
     """Last success (age), consecutive errors, last latency and last error of one feed's source."""
     h = health or {}
     ok = _num(h.get("last_ok_ms"))
@@ -150,22 +150,25 @@ def health_cells(health: Mapping[str, Any] | None, now_ms: int, lang: str) -> li
     return [html.Td(last_ok), html.Td(str(errors), className="feed-errors" if errors else None),
             html.Td("—" if latency is None else f"{latency:,.0f} ms"),
             html.Td(error[:80] + ("…" if len(error) > 80 else "") or "—", title=error or None),
-            rejected_cell(h, lang)]
+            rejected_cell(h, lang, reasons)]
 
 
-def rejected_cell(h: Mapping[str, Any], lang: str) -> Any:
-    """Records refused, values dropped and readings flagged (pipeline), with the last reasons on hover."""
+def rejected_cell(h: Mapping[str, Any], lang: str, reasons: bool = True) -> Any:
+    """Records refused, values dropped and readings flagged (pipeline), with the last reasons on hover.
+
+    The reasons name entities (a case id, a station), so a district-scoped caller sees the counts only.
+    """
     records, values, flags = (int(_num(h.get(k)) or 0) for k in ("rejected", "rejected_values", "flagged"))
     if not (records or values or flags):
         return html.Td("—")
     text = t("ov_rejected_counts", lang, records=f"{records:,}", values=f"{values:,}", flags=f"{flags:,}")
-    last = [str(h[k]) for k in ("last_rejected", "last_flag") if h.get(k)]
+    last = [str(h[k]) for k in ("last_rejected", "last_flag") if h.get(k)] if reasons else []
     return html.Td([html.Span(text), html.Br(), html.Small("; ".join(last)[:120])] if last else text,
                    title="\n".join(last) or None, className="feed-rejected")
 
 
 def status_table(summary: Mapping[str, Any] | None, lang: str, health: Mapping[str, Mapping[str, Any]] | None = None,
-                 now_ms: int = 0) -> Any:
+                 now_ms: int = 0, reasons: bool = True) -> Any:
     """One row per feed: name, source, data age, and the source's health when given."""
     if summary is None:
         return html.P(t("store_down", lang))
@@ -175,7 +178,7 @@ def status_table(summary: Mapping[str, Any] | None, lang: str, health: Mapping[s
         cells = [html.Td(FEED_NAMES.get(f, {}).get(lang, f)), html.Td(s.get("source") or "—"),
                  html.Td(age_text(s, lang))]
         if health is not None:
-            cells += health_cells(health.get(f), now_ms, lang)
+            cells += health_cells(health.get(f), now_ms, lang, reasons)
         rows.append(html.Tr(cells, className="feed-stale" if s.get("state") == "stale" else None))
     head = html.Thead(html.Tr([html.Th(t(f"ov_h_{c}", lang)) for c in cols]))
     return html.Table([head, html.Tbody(rows)], className="ov-feed-table")

@@ -44,3 +44,13 @@ def test_without_health_the_table_still_renders() -> None:
 
 def test_store_down() -> None:
     assert status_table(None, "en", None, NOW).children
+
+
+def test_rejection_reasons_are_for_the_whole_city_only() -> None:
+    # the reasons name entities of any district: a district-scoped caller sees the counts, not the reasons
+    health = {"air": {"rejected": "2", "flagged": "1", "last_rejected": "case GZ-9 (Tianhe): lat 100 outside",
+                      "last_flag": "station 1355A far outside"}}
+    city = texts(status_table(SUMMARY, "en", health, NOW))
+    district = texts(status_table(SUMMARY, "en", health, NOW, reasons=False))
+    assert any("GZ-9" in w for w in city) and not any("GZ-9" in w or "1355A" in w for w in district)
+    assert any(w.startswith("2 · 0 · 1") for w in district)
