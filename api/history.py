@@ -18,6 +18,7 @@ from views.analyst import name_of, parse_ref
 
 bp = Blueprint("history", __name__, url_prefix="/api/v1")
 MAX_IDS = 20
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last instant a datetime can show
 
 
 @bp.get("/history/<feed>")
@@ -34,6 +35,8 @@ def get_history(feed: str):  # noqa: ANN201 - Flask view
         until = int(request.args.get("until", now))
         since = int(request.args["since"]) if "since" in request.args else \
             until - hist.RANGES[request.args.get("range", hist.DEFAULT_RANGE)]
+        if not 0 <= since <= MAX_MS or not 0 <= until <= MAX_MS:
+            raise ValueError("out of range")
     except (ValueError, KeyError):
         return jsonify(error=f"since/until must be epoch ms; range one of {list(hist.RANGES)}"), 400
     if not 0 <= until - since <= history.KEEP_MS:
@@ -48,6 +51,7 @@ def get_history(feed: str):  # noqa: ANN201 - Flask view
         ids = [e for e in ids if in_scope(docs.get(f"{feed}:{e}"), scope)]
         if not ids:
             return jsonify(error=f"no {feed} entity with those ids"), 404
+    series = {e: series.get(e, []) for e in ids}  # CSV and JSON alike: only the entities the caller may see
     names = {e: name_of(docs.get(f"{feed}:{e}"), e) for e in ids}
     if request.args.get("format") == "csv":
         body = hist.csv_bytes(feed, series, names, ctx.city.get("timezone", "Asia/Shanghai"))
@@ -63,6 +67,8 @@ def get_as_of(feed: str, entity_id: str, at_ms: int):  # noqa: ANN201 - Flask vi
     ref = parse_ref(f"{feed}:{entity_id}")
     if ref is None:
         return jsonify(error=f"no per-entity history for {feed}:{entity_id}"), 404
+    if at_ms > MAX_MS:
+        return jsonify(error="at must be epoch milliseconds before the year 10000"), 400
     ctx = context.get()
     lang = norm_lang(request.args.get("lang"), ctx.city.get("lang", "zh"))
     tz = ctx.city.get("timezone", "Asia/Shanghai")

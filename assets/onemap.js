@@ -47,10 +47,10 @@
 
   function aqiIcon(v, mark) {
     var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
-    var color = v && v[1] && !v[2] ? v[1] : "#5b6475";
+    var color = os.color(v && v[1] && !v[2] ? v[1] : null);
     return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="aqi-pin' + (v && v[2] ? " aqi-stale" : "") +
       (mark === 1 ? " aqi-sel" : mark === 2 ? " aqi-cmp" : "") +
-      '" style="background:' + color + ";color:" + textColor(color) + '">' + aqi + "</div>"});
+      '" style="background:' + color + ";color:" + textColor(color) + '">' + os.esc(aqi) + "</div>"});
   }
 
   // The analyst's filters: a district (by the feature's district_adcode) and a minimum level (AQI level, congestion
@@ -145,15 +145,23 @@
     window.history.replaceState(null, "", window.location.pathname + "?" + qs.join("&"));
   }
 
+  // Built as DOM nodes holding text: names, addresses and ids were typed by somebody outside (never parsed as HTML).
   function popupHtml(info) {
-    if (!info) { return "…"; }
-    var rows = (info.rows || []).map(function (r) { return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>"; });
-    return '<div class="entity-popup"><div class="ep-title">' + info.title + "</div><table>" + rows.join("") +
-      "</table></div>";
+    if (!info) { return os.textEl("span", "…"); }
+    var box = os.textEl("div", "", "entity-popup"), table = document.createElement("table");
+    box.appendChild(os.textEl("div", info.title, "ep-title"));
+    (Array.isArray(info.rows) ? info.rows : []).forEach(function (r) {
+      var tr = document.createElement("tr");
+      tr.appendChild(os.textEl("th", (r || [])[0]));
+      tr.appendChild(os.textEl("td", (r || [])[1]));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    return box;
   }
 
   function bindDetails(lyr, feed, id, lang, map) {
-    lyr.bindPopup("…", {maxWidth: 420});
+    lyr.bindPopup(os.textEl("span", "…"), {maxWidth: 420});
     lyr.on("popupopen", function () { refreshPopup(lyr, feed, id, lang); });
     lyr._osDetail = {feed: feed, id: id, lang: lang};
     if (map === "am" && SELECTABLE[feed]) {  // keep the popup, and select the entity for the side panel (URL sel=)
@@ -234,8 +242,8 @@
         var share = p.bad / p.n;
         var ring = p.kind === "cases" ? (p.bad ? "#ff3b30" : "#49c6ff") : "#7f8ea6";
         var html = '<div class="cl-pin" style="width:' + size + "px;height:" + size + "px;border-color:" + ring +
-          '"><span>' + (p.n >= 1000 ? (p.n / 1000).toFixed(p.n >= 10000 ? 0 : 1) + "k" : p.n) + "</span>" +
-          (p.bad ? '<b class="cl-bad">' + p.bad + "</b>" : "") + "</div>";
+          '"><span>' + os.esc(p.n >= 1000 ? (p.n / 1000).toFixed(p.n >= 10000 ? 0 : 1) + "k" : p.n) + "</span>" +
+          (p.bad ? '<b class="cl-bad">' + os.esc(p.bad) + "</b>" : "") + "</div>";
         var m = L.marker(latlng, {icon: L.divIcon({className: "cl-icon cl-" + p.kind, iconSize: [size, size], html: html}),
                                   keyboard: false, title: String(p.n) + (share ? " · " + p.bad : ""),
                                   zIndexOffset: p.kind === "cases" ? 0 : -1000});
@@ -251,7 +259,7 @@
       var h = context.hideout, id = fid(feature);
       var p = feature.properties || {};
       if (h.layer === "districts") {
-        lyr.bindTooltip(h.lang === "en" ? (p.name_en || p.name) : p.name,
+        lyr.bindTooltip(os.textEl("span", h.lang === "en" ? (p.name_en || p.name) : p.name),
                         {permanent: true, direction: "center", className: "district-label", opacity: 1});
       } else if (FEED[h.layer] && !(p.n)) {
         bindDetails(lyr, FEED[h.layer], id, h.lang, h.map);

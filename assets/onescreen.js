@@ -1,6 +1,21 @@
 /* OneScreen wall helpers: the connection-lost overlay and the wall's self-reload. */
 window.onescreen = window.onescreen || {};  /* extended in place: every asset script adds its own namespace */
 Object.assign(window.onescreen, {
+  /* Text from outside (station names, citizens' addresses, ids) is hostile: it reaches the page only as text. */
+  esc: function (v) {
+    return String(v === null || v === undefined ? "" : v).replace(/[&<>"'`]/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;"}[c];
+    });
+  },
+  /* A colour put into a style attribute: only #rgb/#rrggbb(aa) passes, anything else becomes the neutral grey. */
+  color: function (v) { return typeof v === "string" && /^#[0-9a-fA-F]{3,8}$/.test(v) ? v : "#5b6475"; },
+  /* An element holding only text (for Leaflet tooltips and popups, which would parse a string as HTML). */
+  textEl: function (tag, text, className) {
+    var el = document.createElement(tag);
+    if (className) { el.className = className; }
+    el.textContent = text === null || text === undefined ? "" : String(text);
+    return el;
+  },
   conn: {
     /* Show the connection-lost overlay when no tick arrived for 3.5 ticks, or the server says the store is down. */
     _seen: null, _at: 0,

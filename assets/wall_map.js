@@ -28,10 +28,10 @@
   }
   function aqiIcon(v) {
     var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
-    var color = v && v[1] && !v[2] ? v[1] : "#5b6475";
+    var color = os.color(v && v[1] && !v[2] ? v[1] : null);
     var cls = "aqi-pin" + (v && v[2] ? " aqi-stale" : "") + (v && v[3] ? " aqi-pulse" : "");
     return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="' + cls + '" style="background:' +
-      color + ";color:" + (LIGHT.indexOf(color) >= 0 ? "#101010" : "#ffffff") + '">' + aqi + "</div>"});
+      color + ";color:" + (LIGHT.indexOf(color) >= 0 ? "#101010" : "#ffffff") + '">' + os.esc(aqi) + "</div>"});
   }
   function styleOne(layer, id, lyr) {
     var d = last || {}, on = d.theme === layer;
@@ -73,15 +73,15 @@
                                        fillColor: p.flag ? "#ff3b30" : "#49c6ff", fillOpacity: 1});
       }
       var html = '<div class="cl-pin wall-cl" style="width:' + size + "px;height:" + size + "px;border-color:" +
-        (p.bad ? "#ff3b30" : "#49c6ff") + '"><span>' + p.n + "</span>" + (p.bad ? '<b class="cl-bad">' + p.bad +
-        "</b>" : "") + "</div>";
+        (p.bad ? "#ff3b30" : "#49c6ff") + '"><span>' + os.esc(p.n) + "</span>" + (p.bad ? '<b class="cl-bad">' +
+        os.esc(p.bad) + "</b>" : "") + "</div>";
       return L.marker(latlng, {icon: L.divIcon({className: "cl-icon", iconSize: [size, size], html: html}),
                                interactive: false, keyboard: false});
     },
     register: function (feature, lyr, context) {
       var h = context.hideout, id = fid(feature), p = feature.properties || {};
       if (h.layer === "districts") {
-        lyr.bindTooltip(h.lang === "en" ? (p.name_en || p.name) : p.name,
+        lyr.bindTooltip(os.textEl("span", h.lang === "en" ? (p.name_en || p.name) : p.name),
                         {permanent: true, direction: "center", className: "district-label", opacity: 1});
       }
       reg[h.layer][id] = lyr;

@@ -189,6 +189,12 @@ def figure(feed: str, series: Mapping[str, Sequence[Point]], names: Mapping[str,
     }}
 
 
+def _cell(text: str) -> str:
+    """Pushed text as a CSV cell a spreadsheet shows, never runs: a leading = + - @ or control character is quoted
+    with an apostrophe (OWASP, CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") else text
+
+
 def csv_bytes(feed: str, series: Mapping[str, Sequence[Point]], names: Mapping[str, str], tz: str) -> bytes:
     """The chart's samples as CSV: UTF-8 with a BOM (Excel reads the Chinese names), times ISO 8601 with offset."""
     zone = ZoneInfo(tz)
@@ -199,5 +205,6 @@ def csv_bytes(feed: str, series: Mapping[str, Sequence[Point]], names: Mapping[s
     for eid, pts in series.items():
         for p in pts:
             when = datetime.fromtimestamp(p["t"] / 1000, zone).isoformat(timespec="seconds")
-            out.writerow([eid, names.get(eid, eid), when, *("" if p.get(k) is None else p[k] for k in fields)])
+            out.writerow([_cell(eid), _cell(names.get(eid, eid)), when,
+                          *("" if p.get(k) is None else p[k] for k in fields)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
