@@ -16,7 +16,7 @@ from config.settings import GEO_DIR, Settings, load_city
 from data_sources import pipeline
 from data_sources.base import Source, SourceError
 from indicators.traffic import TrafficConfig
-from store import keys
+from store import cases
 from store.client import UNAVAILABLE, connect
 from store.writer import Writer
 
@@ -82,10 +82,9 @@ class Runner:
 
 
 def reset_simulated_cases(r: redis.Redis) -> None:
-    """A new simulator run regenerates its backlog: drop the previous run's case indexes (history streams stay)."""
-    if r.hget(keys.health("service"), "source") == "simulator":
-        r.delete(keys.latest("service"), keys.latest_ts("service"), keys.open_due(), keys.closed(), keys.closed_late(),
-                 keys.seen("service"))
+    """A new simulator run regenerates its backlog: drop the previous run's simulated cases from every index, the
+    per-district ones included (history streams stay); cases that came in any other way stay."""
+    cases.forget_simulated(r)
 
 
 def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:

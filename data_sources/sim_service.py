@@ -205,4 +205,4 @@ class ServiceDesk:
             "expected_datetime": iso(self._to_real(case.req_sim + cat.sla_h * HOUR_MS)),
             "district_adcode": d.adcode,
         }
-        return Reading("service", case.sid, upd, values, {"district_adcode": d.adcode})
+        return Reading("service", case.sid, upd, values, {"district_adcode": d.adcode, "simulated": True})

@@ -17,7 +17,7 @@ from data_sources.sim_geo import CENTRAL, load_districts
 from data_sources.sim_service import CATEGORIES, CST
 from data_sources.simulator import Simulator
 
-GEO = Path(__file__).resolve().parents[2] / "assets" / "geo"
+GEO = Path(__file__).resolve().parents[2] / "geo"
 HOUR = 3_600_000
 MIDNIGHT = int(datetime(2026, 11, 16, tzinfo=CST).timestamp() * 1000)  # a Monday, 00:00 Asia/Shanghai
 NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z
@@ -152,7 +152,8 @@ def test_values_have_required_keys_and_plausible_ranges() -> None:
                 assert 6 <= v["ph"] <= 9.5 and 0 < v["transparency_cm"] < 300 and -400 < v["orp_mv"] < 500
                 assert {"name", "river", "district_adcode", "lat", "lon", "waterbody", "approximate"} <= set(m)
             else:
-                assert r.feed == "service" and set(v) == OPEN311_KEYS and m == {"district_adcode": v["district_adcode"]}
+                assert r.feed == "service" and set(v) == OPEN311_KEYS and m == {"district_adcode": v["district_adcode"],
+                                                                                     "simulated": True}
                 assert v["status"] in ("open", "closed") and v["service_name"]
             if r.feed != "service":
                 assert r.ts == now
