@@ -21,7 +21,7 @@ from flask_caching import Cache
 import api
 from api import admin as admin_api
 from auth import admin as admin_page
-from auth import bootstrap, gate, headers, login, oidc, policy
+from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
 from callbacks import context
 from config.indicator_config import load_traffic_config
@@ -86,6 +86,7 @@ def basemap_config(settings: Settings, city: dict[str, Any]) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> Dash:
     """Build the Dash app against settings.redis_url; the web tier holds no state of its own."""
     settings = settings or Settings()
+    redact.install()  # no kiosk token, API key or password in any log line, whoever writes it
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: run `make run` (embedded server) or point REDIS_URL at a server")
     city = load_city(settings.city)
@@ -102,12 +103,12 @@ def create_app(settings: Settings | None = None) -> Dash:
                                  cache=cache_, traffic_cfg=traffic_cfg,
                                  config_version=config_version(),
                                  rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg)))
-    gate.install(app.server, settings, r)  # before any route: every request is authenticated and authorised
+    the_gate = gate.install(app.server, settings, r)  # before any route: every request is authenticated and authorised
     app.server.config.update(ONESCREEN_LANG=lang_default)
-    geo = city["geo"]
-    urls = {k: dash.get_asset_url(f"geo/{v}") for k, v in geo.items()}
-    bounds = geo_bounds(geo["districts"])
-    # entity layers come from the API, filtered to the caller's district; boundaries and rivers are static files
+    bounds = geo_bounds(city["geo"]["districts"])
+    # every layer's geometry comes from the API (once per page load): the entity layers filtered to the caller's
+    # district; nothing of it is a static asset a district user could read whole
+    urls = {layer: f"/api/v1/geo/{layer}.geojson" for layer in ("districts", "rivers")}
     scoped_geo = {layer: f"/api/v1/geo/{layer}.geojson" for layer in ("roads", "water_sections", "air_stations")}
 
     def wall_page(lang: str | None = None, theme: str | None = None, **_: Any) -> html.Div:
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(admin_page.bp)  # /admin: users, kiosk links, API tokens, audit
     app.server.register_blueprint(admin_api.bp)  # /api/v1/admin: the same for automation
     oidc.register(app.server, settings)  # /login/oidc (+ /callback) when ONESCREEN_OIDC_* are set
+    errors.install(app.server)  # a request for something that is not there: 4xx, no stack trace
     headers.install(app, settings)  # CSP (hashes of Dash's inline scripts), framing, caching, HSTS
     try:
         app.server.config["ONESCREEN_FIRST_ADMIN"] = bootstrap.ensure_admin(r, settings)
@@ -173,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     with app.server.test_client() as warm:
         warm.get("/_dash-dependencies")
         warm.get("/")
+    the_gate.callbacks = app.callback_map  # from now on a callback request is checked against what is registered
     return app
 
 

@@ -16,7 +16,8 @@ from config.settings import GEO_DIR
 from store import scope as scope_mod
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
-LAYERS = ("roads", "water_sections", "air_stations")
+LAYERS = ("roads", "water_sections", "air_stations")  # entities: a district caller gets their district's only
+BACKDROP = ("districts", "rivers")  # the city's outline and rivers: the same for everybody signed in
 
 
 @cache
@@ -37,6 +38,12 @@ def _scoped(body: str, scope: str) -> tuple[str, str]:
 
 
 @cache
+def _file(name: str) -> str:
+    """A profile's geometry file, read once per process."""
+    return (GEO_DIR / name).read_text(encoding="utf-8")
+
+
+@cache
 def _etag(body: str) -> str:
     """The whole layer's ETag."""
     return hashlib.sha256(body.encode()).hexdigest()[:32]
@@ -44,16 +51,19 @@ def _etag(body: str) -> str:
 
 @bp.get("/<layer>.geojson")
 def layer_geojson(layer: str) -> Response:
-    """A profile's own file when it names one (assets/geo), else the simulator's schematic geometry."""
-    if layer not in LAYERS:
+    """A profile's own file when it names one (geo/), else the simulator's schematic geometry."""
+    if layer not in LAYERS + BACKDROP:
         return Response(json.dumps({"error": f"unknown layer {layer!r}"}), 404, mimetype="application/json")
     ctx = context.get()
-    scope = context.scope()
+    scope = None if layer in BACKDROP else context.scope()
     own = ctx.city.get("geo", {}).get(layer)
+    if not own and layer in BACKDROP:
+        return Response(json.dumps({"error": f"this city profile has no {layer} file"}), 404,
+                        mimetype="application/json")
     if not own and layer == "air_stations":
         return Response(json.dumps({"error": "this city profile has no station file"}), 404,
                         mimetype="application/json")
-    body = (GEO_DIR / own).read_text(encoding="utf-8") if own else _simulated(ctx.settings.sim_seed)[layer]
+    body = _file(own) if own else _simulated(ctx.settings.sim_seed)[layer]
     body, etag = (body, _etag(body)) if scope is None else _scoped(body, scope)
     resp = Response(body, mimetype="application/geo+json",
                     headers={"Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"})

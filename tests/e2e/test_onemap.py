@@ -19,7 +19,7 @@ from store.writer import Writer
 from tests.conftest import API_AUTH, ARTIFACTS, AppProcess, login
 
 pytestmark = pytest.mark.e2e
-STATION = ("1345A", 23.1423, 113.2347)  # 广雅中学 (assets/geo/guangzhou_aq_stations.geojson)
+STATION = ("1345A", 23.1423, 113.2347)  # 广雅中学 (geo/guangzhou_aq_stations.geojson)
 
 
 def write_station(r: redis.Redis, pm25: float) -> None:

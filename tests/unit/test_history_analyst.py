@@ -145,7 +145,7 @@ def _ids() -> tuple[list[str], list[str]]:
     from layouts.onemap import layout
 
     city = load_city("guangzhou")
-    page = layout(city, {k: f"/assets/geo/{v}" for k, v in city["geo"].items()} | {"roads": "r", "water_sections": "w"},
+    page = layout(city, {k: f"/api/v1/geo/{k}.geojson" for k in city["geo"]} | {"roads": "r", "water_sections": "w"},
                   {"type": "none"}, view(), "en", 2000, "", now_ms=NOW)
     present: set[str] = set()
     stack = [page]
