@@ -6,21 +6,24 @@ import hmac
 import logging
 import time
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import redis
-from flask import Flask, g, jsonify, make_response, redirect, request
+from flask import Flask, g, jsonify, make_response, redirect, render_template_string, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from auth import csrf, policy
+from auth import callback_check, csrf, policy
 from auth import session as sess
 from auth.principal import Principal
 from auth.roles import KIOSK
+from auth.safe_json import SafeJSONProvider
 from store import audit, users
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.auth")
 CACHE_S = 2.0  # how long a worker trusts a looked-up user or kiosk before asking Redis again
+KIOSK_COOKIE = "onescreen_kiosk"  # a wall's link token, HttpOnly: the wall signs in again with it after a restart
 STALE_OK_S = 600.0  # while Redis is down, a known caller stays known this long (the wall then shows "connection lost")
 
 
@@ -31,6 +34,7 @@ class Gate:
         self.settings, self.r = settings, r
         self.env_kiosks = {"env:" + users.token_id(t)[:16]: t for t in settings.kiosk_token_list}
         self._cache: dict[str, tuple[float, Any]] = {}
+        self.callbacks: Any = None  # the Dash app's callback map, once it is built (create_app sets it)
 
     # -- lookups, cached per worker ------------------------------------------------------------------------------
     def _cached(self, key: str, load: Any) -> Any:
@@ -49,6 +53,12 @@ class Gate:
             self._cache.clear()
         self._cache[key] = (now, value)
         return value
+
+    def forget_session(self, sid: str | None) -> None:
+        """Drop this worker's cached answer for a session (a logout takes effect here at once, elsewhere within
+        CACHE_S)."""
+        if sid:
+            self._cache.pop("s:" + sid, None)
 
     def env_kiosk(self, token: str) -> str | None:
         """The id of an environment-provisioned kiosk token, compared in constant time."""
@@ -75,6 +85,9 @@ class Gate:
         user = self._cached("u:" + name, lambda: users.get_user(self.r, name))
         if not user or user.get("disabled") or int(user.get("sv", 1)) != g.session_sv:
             return None
+        sid = sess.session_id()  # ended by logout (any copy of the cookie), or past its sign-in period
+        if not sid or self._cached("s:" + sid, lambda: users.session_user(self.r, sid)) != name:
+            return None
         if time.time() - g.session_t > self.settings.session_hours * 3600:
             return None
         return Principal(name=name, role=user["role"], district=user.get("district"),
@@ -93,35 +106,70 @@ class Gate:
     # -- the gate itself ----------------------------------------------------------------------------------------
     def resolve(self) -> Principal | None:
         """Who is asking: bearer (API routes), a kiosk link on /wall, else the session cookie."""
-        from flask import session
-
-        g.session_sv, g.session_t = session.get("sv", 0), session.get("t", 0)
+        _load_session()
         auth = request.headers.get("Authorization", "")
         if auth:
             if not request.path.startswith(("/api/", "/tiles/")):
                 return None
             scheme, _, token = auth.partition(" ")
             return self.bearer_principal(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        kiosk = request.args.get("kiosk")
-        if kiosk and request.path.rstrip("/") == "/wall" and request.method == "GET":
-            return self.open_kiosk(kiosk)
         if sess.kiosk_id():
-            return self.kiosk_principal(sess.kiosk_id())
+            wall = self.kiosk_principal(sess.kiosk_id())
+            if wall is not None:
+                return wall
+        remembered = request.cookies.get(KIOSK_COOKIE)
+        if remembered and not sess.username():  # a wall whose session was lost signs in again by its own link
+            return self.open_kiosk(remembered, audit_refusal=False)
         return self.user_principal()
 
-    def open_kiosk(self, token: str) -> Principal | None:
-        """A wall opened by its link: start (or keep) its read-only session."""
+    def kiosk_id_for(self, token: str) -> str | None:
+        """The kiosk a link's token belongs to (environment-provisioned or issued at /admin), or None."""
         kid = self.env_kiosk(token)
         if kid is None:
             doc = users.kiosk_for(self.r, token)
             kid = doc.get("id") if doc else None
+        return kid
+
+    def open_kiosk(self, token: str, *, audit_refusal: bool = True) -> Principal | None:
+        """A wall opened by its link: start (or keep) its read-only session."""
+        kid = self.kiosk_id_for(token)
         if kid is None:
-            audit.record(self.r, "kiosk.refused", "anonymous", ip=request.remote_addr)
+            if audit_refusal:
+                audit.record(self.r, "kiosk.refused", "anonymous", ip=request.remote_addr)
             return None
         if sess.kiosk_id() != kid:
             sess.start_kiosk(kid)
             audit.record(self.r, "kiosk.open", f"kiosk:{kid}", ip=request.remote_addr)
         return self.kiosk_principal(kid)
+
+    def kiosk_link(self, token: str) -> Response:
+        """GET /wall?kiosk=<token>: the token becomes an HttpOnly cookie and the wall goes on at a clean URL (no
+        token in the address bar or in later request logs). A person already signed in is asked, never switched."""
+        _load_session()
+        person = None if sess.kiosk_id() else self.user_principal()
+        if person is not None:
+            return kiosk_question(person.name, token)
+        if self.open_kiosk(token) is None:
+            return _plain("This wall link is not valid (revoked or mistyped). Ask an administrator for a new "
+                          "kiosk link.", 401)
+        return self.remember_kiosk(redirect(_without_kiosk(), code=303), token)
+
+    def kiosk_switch(self) -> Response:
+        """POST /wall/kiosk (a person chose to turn this browser into the wall): sign out, then open the link."""
+        token = request.form.get("kiosk", "")
+        if not isinstance(token, str) or self.kiosk_id_for(token) is None:
+            return _plain("This wall link is not valid (revoked or mistyped).", 400)
+        sid = sess.session_id()
+        sess.end(self.r)
+        self.forget_session(sid)
+        self.open_kiosk(token)
+        return self.remember_kiosk(redirect("/wall", code=303), token)
+
+    def remember_kiosk(self, resp: Response, token: str) -> Response:
+        """The link's token in an HttpOnly cookie, so the wall signs itself in again after losing its session."""
+        resp.set_cookie(KIOSK_COOKIE, token, max_age=400 * 86_400, httponly=True, samesite="Lax",
+                        secure=bool(self.settings.cookie_secure), path="/")
+        return resp
 
     def before(self) -> Response | None:
         """Flask before_request: refuse, redirect to login, or let through with g.principal set."""
@@ -134,6 +182,10 @@ class Gate:
         if path in policy.PUBLIC or path.startswith("/login/"):
             return None
         try:
+            if request.method == "GET" and path.rstrip("/") == "/wall" and "kiosk" in request.args:
+                return self.kiosk_link(request.args.get("kiosk", ""))
+            if request.method == "POST" and path == "/wall/kiosk":
+                return self.kiosk_switch()
             principal = self.resolve()
         except UNAVAILABLE:
             return _unavailable()
@@ -142,17 +194,33 @@ class Gate:
         g.principal = principal
         if not csrf.is_form_post() and not _same_origin():  # form posts proved themselves with the CSRF token
             return _json_or_page("cross-site request refused", 403)
-        perm = self.required(path)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
+            try:  # parsed once here (routes read the cached body): NaN or a lone surrogate is a 400 saying so
+                request.get_json()
+            except BadRequest:
+                return _json_or_page(f"bad JSON body: {_json_error()}", 400)
+        try:
+            perm = self.required(path)
+        except callback_check.BadCallback as exc:
+            return _json_or_page(f"bad callback request: {exc}", 400)
         if perm != policy.AUTHENTICATED and not principal.can(perm):
             return _json_or_page(f"forbidden: your role ({principal.role}) may not use this", 403)
+        if path == "/_dash-update-component" and g.get("callback") is not None:
+            try:  # allowed to call it: now its inputs must be what the callback takes
+                callback_check.check(request.get_json(silent=True), g.callback)
+            except callback_check.BadCallback as exc:
+                return _json_or_page(f"bad callback request: {exc}", 400)
         return None
 
     def required(self, path: str) -> str:
         """The permission this request needs."""
         if path == "/_dash-update-component":
-            body = request.get_json(silent=True) or {}
-            perm = policy.callback_perm(body.get("output"))
-            if perm == policy.AUTHENTICATED and body.get("output", "").startswith(".._pages_content"):
+            body = request.get_json(silent=True)
+            g.callback = callback_check.known(body, self.callbacks)
+            perm = policy.callback_perm(body["output"])
+            if perm == policy.AUTHENTICATED and body["output"].startswith(".._pages_content"):
+                if g.callback is not None:  # the page is read from the inputs: they must be what Dash reads
+                    callback_check.check(body, g.callback)
                 return self.pages_callback_perm(body)
             return perm
         api = policy.api_perm(path, request.method)
@@ -164,24 +232,63 @@ class Gate:
 
     @staticmethod
     def pages_callback_perm(body: dict[str, Any]) -> str:
-        """Dash pages renders a page through a callback: the page's own permission applies."""
-        for item in body.get("inputs") or []:
-            if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-                return policy.page_perm(str(item.get("value") or "/"))
-        return policy.NOBODY
+        """Dash pages renders a page through a callback: the page's own permission applies, read from the input Dash
+        renders from (the first, by position)."""
+        path = callback_check.page_path(body)
+        return policy.NOBODY if path is None else policy.page_perm(path or "/")
 
     def unauthenticated(self) -> Response:
         """Pages go to the login form (coming back afterwards); API and callbacks get 401."""
         if request.method == "GET" and not request.path.startswith(("/api/", "/_dash", "/tiles/", "/assets/")):
-            if request.args.get("kiosk"):
-                return _plain("This wall link is not valid (revoked or mistyped). Ask an administrator for a new "
-                              "kiosk link.", 401)
             target = request.full_path.rstrip("?")
             return redirect("/login?next=" + quote(target, safe="/?=&"))
         resp = jsonify({"error": "login required"})
         resp.status_code = 401
         resp.headers["WWW-Authenticate"] = 'Bearer realm="onescreen"'
         return resp
+
+
+def _json_error() -> str:
+    """Why the request's JSON body could not be read (Flask says only 'bad request' outside debug mode)."""
+    from flask import current_app
+
+    try:
+        current_app.json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError) as exc:
+        return str(exc)[:200]
+    return "not JSON"
+
+
+def _load_session() -> None:
+    """The session's version and sign-in time, for user_principal."""
+    from flask import session
+
+    g.session_sv, g.session_t = session.get("sv", 0), session.get("t", 0)
+
+
+def _without_kiosk() -> str:
+    """This request's path and query without the kiosk token (lang, theme and the rest stay)."""
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "kiosk"]
+    return request.path + ("?" + urlencode(rest) if rest else "")
+
+
+KIOSK_QUESTION = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>OneScreen</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/assets/login.css">
+</head><body><main class="login-box"><h1>一屏观城 OneScreen</h1>
+<p>这是一块大屏的专用链接。您已以 <b>{{ name }}</b> 登录：打开它会让本浏览器变为只读大屏并退出您的账号。</p>
+<p>This is a wall's kiosk link. You are signed in as <b>{{ name }}</b>: opening it turns this browser into a
+read-only wall and signs you out.</p>
+<form method="post" action="/wall/kiosk"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+<input type="hidden" name="kiosk" value="{{ token }}">
+<button type="submit">退出并显示大屏 · Sign out and show the wall here</button></form>
+<p><a href="/wall">以 {{ name }} 身份查看大屏 · See the wall as {{ name }}</a></p></main></body></html>"""
+
+
+def kiosk_question(name: str, token: str) -> Response:
+    """A person opened a wall's link: ask before signing them out (409, nothing changed)."""
+    resp = make_response(render_template_string(KIOSK_QUESTION, name=name, token=token, csrf=csrf.token()), 409)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _same_origin() -> bool:
@@ -236,6 +343,8 @@ def install(server: Flask, settings: Any, r: redis.Redis) -> Gate:
                          # and a wall whose cookie ran out signs in again from its kiosk link
                          SESSION_REFRESH_EACH_REQUEST=False,
                          MAX_CONTENT_LENGTH=32 * 1024 * 1024)
+    server.json = SafeJSONProvider(server)  # a lone surrogate in any JSON body is a 400 before a route runs
     gate = Gate(settings, r)
+    server.extensions["onescreen_gate"] = gate
     server.before_request(gate.before)
     return gate

@@ -178,7 +178,10 @@ def register(server: Flask, settings: Any) -> bool:
         except UNAVAILABLE:
             return _page(503, "The data store is unavailable: try again shortly.")
         target = session.get(NEXT_KEY) or "/"
-        sess.start(user)
+        try:
+            sess.start(user, r, settings.session_hours)
+        except UNAVAILABLE:
+            return _page(503, "The data store is unavailable: try again shortly.")
         _audit(username, True)
         return redirect(target, code=303)
 

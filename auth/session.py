@@ -6,14 +6,21 @@ import secrets
 import time
 from typing import Any
 
+import redis
 from flask import session
 
+from store import users
 
-def start(user: dict[str, Any]) -> None:
-    """Start a fresh session for a user (old session data, including its CSRF token, is dropped: no fixation)."""
+
+def start(user: dict[str, Any], r: redis.Redis, hours: float) -> None:
+    """Start a fresh session for a user (old session data, including its CSRF token, is dropped: no fixation),
+    registered server-side under a random id so that logout ends it for every copy of the cookie."""
     session.clear()
     session.permanent = True
+    sid = secrets.token_urlsafe(18)
+    users.open_session(r, sid, user["username"], int(hours * 3600))
     session["u"] = user["username"]
+    session["sid"] = sid
     session["sv"] = int(user.get("sv", 1))
     session["t"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(24)
@@ -28,9 +35,18 @@ def start_kiosk(kiosk_id: str) -> None:
     session["csrf"] = secrets.token_urlsafe(24)
 
 
-def end() -> None:
-    """Log out: nothing of the session survives."""
+def end(r: redis.Redis) -> None:
+    """Log out: the server forgets the session (a saved copy of the cookie is worthless) and the cookie is cleared."""
+    sid = session_id()
     session.clear()
+    if sid:
+        users.end_session(r, sid)
+
+
+def session_id() -> str | None:
+    """The server-side id of a person's session, if any."""
+    s = session.get("sid")
+    return s if isinstance(s, str) else None
 
 
 def username() -> str | None:

@@ -50,8 +50,8 @@ def find(r: Any, alert_id: str | None, scope: str | None) -> dict[str, Any] | No
           Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_STATE, "value"), Input(ids.AC_LEVELS, "value"),
           Input(ids.AC_SEARCH, "value"), Input(ids.AC_REFRESH, "data"), Input(ids.AC_SELECTED, "data"),
           State("ac-lang", "data"))
-def refresh(_n: Any, state: str, levels: list[str], query: str | None, _r: Any, selected: str | None,
-            lang: str) -> Any:
+def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | None, _r: Any, selected: str | None,
+            lang: str | None) -> Any:
     """Fetch active (or all) alerts and render the filtered list."""
     try:
         records = visible(context.get().redis, "all" if state == "all" else "active", context.scope())
@@ -63,9 +63,9 @@ def refresh(_n: Any, state: str, levels: list[str], query: str | None, _r: Any, 
 
 @callback(Output(ids.AC_SELECTED, "data"), Input({"type": "alert-row", "id": ALL}, "n_clicks"),
           prevent_initial_call=True)
-def select(clicks: list[int | None]) -> Any:
+def select(clicks: list[int | None] | None) -> Any:
     """The row that was clicked (re-rendered rows arrive with no clicks and change nothing)."""
-    if not ctx.triggered_id or not any(c for c in clicks if c):
+    if not ctx.triggered_id or not any(c for c in clicks or [] if c):
         return no_update
     trig = ctx.triggered[0]
     return ctx.triggered_id["id"] if trig.get("value") else no_update
@@ -74,7 +74,7 @@ def select(clicks: list[int | None]) -> Any:
 @callback(Output(ids.AC_DETAIL, "children"), Output(ids.AC_HISTORY, "children"),
           Input(ids.AC_SELECTED, "data"), Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_REFRESH, "data"),
           State("ac-lang", "data"))
-def detail(selected: str | None, _n: Any, _r: Any, lang: str) -> tuple[Any, Any]:
+def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[Any, Any]:
     """The selected alert's fields and its history (or everyone's last day of history when none is selected)."""
     r = context.get().redis
     now, scope = context.now_ms(), context.scope()
@@ -105,8 +105,8 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str) -> tuple[Any, Any]
           State(ids.AC_SELECTED, "data"), State(ids.AC_COMMENT, "value"),
           State(ids.AC_SIL_HOURS, "value"), State(ids.AC_SIL_REASON, "value"), State(ids.AC_REFRESH, "data"),
           State("ac-lang", "data"), prevent_initial_call=True)
-def act(_a: int, _s: int, selected: str | None, comment: str | None, hours: int, reason: str | None, bump: int,
-        lang: str) -> tuple[Any, Any, Any]:
+def act(_a: int | None, _s: int | None, selected: str | None, comment: str | None, hours: float | None,
+        reason: str | None, bump: int | None, lang: str | None) -> tuple[Any, Any, Any]:
     """Acknowledge or silence the selected alert as the signed-in user; every error is shown, nothing else changes."""
     if not selected:
         return t("pick_alert", lang), no_update, no_update
@@ -121,7 +121,7 @@ def act(_a: int, _s: int, selected: str | None, comment: str | None, hours: int,
             alerts_api.acknowledge(r, selected, operator, comment.strip(), now)
             return t("acked_ok", lang, id=selected), (bump or 0) + 1, ""
         alerts_api.silence(r, scope_mod.silence_scope({"rule": rec["rule"], "entity_id": rec["entity_id"]}, scope),
-                           (reason or "").strip(), operator, now + int(hours) * 3600 * 1000, now)
+                           (reason or "").strip(), operator, now + int((hours or 0) * 3600 * 1000), now)
         return t("silenced_ok", lang, h=hours), (bump or 0) + 1, no_update
     except UNAVAILABLE:
         return t("store_down", lang), no_update, no_update

@@ -55,7 +55,8 @@ def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None
 def analyst_panel(sel: Any, cmp: list[str] | None, range_key: str | None, item: str | None,
                   at: dict[str, Any] | None, _n: Any, meta: dict[str, Any] | None) -> tuple[Any, ...]:
     """Thin wrapper around panel_response."""
-    return panel_response(context.get(), context.now_ms(), sel, cmp, range_key, item, (at or {}).get("ms"),
+    now = context.now_ms()
+    return panel_response(context.get(), now, sel, cmp, range_key, item, replay.at_of(at, now),
                           (meta or {}).get("lang", "zh"), context.scope())
 
 
@@ -63,7 +64,7 @@ def analyst_panel(sel: Any, cmp: list[str] | None, range_key: str | None, item: 
           Input(ids.AM_CMP_ADD, "n_clicks"), Input(ids.AM_CMP_CLEAR, "n_clicks"),
           Input(ids.cmp_remove(ALL), "n_clicks"), State(ids.AM_SELECTED, "data"), State(ids.AM_CMP, "data"),
           State(ids.AM_META, "data"), prevent_initial_call=True)
-def analyst_compare(_add: Any, _clear: Any, removes: list[Any], sel: Any, cmp: list[str] | None,
+def analyst_compare(_add: Any, _clear: Any, removes: list[Any] | None, sel: Any, cmp: list[str] | None,
                     meta: dict[str, Any] | None) -> tuple[Any, Any]:
     """Add the selected entity (at most four, one feed), remove one, or clear; says why when it refuses."""
     lang = (meta or {}).get("lang", "zh")
@@ -86,7 +87,7 @@ def analyst_csv(_n: Any, sel: Any, cmp: list[str] | None, range_key: str | None,
     feed, ids_, _ = analyst.chart_entities(sel, cmp or [])
     if feed is None:
         return no_update
-    since, until = analyst.window(range_key or "", now, (at or {}).get("ms"))
+    since, until = analyst.window(range_key or "", now, replay.at_of(at, now))
     try:
         series, docs = analyst.scoped(feed, *history.read_panel(c.redis, feed, ids_, since, until,
                                                                 [f"{feed}:{e}" for e in ids_]), scope)
@@ -111,7 +112,7 @@ def analyst_replay(value: Any, _live: Any) -> tuple[Any, Any]:
           Output(ids.AM_LIVE, "disabled"), Input(ids.AM_AT, "data"), State(ids.AM_META, "data"))
 def analyst_mode(at: dict[str, Any] | None, meta: dict[str, Any] | None) -> tuple[Any, ...]:
     """LIVE, or REPLAY and the replayed minute in the city's time, in the page's language."""
-    at_ms = (at or {}).get("ms")
+    at_ms = replay.at_of(at, context.now_ms())
     text, cls = mode_badge(at_ms, context.get().city.get("timezone", "Asia/Shanghai"), (meta or {}).get("lang", "zh"))
     return text, cls, at_ms is None, at_ms is None
 

@@ -105,9 +105,10 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     """Thin wrapper around map_values."""
     names = (meta or {}).get("names", {})
     on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])
-    at_ms = (at or {}).get("ms")
-    return map_values(context.get(), context.now_ms(), view, center, zoom, on, cats, bool(only_bad),
-                      mode or "none", sent or {}, at=int(at_ms) if at_ms else None,
+    now = context.now_ms()
+    at_ms = replay.at_of(at, now)
+    return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
+                      mode or "none", sent or {}, at=at_ms,
                       district=None if district in (None, "", "all") else district, scope=context.scope())
 
 

@@ -83,6 +83,11 @@ API_TOKENS = f"{PREFIX}:{{auth}}:api_tokens"  # hash token id -> JSON {username,
 AUDIT = f"{PREFIX}:{{audit}}:log"  # stream of logins, acknowledgements, silences and admin changes
 
 
+def auth_session(sid: str) -> str:
+    """A signed-in person's session while it is open (logout deletes it; it expires with the sign-in)."""
+    return f"{PREFIX}:{{auth}}:session:{sid}"
+
+
 def auth_rate(kind: str, client_id: str, window: int) -> str:
     """Fixed-window counter of attempts (e.g. logins) by one client in one window."""
     return f"{PREFIX}:{{auth}}:rl:{kind}:{client_id}:{window}"

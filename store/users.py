@@ -55,6 +55,24 @@ def check_password(password: Any) -> str:
     return password
 
 
+def check_label(value: Any, what: str, *, required: bool = True) -> str | None:
+    """A name people will read (kiosk, token, display name): 1-64 characters of valid Unicode, trimmed."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        raise ValueError(f"{what}: 1-64 characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what}: not valid Unicode (a lone surrogate)") from None
+    return value.strip()
+
+
+def _claimed_name(name: str) -> str:
+    """A name an identity platform sent, as text that can be stored and shown (64 characters, no lone surrogate)."""
+    return name[:64].encode("utf-8", "replace").decode("utf-8")
+
+
 def public(user: dict[str, Any]) -> dict[str, Any]:
     """A user record without its password hash (what the admin page and API show)."""
     return {k: v for k, v in user.items() if k != "pw"}
@@ -81,7 +99,7 @@ def create_user(r: redis.Redis, username: str, password: str, role: str, distric
     """Create a user; ValueError on bad input or when the name is taken."""
     user = {"username": check_username(username), "pw": generate_password_hash(check_password(password), method=KDF),
             "role": check_role(role), "district": check_district(district),
-            "display_name": (display_name or username)[:64], "disabled": False, "sv": 1,
+            "display_name": check_label(display_name or username, "display name"), "disabled": False, "sv": 1,
             "created_ms": _now(), "created_by": created_by}
     if not r.hsetnx(keys.USERS, username, json.dumps(user)):
         raise ValueError(f"user {username!r} already exists")
@@ -151,9 +169,8 @@ def _revoke(r: redis.Redis, key: str, short_id: str) -> bool:
 
 def issue_kiosk(r: redis.Redis, name: str, district: str | None = None, created_by: str = "system") -> tuple[str, str]:
     """A read-only wall link token for one wall (optionally bound to a district); (token, id)."""
-    if not isinstance(name, str) or not name.strip() or len(name) > 64:
-        raise ValueError("kiosk name: 1-64 characters")
-    return _issue(r, keys.KIOSKS, {"name": name.strip(), "district": check_district(district),
+    name = check_label(name, "kiosk name")
+    return _issue(r, keys.KIOSKS, {"name": name, "district": check_district(district),
                                    "created_by": created_by})
 
 
@@ -177,9 +194,8 @@ def issue_api_token(r: redis.Redis, username: str, name: str, created_by: str = 
     """A personal API token carrying the user's role and district; (token, id)."""
     if get_user(r, username) is None:
         raise ValueError(f"no user {username!r}")
-    if not isinstance(name, str) or not name.strip() or len(name) > 64:
-        raise ValueError("token name: 1-64 characters")
-    return _issue(r, keys.API_TOKENS, {"username": username, "name": name.strip(), "created_by": created_by})
+    name = check_label(name, "token name")
+    return _issue(r, keys.API_TOKENS, {"username": username, "name": name, "created_by": created_by})
 
 
 def api_token_user(r: redis.Redis, token: Any) -> dict[str, Any] | None:
@@ -212,10 +228,26 @@ def hit_rate(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: fl
     return int(pipe.execute()[0])
 
 
-def rate_count(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: float | None = None) -> int:
-    """Attempts counted in the client's current window (without counting one)."""
+def refund_rate(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: float | None = None) -> None:
+    """Take back one attempt counted in the client's window (a sign-in that succeeded is not a guess)."""
     window = int((now_s if now_s is not None else time.time()) // window_s)
-    return int(r.get(keys.auth_rate(kind, client_id, window)) or 0)
+    r.eval("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0", 1,
+           keys.auth_rate(kind, client_id, window))
+
+
+def open_session(r: redis.Redis, sid: str, username: str, ttl_s: int) -> None:
+    """Register a person's new session server-side: it lives until logout or the end of the sign-in period."""
+    r.set(keys.auth_session(sid), username, ex=max(1, int(ttl_s)))
+
+
+def session_user(r: redis.Redis, sid: str) -> str | None:
+    """Whose session this is, while it is open (None once ended by logout or expiry)."""
+    return r.get(keys.auth_session(sid))
+
+
+def end_session(r: redis.Redis, sid: str) -> None:
+    """End one session (logout): a copy of its cookie no longer signs anybody in."""
+    r.delete(keys.auth_session(sid))
 
 
 UNUSABLE_PW = "!"  # not a werkzeug hash: check_password_hash() is always False, so no password login is possible
@@ -233,7 +265,7 @@ def upsert_external_user(r: redis.Redis, username: str, role: str, district: str
         user = get_user(r, username)
         if user is None:
             user = {"username": username, "pw": UNUSABLE_PW, "role": role, "district": district,
-                    "display_name": (display_name or username)[:64], "disabled": False, "sv": 1,
+                    "display_name": _claimed_name(display_name or username), "disabled": False, "sv": 1,
                     "created_ms": _now(), "created_by": source, "source": source}
             if r.hsetnx(keys.USERS, username, json.dumps(user)):
                 return user
@@ -241,8 +273,8 @@ def upsert_external_user(r: redis.Redis, username: str, role: str, district: str
         if user.get("source") != source:
             raise ValueError(f"user {username!r} is a local account, not one from {source}")
         changed = (user.get("role"), user.get("district")) != (role, district)
-        fresh = {**user, "role": role, "district": district, "display_name": (display_name or user.get(
-            "display_name") or username)[:64], "last_login_ms": _now()}
+        fresh = {**user, "role": role, "district": district, "display_name": _claimed_name(display_name or user.get(
+            "display_name") or username), "last_login_ms": _now()}
         if changed:
             fresh["sv"] = int(user.get("sv", 1)) + 1  # a new role or district ends the sessions opened under the old
         r.hset(keys.USERS, username, json.dumps(fresh))

@@ -46,6 +46,15 @@ def parse_at(value: Any, tz: str, now_ms: int) -> int | None:
     return minute_of(ms)
 
 
+def at_of(store: Any, now_ms: int) -> int | None:
+    """The replay minute held in the page's am-at Store; None (live) for anything that is not a minute of the kept
+    history (the Store comes back from the browser: a crafted one is live, not an error)."""
+    ms = store.get("ms") if isinstance(store, dict) else None
+    if isinstance(ms, bool) or not isinstance(ms, int) or not now_ms - KEEP_MS < ms <= now_ms:
+        return None
+    return minute_of(ms)
+
+
 def at_query(at_ms: int, tz: str) -> str:
     """The URL form of a replay moment: the city's wall-clock minute, readable in a shared link."""
     return datetime.fromtimestamp(at_ms / 1000, ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")

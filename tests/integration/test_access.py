@@ -75,8 +75,9 @@ def dash_requests(app: AppProcess, session: requests.Session) -> list[tuple[str,
     for dep in deps:
         if dep.get("clientside_function"):
             continue
-        def spec(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [{"id": i["id"], "property": i["property"], "value": None} for i in items]
+        def spec(items: list[dict[str, Any]]) -> list[Any]:  # a pattern-matching input with no matches is []
+            return [[] if i["id"].startswith("{") else {"id": i["id"], "property": i["property"], "value": None}
+                    for i in items]
         out.append((dep["output"], {"output": dep["output"], "outputs": _outputs(dep["output"]),
                                     "inputs": spec(dep["inputs"]), "state": spec(dep["state"]),
                                     "changedPropIds": []}))

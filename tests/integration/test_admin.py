@@ -196,7 +196,11 @@ def test_kiosk_link_works_until_revoked(server: Flask, admin: FlaskClient, r: re
     link = shown_secret(post(admin, "/admin/kiosks", name="Wall A", district="440106"))
     assert link.startswith("http://localhost/wall?kiosk=")
     wall = server.test_client()
-    assert wall.get(link.removeprefix("http://localhost")).status_code == 200
+    opened = wall.get(link.removeprefix("http://localhost") + "&lang=en")
+    # the token becomes an HttpOnly cookie and the wall goes on at a clean address (no token in the address bar)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/wall?lang=en"
+    cookie = next(c for c in opened.headers.getlist("Set-Cookie") if c.startswith("onescreen_kiosk="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert wall.get("/wall").status_code == 200  # the link opened a read-only session
     assert wall.get("/admin").status_code in (302, 403)
     [kiosk] = users.list_kiosks(r)

@@ -27,7 +27,8 @@ SCRIPT = textwrap.dedent("""
     app = app_module.create_app(Settings(redis_url=sys.argv[1], simulator=False, secret_key="s" * 32,
                                          kiosk_tokens="kiosk-setup-token"))
     client = app.server.test_client()
-    assert client.get("/wall?kiosk=kiosk-setup-token").status_code == 200  # a wall signs in by its kiosk link
+    # a wall signs in by its kiosk link (and goes on at a clean URL)
+    assert client.get("/wall?kiosk=kiosk-setup-token", follow_redirects=True).status_code == 200
     key = next(k for k in app.callback_map if "wall-clock" in k)  # filled at creation, not on a first request
     outputs = []
     for spec in key.strip(".").split("..."):
@@ -40,7 +41,7 @@ SCRIPT = textwrap.dedent("""
                       for st in dep["state"]]}
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda _: client.post("/_dash-update-component", json=body).status_code, range(32)))
-    # a crafted request with the wrong types in every State is answered, not a 500
+    # a crafted request with the wrong types in every State is answered (a 400 saying why), not a 500
     body["state"] = [{"id": st["id"], "property": st["property"], "value": "bogus"} for st in dep["state"]]
     codes.append(client.post("/_dash-update-component", json=body).status_code)
     print(json.dumps(codes))
@@ -50,4 +51,5 @@ SCRIPT = textwrap.dedent("""
 def test_first_concurrent_wall_ticks_all_succeed(redis_server: Any) -> None:
     out = subprocess.run([sys.executable, "-c", SCRIPT, redis_server.url], cwd=ROOT, capture_output=True, text=True,
                          timeout=120, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200] * 33
+    codes = json.loads(out.stdout.strip().splitlines()[-1])
+    assert codes[:32] == [200] * 32 and codes[32] in (200, 400)
