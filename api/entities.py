@@ -29,7 +29,7 @@ def district_names(filename: str) -> dict[str, tuple[str, str]]:
             for f in data["features"]}
 
 
-@bp.get("/entities/<feed>/<entity_id>")
+@bp.get("/entities/<feed>/<path:entity_id>")  # path: an id may hold a "/" (encoded as %2F)
 def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
     """Latest document of one entity with localized rows; 404 if unknown (or in another district than the caller's:
     the same answer, so existence is not revealed), 503 if the store is unreachable."""

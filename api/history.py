@@ -61,7 +61,7 @@ def get_history(feed: str):  # noqa: ANN201 - Flask view
                    entities=[{"id": e, "name": names[e], "samples": series.get(e, [])} for e in ids])
 
 
-@bp.get("/history/<feed>/<entity_id>/at/<int:at_ms>")
+@bp.get("/history/<feed>/<path:entity_id>/at/<int:at_ms>")
 def get_as_of(feed: str, entity_id: str, at_ms: int):  # noqa: ANN201 - Flask view
     """One entity's popup rows as they were at a replayed minute (the map's popups while replaying)."""
     ref = parse_ref(f"{feed}:{entity_id}")

@@ -41,6 +41,12 @@
     }
     sendView(map, map.getCenter(), map.getZoom());
   }
+  // Points (cases, components, water sections) in a pane above the district fills: drawn in the same SVG as the
+  // polygons they would sit under whichever layer loaded last, dimmed by the fill and unclickable.
+  function pointPane(map) {
+    if (map && !map.getPane("osPoints")) { map.createPane("osPoints").style.zIndex = 460; }
+    return "osPoints";
+  }
   function layers(map, layer) { reg[map] = reg[map] || {}; return (reg[map][layer] = reg[map][layer] || {}); }
   function fid(f) { return f.id || (f.properties && (f.properties.id || f.properties.code || f.properties.adcode)); }
   function textColor(bg) { return LIGHT.indexOf(bg) >= 0 ? "#101010" : "#ffffff"; }
@@ -232,7 +238,7 @@
       hook(context.map, h.map);
       if (h.layer === "air") { return L.marker(latlng, {icon: aqiIcon(null), keyboard: false, zIndexOffset: 1000}); }
       return L.circleMarker(latlng, {radius: 9 * scale(), color: "#0b1424", weight: 2, fillColor: "#5b6475",
-                                     fillOpacity: 1});
+                                     fillOpacity: 1, pane: pointPane(context.map)});
     },
     clusterPoint: function (feature, latlng, context) {
       var p = feature.properties;
@@ -253,7 +259,7 @@
       var color = p.kind === "cases" ? (p.flag ? "#ff3b30" : "#49c6ff")
         : (p.flag === 2 ? "#ff3b30" : p.flag === 1 ? "#ff9f0a" : "#7f8ea6");
       return L.circleMarker(latlng, {radius: (p.flag ? 7 : 5) * scale(), color: "#0b1424", weight: 1, fillColor: color,
-                                     fillOpacity: 1});
+                                     fillOpacity: 1, pane: pointPane(context.map)});
     },
     register: function (feature, lyr, context) {
       var h = context.hideout, id = fid(feature);

@@ -26,6 +26,10 @@
     map.whenReady(function () { sendView(map); });
     map.on("moveend resize", function () { sendView(map); });
   }
+  function pointPane(map) {  // points above the district fills (same SVG otherwise: dimmed by whichever is drawn last)
+    if (map && !map.getPane("osPoints")) { map.createPane("osPoints").style.zIndex = 460; }
+    return "osPoints";
+  }
   function aqiIcon(v) {
     var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
     var color = os.color(v && v[1] && !v[2] ? v[1] : null);
@@ -64,13 +68,14 @@
         return L.marker(latlng, {icon: aqiIcon(null), keyboard: false, interactive: false, zIndexOffset: 1000});
       }
       return L.circleMarker(latlng, {radius: vh(0.9), color: "#0b1424", weight: vh(0.2), fillColor: "#5b6475",
-                                     fillOpacity: 0, opacity: 0, interactive: false});
+                                     fillOpacity: 0, opacity: 0, interactive: false, pane: pointPane(context.map)});
     },
-    cluster: function (feature, latlng) {
+    cluster: function (feature, latlng, context) {
       var p = feature.properties, size = Math.round(vh(2.6 + 0.9 * Math.log10(Math.max(p.n || 1, 1))));
       if (!p.n) {
         return L.circleMarker(latlng, {radius: vh(0.6), color: "#0b1424", weight: 1, interactive: false,
-                                       fillColor: p.flag ? "#ff3b30" : "#49c6ff", fillOpacity: 1});
+                                       fillColor: p.flag ? "#ff3b30" : "#49c6ff", fillOpacity: 1,
+                                       pane: pointPane(context && context.map)});
       }
       var html = '<div class="cl-pin wall-cl" style="width:' + size + "px;height:" + size + "px;border-color:" +
         (p.bad ? "#ff3b30" : "#49c6ff") + '"><span>' + os.esc(p.n) + "</span>" + (p.bad ? '<b class="cl-bad">' +

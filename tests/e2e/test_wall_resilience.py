@@ -89,7 +89,8 @@ def test_wall_shows_connection_lost_when_redis_dies_and_goes_live_when_it_return
 
 def test_kiosk_wall_signs_itself_in_again_after_a_restart_with_a_new_session_key(
         browser: Any, redis_server: Any, r: Any) -> None:
-    """`make run` without ONESCREEN_SECRET_KEY draws a new key per start: old cookies die, the kiosk URL recovers."""
+    """`make run` without ONESCREEN_SECRET_KEY draws a new key per start: old sessions die, the kiosk cookie
+    recovers."""
     first = AppProcess(redis_server.url, {"ONESCREEN_SECRET_KEY": "first-key-" + "a" * 24})
     first.start()
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -107,7 +108,10 @@ def test_kiosk_wall_signs_itself_in_again_after_a_restart_with_a_new_session_key
             page.wait_for_selector(OVERLAY_HIDDEN, state="attached", timeout=60_000)
             write_air(redis_server.url, 180)
             assert wait_air_number_not(page, before) != before
-            assert "kiosk=" in page.url  # it reloaded its own link, no login form on a keyboardless wall
+            # it signed in again by its link's HttpOnly cookie: no login form on a keyboardless wall, and the token
+            # never stood in the address bar
+            assert "/login" not in page.url and "kiosk=" not in page.url
+            assert page.url.endswith("/wall?lang=en&theme=air")
         finally:
             second.stop()
     finally:
