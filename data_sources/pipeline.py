@@ -271,7 +271,7 @@ def air_ids(readings: Sequence[Reading], rules: Rules) -> list[str]:
     if rules.aqi_standard == "EPA-2024" or rules.monitors_default is not None:
         return []
     return [rd.entity_id for rd in readings if rd.feed == "air" and rd.entity_id not in rules.monitors
-            and not rd.meta.get("monitors")]
+            and not rd.meta.get("monitors") and unicode_ok(rd.entity_id)]  # a bad id is rejected, never looked up
 
 
 def store(writer: Any, readings: Sequence[Reading], rules: Rules, now_ms: int, *, rejected: Sequence[Rejection] = (),

@@ -202,3 +202,20 @@ def test_a_sources_lone_surrogate_is_rejected_by_the_pipeline(r: redis.Redis) ->
     assert Runner(r, [src]).run_once(src, now_ms()) == 1
     (dl,) = dead_letters(r)
     assert dl["reason"] == "values.description: not valid Unicode (a lone surrogate)" and "\\udc80" in dl["raw"]
+
+
+def test_ngsi_notify_with_a_lone_surrogate_costs_only_that_entity(client: FlaskClient, r: redis.Redis) -> None:
+    # issue #13 item 3: the notify endpoint answered 503 "nothing accepted" on every retry of such a batch
+    t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    body = ('{"type": "Notification", "data": ['
+            '{"id": "urn:ngsi-ld:AirQualityObserved:bad\\ud800", "type": "AirQualityObserved", "dateObserved": "T",'
+            ' "pm25": 20},'
+            '{"id": "urn:ngsi-ld:AirQualityObserved:named", "type": "AirQualityObserved", "dateObserved": "T",'
+            ' "pm25": 20, "name": "x\\udfff"},'
+            '{"id": "urn:ngsi-ld:AirQualityObserved:good", "type": "AirQualityObserved", "dateObserved": "T",'
+            ' "pm25": 20}]}').replace('"T"', f'"{t}"')
+    out = client.post("/api/v1/ngsi-ld/notify", data=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert out.status_code == 200, out.get_data(as_text=True)
+    got = out.get_json()
+    assert got["accepted"] == 1 and len(got["rejected"]) == 2
+    assert r.hkeys(keys.latest("air")) == ["urn:ngsi-ld:AirQualityObserved:good"]
