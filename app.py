@@ -157,6 +157,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     import callbacks.onemap  # noqa: F401
     import callbacks.wall  # noqa: F401
 
+    _share_module_callbacks()  # every app of the process gets them, not only the first
+
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     api.register(app.server)
@@ -177,6 +179,26 @@ def create_app(settings: Settings | None = None) -> Dash:
         warm.get("/")
     the_gate.callbacks = app.callback_map  # from now on a callback request is checked against what is registered
     return app
+
+
+_MODULE_CALLBACKS: tuple[dict[str, Any], list[Any], list[Any]] | None = None
+
+
+def _share_module_callbacks() -> None:
+    """Dash hands the callbacks registered with `dash.callback` (module level, at first import) to the first app that
+    sets itself up and empties its global lists: keep a copy the first time, and give every later app the same."""
+    from dash import _callback
+
+    global _MODULE_CALLBACKS
+    if _MODULE_CALLBACKS is None:
+        _MODULE_CALLBACKS = (dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST),
+                             list(_callback.GLOBAL_INLINE_SCRIPTS))
+        return
+    mapping, listed, scripts = _MODULE_CALLBACKS
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_MAP.update(mapping)
+    _callback.GLOBAL_CALLBACK_LIST[:] = listed
+    _callback.GLOBAL_INLINE_SCRIPTS[:] = scripts
 
 
 _default: Dash | None = None

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import typing
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from dash._utils import stringify_id
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 _STRICT = ConfigDict(strict=True)
@@ -32,34 +34,58 @@ def _pattern(spec_id: str) -> bool:
     return spec_id.startswith("{")
 
 
-def _check_item(item: Any, want: Mapping[str, Any], where: str) -> None:
-    """One input or state: the declared component id and property (pattern-matching ids: a dict id or a list)."""
+def _id_like(got: Any, kind: Mapping[str, Any]) -> bool:
+    """A concrete pattern-matching id for a spec like {"type": "alert-row", "id": ["ALL"]}: the same keys, the same
+    type, plain JSON scalars as values (Dash parses and compares them)."""
+    return (isinstance(got, dict) and set(got) == set(kind) and got.get("type") == kind.get("type")
+            and all(_scalar(v) for v in got.values()))
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, str | bool | int) or (isinstance(v, float) and math.isfinite(v))
+
+
+def _check_item(item: Any, want: Mapping[str, Any], where: str) -> list[str]:
+    """One input or state: the declared component id and property (pattern-matching ids: a dict id or a list).
+    Returns the prop ids it stands for, as the renderer names them in changedPropIds."""
     spec_id, prop = want.get("id", ""), want.get("property")
     if _pattern(spec_id):
         kind = json.loads(spec_id)
         items = item if isinstance(item, list) else [item]
         for x in items:
-            if not (isinstance(x, dict) and isinstance(x.get("id"), dict) and x.get("property") == prop
-                    and x["id"].get("type") == kind.get("type")):
+            if not (isinstance(x, dict) and _id_like(x.get("id"), kind) and x.get("property") == prop):
                 raise BadCallback(f"{where}: expected {kind.get('type')}.{prop} items")
-        return
+        return [f"{stringify_id(x['id'])}.{prop}" for x in items]
     if not (isinstance(item, dict) and item.get("id") == spec_id and item.get("property") == prop):
         raise BadCallback(f"{where}: expected {spec_id}.{prop}")
+    return [f"{spec_id}.{prop}"]
+
+
+def _declared_outputs(output: str) -> list[tuple[str, str]]:
+    """(id, property) of each output named by a callback_map key ('..a.x...b.y..' or 'a.x'; '@hash' dropped)."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    out = []
+    for part in parts:
+        ident, _, prop = part.rpartition(".")
+        out.append((ident, prop.split("@", 1)[0]))
+    return out
 
 
 def _outputs_ok(outputs: Any, output: str) -> bool:
-    """The outputs list (multi-output) or object (one output) the renderer sends beside the output string."""
-    if outputs is None:
-        return True
+    """The outputs list (multi-output) or object (one output) the renderer sends: the callback's own, in order."""
+    declared = _declared_outputs(output)
     many = output.startswith("..")
     items = outputs if many else [outputs]
-    if many and not isinstance(outputs, list):
+    if not isinstance(items, list) or len(items) != len(declared):
         return False
-    for x in items:
-        if isinstance(x, list):  # a pattern-matching output: a list of matches
-            if not all(isinstance(y, dict) and isinstance(y.get("property"), str) for y in x):
+    for x, (ident, prop) in zip(items, declared, strict=True):
+        if _pattern(ident):  # a pattern-matching output: one match or a list of them
+            kind = json.loads(ident)
+            matches = x if isinstance(x, list) else [x]
+            if not all(isinstance(y, dict) and _id_like(y.get("id"), kind) and y.get("property") == prop
+                       for y in matches):
                 return False
-        elif not (isinstance(x, dict) and isinstance(x.get("id"), str | dict) and isinstance(x.get("property"), str)):
+        elif not (isinstance(x, dict) and x.get("id") == ident and x.get("property") == prop):
             return False
     return True
 
@@ -77,10 +103,14 @@ def _adapters(func: Any) -> tuple[tuple[str, TypeAdapter[Any] | None], ...] | No
         return None
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params):
         return None
-    out = []
+    out: list[tuple[str, TypeAdapter[Any] | None]] = []
     for p in params:
         hint = hints.get(p.name, Any)
-        out.append((p.name, None if hint is Any else TypeAdapter(hint, config=_STRICT)))
+        try:
+            adapter = None if hint is Any else TypeAdapter(hint, config=_STRICT)
+        except Exception:  # noqa: BLE001 - a hint pydantic cannot check is not checked (never a 500 per request)
+            adapter = None
+        out.append((p.name, adapter))
     return tuple(out)
 
 
@@ -116,13 +146,16 @@ def check(body: dict[str, Any], cb: Mapping[str, Any]) -> None:
     if not isinstance(changed, list) or not all(isinstance(x, str) for x in changed):
         raise BadCallback("changedPropIds must be a list of strings")
     items: list[Any] = []
+    inputs: set[str] = set()
     for field in ("inputs", "state"):
         spec = cb.get(field) or []
         got = body.get(field, [])
         if not isinstance(got, list) or len(got) != len(spec):
             raise BadCallback(f"{field}: expected {len(spec)} items")
         for i, (item, want) in enumerate(zip(got, spec, strict=True)):
-            _check_item(item, want, f"{field}[{i}]")
+            named = _check_item(item, want, f"{field}[{i}]")
+            if field == "inputs":
+                inputs.update(named)
             adapter = PROP_TYPES.get(want.get("property", ""))
             if adapter is not None and isinstance(item, dict):
                 try:
@@ -130,6 +163,8 @@ def check(body: dict[str, Any], cb: Mapping[str, Any]) -> None:
                 except ValidationError:
                     raise BadCallback(f"{field}[{i}]: {want['property']} of the wrong type") from None
         items += got
+    if not set(changed) <= inputs:
+        raise BadCallback("changedPropIds must name the callback's own inputs")
     adapters = _adapters(cb.get("callback"))
     order = cb.get("inputs_state_indices")  # Dash passes inputs and states in the order the decorator lists them
     if isinstance(order, list) and all(isinstance(i, int) for i in order) and sorted(order) == list(range(len(items))):
@@ -147,10 +182,14 @@ def check(body: dict[str, Any], cb: Mapping[str, Any]) -> None:
 
 
 def page_path(body: Mapping[str, Any]) -> str | None:
-    """The path Dash pages renders: its routing callback's first input, by position as Dash reads it."""
+    """The path Dash pages renders: its routing callback's first input, by position as Dash reads it, normalised as
+    Dash does ('//analyst/' is the analyst page); None when it cannot be a page's path."""
     inputs = body.get("inputs") or []
     first = inputs[0] if inputs else None
     if isinstance(first, dict) and first.get("id") == "_pages_location" and first.get("property") == "pathname":
         value = first.get("value")
-        return value if isinstance(value, str) else "/"
+        if value is None:
+            return "/"
+        if isinstance(value, str) and value.startswith("/"):
+            return "/" + value.strip("/")
     return None

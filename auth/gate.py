@@ -86,7 +86,7 @@ class Gate:
         if not user or user.get("disabled") or int(user.get("sv", 1)) != g.session_sv:
             return None
         sid = sess.session_id()  # ended by logout (any copy of the cookie), or past its sign-in period
-        if not sid or self._cached("s:" + sid, lambda: users.session_user(self.r, sid)) != name:
+        if not sid or self._cached("s:" + sid, lambda: users.session_user(self.r, sid)) != users.session_owner(user):
             return None
         if time.time() - g.session_t > self.settings.session_hours * 3600:
             return None
@@ -119,7 +119,10 @@ class Gate:
                 return wall
         remembered = request.cookies.get(KIOSK_COOKIE)
         if remembered and not sess.username():  # a wall whose session was lost signs in again by its own link
-            return self.open_kiosk(remembered, audit_refusal=False)
+            wall = self.open_kiosk(remembered, audit_refusal=False)
+            if wall is None:
+                g.drop_kiosk_cookie = True  # revoked: forget it (no lookup on every later request)
+            return wall
         return self.user_principal()
 
     def kiosk_id_for(self, token: str) -> str | None:
@@ -148,7 +151,7 @@ class Gate:
         _load_session()
         person = None if sess.kiosk_id() else self.user_principal()
         if person is not None:
-            return kiosk_question(person.name, token)
+            return kiosk_question(person.name, token, _without_kiosk())
         if self.open_kiosk(token) is None:
             return _plain("This wall link is not valid (revoked or mistyped). Ask an administrator for a new "
                           "kiosk link.", 401)
@@ -156,14 +159,20 @@ class Gate:
 
     def kiosk_switch(self) -> Response:
         """POST /wall/kiosk (a person chose to turn this browser into the wall): sign out, then open the link."""
+        if not csrf.valid():  # whatever the request's headers say: this ends a session
+            return _plain("The form expired or did not come from this site: reload the page and try again.", 400)
         token = request.form.get("kiosk", "")
         if not isinstance(token, str) or self.kiosk_id_for(token) is None:
             return _plain("This wall link is not valid (revoked or mistyped).", 400)
+        target = request.form.get("next", "")
+        if not isinstance(target, str) or not (target == "/wall" or target.startswith("/wall?")):
+            target = "/wall"
         sid = sess.session_id()
         sess.end(self.r)
         self.forget_session(sid)
         self.open_kiosk(token)
-        return self.remember_kiosk(redirect("/wall", code=303), token)
+        g.drop_kiosk_cookie = False
+        return self.remember_kiosk(redirect(target, code=303), token)
 
     def remember_kiosk(self, resp: Response, token: str) -> Response:
         """The link's token in an HttpOnly cookie, so the wall signs itself in again after losing its session."""
@@ -279,14 +288,15 @@ KIOSK_QUESTION = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><
 <p>This is a wall's kiosk link. You are signed in as <b>{{ name }}</b>: opening it turns this browser into a
 read-only wall and signs you out.</p>
 <form method="post" action="/wall/kiosk"><input type="hidden" name="csrf_token" value="{{ csrf }}">
-<input type="hidden" name="kiosk" value="{{ token }}">
+<input type="hidden" name="kiosk" value="{{ token }}"><input type="hidden" name="next" value="{{ target }}">
 <button type="submit">退出并显示大屏 · Sign out and show the wall here</button></form>
-<p><a href="/wall">以 {{ name }} 身份查看大屏 · See the wall as {{ name }}</a></p></main></body></html>"""
+<p><a href="{{ target }}">以 {{ name }} 身份查看大屏 · See the wall as {{ name }}</a></p></main></body></html>"""
 
 
-def kiosk_question(name: str, token: str) -> Response:
+def kiosk_question(name: str, token: str, target: str) -> Response:
     """A person opened a wall's link: ask before signing them out (409, nothing changed)."""
-    resp = make_response(render_template_string(KIOSK_QUESTION, name=name, token=token, csrf=csrf.token()), 409)
+    resp = make_response(render_template_string(KIOSK_QUESTION, name=name, token=token, csrf=csrf.token(),
+                                                target=target), 409)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -347,4 +357,12 @@ def install(server: Flask, settings: Any, r: redis.Redis) -> Gate:
     gate = Gate(settings, r)
     server.extensions["onescreen_gate"] = gate
     server.before_request(gate.before)
+
+    @server.after_request
+    def _drop_kiosk_cookie(resp: Response) -> Response:
+        """A person signed in or out, or the wall's remembered link was revoked: the browser forgets the link."""
+        if g.get("drop_kiosk_cookie"):
+            resp.delete_cookie(KIOSK_COOKIE, path="/")
+        return resp
+
     return gate

@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 MASK = "[redacted]"
-# query or form fields that carry a secret, wherever they appear in a message (a request line, a URL, a form dump)
-_FIELDS = re.compile(r"(?i)(\b(?:kiosk|token|access_token|id_token|refresh_token|api_key|apikey|key|password|passwd|"
-                     r"secret|client_secret|code|csrf_token)=)[^&\s\"'<>]+")
+# query or form fields that carry a secret, wherever they appear in a message (a request line, a URL, a form dump),
+# with any prefix (api_token, ingest_token, client_secret) and '=' written plainly or percent-encoded (inside next=)
+_FIELDS = re.compile(r"(?i)([\w.-]*(?:kiosk|token|api_?key|\bkey|passw(?:or)?d|secret|\bcode)(?:=|%3D))"
+                     r"[^&%\s\"'<>]+(?:%(?!26)[0-9A-F]{2}[^&%\s\"'<>]*)*")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+")
 
 
@@ -22,10 +23,19 @@ def redact(text: str) -> str:
 
 
 class _Record(logging.LogRecord):
-    """A log record whose message is redacted when it is formatted (only records that are emitted pay)."""
+    """A log record whose message (and formatted traceback) is redacted when it is formatted: only records that are
+    emitted pay."""
 
     def getMessage(self) -> str:  # noqa: N802 - logging's name
         return redact(super().getMessage())
+
+    @property
+    def exc_text(self) -> str | None:
+        return self.__dict__.get("_exc_text")
+
+    @exc_text.setter
+    def exc_text(self, value: str | None) -> None:
+        self.__dict__["_exc_text"] = None if value is None else redact(value)
 
 
 _installed = False

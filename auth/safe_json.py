@@ -5,6 +5,7 @@ Pushed readings (ingest, NGSI-LD notify) parse their own bodies and reject just 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -34,13 +35,25 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
 class SafeJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider, refusing text that is not valid Unicode (Flask turns the ValueError into a 400)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         kwargs.setdefault("parse_constant", _no_constant)  # NaN and Infinity are not JSON (JS sends null for them)
+        kwargs.setdefault("parse_float", _finite)  # nor is 1e400, which Python would read as inf
+        if isinstance(s, bytes | bytearray):
+            try:  # RFC 8259: UTF-8; strict, so encoded surrogates (ED A0 80) and other encodings are refused too
+                s = bytes(s).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"the body is not UTF-8 text (byte {exc.start})") from None
         obj = super().loads(s, **kwargs)
-        text = s if isinstance(s, str) else s.decode("utf-8", "replace")
-        if _ESCAPE.search(text) and lone_surrogate(obj):
+        if _ESCAPE.search(s) and lone_surrogate(obj):
             raise ValueError("the body holds text that is not valid Unicode (a lone surrogate)")
         return obj

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import redis
-from flask import session
+from flask import g, session
 
 from store import users
 
@@ -17,8 +17,9 @@ def start(user: dict[str, Any], r: redis.Redis, hours: float) -> None:
     registered server-side under a random id so that logout ends it for every copy of the cookie."""
     session.clear()
     session.permanent = True
+    g.drop_kiosk_cookie = True  # a person uses this browser now: it stops being a wall
     sid = secrets.token_urlsafe(18)
-    users.open_session(r, sid, user["username"], int(hours * 3600))
+    users.open_session(r, sid, users.session_owner(user), int(hours * 3600))
     session["u"] = user["username"]
     session["sid"] = sid
     session["sv"] = int(user.get("sv", 1))
@@ -39,6 +40,7 @@ def end(r: redis.Redis) -> None:
     """Log out: the server forgets the session (a saved copy of the cookie is worthless) and the cookie is cleared."""
     sid = session_id()
     session.clear()
+    g.drop_kiosk_cookie = True  # signing out never turns the browser into a wall it once was
     if sid:
         users.end_session(r, sid)
 

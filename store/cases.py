@@ -6,6 +6,7 @@ ingest or a real Open311 server stay, and every count (a district's tile, its ma
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 import redis
@@ -55,6 +56,13 @@ def forget(r: redis.Redis, ids: Iterable[str]) -> int:
     return len(ids)
 
 
+LEGACY_ID = re.compile(r"^GZ\d{8}-\d{6}$")  # the simulator's case ids before it flagged its cases
+
+
 def forget_simulated(r: redis.Redis) -> int:
-    """The previous simulator run's cases, everywhere they are counted."""
-    return forget(r, simulated_ids(r))
+    """The previous simulator run's cases, everywhere they are counted. A database from before the flag (no case
+    carries it, the service feed was last written by the simulator) drops the cases with the simulator's ids."""
+    ids = simulated_ids(r)
+    if not ids and r.hget(keys.health(FEED), "source") == "simulator":
+        ids = [cid for cid in r.hkeys(keys.latest(FEED)) if LEGACY_ID.match(cid)]
+    return forget(r, ids)

@@ -235,13 +235,19 @@ def refund_rate(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s:
            keys.auth_rate(kind, client_id, window))
 
 
-def open_session(r: redis.Redis, sid: str, username: str, ttl_s: int) -> None:
+def session_owner(user: dict[str, Any]) -> str:
+    """Who a session belongs to: the account, not only its name (a user deleted and created again under the same
+    name is another account, and the old account's sessions do not sign it in)."""
+    return f"{user['username']}\n{user.get('created_ms', 0)}"
+
+
+def open_session(r: redis.Redis, sid: str, owner: str, ttl_s: int) -> None:
     """Register a person's new session server-side: it lives until logout or the end of the sign-in period."""
-    r.set(keys.auth_session(sid), username, ex=max(1, int(ttl_s)))
+    r.set(keys.auth_session(sid), owner, ex=max(1, int(ttl_s)))
 
 
 def session_user(r: redis.Redis, sid: str) -> str | None:
-    """Whose session this is, while it is open (None once ended by logout or expiry)."""
+    """Whose session this is (session_owner), while it is open (None once ended by logout or expiry)."""
     return r.get(keys.auth_session(sid))
 
 

@@ -106,7 +106,7 @@ class AppProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"app exited: {self.stderr()[-3000:]}")
+                raise RuntimeError(f"app exited with {self.proc.returncode}: {self.stderr()[-3000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
                     if resp.status == 200:

@@ -53,3 +53,14 @@ def test_first_concurrent_wall_ticks_all_succeed(redis_server: Any) -> None:
                          timeout=120, check=True)
     codes = json.loads(out.stdout.strip().splitlines()[-1])
     assert codes[:32] == [200] * 32 and codes[32] in (200, 400)
+
+
+def test_every_app_of_a_process_has_the_callbacks(redis_server: Any) -> None:
+    """Dash gives module-level callbacks to the first app only; create_app hands them to each (tests build many)."""
+    import app as app_module
+    from config.settings import Settings
+
+    apps = [app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="k" * 32))
+            for _ in range(2)]
+    first, second = (set(a.callback_map) for a in apps)
+    assert first == second and any("wall-clock" in k for k in second) and len(second) >= 12

@@ -93,6 +93,7 @@ class World:
         self.clients["anonymous"] = self.app.server.test_client()
         deps = self.clients["city-admin"].get("/_dash-dependencies").get_json()
         self.callbacks = [d for d in deps if not d.get("clientside_function")]
+        assert len(self.callbacks) >= 12, "the app has its callbacks (also when it is not the process's first app)"
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +267,8 @@ def typed_values(world: World, output: str) -> list[st.SearchStrategy[Any]] | No
 def test_callbacks_never_5xx_nor_leak(world: World, data: st.DataObject) -> None:
     dep = data.draw(st.sampled_from(world.callbacks), label="callback")
     caller = data.draw(st.sampled_from(CALLERS), label="caller")
-    shape = data.draw(st.sampled_from(["typed", "typed", "typed", "short", "swapped", "garbage"]), label="shape")
+    shape = data.draw(st.sampled_from(["typed", "typed", "typed", "short", "swapped", "garbage", "outputs",
+                                       "changed"]), label="shape")
     typed = typed_values(world, dep["output"]) if shape == "typed" else None
     strategies = typed or [values] * (len(dep["inputs"]) + len(dep["state"]))
     drawn = [data.draw(strategy) for strategy in strategies]
@@ -282,6 +284,17 @@ def test_callbacks_never_5xx_nor_leak(world: World, data: st.DataObject) -> None
         body["inputs"] = list(reversed(inputs)) + [{"id": "_pages_location", "property": "pathname", "value": "/admin"}]
     elif shape == "garbage":
         body = data.draw(json_values)
+    elif shape == "outputs":
+        body["outputs"] = data.draw(st.one_of(json_values, st.just([]), st.just({"id": "x", "property": "y"})))
+    elif shape == "changed":
+        body["changedPropIds"] = data.draw(st.lists(st.one_of(st.text(max_size=12), st.sampled_from(
+            ["{x.n_clicks", '{"type":"alert-row"}.n_clicks', "am-cmp-add.n_clicks", "wall-tick.n_intervals"])),
+            max_size=3))
+        for item in inputs:  # a pattern-matching id missing its other keys, clicked
+            if isinstance(item, list):
+                item.append({"id": {"type": json.loads(dep["inputs"][0]["id"]).get("type", "x")
+                                    if dep["inputs"][0]["id"].startswith("{") else "x"},
+                             "property": "n_clicks", "value": 1})
     asked = json.dumps(body, ensure_ascii=False, default=str)
     resp = world.clients[caller].post("/_dash-update-component", json=body, headers=world.headers[caller])
     check(world, caller, asked, resp)

@@ -214,12 +214,105 @@ def test_redaction_masks_every_secret_field() -> None:
     from auth.redact import redact
 
     line = ('"GET /wall?kiosk=abc&lang=en HTTP/1.1" Authorization: Bearer tok.en /cb?code=xyz&state=s '
-            'password=hunter2 api_key=k1')
+            'password=hunter2 api_key=k1 ingest_token=it1 /login?next=%2Fwall%3Fkiosk%3Dpk1%26lang%3Den')
     out = redact(line)
-    assert all(x not in out for x in ("abc", "tok.en", "xyz", "hunter2", "k1")) and "lang=en" in out
+    assert all(x not in out for x in ("abc", "tok.en", "xyz", "hunter2", "k1", "it1", "pk1")) and "lang=en" in out
+    assert "%26lang%3Den" in out and redact("postcode=510000") == "postcode=510000"
 
 
 def test_geo_dir_is_outside_the_served_assets() -> None:
     from config.settings import GEO_DIR
 
     assert not Path(GEO_DIR).resolve().is_relative_to((ROOT / "assets").resolve())
+
+
+# -- review round: what a crafted request could still do ----------------------------------------------------------
+def _callback_body(server: Flask, client: FlaskClient, needle: str) -> dict[str, Any]:
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if needle in d["output"] and not d.get("clientside_function"))
+    parts = dep["output"][2:-2].split("...") if dep["output"].startswith("..") else [dep["output"]]
+    outs = [{"id": p.rpartition(".")[0], "property": p.rpartition(".")[2].split("@")[0]} for p in parts]
+    outs_ = [{**o, "id": json.loads(o["id"])} if o["id"].startswith("{") else o for o in outs]
+
+    def item(spec: dict[str, Any]) -> Any:
+        return [] if spec["id"].startswith("{") else {"id": spec["id"], "property": spec["property"], "value": None}
+
+    return {"output": dep["output"], "outputs": outs_ if dep["output"].startswith("..") else outs_[0],
+            "inputs": [item(i) for i in dep["inputs"]], "state": [item(x) for x in dep["state"]],
+            "changedPropIds": []}
+
+
+def test_crafted_outputs_changed_ids_and_pattern_ids_are_400(server: Flask) -> None:
+    admin = signed_in(server)
+    base = _callback_body(server, admin, "ac-selected")
+    assert admin.post("/_dash-update-component", json=base).status_code in (200, 204)
+    bad_outputs = {**base, "outputs": []}
+    foreign = {**base, "changedPropIds": ["{x.n_clicks"]}
+    keyless = {**base, "inputs": [[{"id": {"type": "alert-row"}, "property": "n_clicks", "value": 1}]],
+               "changedPropIds": ['{"type":"alert-row"}.n_clicks']}
+    for body in (bad_outputs, foreign, keyless):
+        resp = admin.post("/_dash-update-component", json=body)
+        assert resp.status_code == 400, (body, resp.get_data(as_text=True))
+    multi = _callback_body(server, admin, "ac-msg")
+    multi["outputs"] = multi["outputs"][:1]
+    assert admin.post("/_dash-update-component", json=multi).status_code == 400
+
+
+def test_pages_callback_paths_are_read_as_dash_reads_them(server: Flask, r: redis.Redis) -> None:
+    users.create_user(r, "pv", PW, "viewer")
+    viewer = signed_in(server, "pv", PW)
+    body = _callback_body(server, viewer, "_pages_content")
+    for path, expected in (("x", 403), ("//analyst", 403), ("/analyst/", 403), ("/", 200)):
+        body["inputs"][0]["value"] = path
+        assert viewer.post("/_dash-update-component", json=body).status_code == expected, path
+
+
+@pytest.mark.parametrize("raw", [b'{"comment": "\xed\xa0\x80"}', '{"comment": "x"}'.encode("utf-16"),
+                                 b'{"hours": 1e400}', b'{"hours": -Infinity}'])
+def test_json_bodies_that_are_not_utf8_or_overflow_are_400(server: Flask, raw: bytes) -> None:
+    resp = signed_in(server).post("/api/v1/alerts/x/ack", data=raw, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"].startswith("bad JSON body")
+
+
+def test_a_user_deleted_and_created_again_does_not_inherit_old_sessions(server: Flask, r: redis.Redis) -> None:
+    users.create_user(r, "again", PW, "admin")
+    old = signed_in(server, "again", PW)
+    saved = old.get_cookie("onescreen_session")
+    users.delete_user(r, "again")
+    time.sleep(0.002)  # a later creation time
+    users.create_user(r, "again", PW, "viewer")
+    replay = server.test_client()
+    replay.set_cookie("onescreen_session", saved.value)
+    assert replay.get("/api/v1/me").status_code == 401
+
+
+def test_the_kiosk_cookie_goes_when_a_person_signs_in_or_out_or_the_link_is_revoked(server: Flask,
+                                                                                   r: redis.Redis) -> None:
+    token, kid = users.issue_kiosk(r, "Wall B")
+    browser = server.test_client()
+    assert browser.get(f"/wall?kiosk={token}").status_code == 303 and browser.get_cookie("onescreen_kiosk")
+    assert client_login(browser).status_code == 303  # a person signs in here: the browser is no wall any more
+    assert browser.get_cookie("onescreen_kiosk") is None
+    wall = server.test_client()
+    wall.get(f"/wall?kiosk={token}")
+    users.revoke_kiosk(r, kid)
+    wall.delete_cookie("onescreen_session")
+    assert wall.get("/api/v1/me").status_code == 401 and wall.get_cookie("onescreen_kiosk") is None
+
+
+def test_switching_a_browser_to_a_wall_needs_the_form_token(server: Flask) -> None:
+    admin = signed_in(server)
+    resp = admin.post("/wall/kiosk", data={"kiosk": KIOSK}, headers={"Authorization": "Basic x"})
+    assert resp.status_code == 400 and admin.get("/api/v1/me").get_json()["name"] == "admin"
+
+
+def test_a_database_from_before_the_flag_drops_the_simulators_cases(r: redis.Redis) -> None:
+    now = now_ms()
+    old = [Reading("service", f"GZ20261201-00000{i}", now, case(f"x{i}", BAIYUN, now, due_in_h=2).values,
+                   {"district_adcode": BAIYUN}) for i in range(3)]
+    Writer(r, source="simulator").write([(rd, derive(rd)) for rd in old], now)
+    pushed = case("PUSH-9", BAIYUN, now, due_in_h=5)
+    Writer(r, source="simulator").write([(pushed, derive(pushed))], now)
+    reset_simulated_cases(r)
+    assert r.hkeys(keys.latest("service")) == ["PUSH-9"]
+    assert snapshot.read(r, now, BAIYUN)["service"]["open"] == 1
