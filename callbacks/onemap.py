@@ -34,6 +34,14 @@ def _bbox(bbox: Any, center: Any, zoom: float) -> tuple[float, float, float, flo
         return None
 
 
+def _zoom(*candidates: Any) -> float:
+    """The view's zoom (the browser's report, else the map's), within Leaflet's 0-22; 12 for anything else."""
+    for z in candidates:
+        if isinstance(z, int | float) and not isinstance(z, bool) and math.isfinite(z):
+            return min(22.0, max(0.0, float(z)))
+    return 12.0
+
+
 def cell_px(view: dict[str, Any] | None) -> float:
     """Cluster cell size so a view holds about 150 clusters whatever the screen (a 4K wall gets bigger cells)."""
     try:
@@ -73,7 +81,7 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     cases = ctx.open_cases(tick, scope) if ("cases" in on or mode in ("open", "overdue")) else []
     out["districts"] = map_view.district_values(shown, cases, now)
     cases = map_view.in_district(cases, district)
-    z = float((view or {}).get("zoom") or zoom or 12)
+    z = _zoom((view or {}).get("zoom"), zoom)
     bbox = _bbox((view or {}).get("bbox"), center, z)
     cell = cell_px(view)
     if bbox and "cases" in on:
@@ -81,7 +89,8 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     out["furniture"] = None
     if bbox and "furniture" in on:
         key = f"{bbox}|{z}|{sorted(cats or [])}|{only_bad}"
-        due = now - int(sent.get("at", 0)) >= FURNITURE_REFRESH_MS
+        sent_at = sent.get("at")
+        due = not isinstance(sent_at, int) or now - sent_at >= FURNITURE_REFRESH_MS
         if key != sent.get("key") or due:
             seed = ctx.settings.furniture_seed
             status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(

@@ -260,14 +260,14 @@ FEED_NAMES = {
 def t(key: str, lang: str, **kw: Any) -> str:
     """The text for key in lang (falls back to zh), formatted with kw."""
     entry = TEXT[key]
-    s = entry.get(lang) or entry["zh"]
+    s = (entry.get(lang) if isinstance(lang, str) else None) or entry["zh"]  # a crafted Store may hold anything
     return s.format(**kw) if kw else s
 
 
 def norm_lang(lang: str | None, default: str = "zh") -> str:
     """A supported language code from a URL parameter or setting."""
-    if lang and lang.lower().startswith("en"):
+    if isinstance(lang, str) and lang.lower().startswith("en"):
         return "en"
-    if lang and lang.lower().startswith("zh"):
+    if isinstance(lang, str) and lang.lower().startswith("zh"):
         return "zh"
     return default
