@@ -283,14 +283,17 @@ def _without_kiosk() -> str:
 
 KIOSK_QUESTION = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>OneScreen</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/assets/login.css">
-</head><body><main class="login-box"><h1>一屏观城 OneScreen</h1>
-<p>这是一块大屏的专用链接。您已以 <b>{{ name }}</b> 登录：打开它会让本浏览器变为只读大屏并退出您的账号。</p>
-<p>This is a wall's kiosk link. You are signed in as <b>{{ name }}</b>: opening it turns this browser into a
-read-only wall and signs you out.</p>
-<form method="post" action="/wall/kiosk"><input type="hidden" name="csrf_token" value="{{ csrf }}">
+</head><body class="login-body"><main class="login-card"><h1 class="login-h1">一屏观城 OneScreen</h1>
+<p class="login-sub">这是一块大屏的专用链接。您已以 <b>{{ name }}</b>
+登录：打开它会让本浏览器变为只读大屏并退出您的账号。</p>
+<p class="login-sub">This is a wall's kiosk link. You are signed in as <b>{{ name }}</b>: opening it turns this
+browser into a read-only wall and signs you out.</p>
+<form method="post" action="/wall/kiosk" class="login-form"><input type="hidden" name="csrf_token" value="{{ csrf }}">
 <input type="hidden" name="kiosk" value="{{ token }}"><input type="hidden" name="next" value="{{ target }}">
-<button type="submit">退出并显示大屏 · Sign out and show the wall here</button></form>
-<p><a href="{{ target }}">以 {{ name }} 身份查看大屏 · See the wall as {{ name }}</a></p></main></body></html>"""
+<button type="submit" class="login-button">退出并显示大屏 · Sign out and show the wall here</button></form>
+<p class="login-lang">
+<a class="login-link" href="{{ target }}">以 {{ name }} 身份查看大屏 · See the wall as {{ name }}</a></p>
+</main></body></html>"""
 
 
 def kiosk_question(name: str, token: str, target: str) -> Response:
