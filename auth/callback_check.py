@@ -50,7 +50,7 @@ def _check_item(item: Any, want: Mapping[str, Any], where: str) -> list[str]:
     Returns the prop ids it stands for, as the renderer names them in changedPropIds."""
     spec_id, prop = want.get("id", ""), want.get("property")
     if _pattern(spec_id):
-        kind = json.loads(spec_id)
+        kind = _kind(spec_id)
         items = item if isinstance(item, list) else [item]
         for x in items:
             if not (isinstance(x, dict) and _id_like(x.get("id"), kind) and x.get("property") == prop):
@@ -61,14 +61,21 @@ def _check_item(item: Any, want: Mapping[str, Any], where: str) -> list[str]:
     return [f"{spec_id}.{prop}"]
 
 
-def _declared_outputs(output: str) -> list[tuple[str, str]]:
+@cache
+def _kind(spec_id: str) -> dict[str, Any]:
+    """A pattern-matching spec id, parsed once per spec (not on every tick)."""
+    return json.loads(spec_id)
+
+
+@cache
+def _declared_outputs(output: str) -> tuple[tuple[str, str], ...]:
     """(id, property) of each output named by a callback_map key ('..a.x...b.y..' or 'a.x'; '@hash' dropped)."""
     parts = output[2:-2].split("...") if output.startswith("..") else [output]
     out = []
     for part in parts:
         ident, _, prop = part.rpartition(".")
         out.append((ident, prop.split("@", 1)[0]))
-    return out
+    return tuple(out)
 
 
 def _outputs_ok(outputs: Any, output: str) -> bool:
@@ -80,7 +87,7 @@ def _outputs_ok(outputs: Any, output: str) -> bool:
         return False
     for x, (ident, prop) in zip(items, declared, strict=True):
         if _pattern(ident):  # a pattern-matching output: one match or a list of them
-            kind = json.loads(ident)
+            kind = _kind(ident)
             matches = x if isinstance(x, list) else [x]
             if not all(isinstance(y, dict) and _id_like(y.get("id"), kind) and y.get("property") == prop
                        for y in matches):

@@ -214,7 +214,7 @@ class Gate:
             return _json_or_page(f"bad callback request: {exc}", 400)
         if perm != policy.AUTHENTICATED and not principal.can(perm):
             return _json_or_page(f"forbidden: your role ({principal.role}) may not use this", 403)
-        if path == "/_dash-update-component" and g.get("callback") is not None:
+        if path == "/_dash-update-component" and g.get("callback") is not None and not g.get("callback_checked"):
             try:  # allowed to call it: now its inputs must be what the callback takes
                 callback_check.check(request.get_json(silent=True), g.callback)
             except callback_check.BadCallback as exc:
@@ -230,6 +230,7 @@ class Gate:
             if perm == policy.AUTHENTICATED and body["output"].startswith(".._pages_content"):
                 if g.callback is not None:  # the page is read from the inputs: they must be what Dash reads
                     callback_check.check(body, g.callback)
+                    g.callback_checked = True
                 return self.pages_callback_perm(body)
             return perm
         api = policy.api_perm(path, request.method)
