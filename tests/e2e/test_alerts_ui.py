@@ -40,6 +40,7 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     wall.wait_for_selector(".takeover:not([hidden]) .to-title", timeout=2 * TICK_MS + 1500)
     assert wall.locator(".to-value").inner_text() == "310"
     wall.wait_for_selector(".aqi-pin.aqi-pulse", timeout=2 * TICK_MS + 1500)
+    assert wall.locator(".aqi-pin.aqi-pulse").count() == 1 < wall.locator(".aqi-pin").count()
     ARTIFACTS.mkdir(exist_ok=True)
     wall.screenshot(path=str(ARTIFACTS / "wall-red-alert-3840x2160.png"))
 
@@ -66,5 +67,7 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     wall.wait_for_selector(acked, timeout=2 * TICK_MS + 1500)
     assert "tk-flash" not in (wall.locator(acked).get_attribute("class") or "")
     assert "tk-flash" in (wall.locator(".tk-item:has-text('City AQI')").get_attribute("class") or "")
+    wall.wait_for_function("document.querySelectorAll('.aqi-pin.aqi-pulse').length === 0",
+                           timeout=2 * TICK_MS + 1500)  # acknowledged: the station stops pulsing
     wall.close()
     console.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from config.indicator_config import load_traffic_config
 from data_sources.base import Reading
-from data_sources.derive import air_standard, derive, parse_time_ms
+from data_sources.derive import air_standard, derive, derive_traffic, parse_time_ms
 
 ARTERIAL_25 = Reading("traffic", "seg-1", 0, {"speed_kmh": 25, "free_flow_kmh": 55}, {"road_class": "arterial"})
 
@@ -52,3 +52,11 @@ def test_amap_status_gives_a_level_when_there_is_no_speed() -> None:
     for status, level in (("1", 1), ("2", 3), ("3", 5), ("0", None)):
         d = derive(Reading("traffic", "amap-1", 0, {"status_amap": status}, {}))
         assert d["level"] == level
+
+
+def test_speed_ratio_is_speed_over_free_flow() -> None:
+    # the share of free-flow speed a segment runs at: 15 km/h on a 60 km/h road is 0.25, never 4 (rules and the
+    # wall's worst-segment order read it as "lower is worse")
+    d = derive_traffic({"speed_kmh": 15, "free_flow_kmh": 60}, {"road_class": "arterial"})
+    assert d["speed_ratio"] == 0.25
+    assert derive_traffic({"speed_kmh": 15, "free_flow_kmh": 0}, {"road_class": "arterial"})["speed_ratio"] is None

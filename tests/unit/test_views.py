@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callbacks.wall import OUTPUTS, wall_response
+from callbacks.wall import OUTPUTS, map_values, wall_response
 from views import names
 from views import summary as summary_mod
 from views import wall as wall_view
@@ -81,7 +81,6 @@ def test_chip_text_contrasts_with_level_colour() -> None:
 
 
 def test_wall_map_values_carry_values_only_and_cases_only_in_the_service_theme() -> None:
-    from callbacks.wall import map_values
 
     s = summary_mod.build(raw(), NOW, FEEDS)
     cases = [{"id": "c1", "v": {"long": 113.3, "lat": 23.1, "district_adcode": "440111"}, "d": {"due_ms": NOW - 1}}]
@@ -101,3 +100,31 @@ def test_never_heard_feeds_are_not_called_stale_and_record_no_kpi() -> None:
     assert wall_view.header_status(s, "en") == ("1 feed(s) not reporting yet", "wall-status status-none")
     k = city_kpis(s)
     assert k["open"] is None and k["overdue"] is None and k["aqi"] == 100  # a gap, never an invented zero
+
+
+def test_water_headline_counts_classes_i_to_iii_as_good() -> None:
+    # GB 3838-2002 §4: classes I-III are fit for drinking-water sources; the wall's headline is "good / current"
+    r = raw()
+    r["water"] = {f"w{i}": {"ts": NOW, "v": {}, "m": {}, "d": {"klass": k}} for i, k in
+                  enumerate(("I", "II", "III", "IV", "V", "劣V", "III"))}
+    s = summary_mod.build(r, NOW, FEEDS)
+    assert s["water"]["good"] == 4 and s["water"]["n_fresh"] == 7 and s["water"]["worst"] == "劣V"
+    assert wall_view.tiles(s, "en", names.for_lang("en"))["water"]["value"] == "4/7"
+
+
+def test_severe_segments_are_level_5_only() -> None:
+    # the congestion scale's top level (严重拥堵, level 5) alone counts as severe; level 4 (中度拥堵) does not
+    r = raw()
+    r["traffic"] = {f"s{lvl}": {"ts": NOW, "v": {"speed_kmh": 30, "free_flow_kmh": 60}, "m": {"length_m": 1000},
+                                "d": {"level": lvl}} for lvl in (1, 2, 3, 4, 5)}
+    assert summary_mod.build(r, NOW, FEEDS)["traffic"]["severe"] == 1
+
+
+def test_only_stations_with_a_firing_station_alert_pulse_on_the_wall_map() -> None:
+    s = summary_mod.build(raw() | {"alerts": [
+        {"id": "a", "scope": "station", "entity_id": "A", "state": "firing", "level": "red"},
+        {"id": "b", "scope": "station", "entity_id": "B", "state": "acknowledged", "level": "red"},
+        {"id": "c", "scope": "city", "entity_id": "B", "state": "firing", "level": "red"},
+    ]}, NOW, FEEDS)
+    air = map_values(s, [], "air", NOW, None)["air"]
+    assert air["A"][-1] == 1 and air["B"][-1] == 0
