@@ -25,7 +25,10 @@ from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
 from callbacks import context
 from config.indicator_config import load_traffic_config
-from config.settings import GEO_DIR, ROOT, Settings, load_city, load_feeds
+from config.settings import ROOT, Settings, load_city, load_feeds
+from core import geo
+from core.geo import GEO_DIR
+from core.i18n import norm_lang, t
 from data_sources import pipeline
 from data_sources.coords import bbox
 from layouts import alerts_page as alerts_layout
@@ -33,7 +36,6 @@ from layouts import onemap as onemap_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
 from layouts.common import forbidden
-from layouts.i18n import norm_lang, t
 from store.client import UNAVAILABLE, connect
 
 log = logging.getLogger("onescreen")
@@ -127,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     def analyst_page(lang: str | None = None, **query: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)
         now = context.now_ms()
-        district_codes = set(onemap_layout.districts(city["geo"]["districts"]))
+        district_codes = set(geo.districts(city["geo"]["districts"]))
         view = onemap_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)),
                                         districts=district_codes, tz=city.get("timezone", "Asia/Shanghai"), now_ms=now)
         attribution = " · ".join(x for x in (t("map_attr", lang), basemap.get("attribution")) if x)

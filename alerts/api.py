@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import redis
 
-from alerts import lifecycle as lc
-from alerts.lifecycle import AlertError, Conflict, NotFound
-from alerts.model import FIRING, LEVELS
+from core import alerts as lc
+from core.alerts import AlertError, Conflict, NotFound
 from store import alerts as store
 
-__all__ = ["AlertError", "Conflict", "NotFound", "acknowledge", "active", "all_alerts", "counts", "counts_of", "log",
+__all__ = ["AlertError", "Conflict", "NotFound", "acknowledge", "active", "all_alerts", "counts", "log",
            "silence", "silences", "unsilence"]
 
 SCOPE_KEYS = ("rule", "entity_id", "district")
@@ -32,24 +31,11 @@ def all_alerts(r: redis.Redis) -> list[dict[str, Any]]:
     return store.read_all(r)
 
 
-def counts_of(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Active alerts by level, plus total, unacknowledged (firing and not silenced) and silenced; pure."""
-    out = {level: 0 for level in LEVELS} | {"total": 0, "unacknowledged": 0, "silenced": 0}
-    for rec in records:
-        if rec.get("state") not in ("firing", "acknowledged"):
-            continue
-        out["total"] += 1
-        out[rec["level"]] = out.get(rec["level"], 0) + 1
-        if rec.get("silenced"):
-            out["silenced"] += 1
-        elif rec.get("state") == FIRING:
-            out["unacknowledged"] += 1
-    return out
 
 
 def counts(r: redis.Redis) -> dict[str, int]:
     """counts_of(active(r))."""
-    return counts_of(active(r))
+    return lc.counts_of(active(r))
 
 
 def acknowledge(r: redis.Redis, alert_id: str, by: str, comment: str, now_ms: int) -> dict[str, Any]:

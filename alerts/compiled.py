@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from itertools import compress, repeat
 from typing import Any
 
-from alerts.model import STALE, Observation
 from alerts.rules import Rule
+from core.alerts import STALE, Observation
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt,
                                               "<=": operator.le}

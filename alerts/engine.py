@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts import lifecycle as lc
 from alerts.compiled import Compiled, compile_rule, group
-from alerts.model import ACKNOWLEDGED, FIRING, PENDING, RESOLVED, Observation, alert_id, level_rank
 from alerts.rules import Rule, RuleSet
+from core import alerts as lc
+from core.alerts import ACKNOWLEDGED, FIRING, PENDING, RESOLVED, Observation, alert_id, level_rank
 
 __all__ = ["Compiled", "Engine", "Outcome", "compile_rule"]
 

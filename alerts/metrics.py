@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from alerts.model import AGE_METRIC, SCOPE_FEED, Observation
+from core import summary
+from core.alerts import AGE_METRIC, SCOPE_FEED, Observation
 from indicators import traffic
-from views import summary
 
 CITY_ID = "city"
 _SKIP = (dict, list, tuple)
@@ -71,7 +71,7 @@ def _district_tpi(docs: Mapping[str, Mapping[str, Any]], now_ms: int, stale_s: f
 
 def _city_obs(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mapping[str, Any]],
               cfg: traffic.TrafficConfig | None, city_name: tuple[str, str]) -> list[Observation]:
-    """City AQI and TPI as views.summary computes them, and the service backlog counts."""
+    """City AQI and TPI as core.summary computes them, and the service backlog counts."""
     zh, en = city_name
     air = summary.air_summary(raw.get("air") or {}, now_ms, _stale_s(feeds_cfg, "air"))
     tra = summary.traffic_summary(raw.get("traffic") or {}, now_ms, _stale_s(feeds_cfg, "traffic"), cfg)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from alerts.model import AGE_METRIC, SEVERITY
+from core.alerts import AGE_METRIC, SEVERITY
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "alerts.yaml"
 ORDERED = (">", ">=", "<", "<=")

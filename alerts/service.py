@@ -20,7 +20,8 @@ from alerts import metrics
 from alerts.engine import Engine
 from alerts.rules import RuleSet, load_rules
 from config.indicator_config import load_traffic_config
-from config.settings import GEO_DIR, Settings, load_city, load_feeds
+from config.settings import Settings, load_city, load_feeds
+from core.geo import district_names
 from indicators.traffic import TrafficConfig
 from store import alerts as store
 from store import keys, snapshot
@@ -42,15 +43,6 @@ class Stats:
     transitions: int
 
 
-def district_names(city: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """adcode -> (name_zh, name_en) from the city profile's district GeoJSON (empty when it has none)."""
-    name = (city.get("geo") or {}).get("districts")
-    if not name or not (GEO_DIR / name).exists():
-        return {}
-    features = json.loads((GEO_DIR / name).read_text(encoding="utf-8"))["features"]
-    props = [f.get("properties") or {} for f in features]
-    return {str(p["adcode"]): (str(p.get("name", p["adcode"])), str(p.get("name_en", p.get("name", p["adcode"]))))
-            for p in props if p.get("adcode")}
 
 
 class Evaluator:
@@ -63,7 +55,7 @@ class Evaluator:
         self.rules = rules or load_rules()
         self.engine = Engine(self.rules)
         city = city if city is not None else {}
-        self.district_names = district_names(city)
+        self.district_names = district_names((city.get("geo") or {}).get("districts"))
         self.city_name = (str(city.get("name_zh", "全市")), str(city.get("name_en", "City")))
         self.feeds_cfg = feeds_cfg if feeds_cfg is not None else load_feeds()
         self.traffic_cfg = traffic_cfg

@@ -32,11 +32,11 @@ import redis
 from flask import Blueprint, Response, jsonify, request
 
 from auth.principal import current
-from auth.roles import check_role
 from callbacks import context
+from core.geo import districts as load_districts
+from core.roles import check_role
 from store import audit, keys, users
 from store.client import UNAVAILABLE
-from views.map import districts as load_districts
 
 log = logging.getLogger("onescreen.admin")
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")

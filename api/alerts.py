@@ -29,9 +29,9 @@ import redis
 from flask import Blueprint, Response, jsonify, request
 
 from alerts import api as alerts_api
-from alerts.lifecycle import AlertError, Conflict, NotFound
 from alerts.rules import load_rules
 from callbacks import context
+from core.alerts import AlertError, Conflict, NotFound
 from store import alerts as store_alerts
 from store import scope as scope_mod
 from store.client import UNAVAILABLE

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 from flask import Blueprint, jsonify, request
 
 from callbacks import context
-from config.settings import GEO_DIR
-from data_sources.base import FEEDS
+from core.geo import district_names
+from core.i18n import norm_lang
+from core.readings import FEEDS
 from data_sources.furniture import FurnitureSet
 from data_sources.furniture_catalog import CATEGORIES
-from layouts.i18n import norm_lang
 from store import snapshot
 from store.client import UNAVAILABLE
 from views import entity
@@ -22,11 +21,6 @@ bp = Blueprint("entities", __name__, url_prefix="/api/v1")
 
 
 @cache
-def district_names(filename: str) -> dict[str, tuple[str, str]]:
-    """adcode -> (zh, en) names from the city's boundary file."""
-    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
-    return {f["properties"]["adcode"]: (f["properties"]["name"], f["properties"].get("name_en", ""))
-            for f in data["features"]}
 
 
 @bp.get("/entities/<feed>/<path:entity_id>")  # path: an id may hold a "/" (encoded as %2F)

@@ -12,7 +12,7 @@ from functools import cache
 from flask import Blueprint, Response, request
 
 from callbacks import context
-from config.settings import GEO_DIR
+from core.geo import GEO_DIR
 from store import scope as scope_mod
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")

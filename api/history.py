@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from api.entities import district_names
 from callbacks import context
-from layouts.i18n import norm_lang, t
+from core.geo import district_names
+from core.i18n import norm_lang, t
 from store import history, snapshot
 from store.client import UNAVAILABLE
 from store.scope import in_scope

@@ -18,8 +18,8 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from callbacks import context
+from core.readings import FEEDS, Reading, Rejection, raw_text
 from data_sources import pipeline
-from data_sources.base import FEEDS, Reading, Rejection, raw_text
 from data_sources.records import Invalid, to_reading
 from store import keys
 from store.client import UNAVAILABLE

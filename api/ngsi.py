@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify
 
 from api import ingest
 from callbacks import context
+from core.readings import Reading
 from data_sources import ngsi_ld
-from data_sources.base import Reading
 from data_sources.records import MAX_FUTURE_MS, MIN_TS_MS, Invalid
 
 bp = Blueprint("ngsi", __name__)

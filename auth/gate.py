@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 from auth import callback_check, csrf, policy
 from auth import session as sess
 from auth.principal import Principal
-from auth.roles import KIOSK
 from auth.safe_json import SafeJSONProvider
+from core.roles import KIOSK
 from store import audit, users
 from store.client import UNAVAILABLE
 

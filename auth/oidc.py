@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, make_response, redirect, request, session, u
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from auth.roles import ROLES
+from core.roles import ROLES
 from store.users import USERNAME
 
 log = logging.getLogger("onescreen.auth")

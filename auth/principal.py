@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import g, has_request_context
 
-from auth.roles import allowed
+from core.roles import allowed
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Any
 
 from alerts.engine import Engine
 from alerts.metrics import extract
-from alerts.model import Observation
 from alerts.rules import Rule, RuleSet
 from bench.common import size
+from core.alerts import Observation
 
 T0 = 1_790_000_000_000
 N_RULES = size(1_000, 50)

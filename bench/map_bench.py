@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import SMOKE, add_session_cookie, auth_env, size
-from config.settings import GEO_DIR, ROOT
+from config.settings import ROOT
+from core.geo import GEO_DIR
 from data_sources.furniture import FurnitureSimulator
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator

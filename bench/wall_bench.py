@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import auth_env, session_cookie, size, start_gunicorn, stop
-from config.settings import GEO_DIR
+from core.geo import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator import Simulator
 from store.client import connect

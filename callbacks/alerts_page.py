@@ -8,8 +8,8 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from alerts import api as alerts_api
 from callbacks import context
+from core.i18n import t
 from layouts import ids
-from layouts.i18n import t
 from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from views import alerts_console

@@ -9,11 +9,11 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
-from api.entities import district_names
 from callbacks import context
+from core.geo import district_names
+from core.i18n import t
 from layouts import ids
 from layouts.analyst import chart, mode_badge
-from layouts.i18n import t
 from store import history
 from store.client import UNAVAILABLE
 from views import analyst, replay

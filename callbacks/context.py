@@ -11,9 +11,9 @@ import redis
 from flask_caching import Cache
 
 from auth.principal import current, current_scope
+from core import summary as summary_mod
 from store import keys, snapshot
 from store.client import UNAVAILABLE
-from views import summary as summary_mod
 
 
 @dataclass

@@ -11,11 +11,11 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
 
 from alerts import api as alerts_api
-from api.entities import district_names
 from callbacks import context
+from core.geo import district_names
+from core.i18n import norm_lang, t
 from layouts import ids
 from layouts import overview as layout
-from layouts.i18n import norm_lang, t
 from store import kpi
 from store import scope as scope_mod
 from store.client import UNAVAILABLE

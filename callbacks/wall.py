@@ -6,10 +6,10 @@ from typing import Any
 
 from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
-from api.entities import district_names
 from callbacks import context
+from core.geo import district_names
+from core.i18n import norm_lang, t
 from layouts import ids
-from layouts.i18n import norm_lang, t
 from layouts.wall import TILE_FEEDS
 from store import kpi
 from store import scope as scope_mod

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from typing import Any
 
-from data_sources.base import Reading, Rejects, SourceError
+from core.readings import Reading, Rejects, SourceError
 from data_sources.coords import check_position, gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
 from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
 from data_sources.metrics import ROAD_CLASSES, units

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data_sources.base import Reading, Rejects, SourceError
+from core.readings import Reading, Rejects, SourceError
 from data_sources.coords import check_position
 from data_sources.metrics import METRICS, units
 from data_sources.records import Invalid, check

@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from data_sources.base import Reading
+from core.readings import Reading
 from data_sources.furniture_catalog import CATEGORIES, weight
 
 COUNT = 548_000

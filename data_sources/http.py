@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data_sources.base import SourceError
+from core.readings import SourceError
 
 USER_AGENT = "OneScreen/0.1 (+https://github.com/onescreen; city operations wall)"
 MAX_BODY = 32 * 1024 * 1024  # a feed page larger than this is a broken server, not data

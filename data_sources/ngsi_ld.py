@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from data_sources.base import Reading, Rejects
+from core.readings import Reading, Rejects
 from data_sources.coords import check_position, line_length_m
 from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import METRICS

@@ -20,8 +20,8 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
+from core.readings import Reading, Rejects
 from data_sources import case_status
-from data_sources.base import Reading, Rejects
 from data_sources.coords import check_position
 from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import units

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from data_sources.base import Reading, Rejects, SourceError
+from core.derive import parse_time_ms
+from core.readings import Reading, Rejects, SourceError
 from data_sources.coords import check_position
-from data_sources.derive import parse_time_ms
 from data_sources.http import HttpClient, HttpPolled, require
 from data_sources.metrics import units
 from data_sources.units import POLLUTANTS, UnitError, pollutant, to_standard

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.settings import CONFIG_DIR, GEO_DIR, load_yaml
+from config.settings import CONFIG_DIR, load_yaml
+from core.geo import GEO_DIR
 from data_sources.coords import bbox
 from data_sources.metrics import METRICS
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, RULES

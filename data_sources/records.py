@@ -7,8 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from core.readings import Reading, unicode_ok
 from data_sources import case_status
-from data_sources.base import Reading, unicode_ok
 from data_sources.coords import check_position
 from data_sources.metrics import META, METRICS, Metric
 

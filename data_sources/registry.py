@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from config.settings import Settings, load_city
-from data_sources.base import FEEDS, Reading, Rejection, Source, SourceError
+from core.readings import FEEDS, Reading, Rejection, Source, SourceError
 from data_sources.http import SourcePayloadError
 from store.client import UNAVAILABLE
 from store.writer import Writer

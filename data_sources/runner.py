@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 import redis
 
 from config.indicator_config import load_traffic_config
-from config.settings import GEO_DIR, Settings, load_city
+from config.settings import Settings, load_city
+from core.geo import GEO_DIR
+from core.readings import Source, SourceError
 from data_sources import pipeline
-from data_sources.base import Source, SourceError
 from indicators.traffic import TrafficConfig
 from store import cases
 from store.client import UNAVAILABLE, connect
@@ -107,8 +108,8 @@ def record_kpis(r: redis.Redis, stop: threading.Event, traffic_cfg: TrafficConfi
                 period_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
     """Once a minute, the city's headline KPIs into their history (sparklines, 'same hour yesterday')."""
     from config.settings import load_feeds
+    from core import summary
     from store import kpi, snapshot
-    from views import summary
 
     feeds = load_feeds()
     while not stop.is_set():

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from data_sources.base import Reading
+from core.readings import Reading
 from data_sources.sim_geo import ROADS, District, random_point
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991: a fixed offset is exact

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from data_sources.base import Reading
+from core.readings import Reading
 from data_sources.sim_geo import CENTRAL, Section, Segment, build_sections, build_segments, load_districts
 from data_sources.sim_service import CST, HOUR_MS, ServiceDesk
 

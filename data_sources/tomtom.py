@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from data_sources.base import Reading, Rejects, SourceError
+from core.readings import Reading, Rejects, SourceError
 from data_sources.coords import check_position, line_length_m
 from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
 from data_sources.metrics import ROAD_CLASSES, units

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
-from layouts.i18n import t
 from views.wall_alerts import LEVELS
 
 

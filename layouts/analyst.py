@@ -7,9 +7,9 @@ from typing import Any
 
 from dash import dcc, html
 
+from core.i18n import t
 from indicators import aqi_cn, traffic, water
 from layouts import ids
-from layouts.i18n import t
 from views import history as hist
 from views import replay
 from views.analyst import parse_ref

@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from auth import csrf
 from auth.principal import current
-from layouts.i18n import LANGS, t
+from core.i18n import LANGS, t
 
 LABELS = {"zh": "中文", "en": "EN"}
 

@@ -15,13 +15,14 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
+from core.geo import districts
+from core.i18n import t
 from data_sources.furniture_catalog import CATEGORIES, GROUPS
 from layouts import analyst, ids
 from layouts.common import lang_switch
-from layouts.i18n import t
 from views.analyst import parse_ref, parse_refs, ref_key
 from views.history import DEFAULT_ITEM, DEFAULT_RANGE, RANGES, WATER_ITEMS
-from views.map import CHOROPLETH, LAYERS, districts
+from views.map import CHOROPLETH, LAYERS
 from views.replay import parse_at
 
 ns = Namespace("onescreen", "onemap")

@@ -12,9 +12,9 @@ from typing import Any
 
 from dash import dcc, html
 
+from core.i18n import FEED_NAMES, t
 from layouts import ids
 from layouts.common import lang_switch, may_open
-from layouts.i18n import FEED_NAMES, t
 from views.overview import DEFAULT_SORT, KPIS, SORT_COLS, sort_note
 from views.wall import age_text
 

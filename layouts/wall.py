@@ -12,9 +12,9 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
+from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
-from layouts.i18n import t
 
 ns = Namespace("onescreen", "wallmap")
 TILE_FEEDS = ("air", "traffic", "service", "water")

@@ -15,8 +15,7 @@ from typing import Any
 
 import redis
 
-from alerts.lifecycle import is_active, public
-from alerts.model import level_rank
+from core.alerts import is_active, level_rank, public
 from store import keys
 
 LOG_MAXLEN = 100_000

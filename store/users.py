@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from auth.roles import check_role
+from core.roles import check_role
 from store import keys
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")

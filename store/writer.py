@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from data_sources.base import FEEDS, RAW_MAX_CHARS, Reading, Rejection, safe_text
+from core.readings import FEEDS, RAW_MAX_CHARS, Reading, Rejection, safe_text
 from store import history, keys, scope
 from store import monitored as monitored_store
 

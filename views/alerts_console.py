@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layouts.i18n import t
+from core.i18n import t
 from views.wall_alerts import LEVEL_COLORS, _fmt, hhmm
 
 STATES = ("pending", "firing", "acknowledged", "resolved")

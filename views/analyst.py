@@ -9,8 +9,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.i18n import FEED_NAMES, t
 from indicators import traffic
-from layouts.i18n import FEED_NAMES, t
 from store.history import FEEDS, MINUTE_MS, Point
 from store.scope import in_scope
 from views import entity, replay

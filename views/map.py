@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
 import numpy as np
 
-from config.settings import GEO_DIR
+from core.geo import district_rings
 from data_sources.furniture import STATUS, FurnitureSet, generate
 from data_sources.furniture_catalog import CATEGORIES
 from views.cluster import PointIndex, cluster
@@ -36,26 +35,6 @@ def with_levels(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, An
     return {**values, "air": {eid: [*v, stations.get(eid, {}).get("level")] for eid, v in values["air"].items()}}
 
 
-@cache
-def districts(filename: str) -> dict[str, dict[str, Any]]:
-    """adcode -> {zh, en, bounds [[south, west], [north, east]]} from the city's boundary file, in file order."""
-    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
-    out: dict[str, dict[str, Any]] = {}
-    for f in data["features"]:
-        xs: list[float] = []
-        ys: list[float] = []
-        stack = [f["geometry"]["coordinates"]]
-        while stack:
-            c = stack.pop()
-            if c and isinstance(c[0], int | float):
-                xs.append(c[0])
-                ys.append(c[1])
-            else:
-                stack.extend(c)
-        p = f["properties"]
-        out[str(p["adcode"])] = {"zh": p["name"], "en": p.get("name_en") or p["name"],
-                                 "bounds": [[min(ys), min(xs)], [max(ys), max(xs)]]}
-    return out
 
 
 def in_district(cases: list[dict[str, Any]], adcode: str | None) -> list[dict[str, Any]]:
@@ -175,16 +154,6 @@ def points_in_polygons(lon: np.ndarray, lat: np.ndarray, rings: list[list[list[f
     return out
 
 
-@cache
-def district_rings(filename: str) -> dict[str, list[list[list[float]]]]:
-    """adcode -> every ring (outer and holes) of the district's polygons, from the city's boundary file."""
-    data = json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))
-    out: dict[str, list[list[list[float]]]] = {}
-    for f in data["features"]:
-        g = f["geometry"]
-        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-        out[str(f["properties"]["adcode"])] = [ring for poly in polys for ring in poly]
-    return out
 
 
 @cache

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from alerts.model import RANK
-from layouts.i18n import t
+from core.alerts import RANK
+from core.i18n import t
 from views import sparkline
 from views.wall import age_text, chip
 from views.wall_alerts import LEVEL_COLORS, LEVELS

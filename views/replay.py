@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data_sources.derive import air_standard, derive_air, derive_traffic, derive_water
+from core import summary as summary_mod
+from core.derive import air_standard, derive_air, derive_traffic, derive_water
 from indicators import aqi_cn, traffic
 from store.history import FIELDS, KEEP_MS, MINUTE_MS, Point, minute_of
-from views import summary as summary_mod
 
 _DERIVED = ("aqi", "level", "klass")
 SLIDER_DAYS = 7  # the slider reaches a week back; history keeps 8 days, so a replayed week-old minute has its 24 h
@@ -120,7 +120,7 @@ def summary_as_of(samples: Mapping[str, Mapping[str, Point | None]], meta: Mappi
 
 def slider_bounds(first_ms: int | None, now_ms: int, lang: str, tz: str, value: Any = 0) -> tuple[int, dict, str]:
     """(slider min, marks, 'from <time>'): the slider reaches back to the oldest sample kept and to the chosen one."""
-    from layouts.i18n import t
+    from core.i18n import t
 
     try:
         value = min(0, int(float(value)))

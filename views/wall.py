@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from layouts.i18n import t
+from core.i18n import t
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 DARK_TEXT_BACKGROUNDS = {"#00E400", "#FFFF00", "#FF7E00"}

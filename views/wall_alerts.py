@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from layouts.i18n import t
+from core.i18n import t
 
 LEVELS = ("red", "orange", "yellow", "blue", "stale")
 LEVEL_COLORS = {"red": "#e0201b", "orange": "#ff7e00", "yellow": "#ffd400", "blue": "#1e7bff", "stale": "#7f8ea6"}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import redis
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store import users
 from store.writer import Writer
 from tests.conftest import ARTIFACTS, KIOSK, AppProcess, login

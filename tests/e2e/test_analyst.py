@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import redis
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store.writer import Writer
 from tests.conftest import ARTIFACTS, AppProcess, login
 

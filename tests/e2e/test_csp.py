@@ -13,8 +13,8 @@ import pytest
 import redis
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store.embedded import free_port
 from store.writer import Writer
 from tests.conftest import ADMIN_PW, ADMIN_USER, API_TOKEN, KIOSK, SECRET, AppProcess, login

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from config.settings import load_city
-from data_sources.base import Reading
+from core.readings import Reading
 from data_sources.pipeline import rules_for, store
 from store import users
 from store.writer import Writer

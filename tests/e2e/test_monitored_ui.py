@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from config.settings import load_city
-from data_sources.base import Reading, Rejection
+from core.readings import Reading, Rejection
 from data_sources.pipeline import rules_for, store
 from store.writer import Writer
 from tests.conftest import ARTIFACTS, AppProcess, login

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import redis
 
-from data_sources.base import Reading
-from data_sources.derive import derive
-from layouts.i18n import TEXT
+from core.derive import derive
+from core.i18n import TEXT
+from core.readings import Reading
 from store import kpi
 from store.writer import Writer
 from tests.conftest import ARTIFACTS, AppProcess, login

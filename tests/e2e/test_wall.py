@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import redis
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store.writer import Writer
 from tests.conftest import ARTIFACTS, KIOSK
 
@@ -140,7 +140,7 @@ def test_connection_lost_overlay_appears_and_recovers(browser: Any, redis_server
 
 
 def test_language_switch_changes_every_visible_string(browser: Any, app_proc: Any, r: redis.Redis) -> None:
-    from layouts.i18n import TEXT
+    from core.i18n import TEXT
 
     write_air(r, 75)
     page = open_wall(browser, app_proc.url + "/wall?theme=air", 1920, 1080)

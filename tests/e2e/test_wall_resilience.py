@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port
 from store.writer import Writer

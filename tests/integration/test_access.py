@@ -12,7 +12,7 @@ import redis
 import requests
 
 from auth.policy import AUTHENTICATED, NOBODY, callback_perm, page_perm
-from auth.roles import PERMS, ROLES
+from core.roles import PERMS, ROLES
 from store import users
 from tests.conftest import API_TOKEN, KIOSK, AppProcess
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "role-test-password"
 CALLERS = (*ROLES, "kiosk")
 
-# (method, path, permission) for every API route; the expectation per role comes from auth.roles.PERMS.
+# (method, path, permission) for every API route; the expectation per role comes from core.roles.PERMS.
 API_ROUTES = [
     ("GET", "/api/v1/alerts", "alerts.read"), ("GET", "/api/v1/alerts/log", "alerts.read"),
     ("POST", "/api/v1/alerts/nope/ack", "alerts.act"), ("GET", "/api/v1/silences", "alerts.read"),

@@ -21,8 +21,8 @@ from api.alerts import bp
 from auth.principal import Principal
 from callbacks import context
 from config.settings import Settings
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store import users
 from store.client import connect
 from store.embedded import EmbeddedServer

@@ -14,8 +14,8 @@ import pytest
 import redis
 import yaml
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store import alerts as store
 from store import keys
 from store.embedded import EmbeddedServer, popen_bound

@@ -14,9 +14,9 @@ from alerts import api
 from alerts.rules import RuleSet, parse_rules
 from alerts.service import Evaluator
 from config.settings import Settings
+from core.derive import derive
+from core.readings import Reading
 from data_sources import runner
-from data_sources.base import Reading
-from data_sources.derive import derive
 from store import alerts as store
 from store import keys
 from store.client import connect

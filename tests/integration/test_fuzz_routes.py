@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import app as app_module
-from auth.roles import ROLES
 from config.settings import Settings
+from core.roles import ROLES
 from store import users
 from store.client import connect
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login

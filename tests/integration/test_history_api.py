@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 import app as app_module
 from callbacks import context
 from config.settings import Settings
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store.writer import Writer
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import app as app_module
 from callbacks import context
 from config.settings import Settings
-from data_sources.base import FEEDS
+from core.readings import FEEDS
 from data_sources.metrics import META, METRICS, Metric
 from tests.clock import H, iso, now_ms
 from tests.conftest import AUTH_SETTINGS, free_port

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store import keys
 from store.writer import Rejection, Writer, read_health, take_from_window
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from data_sources.base import Reading, Rejects
+from core.readings import Reading, Rejects
 from data_sources.openaq import OpenAQ
 from data_sources.pipeline import Rules
 from data_sources.registry import Monitored

@@ -22,8 +22,8 @@ import app as app_module
 from alerts.rules import parse_rules
 from alerts.service import Evaluator
 from config.settings import Settings
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store import keys, snapshot, users
 from store import scope as scope_mod
 from store.writer import Writer

@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 import app as app_module
 from auth import gate, login
 from config.settings import ROOT, Settings
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from data_sources.runner import reset_simulated_cases
 from store import keys, snapshot, users
 from store import scope as scope_mod
@@ -221,7 +221,7 @@ def test_redaction_masks_every_secret_field() -> None:
 
 
 def test_geo_dir_is_outside_the_served_assets() -> None:
-    from config.settings import GEO_DIR
+    from core.geo import GEO_DIR
 
     assert not Path(GEO_DIR).resolve().is_relative_to((ROOT / "assets").resolve())
 

@@ -9,13 +9,13 @@ import pytest
 import redis
 
 from config.settings import Settings, load_feeds
+from core.summary import feed_status
 from data_sources.openaq import OpenAQ
 from data_sources.registry import Monitored, configured_sources
 from data_sources.runner import Runner
 from store import keys
 from store.writer import Writer, read_health
 from tests.fixtures.http_server import FakeProvider, payload, provider  # noqa: F401
-from views.summary import feed_status
 
 pytestmark = pytest.mark.integration
 NOW = 1_795_285_200_000

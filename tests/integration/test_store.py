@@ -8,8 +8,8 @@ import time
 import pytest
 import redis
 
-from data_sources.base import Reading
-from data_sources.derive import derive
+from core.derive import derive
+from core.readings import Reading
 from store import keys, snapshot
 from store.writer import Writer
 

@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts import lifecycle as lc
-from alerts.api import counts_of
 from alerts.engine import Engine
-from alerts.model import Observation, alert_id
 from alerts.rules import Rule, RuleSet, load_rules
+from core import alerts as lc
+from core.alerts import Observation, alert_id, counts_of
 
 T0 = 1_790_000_000_000
 AQI_LEVELS = [{"level": "blue", "threshold": 100}, {"level": "yellow", "threshold": 150},

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.metrics import CITY_ID, extract
-from alerts.model import Observation
+from core import summary
+from core.alerts import Observation
 from indicators import traffic
-from views import summary
 
 NOW = 1_790_000_000_000
 FEEDS = {"air": {"stale_after_s": 30, "name_zh": "空气质量", "name_en": "Air quality"},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from data_sources.base import Reading
-from data_sources.derive import derive, derive_air
+from core.derive import derive, derive_air
+from core.readings import Reading
 from indicators import aqi_cn
 from indicators.aqi_periods import (
     DAILY,

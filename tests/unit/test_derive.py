@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.indicator_config import load_traffic_config
-from data_sources.base import Reading
-from data_sources.derive import air_standard, derive, derive_traffic, parse_time_ms
+from core.derive import air_standard, derive, derive_traffic, parse_time_ms
+from core.readings import Reading
 
 ARTERIAL_25 = Reading("traffic", "seg-1", 0, {"speed_kmh": 25, "free_flow_kmh": 55}, {"road_class": "arterial"})
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from layouts.i18n import TEXT
+from core.i18n import TEXT
 from views import names
 from views import overview as ov
 
@@ -25,7 +25,7 @@ DISTRICTS = {"440103": ("荔湾区", "Liwan"), "440104": ("越秀区", "Yuexiu")
 
 
 def summary(**status: str) -> dict[str, Any]:
-    """A summary as views.summary.build returns it; every feed current unless status says otherwise."""
+    """A summary as core.summary.build returns it; every feed current unless status says otherwise."""
     states = {f: status.get(f, "ok") for f in ("air", "traffic", "service", "water")}
     return {
         "now": NOW,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import load_city
-from data_sources.base import Reading
+from core.readings import Reading
 from data_sources.pipeline import Rules, plausibility, process, rules_for
 
 NOW = 1_800_000_000_000  # an injected clock: the pipeline itself never reads one

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core import summary as summary_mod
 from store import scope
 from views import analyst
 from views import map as map_view
-from views import summary as summary_mod
 
 BAIYUN, TIANHE = "440111", "440106"
 NOW = 1_795_242_600_000
@@ -23,7 +23,7 @@ def doc(eid: str, district: str | None, **v: Any) -> dict[str, Any]:
 
 
 def air(eid: str, district: str, pm25: float) -> dict[str, Any]:
-    from data_sources.derive import derive_air
+    from core.derive import derive_air
 
     d = doc(eid, district, pm25_1h=pm25, pm10_1h=40)
     d["d"] = derive_air(d["v"], "HJ633-2026")
@@ -139,8 +139,9 @@ def test_points_in_polygons_handles_holes_by_parity() -> None:
 
 
 def test_furniture_belongs_to_the_district_it_lies_in() -> None:
+    from core.geo import district_rings
     from data_sources.furniture import FurnitureSet
-    from views.map import district_rings, furniture_in_district, furniture_index, points_in_polygons
+    from views.map import furniture_in_district, furniture_index, points_in_polygons
 
     seed, geo = 548, "guangzhou_districts.geojson"
     data, _ = furniture_index(seed)

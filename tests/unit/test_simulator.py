@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_sources.base import Reading
+from core.readings import Reading
 from data_sources.sim_geo import CENTRAL, load_districts
 from data_sources.sim_service import CATEGORIES, CST
 from data_sources.simulator import Simulator

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.settings import load_city
+from core.readings import Reading, SourceError
 from data_sources import ngsi_ld
 from data_sources.amap import AMapTraffic
-from data_sources.base import Reading, SourceError
 from data_sources.ngsi_ld import NgsiLdBroker
 from data_sources.open311 import Open311, lenient_json
 from data_sources.openaq import OpenAQ

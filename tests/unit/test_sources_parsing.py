@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
+from core.readings import Reading
 from data_sources import ngsi_ld
-from data_sources.base import Reading
 from data_sources.csv_replay import CsvReplay, SourceFileError
 from data_sources.registry import WithoutFeeds, build, without_feeds
 from data_sources.units import UnitError, to_standard

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from callbacks.wall import OUTPUTS, map_values, wall_response
+from core import summary as summary_mod
 from views import names
-from views import summary as summary_mod
 from views import wall as wall_view
 
 NOW = 1_790_000_000_000  # 2026-09-21T14:13:20Z = 22:13 in Asia/Shanghai

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from views import summary as summary_mod
+from core import summary as summary_mod
 from views import wall_alerts
 
 NOW = 1_790_000_000_000  # 22:13 in Asia/Shanghai

@@ -5,7 +5,8 @@ from __future__ import annotations
 from statistics import fmean
 from typing import Any
 
-from data_sources.derive import derive_air
+from core.alerts import counts_of
+from core.derive import derive_air
 from indicators import traffic
 
 AIR_KEYS = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h", "pm10_24h", "pm25_24h")
@@ -124,8 +125,6 @@ ALERT_FIELDS = ("id", "rule", "rule_name_zh", "rule_name_en", "scope", "entity_i
 
 def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> dict[str, Any]:
     """Counts by level, the most severe active alerts (compact), stations to pulse, and the newest red alert."""
-    from alerts.api import counts_of
-
     items = [{k: rec.get(k) for k in ALERT_FIELDS} for rec in records[:limit]]
     firing = [rec for rec in records if rec.get("state") == "firing" and not rec.get("silenced")]
     pulse = sorted({rec["entity_id"] for rec in firing if rec.get("scope") == "station"})

@@ -1,11 +1,55 @@
-"""State documents and the moves between them (fire, acknowledge, escalate, silence), as pure dict functions."""
+"""What an alert is, for every floor: observations, levels, states, ids; the state documents and the moves between
+them (fire, acknowledge, escalate, silence, resolve) and their counts, as pure dict functions (no I/O)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from alerts.model import ACKNOWLEDGED, ACTIVE_STATES, FIRING, RESOLVED, SEVERITY, STALE, Observation, level_rank
+# Chinese warning colours, least to most severe: blue IV, yellow III, orange II, red I.
+SEVERITY: tuple[str, ...] = ("blue", "yellow", "orange", "red")
+RANK: dict[str, int] = {name: i for i, name in enumerate(SEVERITY)}
+STALE = "stale"  # the level of a staleness alert: its own class, never mixed into the colour ladder
+LEVELS: tuple[str, ...] = (*SEVERITY, STALE)
+
+PENDING, FIRING, ACKNOWLEDGED, RESOLVED = "pending", "firing", "acknowledged", "resolved"
+ACTIVE_STATES = frozenset({FIRING, ACKNOWLEDGED})
+SCOPES: tuple[str, ...] = ("feed", "station", "segment", "section", "district", "city")
+SCOPE_FEED = {"station": "air", "segment": "traffic", "section": "water"}  # entity scopes and the feed they come from
+AGE_METRIC = "age_s"  # the metric staleness rules watch: seconds since the entity's (or feed's) newest data
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One metric of one entity at one instant; `fresh` False means it must not be evaluated as current."""
+
+    scope: str
+    entity_id: str
+    metric: str
+    value: Any
+    ts: int
+    fresh: bool = True
+    name: str = ""
+    name_en: str = ""
+    district: str | None = None
+
+
+def alert_id(rule_id: str, entity_id: str) -> str:
+    """Deterministic from (rule, entity), so every process names the same alert the same way; URL-safe."""
+    if _SAFE_ID.match(entity_id):
+        return f"{rule_id}:{entity_id}"
+    digest = hashlib.sha1(f"{rule_id}\0{entity_id}".encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
+    return f"{rule_id}:h{digest}"
+
+
+def level_rank(level: str) -> int:
+    """Sort key of a level: stale below blue (it says nothing about the city, only about the data)."""
+    return RANK.get(level, -1)
 
 # What the UI and the HTTP API see of a state document; the rest is engine bookkeeping.
 PUBLIC = ("id", "rule", "rule_name_zh", "rule_name_en", "kind", "scope", "entity_id", "entity_name", "entity_name_en",
@@ -111,3 +155,17 @@ def resolve(doc: Mapping[str, Any], now_ms: int, **extra: Any) -> tuple[dict[str
     """Active -> resolved; the document stays listed (state=all) until keep_resolved_s has passed."""
     new = dict(doc, state=RESOLVED, resolved_ms=now_ms, updated_ms=now_ms, clear_since=None)
     return new, transition(new, "resolved", doc.get("state"), now_ms, **extra)
+
+def counts_of(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Active alerts by level, plus total, unacknowledged (firing and not silenced) and silenced; pure."""
+    out = {level: 0 for level in LEVELS} | {"total": 0, "unacknowledged": 0, "silenced": 0}
+    for rec in records:
+        if rec.get("state") not in ("firing", "acknowledged"):
+            continue
+        out["total"] += 1
+        out[rec["level"]] = out.get(rec["level"], 0) + 1
+        if rec.get("silenced"):
+            out["silenced"] += 1
+        elif rec.get("state") == FIRING:
+            out["unacknowledged"] += 1
+    return out

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from data_sources.base import Reading
+from core.readings import Reading
 from indicators import aqi_cn, aqi_periods, aqi_us, traffic, water
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, report_keys
 

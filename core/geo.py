@@ -1,0 +1,55 @@
+"""The shipped boundary files, read once per process: district names, frames and rings (no I/O beyond the file)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+GEO_DIR = Path(__file__).resolve().parent.parent / "geo"
+
+
+@cache
+def features(filename: str) -> tuple[dict[str, Any], ...]:
+    """The features of one GeoJSON file under geo/, parsed once (treat them as read-only)."""
+    return tuple(json.loads((GEO_DIR / filename).read_text(encoding="utf-8"))["features"])
+
+
+@cache
+def districts(filename: str) -> dict[str, dict[str, Any]]:
+    """adcode -> {zh, en, bounds [[south, west], [north, east]]} from the city's boundary file, in file order."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in features(filename):
+        xs: list[float] = []
+        ys: list[float] = []
+        stack = [f["geometry"]["coordinates"]]
+        while stack:
+            c = stack.pop()
+            if c and isinstance(c[0], int | float):
+                xs.append(c[0])
+                ys.append(c[1])
+            else:
+                stack.extend(c)
+        p = f["properties"]
+        out[str(p["adcode"])] = {"zh": p["name"], "en": p.get("name_en") or p["name"],
+                                 "bounds": [[min(ys), min(xs)], [max(ys), max(xs)]]}
+    return out
+
+
+def district_names(filename: str | None) -> dict[str, tuple[str, str]]:
+    """adcode -> (name_zh, name_en) from the city's boundary file (empty when the city has none)."""
+    if not filename or not (GEO_DIR / filename).exists():
+        return {}
+    return {code: (d["zh"], d["en"]) for code, d in districts(filename).items()}
+
+
+@cache
+def district_rings(filename: str) -> dict[str, list[list[list[float]]]]:
+    """adcode -> every ring (outer and holes) of the district's polygons, from the city's boundary file."""
+    out: dict[str, list[list[list[float]]]] = {}
+    for f in features(filename):
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        out[str(f["properties"]["adcode"])] = [ring for poly in polys for ring in poly]
+    return out
