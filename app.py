@@ -23,7 +23,6 @@ from api import admin as admin_api
 from auth import admin as admin_page
 from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
-from callbacks import context
 from config.indicator_config import load_traffic_config
 from config.settings import ROOT, Settings, load_city, load_feeds
 from core import geo
@@ -36,6 +35,7 @@ from layouts import onemap as onemap_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
 from layouts.common import forbidden
+from store import context
 from store.client import UNAVAILABLE, connect
 
 log = logging.getLogger("onescreen")
@@ -101,10 +101,10 @@ def create_app(settings: Settings | None = None) -> Dash:
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
     r = connect(settings.redis_url)
     traffic_cfg = load_traffic_config()
-    context.init(context.Context(settings=settings, city=city, feeds=load_feeds(), redis=r,
-                                 cache=cache_, traffic_cfg=traffic_cfg,
-                                 config_version=config_version(),
-                                 rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg)))
+    context.init(app.server, context.Context(settings=settings, city=city, feeds=load_feeds(), redis=r,
+                                             cache=cache_, traffic_cfg=traffic_cfg,
+                                             config_version=config_version(),
+                                             rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg)))
     the_gate = gate.install(app.server, settings, r)  # before any route: every request is authenticated and authorised
     app.server.config.update(ONESCREEN_LANG=lang_default)
     bounds = geo_bounds(city["geo"]["districts"])
@@ -228,7 +228,7 @@ def first_start_lines(app: Dash, settings: Settings, base: str) -> str:
     if settings.kiosk_token_list:
         lines += "  kiosk      /wall?kiosk=<a token from ONESCREEN_KIOSK_TOKENS>\n"
     else:
-        link = bootstrap.first_kiosk_link(context.get().redis, base)
+        link = bootstrap.first_kiosk_link(context.of(app.server).redis, base)
         lines += (f"  kiosk      {link}   <- the wall's read-only link, shown once\n" if link else
                   "  kiosk      issue wall links at /admin (or python -m auth kiosk <wall name>)\n")
     return lines
@@ -268,7 +268,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, shutdown)  # explicit: a parent may have started us with SIGINT ignored
     try:
         app = create_app(settings)
-        runner.start_thread(settings, context.get().redis, stop)
+        runner.start_thread(settings, context.of(app.server).redis, stop)
         base = f"http://{settings.host}:{settings.port}"
         print(f"\nOneScreen is up:\n  overview   {base}/\n  wall       {base}/wall\n  one map    {base}/analyst\n"
               f"  alerts     {base}/alerts\n  admin      {base}/admin\n" + first_start_lines(app, settings, base)

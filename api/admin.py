@@ -32,10 +32,9 @@ import redis
 from flask import Blueprint, Response, jsonify, request
 
 from auth.principal import current
-from callbacks import context
 from core.geo import districts as load_districts
 from core.roles import check_role
-from store import audit, keys, users
+from store import audit, context, keys, users
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.admin")

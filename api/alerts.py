@@ -30,9 +30,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from alerts import api as alerts_api
 from alerts.rules import load_rules
-from callbacks import context
+from auth import principal
 from core.alerts import AlertError, Conflict, NotFound
 from store import alerts as store_alerts
+from store import context
 from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from store.scope import OutOfScope
@@ -124,7 +125,7 @@ def list_alerts() -> Any:
     if state not in ("active", "all"):
         raise BadRequest("state must be 'active' or 'all'")
     records = alerts_api.active(_redis()) if state == "active" else alerts_api.all_alerts(_redis())
-    return jsonify([_with_times(rec) for rec in scope_mod.alerts(records, context.scope())])
+    return jsonify([_with_times(rec) for rec in scope_mod.alerts(records, principal.current_scope())])
 
 
 def _visible_alert(r: redis.Redis, alert_id: str, scope: str | None) -> None:
@@ -141,8 +142,8 @@ def _visible_alert(r: redis.Redis, alert_id: str, scope: str | None) -> None:
 def ack(alert_id: str) -> Any:
     """Acknowledge a firing alert as the authenticated caller, with an optional comment."""
     body = _body()
-    r, by = _redis(), context.operator()
-    _visible_alert(r, alert_id, context.scope())
+    r, by = _redis(), principal.operator()
+    _visible_alert(r, alert_id, principal.current_scope())
     rec = alerts_api.acknowledge(r, alert_id, by, body.get("comment", ""), context.now_ms())
     return jsonify(_with_times(rec))
 
@@ -159,7 +160,7 @@ def alert_log() -> Any:
         raise BadRequest("limit must be an integer") from exc
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be within 1..{MAX_LIMIT}")
-    r, scope = _redis(), context.scope()
+    r, scope = _redis(), principal.current_scope()
     entries = alerts_api.log(r, since, limit)
     if scope is not None:
         known = {a["id"]: a.get("district") for a in alerts_api.all_alerts(r)}
@@ -173,7 +174,7 @@ def list_silences() -> Any:
     """Silences in force (or every stored one with ?all=1); a district caller's are those of their district."""
     every = request.args.get("all") in ("1", "true")
     items = alerts_api.silences(_redis(), context.now_ms(), include_expired=every)
-    return jsonify(scope_mod.silences(items, context.scope()))
+    return jsonify(scope_mod.silences(items, principal.current_scope()))
 
 
 @functools.cache
@@ -194,9 +195,9 @@ def create_silence() -> Any:
         until = now + int(body["duration_s"] * 1000)
     else:
         raise BadRequest("give 'until' (ISO 8601 with an offset) or 'duration_s' (seconds)")
-    by = context.operator()
-    sid = alerts_api.silence(_redis(), scope_mod.silence_scope(body.get("scope"), context.scope()), body.get("reason"),
-                             by, until, now, rules=_rule_ids())
+    by = principal.operator()
+    scope = scope_mod.silence_scope(body.get("scope"), principal.current_scope())
+    sid = alerts_api.silence(_redis(), scope, body.get("reason"), by, until, now, rules=_rule_ids())
     return jsonify({"id": sid, "until": iso(until)}), 201
 
 
@@ -204,7 +205,7 @@ def create_silence() -> Any:
 @guarded
 def delete_silence(silence_id: str) -> Any:
     """End a silence early (a district caller: only one limited to their district)."""
-    r, scope, by = _redis(), context.scope(), context.operator()
+    r, scope, by = _redis(), principal.current_scope(), principal.operator()
     sil = next((s for s in alerts_api.silences(r, 0, include_expired=True) if s["id"] == silence_id), None)
     if sil is None or not scope_mod.silence_visible(sil, scope):
         raise NotFound(f"no silence {silence_id!r}")

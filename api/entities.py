@@ -6,13 +6,13 @@ from functools import cache
 
 from flask import Blueprint, jsonify, request
 
-from callbacks import context
+from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang
 from core.readings import FEEDS
 from data_sources.furniture import FurnitureSet
 from data_sources.furniture_catalog import CATEGORIES
-from store import snapshot
+from store import context, snapshot
 from store.client import UNAVAILABLE
 from views import entity
 from views.map import furniture_index, furniture_visible
@@ -30,7 +30,7 @@ def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
     if feed not in FEEDS:
         return jsonify(error=f"unknown feed {feed!r}"), 404
     ctx = context.get()
-    scope = context.scope()
+    scope = principal.current_scope()
     lang = norm_lang(request.args.get("lang"), ctx.city.get("lang", "zh"))
     try:
         # components are placed by position when they carry no district: the view decides for them

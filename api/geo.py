@@ -11,8 +11,9 @@ from functools import cache
 
 from flask import Blueprint, Response, request
 
-from callbacks import context
+from auth import principal
 from core.geo import GEO_DIR
+from store import context
 from store import scope as scope_mod
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
@@ -55,7 +56,7 @@ def layer_geojson(layer: str) -> Response:
     if layer not in LAYERS + BACKDROP:
         return Response(json.dumps({"error": f"unknown layer {layer!r}"}), 404, mimetype="application/json")
     ctx = context.get()
-    scope = None if layer in BACKDROP else context.scope()
+    scope = None if layer in BACKDROP else principal.current_scope()
     own = ctx.city.get("geo", {}).get(layer)
     if not own and layer in BACKDROP:
         return Response(json.dumps({"error": f"this city profile has no {layer} file"}), 404,

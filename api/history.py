@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from callbacks import context
+from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang, t
-from store import history, snapshot
+from store import context, history, snapshot
 from store.client import UNAVAILABLE
 from store.scope import in_scope
 from views import entity, replay
@@ -42,7 +42,7 @@ def get_history(feed: str):  # noqa: ANN201 - Flask view
     if not 0 <= until - since <= history.KEEP_MS:
         return jsonify(error="the range must run forwards and span at most 8 days"), 400
     ctx = context.get()
-    scope = context.scope()
+    scope = principal.current_scope()
     try:
         series, docs = history.read_panel(ctx.redis, feed, ids, since, until, [f"{feed}:{e}" for e in ids])
     except UNAVAILABLE:
@@ -72,7 +72,7 @@ def get_as_of(feed: str, entity_id: str, at_ms: int):  # noqa: ANN201 - Flask vi
     ctx = context.get()
     lang = norm_lang(request.args.get("lang"), ctx.city.get("lang", "zh"))
     tz = ctx.city.get("timezone", "Asia/Shanghai")
-    scope = context.scope()
+    scope = principal.current_scope()
     try:
         latest = snapshot.read_entity(ctx.redis, feed, entity_id, scope)
         if latest is None and scope is not None:  # another district's entity: as unknown as a wrong id

@@ -17,11 +17,10 @@ import redis
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from callbacks import context
 from core.readings import FEEDS, Reading, Rejection, raw_text
 from data_sources import pipeline
 from data_sources.records import Invalid, to_reading
-from store import keys
+from store import context, keys
 from store.client import UNAVAILABLE
 from store.writer import Writer, take_from_window
 

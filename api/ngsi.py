@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from api import ingest
-from callbacks import context
 from core.readings import Reading
 from data_sources import ngsi_ld
 from data_sources.records import MAX_FUTURE_MS, MIN_TS_MS, Invalid
+from store import context
 
 bp = Blueprint("ngsi", __name__)
 bp.register_error_handler(Exception, ingest.handle_error)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response
 
-from callbacks import context
+from store import context
 
 bp = Blueprint("tiles", __name__)
 _local = threading.local()

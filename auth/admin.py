@@ -19,11 +19,10 @@ from flask import Blueprint, Response, flash, get_flashed_messages, redirect, re
 
 from api import admin as ops
 from auth import csrf
-from callbacks import context
 from config.settings import ROOT
 from core.i18n import norm_lang
 from core.roles import ROLES
-from store import audit, users
+from store import audit, context, users
 
 log = logging.getLogger("onescreen.admin")
 bp = Blueprint("admin", __name__)

@@ -93,7 +93,7 @@ def login_form() -> Response:
 @bp.post("/login")
 def login_submit() -> Response:
     """Check the password; failures are counted per address and per address+name in Redis and audited."""
-    from callbacks import context
+    from store import context
 
     ctx = context.get()
     r, limit = ctx.redis, ctx.settings.login_rate_per_5min
@@ -128,7 +128,7 @@ def login_submit() -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     """End the session (a form post with the CSRF token) and go back to the login form."""
-    from callbacks import context
+    from store import context
 
     p, sid = current(), sess.session_id()
     r = context.get().redis

@@ -89,8 +89,7 @@ def _off() -> Response:
 
 def _audit(actor: str, ok: bool, reason: str | None = None) -> None:
     """Record the attempt (a store outage must not turn a sign-in answer into a 500)."""
-    from callbacks import context
-    from store import audit
+    from store import audit, context
     from store.client import UNAVAILABLE
 
     try:
@@ -133,8 +132,7 @@ def register(server: Flask, settings: Any) -> bool:
     def callback() -> Response:
         """Check the answer (state, code + PKCE, ID-token signature, issuer, audience, nonce), then start a session."""
         from auth import session as sess
-        from callbacks import context
-        from store import users
+        from store import context, users
         from store.client import UNAVAILABLE
 
         try:

@@ -40,3 +40,11 @@ def current_scope() -> str | None:
     if p is None:
         raise PermissionError("no authenticated caller for this request")
     return p.district
+
+
+def operator() -> str:
+    """Who is acting (acknowledge, silence): the signed-in user, never a name the browser or the body sends."""
+    p = current()
+    if p is None:
+        raise PermissionError("no authenticated caller for this request")
+    return p.name

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State
 
 from app import create_app
-from callbacks import context
+from store import context
 
 NAIVE_TILES = ("air", "traffic", "service", "water")
 

@@ -7,9 +7,10 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from alerts import api as alerts_api
-from callbacks import context
+from auth import principal
 from core.i18n import t
 from layouts import ids
+from store import context
 from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from views import alerts_console
@@ -54,7 +55,7 @@ def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | N
             lang: str | None) -> Any:
     """Fetch active (or all) alerts and render the filtered list."""
     try:
-        records = visible(context.get().redis, "all" if state == "all" else "active", context.scope())
+        records = visible(context.get().redis, "all" if state == "all" else "active", principal.current_scope())
     except UNAVAILABLE:
         return html.P(t("store_down", lang))
     rows = alerts_console.rows(records, levels, query, lang, _tz())
@@ -77,7 +78,7 @@ def select(clicks: list[int | None] | None) -> Any:
 def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[Any, Any]:
     """The selected alert's fields and its history (or everyone's last day of history when none is selected)."""
     r = context.get().redis
-    now, scope = context.now_ms(), context.scope()
+    now, scope = context.now_ms(), principal.current_scope()
     try:
         everything = alerts_api.all_alerts(r)
         rec = next((a for a in scope_mod.alerts(everything, scope) if a["id"] == selected), None) if selected else None
@@ -110,7 +111,7 @@ def act(_a: int | None, _s: int | None, selected: str | None, comment: str | Non
     """Acknowledge or silence the selected alert as the signed-in user; every error is shown, nothing else changes."""
     if not selected:
         return t("pick_alert", lang), no_update, no_update
-    r, now, scope, operator = context.get().redis, context.now_ms(), context.scope(), context.operator()
+    r, now, scope, operator = context.get().redis, context.now_ms(), principal.current_scope(), principal.operator()
     try:
         rec = find(r, selected, scope)
         if rec is None:  # unknown, or another district's: the same answer

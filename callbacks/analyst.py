@@ -9,12 +9,12 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
-from callbacks import context
+from auth import principal
 from core.geo import district_names
 from core.i18n import t
 from layouts import ids
 from layouts.analyst import chart, mode_badge
-from store import history
+from store import context, history
 from store.client import UNAVAILABLE
 from views import analyst, replay
 
@@ -57,7 +57,7 @@ def analyst_panel(sel: Any, cmp: list[str] | None, range_key: str | None, item: 
     """Thin wrapper around panel_response."""
     now = context.now_ms()
     return panel_response(context.get(), now, sel, cmp, range_key, item, replay.at_of(at, now),
-                          (meta or {}).get("lang", "zh"), context.scope())
+                          (meta or {}).get("lang", "zh"), principal.current_scope())
 
 
 @callback(Output(ids.AM_CMP, "data"), Output(ids.AM_CMP_MSG, "children"),
@@ -83,7 +83,7 @@ def analyst_compare(_add: Any, _clear: Any, removes: list[Any] | None, sel: Any,
           prevent_initial_call=True)
 def analyst_csv(_n: Any, sel: Any, cmp: list[str] | None, range_key: str | None, at: dict[str, Any] | None) -> Any:
     """The shown entities' samples over the shown range, as a CSV download (other districts' entities: no rows)."""
-    c, now, scope = context.get(), context.now_ms(), context.scope()
+    c, now, scope = context.get(), context.now_ms(), principal.current_scope()
     feed, ids_, _ = analyst.chart_entities(sel, cmp or [])
     if feed is None:
         return no_update
@@ -123,7 +123,7 @@ def analyst_slider(meta: dict[str, Any] | None, value: Any) -> tuple[Any, ...]:
     """Once per page: the slider reaches back to the oldest sample kept (at most 7 days), with readable marks."""
     c, now = context.get(), context.now_ms()
     lang = (meta or {}).get("lang", "zh")
-    summary = c.summary(now, context.scope()) or {}
+    summary = c.summary(now, principal.current_scope()) or {}
     wanted = {"air": list(summary.get("air", {}).get("stations", {})),
               "water": list(summary.get("water", {}).get("sections", {}))}
     try:

@@ -7,9 +7,9 @@ from typing import Any
 
 from dash import Input, Output, State, callback, clientside_callback
 
-from callbacks import context
+from auth import principal
 from layouts import ids
-from store import history, snapshot
+from store import context, history, snapshot
 from store import scope as scope_mod
 from views import map as map_view
 from views import replay
@@ -118,7 +118,7 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     at_ms = replay.at_of(at, now)
     return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
                       mode or "none", sent or {}, at=at_ms,
-                      district=None if district in (None, "", "all") else district, scope=context.scope())
+                      district=None if district in (None, "", "all") else district, scope=principal.current_scope())
 
 
 clientside_callback(

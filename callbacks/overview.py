@@ -11,12 +11,12 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
 
 from alerts import api as alerts_api
-from callbacks import context
+from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang, t
 from layouts import ids
 from layouts import overview as layout
-from store import kpi
+from store import context, kpi
 from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from store.writer import read_health
@@ -143,7 +143,7 @@ def spark_response(ctx: context.Context, now: int, sent: Any, scope: str | None 
           State(ids.OV_LANG, "data"), State(ids.OV_SPARK_KEY, "data"))
 def overview_tick(_n: int | None, sort: dict[str, Any] | None, lang: str | None, sent: Any) -> tuple[Any, ...]:
     """Thin wrapper: one cached summary per tick, one view model per tick and language per process."""
-    ctx, now, scope = context.get(), context.now_ms(), context.scope()
+    ctx, now, scope = context.get(), context.now_ms(), principal.current_scope()
     lang = norm_lang(lang, ctx.settings.lang or ctx.city.get("lang", "zh"))  # bounded: it keys the memo
     return (*overview_response(ctx, now, lang, sort or view.DEFAULT_SORT, scope),
             *spark_response(ctx, now, sent, scope))

@@ -6,12 +6,12 @@ from typing import Any
 
 from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
-from callbacks import context
+from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang, t
 from layouts import ids
 from layouts.wall import TILE_FEEDS
-from store import kpi
+from store import context, kpi
 from store import scope as scope_mod
 from views import map as map_view
 from views import names
@@ -103,7 +103,7 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
     """Thin wrapper: one cached summary per tick, one response per tick, language and view size per process."""
     ctx = context.get()
     now = context.now_ms()
-    scope = context.scope()  # a district-bound wall shows its district only (kiosk links and users alike)
+    scope = principal.current_scope()  # a district-bound wall shows its district only (kiosk links and users alike)
     lang = norm_lang(lang if isinstance(lang, str) else None)
     view = view if isinstance(view, dict) and isinstance(view.get("bbox"), list) else None  # browser-sent: check
     pinned = pinned if isinstance(pinned, str) else None
@@ -130,7 +130,7 @@ def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
     """Once a minute: each panel's 24 h sparkline from the KPI history (city-wide: a district wall shows none)."""
     ctx = context.get()
     now = context.now_ms()
-    scope = context.scope()
+    scope = principal.current_scope()
     lang = norm_lang(lang if isinstance(lang, str) else None)
 
     def build() -> tuple[str, ...]:

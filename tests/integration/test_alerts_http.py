@@ -19,11 +19,10 @@ from alerts.rules import parse_rules
 from alerts.service import Evaluator
 from api.alerts import bp
 from auth.principal import Principal
-from callbacks import context
 from config.settings import Settings
 from core.derive import derive
 from core.readings import Reading
-from store import users
+from store import context, users
 from store.client import connect
 from store.embedded import EmbeddedServer
 from store.writer import Writer
@@ -42,16 +41,12 @@ OPERATOR, OPERATOR_PW = "zhang.gong", "operator-password-1"
 
 def make_client(url: str, client: redis.Redis) -> Iterator[FlaskClient]:
     """A tiny app around the blueprint, with the gate's outcome (an operator) set by hand: for an unreachable store."""
-    previous = context._ctx
-    context.init(context.Context(settings=Settings(redis_url=url, simulator=False), city={}, feeds={},
-                                 redis=client, cache=None))
     app = Flask(__name__)
+    context.init(app, context.Context(settings=Settings(redis_url=url, simulator=False), city={}, feeds={},
+                                      redis=client, cache=None))
     app.before_request(lambda: setattr(g, "principal", Principal(name=OPERATOR, role="operator")))
     app.register_blueprint(bp)
-    try:
-        yield app.test_client()
-    finally:
-        context._ctx = previous
+    yield app.test_client()
 
 
 @pytest.fixture

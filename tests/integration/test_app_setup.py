@@ -64,3 +64,38 @@ def test_every_app_of_a_process_has_the_callbacks(redis_server: Any) -> None:
             for _ in range(2)]
     first, second = (set(a.callback_map) for a in apps)
     assert first == second and any("wall-clock" in k for k in second) and len(second) >= 12
+
+
+def test_two_apps_in_one_process_each_read_their_own_store(redis_server: Any, r: Any) -> None:
+    """The shared context lives in each Flask app, not in a module global: the second app does not take the first's."""
+    import time
+
+    import app as app_module
+    from config.settings import Settings
+    from core.derive import derive
+    from core.readings import Reading
+    from store import context
+    from store.client import connect
+    from store.writer import Writer
+    from tests.conftest import ADMIN_PW, client_login
+
+    other_url = redis_server.url.rsplit("/", 1)[0] + "/3"
+    other = connect(other_url)
+    now = int(time.time() * 1000)
+    rd = Reading("air", "TWO-APPS", now, {"pm25_1h": 80, "pm10_1h": 90},
+                 {"name": "两个应用", "district_adcode": "440103"})
+    Writer(other).write([(rd, derive(rd))], now)
+    try:
+        apps = {url: app_module.create_app(Settings(redis_url=url, simulator=False, secret_key="k" * 32,
+                                                    admin_password=ADMIN_PW)).server
+                for url in (redis_server.url, other_url)}
+        codes = {}
+        for url, server in apps.items():
+            assert context.of(server).settings.redis_url == url
+            client = server.test_client()
+            client_login(client)
+            codes[url] = client.get("/api/v1/entities/air/TWO-APPS").status_code
+        assert codes == {redis_server.url: 404, other_url: 200}
+    finally:
+        other.flushdb()
+        other.close()

@@ -11,10 +11,10 @@ import redis
 from flask.testing import FlaskClient
 
 import app as app_module
-from callbacks import context
 from config.settings import Settings
 from core.derive import derive
 from core.readings import Reading
+from store import context
 from store.writer import Writer
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
 
@@ -65,7 +65,7 @@ def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Red
 
     now = seed(r)
     at = now - now % MIN - 20 * MIN
-    ctx = context.get()
+    ctx = context.of(client.application)
     live, _ = onemap.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {})
     past, _ = onemap.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, at=at)
     assert live["air"]["1345A"][0] == 114 and live["at"] is None
@@ -79,12 +79,13 @@ def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
     from callbacks import analyst
 
     now = seed(r)
-    out = analyst.panel_response(context.get(), now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
+    ctx = context.of(client.application)
+    out = analyst.panel_response(ctx, now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
     cls, title, rows, notes, graph, item_hidden, chips = out
     assert cls == "am-panel open" and title == "广雅中学" and item_hidden is True and chips == []
     figure = graph.figure  # the chart is created with its figure (plotly.js loads only when there is a chart)
     assert len(figure["data"]) == 1 and len(figure["data"][0]["y"]) == 31
-    closed = analyst.panel_response(context.get(), now, None, [], "1h", None, None, "en")
+    closed = analyst.panel_response(ctx, now, None, [], "1h", None, None, "en")
     assert closed[4] is None  # nothing selected: no chart at all
     csv_data = analyst.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst.history.read_panel(
         r, "air", ["1345A"], now - 3_600_000, now, ["air:1345A"]), "Asia/Shanghai", now, "1h")

@@ -13,9 +13,8 @@ import redis
 from flask.testing import FlaskClient
 
 import app as app_module
-from callbacks import context
 from config.settings import Settings
-from store import keys
+from store import context, keys
 from tests.clock import H, iso, now_ms
 from tests.conftest import AUTH_SETTINGS, free_port
 
@@ -148,7 +147,7 @@ def test_redis_down_is_503_and_nothing_accepted() -> None:
 
 
 def test_accepted_readings_reach_the_wall_within_two_ticks(client: FlaskClient) -> None:
-    ctx = context.get()
+    ctx = context.of(client.application)
     t = now_ms()
     before = ctx.summary(t)
     assert "1345A" not in before["air"]["stations"]

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import app as app_module
-from callbacks import context
 from config.settings import Settings
 from core.readings import FEEDS
 from data_sources.metrics import META, METRICS, Metric
@@ -145,12 +144,8 @@ _apps: dict[str, Any] = {}
 
 
 def _client(url: str) -> Any:
-    """The app for a Redis URL, rebuilt only when another test installed its own (create_app sets a global context)."""
-    try:
-        current = context.get().settings.redis_url
-    except RuntimeError:
-        current = None
-    if current != url or url not in _apps:
+    """The app for a Redis URL (one per URL: each app keeps its own context)."""
+    if url not in _apps:
         settings_ = Settings(redis_url=url, simulator=False, ingest_token="t", ingest_max_batch=6,
                              ingest_rate_per_min=10_000_000, **AUTH_SETTINGS)
         _apps[url] = app_module.create_app(settings_).server.test_client()

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import app as app_module
 from auth.login import WINDOW_S
-from callbacks import context
 from config.settings import Settings
+from store import context
 from tests.conftest import ADMIN_PW, AUTH_SETTINGS, free_port
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,8 @@ def check(resp: Any, allowed: set[int]) -> None:
 @given(req=request)
 def test_fuzzed_login_posts_never_5xx(redis_server: Any, req: dict[str, Any]) -> None:
     client = _client(redis_server.url)
-    context.get().redis.delete(*(context.get().redis.keys("os:{auth}:rl:*") or ["-"]))  # rate limit aside
+    rr = context.of(client.application).redis
+    rr.delete(*(rr.keys("os:{auth}:rl:*") or ["-"]))  # rate limit aside
     check(send(client, req), {200, 302, 303, 400, 401, 403, 404, 405, 415, 429})
 
 
@@ -82,9 +83,9 @@ def test_login_rate_limit_counts_failures_in_redis_then_429(redis_server: Any) -
     if time.time() % WINDOW_S > WINDOW_S - 30:  # a fixed clock window: do not let it roll over mid-test
         time.sleep(WINDOW_S - time.time() % WINDOW_S + 0.1)
     client = _client(redis_server.url)
-    r = context.get().redis
+    r = context.of(client.application).redis
     r.delete(*(r.keys("os:{auth}:rl:*") or ["-"]))
-    limit = context.get().settings.login_rate_per_5min
+    limit = context.of(client.application).settings.login_rate_per_5min
     codes = []
     for _ in range(limit + 2):
         page = client.get("/login").get_data(as_text=True)
@@ -106,11 +107,7 @@ _apps: dict[str, Any] = {}
 
 
 def _client(url: str) -> Any:
-    """The app for a Redis URL (create_app installs a global context, so rebuild when another test replaced it)."""
-    try:
-        current = context.get().settings.redis_url
-    except RuntimeError:
-        current = None
-    if current != url or url not in _apps:
+    """The app for a Redis URL (one per URL: each app keeps its own context)."""
+    if url not in _apps:
         _apps[url] = app_module.create_app(Settings(redis_url=url, simulator=False, **AUTH_SETTINGS)).server
     return _apps[url].test_client()

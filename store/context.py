@@ -1,4 +1,5 @@
-"""What callbacks need from the running app (settings, city, Redis, cache), set once by create_app."""
+"""What pages and the API need from the running app (settings, city, Redis, cache): one Context per Flask app, kept in
+the app's extensions by create_app, so two apps in one process each have their own."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
 
-from auth.principal import current, current_scope
 from core import summary as summary_mod
 from store import keys, snapshot
 from store.client import UNAVAILABLE
@@ -73,35 +74,27 @@ class Context:
         return value
 
 
-_ctx: Context | None = None
+EXTENSION = "onescreen"
 
 
-def init(ctx: Context) -> None:
-    """Install the context (create_app calls this once per process)."""
-    global _ctx
-    _ctx = ctx
+def init(server: Flask, ctx: Context) -> None:
+    """Install the context on one Flask app (create_app calls this once per app)."""
+    server.extensions[EXTENSION] = ctx
+
+
+def of(server: Flask) -> Context:
+    """The context installed on one Flask app."""
+    return server.extensions[EXTENSION]
 
 
 def get() -> Context:
-    """The installed context; a clear error if the app was not created."""
-    if _ctx is None:
-        raise RuntimeError("callbacks used before app.create_app()")
-    return _ctx
+    """The context of the app serving this request (or whose app context is pushed); a clear error otherwise."""
+    ctx = current_app.extensions.get(EXTENSION) if has_app_context() else None
+    if ctx is None:
+        raise RuntimeError("no OneScreen app here: use it inside a request or app.app_context() of create_app()")
+    return ctx
 
 
 def now_ms() -> int:
-    """Wall-clock now in epoch ms (the one place callbacks read the clock)."""
+    """Wall-clock now in epoch ms (the one place pages and the API read the clock)."""
     return int(time.time() * 1000)
-
-
-def scope() -> str | None:
-    """The caller's district scope (None = the whole city); fails closed inside a request nobody authenticated."""
-    return current_scope()
-
-
-def operator() -> str:
-    """Who is acting (acknowledge, silence): the signed-in user, never a name the browser or the body sends."""
-    p = current()
-    if p is None:
-        raise PermissionError("no authenticated caller for this request")
-    return p.name
