@@ -20,7 +20,6 @@ from flask_caching import Cache
 
 import api
 from api import admin as admin_api
-from auth import admin as admin_page
 from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
 from config.indicator_config import load_traffic_config
@@ -30,6 +29,7 @@ from core.geo import GEO_DIR
 from core.i18n import norm_lang, t
 from data_sources import pipeline
 from data_sources.coords import bbox
+from layouts import admin as admin_page
 from layouts import alerts_page as alerts_layout
 from layouts import onemap as onemap_layout
 from layouts import overview as overview_layout

@@ -299,7 +299,7 @@ def test_json_mirror(server: Flask, r: redis.Redis) -> None:
 
 def test_store_down_is_a_503_not_a_stack_trace(server: Flask, admin: FlaskClient,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from api import admin as ops
+    from auth import accounts as ops
 
     dead = connect(f"redis://127.0.0.1:{free_port()}", retries=0)
     monkeypatch.setattr(ops, "redis_client", lambda: dead)

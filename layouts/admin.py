@@ -2,8 +2,8 @@
 
 Plain HTML with forms (no Dash, no scripts) so it works under a strict CSP and with nothing but a browser. Every
 form carries the CSRF token (checked by the gate); changes are POST-redirect-GET, except the pages that show a new
-secret once, which are served with Cache-Control: no-store. The operations themselves live in api.admin (shared
-with the JSON mirror), so both paths validate, guard the last admin and audit the same way.
+secret once, which are served with Cache-Control: no-store. The operations themselves live in auth.accounts (shared
+with the JSON mirror, api.admin), so both paths validate, guard the last admin and audit the same way.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, get_flashed_messages, redirect, render_template_string, request, url_for
 
-from api import admin as ops
+from auth import accounts as ops
 from auth import csrf
 from config.settings import ROOT
 from core.i18n import norm_lang
@@ -294,115 +295,4 @@ _PAIRS: dict[str, tuple[str, str]] = {
 }
 TEXT: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in _PAIRS.items()} for i, lang in enumerate(("zh", "en"))}
 
-PAGE = """<!doctype html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
-<title>{{ t.title }} · OneScreen</title><link rel="stylesheet" href="{{ css }}"></head>
-<body class="adm-body"><div class="adm-root">
-{% macro hidden() %}<input type="hidden" name="csrf_token" value="{{ csrf }}">
-<input type="hidden" name="lang" value="{{ lang }}">{% endmacro %}
-{% macro val(endpoint, key, default='') %}{{ form.get(key, default) if failed == endpoint else default }}{% endmacro %}
-{% macro district_select(value, form_id=None) %}<select name="district" aria-label="{{ t.district }}"
- {%- if form_id %} form="{{ form_id }}"{% endif %}><option value="">{{ t.whole_city }}</option>
-{%- for code, label in districts.items() %}
-<option value="{{ code }}"{% if code == value %} selected{% endif %}>{{ label }}</option>{% endfor %}</select>
-{%- endmacro %}
-{% macro role_select(value, form_id=None) %}<select name="role" aria-label="{{ t.role }}"
- {%- if form_id %} form="{{ form_id }}"{% endif %}>{% for r in roles %}
-<option value="{{ r }}"{% if r == value %} selected{% endif %}>{{ t['role_' + r] }}</option>{% endfor %}</select>
-{%- endmacro %}
-{% macro notices_for(section) %}{% for cat, m in notices if cat == section %}
-<p class="adm-msg adm-ok" role="status">{{ m }}</p>{% endfor %}{% endmacro %}
-{% macro revoke_link(action, id) %}<a class="adm-button adm-danger"
- href="/admin/confirm/{{ action }}/{{ id|urlencode }}?lang={{ lang }}">{{ t.revoke }}</a>{% endmacro %}
-<header class="adm-header"><span class="adm-brand">{{ city }}<span class="adm-sub">{{ t.title }}</span></span>
-<nav class="adm-nav"><a href="/?lang={{ lang }}">{{ t.nav_overview }}</a>
-<a href="/wall?lang={{ lang }}">{{ t.nav_wall }}</a><a href="/alerts?lang={{ lang }}">{{ t.nav_alerts }}</a>
-<a href="/analyst?lang={{ lang }}">{{ t.nav_map }}</a></nav>
-<span class="adm-who">{{ t.signed_in }} <b>{{ me }}</b></span>
-<form method="post" action="/logout" class="adm-logout">{{ hidden() }}<button type="submit"
- class="adm-plain">{{ t.logout }}</button></form>
-<span class="adm-lang"><a href="?lang=zh" class="{{ 'adm-on' if lang == 'zh' }}">中文</a>
-<a href="?lang=en" class="{{ 'adm-on' if lang == 'en' }}">EN</a></span></header>
-<main class="adm-main">
-{% if error %}<p class="adm-msg adm-error" role="alert">{{ t.error }}{{ error }}</p>{% endif %}
-{% if view == 'secret' %}<section class="adm-card adm-once"><h1>{{ title }}</h1>
-<p class="adm-note">{{ t.once_note }}</p>
-<input class="adm-secret" type="text" readonly value="{{ secret }}" aria-label="{{ title }}" autofocus>
-{% if anchor == 'kiosks' %}<p class="adm-hint">{{ t.kiosk_note }}</p>{% endif %}
-{% if anchor == 'tokens' %}<p class="adm-hint">{{ t.token_note }}</p>{% endif %}
-<p><a class="adm-button" href="/admin?lang={{ lang }}#{{ anchor }}">{{ t.back }}</a></p></section>
-{% elif view == 'confirm' %}<section class="adm-card adm-once">
-<h1>{{ t['confirm_' + action].format(target=label) }}</h1>
-<form method="post" action="{{ post_url }}" class="adm-row">{{ hidden() }}
-<button type="submit" class="adm-danger">{{ t.confirm_go }}</button>
-<a class="adm-button adm-plain" href="/admin?lang={{ lang }}">{{ t.cancel }}</a></form></section>
-{% elif view == 'unavailable' %}<p class="adm-msg adm-error" role="alert">{{ t.unavailable }}</p>
-{% elif view == 'denied' %}<p class="adm-msg adm-error" role="alert">{{ t.denied }}</p>
-{% else %}<nav class="adm-tabs"><a href="#users">{{ t.users }} ({{ users|length }})</a>
-<a href="#kiosks">{{ t.kiosks }} ({{ kiosks|length }})</a><a href="#tokens">{{ t.tokens }} ({{ tokens|length }})</a>
-<a href="#audit">{{ t.audit }}</a></nav>
-<section id="users" class="adm-card"><h2>{{ t.users }}</h2>
-{{ notices_for('users') }}
-<form method="post" action="/admin/users" class="adm-row">{{ hidden() }}{% set ep = 'admin.create_user' %}
-<label>{{ t.username }}<input name="username" required maxlength="64" autocomplete="off"
- value="{{ val(ep, 'username') }}"></label>
-<label>{{ t.display_name }}<input name="display_name" maxlength="64" value="{{ val(ep, 'display_name') }}"></label>
-<label>{{ t.role }}{{ role_select(val(ep, 'role', 'viewer')) }}</label>
-<label>{{ t.district }}{{ district_select(val(ep, 'district')) }}</label>
-<label>{{ t.password }}<input name="password" type="password" autocomplete="new-password"
- placeholder="{{ t.pw_hint }}"></label>
-<button type="submit">{{ t.create }}</button></form>
-<table class="adm-table"><thead><tr><th>{{ t.username }}</th><th>{{ t.display_name }}</th><th>{{ t.role }}</th>
-<th>{{ t.district }}</th><th>{{ t.status }}</th><th>{{ t.created }}</th><th>{{ t.actions }}</th></tr></thead><tbody>
-{% for u in users %}{% set fid = 'adm-u-' ~ loop.index %}{% set base = '/admin/users/' ~ u.username|urlencode %}
-<tr class="{{ 'adm-off' if u.disabled }}"><td class="adm-strong">{{ u.username }}
-{%- if u.username == me %}<span class="adm-muted">{{ t.you }}</span>{% endif %}</td>
-<td>{{ u.display_name }}</td><td>{{ role_select(u.role, fid) }}</td>
-<td>{{ district_select(u.district or '', fid) }}</td>
-<td>{{ t.disabled if u.disabled else t.enabled }}</td><td class="adm-nowrap">{{ fmt(u.created_ms) }}</td>
-<td class="adm-actions"><form id="{{ fid }}" method="post" action="{{ base }}/update">{{ hidden() }}
-<button type="submit" class="adm-plain">{{ t.save }}</button></form>
-<form method="post" action="{{ base }}/disabled">{{ hidden() }}
-<input type="hidden" name="disabled" value="{{ '0' if u.disabled else '1' }}">
-<button type="submit" class="adm-plain">{{ t.enable if u.disabled else t.disable }}</button></form>
-<a class="adm-button adm-plain"
- href="/admin/confirm/reset-password/{{ u.username|urlencode }}?lang={{ lang }}">{{ t.reset_pw }}</a>
-{% if u.username != me %}<a class="adm-button adm-danger"
- href="/admin/confirm/delete-user/{{ u.username|urlencode }}?lang={{ lang }}">{{ t.delete }}</a>{% endif %}</td></tr>
-{% endfor %}</tbody></table></section>
-<section id="kiosks" class="adm-card"><h2>{{ t.kiosks }}</h2>
-{{ notices_for('kiosks') }}
-<form method="post" action="/admin/kiosks" class="adm-row">{{ hidden() }}{% set ep = 'admin.issue_kiosk' %}
-<label>{{ t.kiosk_name }}<input name="name" required maxlength="64" value="{{ val(ep, 'name') }}"></label>
-<label>{{ t.district }}{{ district_select(val(ep, 'district')) }}</label>
-<button type="submit">{{ t.issue_kiosk }}</button></form>
-{% if kiosks %}<table class="adm-table"><thead><tr><th>{{ t.kiosk_name }}</th><th>{{ t.district }}</th>
-<th>{{ t.created }}</th><th>{{ t.created_by }}</th><th>{{ t.id }}</th><th>{{ t.actions }}</th></tr></thead><tbody>
-{% for k in kiosks %}<tr><td class="adm-strong">{{ k.name }}</td>
-<td>{{ districts.get(k.district, k.district) if k.district else t.whole_city }}</td>
-<td class="adm-nowrap">{{ fmt(k.created_ms) }}</td><td>{{ k.created_by }}</td><td class="adm-mono">{{ k.id }}</td>
-<td>{{ revoke_link('revoke-kiosk', k.id) }}</td></tr>{% endfor %}</tbody></table>
-{% else %}<p class="adm-muted">{{ t.none_yet }}</p>{% endif %}</section>
-<section id="tokens" class="adm-card"><h2>{{ t.tokens }}</h2>
-{{ notices_for('tokens') }}
-<form method="post" action="/admin/tokens" class="adm-row">{{ hidden() }}{% set ep = 'admin.issue_token' %}
-<label>{{ t.user }}<select name="username">{% for u in users %}<option value="{{ u.username }}"
- {%- if u.username == val(ep, 'username') %} selected{% endif %}>{{ u.username }} · {{ t['role_' + u.role] }}</option>
-{%- endfor %}</select></label>
-<label>{{ t.token_name }}<input name="name" required maxlength="64" value="{{ val(ep, 'name') }}"></label>
-<button type="submit">{{ t.issue_token }}</button></form>
-{% if tokens %}<table class="adm-table"><thead><tr><th>{{ t.user }}</th><th>{{ t.token_name }}</th>
-<th>{{ t.created }}</th><th>{{ t.created_by }}</th><th>{{ t.id }}</th><th>{{ t.actions }}</th></tr></thead><tbody>
-{% for k in tokens %}<tr><td class="adm-strong">{{ k.username }}</td><td>{{ k.name }}</td>
-<td class="adm-nowrap">{{ fmt(k.created_ms) }}</td><td>{{ k.created_by }}</td><td class="adm-mono">{{ k.id }}</td>
-<td>{{ revoke_link('revoke-token', k.id) }}</td></tr>{% endfor %}</tbody></table>
-{% else %}<p class="adm-muted">{{ t.none_yet }}</p>{% endif %}</section>
-<section id="audit" class="adm-card"><h2>{{ t.audit }}</h2>
-{% if entries %}<table class="adm-table adm-audit"><thead><tr><th>{{ t.time }}</th><th>{{ t.event }}</th>
-<th>{{ t.actor }}</th><th>{{ t.details }}</th></tr></thead><tbody>{% for e in entries %}
-<tr><td class="adm-nowrap">{{ fmt(e.ts) }}</td><td class="adm-mono">{{ e.event }}</td><td>{{ e.actor }}</td>
-<td class="adm-details">{{ e.details }}</td></tr>{% endfor %}</tbody></table>
-{% else %}<p class="adm-muted">{{ t.none_yet }}</p>{% endif %}</section>
-{% endif %}</main></div></body></html>
-"""
+PAGE = (Path(__file__).with_name("admin.html")).read_text(encoding="utf-8")  # the one template, Jinja
