@@ -16,66 +16,14 @@ from typing import Any
 import redis
 
 from core.alerts import is_active, level_rank, public
-from store import keys
+from store import keys, lua
 
 LOG_MAXLEN = 100_000
 
-# Shared Lua: the next audit-stream id, never below the newest entry's ms, so XADD cannot fail on a slow clock.
-_LOG_FN = """
-local last = 0
-local top = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
-if top[1] then last = tonumber(string.match(top[1][1], '^(%d+)-')) end
-local logged = 0
-local function log(at, alert, doc)
-  at = tonumber(at)
-  if at < last then at = last end
-  last = at
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[1], string.format('%.0f', at) .. '-*', 'a', alert, 'j', doc)
-  logged = logged + 1
-end
-"""
 
-# Per alert: id, expected version, 'set'|'del', active '1'|'0', doc, n transitions, then n x (at_ms, json).
-_COMMIT_LUA = _LOG_FN + """
-local applied = {}
-local i = 3
-while i <= #ARGV do
-  local id, expected, mode, active, doc = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local ntr = tonumber(ARGV[i + 5])
-  local cur = redis.call('HGET', KEYS[2], id) or '0'
-  if cur == expected then
-    redis.call('HSET', KEYS[2], id, tonumber(cur) + 1)
-    if mode == 'del' then
-      redis.call('HDEL', KEYS[1], id)
-      redis.call('HDEL', KEYS[3], id)
-    else
-      redis.call('HSET', KEYS[1], id, doc)
-      if active == '1' then redis.call('HSET', KEYS[3], id, doc) else redis.call('HDEL', KEYS[3], id) end
-    end
-    for j = 0, ntr - 1 do log(ARGV[i + 6 + 2 * j], id, ARGV[i + 7 + 2 * j]) end
-    applied[#applied + 1] = id
-  end
-  i = i + 6 + 2 * ntr
-end
-if logged > 0 then redis.call('PUBLISH', ARGV[2], '{"type":"alert","n":' .. logged .. '}') end
-return applied
-"""
+_COMMIT_LUA = lua.source("alert_log", "alert_commit")
 
-# Silences: ARGV[3] 'put'|'del', ARGV[4] id, ARGV[5] doc, ARGV[6] at_ms, ARGV[7] log json. Returns 1 if it changed.
-_SILENCE_LUA = _LOG_FN + """
-local changed
-if ARGV[3] == 'put' then
-  redis.call('HSET', KEYS[1], ARGV[4], ARGV[5])
-  changed = 1
-else
-  changed = redis.call('HDEL', KEYS[1], ARGV[4])
-end
-if changed == 1 then
-  log(ARGV[6], '', ARGV[7])
-  redis.call('PUBLISH', ARGV[2], '{"type":"silence","n":1}')
-end
-return changed
-"""
+_SILENCE_LUA = lua.source("alert_log", "alert_silence")
 
 _scripts: dict[str, Any] = {}
 

@@ -14,7 +14,7 @@ import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.roles import check_role
-from store import keys
+from store import keys, lua
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 ADCODE = re.compile(r"^\d{6}$")
@@ -231,8 +231,7 @@ def hit_rate(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: fl
 def refund_rate(r: redis.Redis, kind: str, client_id: str, window_s: int, now_s: float | None = None) -> None:
     """Take back one attempt counted in the client's window (a sign-in that succeeded is not a guess)."""
     window = int((now_s if now_s is not None else time.time()) // window_s)
-    r.eval("if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0", 1,
-           keys.auth_rate(kind, client_id, window))
+    r.eval(lua.source("refund"), 1, keys.auth_rate(kind, client_id, window))
 
 
 def session_owner(user: dict[str, Any]) -> str:
