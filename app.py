@@ -25,10 +25,10 @@ from auth.principal import current
 from config.indicator_config import load_traffic_config
 from config.settings import ROOT, Settings, load_city, load_feeds
 from core import geo
+from core.coords import bbox
 from core.geo import GEO_DIR
 from core.i18n import norm_lang, t
 from data_sources import pipeline
-from data_sources.coords import bbox
 from layouts import admin as admin_page
 from layouts import alerts_page as alerts_layout
 from layouts import onemap as onemap_layout

@@ -12,6 +12,6 @@ MODULES += ("api.history",)
 
 
 def register(server: Flask) -> None:
-    """Mount every API blueprint; handlers reach Redis and settings through callbacks.context.get()."""
+    """Mount every API blueprint; handlers reach Redis and settings through store.context.get()."""
     for name in MODULES:
         server.register_blueprint(importlib.import_module(name).bp)

@@ -7,11 +7,11 @@ from functools import cache
 from flask import Blueprint, jsonify, request
 
 from auth import principal
+from core.furniture_catalog import CATEGORIES
 from core.geo import district_names
 from core.i18n import norm_lang
 from core.readings import FEEDS
-from data_sources.furniture import FurnitureSet
-from data_sources.furniture_catalog import CATEGORIES
+from data_sources.simulator.furniture import FurnitureSet
 from store import context, snapshot
 from store.client import UNAVAILABLE
 from views import entity

@@ -24,7 +24,7 @@ BACKDROP = ("districts", "rivers")  # the city's outline and rivers: the same fo
 @cache
 def _simulated(seed: int) -> dict[str, str]:
     """The simulator's deterministic geometry for a seed (the feed runner builds the same from the same seed)."""
-    from data_sources.simulator import Simulator
+    from data_sources.simulator.city import Simulator
 
     sim = Simulator(GEO_DIR, seed=seed)
     return {"roads": json.dumps(sim.roads_geojson(), ensure_ascii=False, separators=(",", ":")),

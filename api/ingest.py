@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.readings import FEEDS, Reading, Rejection, raw_text
 from data_sources import pipeline
-from data_sources.records import Invalid, to_reading
+from data_sources.pipeline.records import Invalid, to_reading
 from store import context, keys
 from store.client import UNAVAILABLE
 from store.writer import Writer, take_from_window

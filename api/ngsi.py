@@ -8,8 +8,8 @@ from flask import Blueprint, jsonify
 
 from api import ingest
 from core.readings import Reading
-from data_sources import ngsi_ld
-from data_sources.records import MAX_FUTURE_MS, MIN_TS_MS, Invalid
+from data_sources.pipeline.records import MAX_FUTURE_MS, MIN_TS_MS, Invalid
+from data_sources.providers import ngsi_ld
 from store import context
 
 bp = Blueprint("ngsi", __name__)

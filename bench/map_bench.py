@@ -18,9 +18,9 @@ from typing import Any
 from bench.common import SMOKE, add_session_cookie, auth_env, size
 from config.settings import ROOT
 from core.geo import GEO_DIR
-from data_sources.furniture import FurnitureSimulator
 from data_sources.runner import Runner
-from data_sources.simulator import Simulator
+from data_sources.simulator.city import Simulator
+from data_sources.simulator.furniture import FurnitureSimulator
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port, popen_bound
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS

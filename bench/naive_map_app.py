@@ -7,7 +7,7 @@ import os
 import dash_leaflet as dl
 from dash import Dash, html
 
-from data_sources.furniture import COUNT, generate
+from data_sources.simulator.furniture import COUNT, generate
 
 
 def layout() -> html.Div:

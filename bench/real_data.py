@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from data_sources import ngsi_ld
-from data_sources.open311 import Open311
 from data_sources.pipeline import Rules, plausibility, process
+from data_sources.providers import ngsi_ld
+from data_sources.providers.open311 import Open311
 from tests.fixtures import real_data
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from bench.common import auth_env, session_cookie, size, start_gunicorn, stop
 from core.geo import GEO_DIR
 from data_sources.runner import Runner
-from data_sources.simulator import Simulator
+from data_sources.simulator.city import Simulator
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port
 

@@ -22,7 +22,7 @@ import redis
 
 from config.settings import Settings, load_city
 from core.readings import FEEDS, Reading, Rejection, Source, SourceError
-from data_sources.http import SourcePayloadError
+from data_sources.providers.http import SourcePayloadError
 from store.client import UNAVAILABLE
 from store.writer import Writer
 
@@ -30,38 +30,38 @@ log = logging.getLogger("onescreen.sources")
 
 
 def _openaq(cfg: dict[str, Any], s: Settings) -> Source:
-    from data_sources.openaq import OpenAQ
+    from data_sources.providers.openaq import OpenAQ
 
     return OpenAQ(api_key=s.openaq_api_key, **cfg)
 
 
 def _tomtom(cfg: dict[str, Any], s: Settings) -> Source:
-    from data_sources.tomtom import TomTom
+    from data_sources.providers.tomtom import TomTom
 
     return TomTom(api_key=s.tomtom_api_key, **cfg)
 
 
 def _amap(cfg: dict[str, Any], s: Settings) -> Source:
-    from data_sources.amap import AMapTraffic
+    from data_sources.providers.amap import AMapTraffic
 
     return AMapTraffic(key=s.amap_key, **cfg)
 
 
 def _open311(cfg: dict[str, Any], _s: Settings) -> Source:
-    from data_sources.open311 import Open311
+    from data_sources.providers.open311 import Open311
 
     return Open311(fmt=cfg.pop("format", "json"), **cfg)
 
 
 def _ngsi_ld(cfg: dict[str, Any], _s: Settings, feed: str = "") -> Source:
-    from data_sources.ngsi_ld import TYPES, NgsiLdBroker
+    from data_sources.providers.ngsi_ld import TYPES, NgsiLdBroker
 
     cfg.setdefault("types", [t for t, f in TYPES.items() if f == feed])
     return NgsiLdBroker(**cfg)
 
 
 def _csv(cfg: dict[str, Any], _s: Settings, feed: str = "") -> Source:
-    from data_sources.csv_replay import CsvReplay
+    from data_sources.providers.csv_replay import CsvReplay
 
     return CsvReplay(feed=feed, **cfg)
 

@@ -95,8 +95,8 @@ def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:
     real, taken = configured_sources(settings, r)
     sources: list[Source] = []
     if settings.simulator:
-        from data_sources.furniture import FurnitureSimulator
-        from data_sources.simulator import Simulator
+        from data_sources.simulator.city import Simulator
+        from data_sources.simulator.furniture import FurnitureSimulator
 
         reset_simulated_cases(r)
         sources.append(Simulator(GEO_DIR, seed=settings.sim_seed, time_factor=settings.sim_time_factor))

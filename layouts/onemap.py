@@ -15,9 +15,9 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
+from core.furniture_catalog import CATEGORIES, GROUPS
 from core.geo import districts
 from core.i18n import t
-from data_sources.furniture_catalog import CATEGORIES, GROUPS
 from layouts import analyst, ids
 from layouts.common import lang_switch
 from views.analyst import parse_ref, parse_refs, ref_key

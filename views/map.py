@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from core.furniture_catalog import CATEGORIES
 from core.geo import district_rings
-from data_sources.furniture import STATUS, FurnitureSet, generate
-from data_sources.furniture_catalog import CATEGORIES
+from data_sources.simulator.furniture import STATUS, FurnitureSet, generate
 from views.cluster import PointIndex, cluster
 
 LAYERS = ("districts", "rivers", "air", "roads", "water", "cases", "furniture")

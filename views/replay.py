@@ -1,7 +1,7 @@
 """Replay: the map as it was at a past minute, from the per-entity history; and the `at=` URL value both ways.
 
 The samples "as of" T are turned back into stored-document shape and summarized by the same functions the live map
-uses (views/summary.py), with T as "now": levels, colours, staleness and district figures mean the same in both.
+uses (core/summary.py), with T as "now": levels, colours, staleness and district figures mean the same in both.
 """
 
 from __future__ import annotations

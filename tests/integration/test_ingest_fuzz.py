@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import app as app_module
 from config.settings import Settings
+from core.metrics import META, METRICS, Metric
 from core.readings import FEEDS
-from data_sources.metrics import META, METRICS, Metric
 from tests.clock import H, iso, now_ms
 from tests.conftest import AUTH_SETTINGS, free_port
 

@@ -13,8 +13,8 @@ import redis
 from flask.testing import FlaskClient
 
 from core.readings import Reading, Rejects
-from data_sources.openaq import OpenAQ
 from data_sources.pipeline import Rules
+from data_sources.providers.openaq import OpenAQ
 from data_sources.registry import Monitored
 from data_sources.runner import Runner
 from store import keys
@@ -151,7 +151,7 @@ def test_runner_rules_come_from_the_profile(r: redis.Redis) -> None:
 
 
 def test_a_failed_polls_rejected_rows_still_reach_the_dead_letter(tmp_path: Any, r: redis.Redis) -> None:
-    from data_sources.csv_replay import CsvReplay
+    from data_sources.providers.csv_replay import CsvReplay
 
     path = tmp_path / "air.csv"
     path.write_text("entity_id,ts,pm25_1h\nA,yesterday,30\n", encoding="utf-8")

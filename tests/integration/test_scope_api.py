@@ -175,7 +175,7 @@ def test_furniture_entity_in_another_district_is_unknown(baiyun: FlaskClient, ci
                                                          ) -> None:
     import numpy as np
 
-    from data_sources.furniture import FurnitureSet
+    from data_sources.simulator.furniture import FurnitureSet
     from views.map import furniture_in_district
 
     seed_ = 548

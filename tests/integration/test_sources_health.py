@@ -10,7 +10,7 @@ import redis
 
 from config.settings import Settings, load_feeds
 from core.summary import feed_status
-from data_sources.openaq import OpenAQ
+from data_sources.providers.openaq import OpenAQ
 from data_sources.registry import Monitored, configured_sources
 from data_sources.runner import Runner
 from store import keys

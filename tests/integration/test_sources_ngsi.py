@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from data_sources.http import SourceHTTPError, SourcePayloadError, SourceTimeout
-from data_sources.ngsi_ld import NgsiLdBroker
+from data_sources.providers.http import SourceHTTPError, SourcePayloadError, SourceTimeout
+from data_sources.providers.ngsi_ld import NgsiLdBroker
 from tests.fixtures.http_server import FakeProvider, payload, provider  # noqa: F401
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from data_sources.http import SourceHTTPError, SourcePayloadError, SourceTimeout
-from data_sources.open311 import Open311, lenient_json
+from data_sources.providers.http import SourceHTTPError, SourcePayloadError, SourceTimeout
+from data_sources.providers.open311 import Open311, lenient_json
 from tests.fixtures.http_server import FakeProvider, payload, provider  # noqa: F401
 
 pytestmark = pytest.mark.integration

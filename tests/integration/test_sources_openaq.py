@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from data_sources.http import SourceHTTPError, SourcePayloadError, SourceTimeout
-from data_sources.openaq import OpenAQ
+from data_sources.providers.http import SourceHTTPError, SourcePayloadError, SourceTimeout
+from data_sources.providers.openaq import OpenAQ
 from tests.fixtures.http_server import FakeProvider, payload, provider  # noqa: F401
 
 pytestmark = pytest.mark.integration

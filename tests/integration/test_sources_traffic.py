@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data_sources import coords
-from data_sources.amap import AMapTraffic
-from data_sources.http import SourceHTTPError, SourcePayloadError, SourceTimeout
-from data_sources.tomtom import TomTom
+from core import coords
+from data_sources.providers.amap import AMapTraffic
+from data_sources.providers.http import SourceHTTPError, SourcePayloadError, SourceTimeout
+from data_sources.providers.tomtom import TomTom
 from tests.fixtures.http_server import FakeProvider, payload, provider  # noqa: F401
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data_sources import coords
+from core import coords
 
 TOL = 1e-6
 # (lat, lng) pairs exactly as standards.md §7 prints them.

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from config.settings import Settings
-from data_sources.furniture import COUNT, FurnitureSet, FurnitureSimulator, generate
-from data_sources.furniture_catalog import CATEGORIES, GROUPS
+from core.furniture_catalog import CATEGORIES, GROUPS
+from data_sources.simulator.furniture import COUNT, FurnitureSet, FurnitureSimulator, generate
 from layouts.onemap import DEFAULT_ON, parse_view
 from views import map as map_view
 from views.cluster import PointIndex, cluster

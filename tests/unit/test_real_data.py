@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from data_sources import ngsi_ld
-from data_sources.open311 import Open311
-from data_sources.openaq import OpenAQ, _station
 from data_sources.pipeline import Rules, plausibility, process
+from data_sources.providers import ngsi_ld
+from data_sources.providers.open311 import Open311
+from data_sources.providers.openaq import OpenAQ, _station
 from tests.fixtures import real_data
 
 PUBLISHED = [row for row in real_data.cnemc_rows() if row["aqi"].strip()]

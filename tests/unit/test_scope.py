@@ -140,7 +140,7 @@ def test_points_in_polygons_handles_holes_by_parity() -> None:
 
 def test_furniture_belongs_to_the_district_it_lies_in() -> None:
     from core.geo import district_rings
-    from data_sources.furniture import FurnitureSet
+    from data_sources.simulator.furniture import FurnitureSet
     from views.map import furniture_in_district, furniture_index, points_in_polygons
 
     seed, geo = 548, "guangzhou_districts.geojson"

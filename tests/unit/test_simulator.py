@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.readings import Reading
-from data_sources.sim_geo import CENTRAL, load_districts
-from data_sources.sim_service import CATEGORIES, CST
-from data_sources.simulator import Simulator
+from data_sources.simulator.city import Simulator
+from data_sources.simulator.geo import CENTRAL, load_districts
+from data_sources.simulator.service import CATEGORIES, CST
 
 GEO = Path(__file__).resolve().parents[2] / "geo"
 HOUR = 3_600_000

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 
 from config.settings import load_city
 from core.readings import Reading, SourceError
-from data_sources import ngsi_ld
-from data_sources.amap import AMapTraffic
-from data_sources.ngsi_ld import NgsiLdBroker
-from data_sources.open311 import Open311, lenient_json
-from data_sources.openaq import OpenAQ
 from data_sources.pipeline import process, rules_for
-from data_sources.tomtom import TomTom
+from data_sources.providers import ngsi_ld
+from data_sources.providers.amap import AMapTraffic
+from data_sources.providers.ngsi_ld import NgsiLdBroker
+from data_sources.providers.open311 import Open311, lenient_json
+from data_sources.providers.openaq import OpenAQ
+from data_sources.providers.tomtom import TomTom
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = 1_795_285_200_000  # the fixtures' hour (an injected clock: no source reads one)

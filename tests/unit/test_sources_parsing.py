@@ -9,10 +9,10 @@ import pytest
 
 from config.settings import Settings
 from core.readings import Reading
-from data_sources import ngsi_ld
-from data_sources.csv_replay import CsvReplay, SourceFileError
+from data_sources.providers import ngsi_ld
+from data_sources.providers.csv_replay import CsvReplay, SourceFileError
+from data_sources.providers.units import UnitError, to_standard
 from data_sources.registry import WithoutFeeds, build, without_feeds
-from data_sources.units import UnitError, to_standard
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 T18 = 1_795_284_000_000  # 2026-11-21T18:00:00Z
@@ -175,7 +175,7 @@ class LatencyLog:
 
 
 def test_monitored_turns_parser_gaps_into_a_typed_error_and_reports_latency() -> None:
-    from data_sources.http import SourcePayloadError
+    from data_sources.providers.http import SourcePayloadError
     from data_sources.registry import Monitored
 
     log = LatencyLog()

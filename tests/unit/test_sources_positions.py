@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from data_sources import case_status
-from data_sources.amap import AMapTraffic
-from data_sources.csv_replay import CsvReplay
-from data_sources.http import SourcePayloadError
-from data_sources.open311 import Open311
+from core import case_status
 from data_sources.pipeline import Rules, process
-from data_sources.tomtom import TomTom
+from data_sources.providers.amap import AMapTraffic
+from data_sources.providers.csv_replay import CsvReplay
+from data_sources.providers.http import SourcePayloadError
+from data_sources.providers.open311 import Open311
+from data_sources.providers.tomtom import TomTom
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = 1_800_000_000_000  # injected clock
@@ -29,7 +29,7 @@ def test_tomtom_line_outside_wgs84_names_the_field() -> None:
 
 
 def test_amap_polyline_outside_wgs84_names_the_point() -> None:
-    from data_sources.amap import polyline_error
+    from data_sources.providers.amap import polyline_error
 
     assert polyline_error("113.330110,23.134060;313.325200,23.134200") == (
         "polyline[1] longitude: 313.325 outside [-180, 180] (WGS-84 degrees)")

@@ -1,4 +1,4 @@
-"""Pushed-record validation (data_sources/records.py): what is accepted, and that every refusal names its field."""
+"""Pushed-record validation (data_sources/pipeline/records.py): what is accepted; every refusal names its field."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from data_sources.metrics import META, METRICS
-from data_sources.records import Invalid, to_reading
+from core.metrics import META, METRICS
+from data_sources.pipeline.records import Invalid, to_reading
 
 NOW = 1_795_285_200_000  # 2026-11-21T18:20:00Z
 README = Path(__file__).resolve().parents[2] / "README.md"

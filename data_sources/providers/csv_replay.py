@@ -4,7 +4,7 @@ One row is one reading: an entity column, a time column (ISO 8601 with offset, e
 `naive_tz` is set) and value columns named after the feed's value keys (or mapped with `columns`). The first row
 plays at the first poll; a row `d` after it in history plays `d / speed` later, stamped with that real time (the
 historical time stays in meta `hist_ts`), so staleness downstream works unchanged, while the indicators are judged
-by the time the row was observed (a 2017 row under HJ 633-2012; data_sources/pipeline.py). With `loop` it starts
+by the time the row was observed (a 2017 row under HJ 633-2012; data_sources/pipeline/). With `loop` it starts
 again. A row or cell that cannot be read is rejected with its line number and reason (dead letter), once, at load.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.coords import check_position
+from core.metrics import METRICS, units
 from core.readings import Reading, Rejects, SourceError
-from data_sources.coords import check_position
-from data_sources.metrics import METRICS, units
-from data_sources.records import Invalid, check
+from data_sources.pipeline.records import Invalid, check
 
 log = logging.getLogger("onescreen.csv_replay")
 _TRUE, _FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from core.readings import Reading
-from data_sources.sim_geo import ROADS, District, random_point
+from data_sources.simulator.geo import ROADS, District, random_point
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991: a fixed offset is exact
 HOUR_MS = 3_600_000.0

@@ -15,12 +15,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from core.coords import check_position, line_length_m
+from core.metrics import METRICS
 from core.readings import Reading, Rejects
-from data_sources.coords import check_position, line_length_m
-from data_sources.http import HttpClient, HttpPolled, require
-from data_sources.metrics import METRICS
-from data_sources.records import Invalid, check
-from data_sources.units import UnitError, pollutant, to_standard
+from data_sources.pipeline.records import Invalid, check
+from data_sources.providers.http import HttpClient, HttpPolled, require
+from data_sources.providers.units import UnitError, pollutant, to_standard
 
 log = logging.getLogger("onescreen.ngsi_ld")
 TYPES = {"AirQualityObserved": "air", "WaterQualityObserved": "water", "TrafficFlowObserved": "traffic"}

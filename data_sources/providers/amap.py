@@ -11,10 +11,10 @@ import hashlib
 import logging
 from typing import Any
 
+from core.coords import check_position, gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
+from core.metrics import ROAD_CLASSES, units
 from core.readings import Reading, Rejects, SourceError
-from data_sources.coords import check_position, gcj02_to_wgs84, haversine_m, line_length_m, wgs84_to_gcj02
-from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
-from data_sources.metrics import ROAD_CLASSES, units
+from data_sources.providers.http import HttpClient, HttpPolled, SourcePayloadError, require
 
 log = logging.getLogger("onescreen.amap")
 BASE_URL = "https://restapi.amap.com"

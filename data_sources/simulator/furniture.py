@@ -13,8 +13,8 @@ from functools import cache
 
 import numpy as np
 
+from core.furniture_catalog import CATEGORIES, weight
 from core.readings import Reading
-from data_sources.furniture_catalog import CATEGORIES, weight
 
 COUNT = 548_000
 # ~12.3 km x 11.1 km (≈ 137 km²) over 荔湾/越秀/海珠/天河 (WGS-84).

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from core.readings import Reading
-from data_sources.sim_geo import CENTRAL, Section, Segment, build_sections, build_segments, load_districts
-from data_sources.sim_service import CST, HOUR_MS, ServiceDesk
+from data_sources.simulator.geo import CENTRAL, Section, Segment, build_sections, build_segments, load_districts
+from data_sources.simulator.service import CST, HOUR_MS, ServiceDesk
 
 GEO_FILES = {
     "districts": "guangzhou_districts.geojson",

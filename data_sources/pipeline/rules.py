@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import CONFIG_DIR, load_yaml
+from core.coords import bbox
 from core.geo import GEO_DIR
-from data_sources.coords import bbox
-from data_sources.metrics import METRICS
+from core.metrics import METRICS
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, RULES
 from indicators.traffic import TrafficConfig
 

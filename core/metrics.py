@@ -1,6 +1,6 @@
 """Every value key a feed accepts, with its unit and plausible range: the contract of sources and the ingest API.
 
-The keys follow the indicators (indicators/, data_sources/derive.py): what derive reads is what sources write.
+The keys follow the indicators (indicators/, core/derive.py): what derive reads is what sources write.
 README.md "Ingest API" lists the same table; tests check the two agree.
 """
 
@@ -74,7 +74,7 @@ TRAFFIC = (
 
 SERVICE = (
     Metric("service_request_id", "", "str", doc="must equal entity_id when given"),
-    Metric("status", "", "str", doc="open or closed, or a server's own status (data_sources/case_status.py maps it)"),
+    Metric("status", "", "str", doc="open or closed, or a server's own status (core/case_status.py maps it)"),
     Metric("status_raw", "", "str", doc="the server's status when it was not open/closed (set by OneScreen)"),
     Metric("status_notes", "", "str"), Metric("service_name", "", "str"), Metric("service_code", "", "str"),
     Metric("description", "", "str"), Metric("agency_responsible", "", "str"), Metric("service_notice", "", "str"),

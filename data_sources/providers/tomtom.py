@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from core.coords import check_position, line_length_m
+from core.metrics import ROAD_CLASSES, units
 from core.readings import Reading, Rejects, SourceError
-from data_sources.coords import check_position, line_length_m
-from data_sources.http import HttpClient, HttpPolled, SourcePayloadError, require
-from data_sources.metrics import ROAD_CLASSES, units
+from data_sources.providers.http import HttpClient, HttpPolled, SourcePayloadError, require
 
 log = logging.getLogger("onescreen.tomtom")
 BASE_URL = "https://api.tomtom.com"

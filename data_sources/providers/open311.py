@@ -4,7 +4,7 @@ Quirks handled here (standards.md §5): ids and service codes are strings (the s
 `"service_code":006`, which is not JSON, so numbers with leading zeros are quoted before parsing and every integer
 is kept as its literal text); datetimes must carry a timezone (naive ones are refused unless `naive_tz` is set);
 servers cap a response (1,000 by default), so a full window is split in half and asked again. Statuses other than
-open/closed (in_progress, FixMyStreet's states, 受理/办理中, …) go through data_sources/case_status.py's table,
+open/closed (in_progress, FixMyStreet's states, 受理/办理中, …) go through core/case_status.py's table,
 extended by the `status_map` option; an unknown one is kept as open and flagged. A request that breaks the spec is
 rejected with its reason (dead letter); the rest of the poll is kept. A lat/long outside WGS-84 is rejected with its
 field named, and the case is kept without a position (citizens type these; the case itself is still real).
@@ -20,11 +20,11 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
+from core import case_status
+from core.coords import check_position
+from core.metrics import units
 from core.readings import Reading, Rejects
-from data_sources import case_status
-from data_sources.coords import check_position
-from data_sources.http import HttpClient, HttpPolled, require
-from data_sources.metrics import units
+from data_sources.providers.http import HttpClient, HttpPolled, require
 
 log = logging.getLogger("onescreen.open311")
 HOUR_MS = 3_600_000

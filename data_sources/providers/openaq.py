@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from core.coords import check_position
 from core.derive import parse_time_ms
+from core.metrics import units
 from core.readings import Reading, Rejects, SourceError
-from data_sources.coords import check_position
-from data_sources.http import HttpClient, HttpPolled, require
-from data_sources.metrics import units
-from data_sources.units import POLLUTANTS, UnitError, pollutant, to_standard
+from data_sources.providers.http import HttpClient, HttpPolled, require
+from data_sources.providers.units import POLLUTANTS, UnitError, pollutant, to_standard
 
 log = logging.getLogger("onescreen.openaq")
 BASE_URL = "https://api.openaq.org"

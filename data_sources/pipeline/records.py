@@ -7,10 +7,10 @@ import re
 from datetime import datetime
 from typing import Any
 
+from core import case_status
+from core.coords import check_position
+from core.metrics import META, METRICS, Metric
 from core.readings import Reading, unicode_ok
-from data_sources import case_status
-from data_sources.coords import check_position
-from data_sources.metrics import META, METRICS, Metric
 
 MAX_ID_LEN = 128
 MAX_STR_LEN = 2_000

@@ -22,11 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.coords import check_position, is_number
 from core.derive import air_standard, derive, derive_air
+from core.metrics import METRICS
 from core.readings import Reading, Rejection, raw_text, safe_text, unicode_ok
-from data_sources.coords import check_position, is_number
-from data_sources.metrics import METRICS
-from data_sources.pipeline_rules import Box, Range, Rules, default_rules, plausibility, rules_for
+from data_sources.pipeline.rules import Box, Range, Rules, default_rules, plausibility, rules_for
 from indicators.aqi_periods import POLLUTANTS, REALTIME_KEYS, pollutant_of
 from store import monitored as monitored_store
 
