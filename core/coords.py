@@ -152,6 +152,25 @@ def bd09_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
     return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
 
 
+DATUMS = ("wgs84", "gcj02", "bd09")
+
+
+def check_datum(datum: str) -> str:
+    """A datum name a source may declare its coordinates in; ValueError naming the choices otherwise."""
+    if datum not in DATUMS:
+        raise ValueError(f"unknown datum {datum!r}: use one of {', '.join(DATUMS)}")
+    return datum
+
+
+def to_wgs84(lng: float, lat: float, datum: str) -> tuple[float, float]:
+    """A point in the declared datum (wgs84, gcj02 as AMap/Tencent give, bd09 as Baidu gives) as WGS-84."""
+    if datum == "gcj02":
+        return gcj02_to_wgs84(lng, lat)
+    if datum == "bd09":
+        return bd09_to_wgs84(lng, lat)
+    return lng, lat
+
+
 def haversine_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
     """Great-circle distance in metres (mean Earth radius), for segment lengths."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

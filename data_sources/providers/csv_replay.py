@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.coords import check_position
+from core.coords import check_datum, check_position, to_wgs84
 from core.metrics import METRICS, units
 from core.readings import Reading, Rejects, SourceError
 from data_sources.pipeline.records import Invalid, check
@@ -36,7 +36,7 @@ class CsvReplay(Rejects):
     def __init__(self, *, path: str | Path, feed: str, speed: float = 60.0, loop: bool = True,
                  entity_col: str = "entity_id", ts_col: str = "ts", lat_col: str = "lat", lon_col: str = "lon",
                  columns: dict[str, str] | None = None, naive_tz: str | None = None, interval_s: float = 2.0,
-                 max_rows: int = 1_000_000, name: str | None = None) -> None:  # fmt: skip
+                 max_rows: int = 1_000_000, datum: str = "wgs84", name: str | None = None) -> None:  # fmt: skip
         if feed not in METRICS:
             raise ValueError(f"csv_replay: unknown feed {feed!r}")
         if speed <= 0:
@@ -44,6 +44,7 @@ class CsvReplay(Rejects):
         self.path, self.feed, self.speed, self.loop = Path(path), feed, float(speed), loop
         self.cols = {"entity": entity_col, "ts": ts_col, "lat": lat_col, "lon": lon_col}
         self.columns = columns
+        self.datum = check_datum(datum)  # wgs84, or gcj02 / bd09 for a file exported from AMap / Baidu
         self.naive_tz = ZoneInfo(naive_tz) if naive_tz else None
         self.name, self.feeds, self.interval_s, self.max_rows = name or f"csv-{feed}", (feed,), interval_s, max_rows
         self.metrics = units(feed)
@@ -138,6 +139,8 @@ class CsvReplay(Rejects):
             if bad:
                 self.reject(self.feed, f"{where}: {bad}", row, n)
                 return None
+            lon_w, lat_w = to_wgs84(pos[1], pos[0], self.datum)
+            pos = (lat_w, lon_w)
             meta["lat"], meta["lon"] = pos
         return ts, eid, values, meta
 

@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
 from core import case_status
-from core.coords import check_position
+from core.coords import check_datum, check_position, to_wgs84
 from core.metrics import units
 from core.readings import Reading, Rejects
 from data_sources.providers.http import HttpClient, HttpPolled, require
@@ -72,10 +72,12 @@ class Open311(HttpPolled, Rejects):
                  jurisdiction_id: str | None = None, interval_s: float = 300, lookback_days: float = 7,
                  window_hours: float = 24, max_per_request: int = 1000, page_size: int | None = None,
                  max_pages: int = 20, naive_tz: str | None = None, timeout_s: float = 15.0,
-                 status_map: dict[str, str] | None = None, name: str = "open311") -> None:  # fmt: skip
+                 status_map: dict[str, str] | None = None, datum: str = "wgs84",
+                 name: str = "open311") -> None:  # fmt: skip
         if fmt not in ("json", "xml"):
             raise ValueError("open311: format must be json or xml")
         self.name, self.fmt, self.interval_s = name, fmt, interval_s
+        self.datum = check_datum(datum)  # a Chinese 12345 system may give Baidu (bd09) or AMap (gcj02) positions
         self.http = HttpClient(base_url, timeout_s=timeout_s)
         self.common = {"jurisdiction_id": jurisdiction_id, "api_key": api_key}
         self.lookback_ms = int(lookback_days * 24 * HOUR_MS)
@@ -193,6 +195,8 @@ class Open311(HttpPolled, Rejects):
         if bad:  # a citizen-typed place that is not WGS-84: the case is kept without it, the position rejected
             self.reject("service", f"{cid}: {bad}; case kept without a position", row, kind="value")
         elif pos is not None:
+            lon, lat = to_wgs84(pos[1], pos[0], self.datum)
+            pos = (lat, lon)
             values["lat"], values["long"] = pos
             meta["lat"], meta["lon"] = pos
         if times["requested_datetime"]:

@@ -108,3 +108,21 @@ def test_malformed_xml_is_a_payload_error(provider: FakeProvider) -> None:  # no
     provider.route("/open311/v2/requests.xml", b"<service_requests><request>", ctype="text/xml")
     with pytest.raises(SourcePayloadError, match="malformed XML"):
         src(provider, fmt="xml", lookback_days=1).poll(NOW)
+
+
+def test_a_server_in_baidu_coordinates_is_stored_in_wgs84(provider: FakeProvider) -> None:  # noqa: F811
+    # standards.md §7: OneScreen stores WGS-84; a 12345 system drawing on Baidu's map gives BD-09 (datum: bd09)
+    from core import coords
+
+    provider.route("/open311/v2/requests.json", payload("open311_requests.json"))
+    cases = {rd.entity_id: rd for rd in src(provider, datum="bd09").poll(NOW)}
+    gz = cases["GZ20261121-000017"]
+    lon, lat = gz.meta["lon"], gz.meta["lat"]
+    assert abs(lon - 113.3245) > 0.005 and abs(lat - 23.1325) > 0.003  # moved by Baidu's offset, hundreds of metres
+    back = coords.wgs84_to_bd09(lon, lat)
+    assert abs(back[0] - 113.3245) < 1e-6 and abs(back[1] - 23.1325) < 1e-6
+    assert (gz.values["lat"], gz.values["long"]) == (lat, lon)
+    sf = cases["638344"]  # outside China there is no offset to take off
+    assert (sf.meta["lat"], sf.meta["lon"]) == (37.762221815, -122.4651145)
+    with pytest.raises(ValueError, match="bd09"):
+        src(provider, datum="baidu")

@@ -183,3 +183,17 @@ def test_monitored_turns_parser_gaps_into_a_typed_error_and_reports_latency() ->
     with pytest.raises(SourcePayloadError, match="unexpected payload \\(KeyError"):
         mon.poll(0)
     assert log.seen == [(("air",), 12.5)]
+
+
+def test_csv_replay_of_an_amap_export_is_stored_in_wgs84() -> None:
+    # standards.md §7: a file exported from AMap is in GCJ-02 (datum: gcj02); the stored position is WGS-84
+    from core import coords
+
+    t0 = 1_800_000_000_000  # a replay restamps rows from the first poll: any moment will do
+    plain = {rd.entity_id: rd for rd in CsvReplay(path=FIX / "replay_air.csv", feed="air", speed=3600.0).poll(t0)}
+    gcj = {rd.entity_id: rd for rd in CsvReplay(path=FIX / "replay_air.csv", feed="air", speed=3600.0,
+                                                 datum="gcj02").poll(t0)}
+    a, b = plain["1345A"].meta, gcj["1345A"].meta
+    assert (a["lat"], a["lon"]) == (23.1422, 113.259)
+    fwd = coords.wgs84_to_gcj02(b["lon"], b["lat"])
+    assert abs(fwd[0] - 113.259) < 1e-6 and abs(fwd[1] - 23.1422) < 1e-6 and abs(b["lon"] - 113.259) > 0.003
