@@ -155,8 +155,8 @@ def create_app(settings: Settings | None = None) -> Dash:
                                     ("home", "/", home_page, "ov_title")):
         dash.register_page(name, path=path, layout=guard(policy.page_perm(path), page), title=t(title, lang_default))
     import callbacks.alerts_page  # noqa: F401  (registers callbacks)
-    import callbacks.home  # noqa: F401
     import callbacks.onemap  # noqa: F401
+    import callbacks.overview  # noqa: F401
     import callbacks.wall  # noqa: F401
 
     _share_module_callbacks()  # every app of the process gets them, not only the first

@@ -10,10 +10,8 @@ from typing import Any
 from core.readings import Reading
 from indicators import aqi_cn, aqi_periods, aqi_us, traffic, water
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, report_keys
+from indicators.units import CO_PER_PPM, PER_PPB
 
-# µg/m³ (mg/m³ for CO) per ppb (ppm for CO) at 298.15 K, 1013.25 hPa (standards.md §1.2).
-_PER_PPB = {"so2": 2.619, "no2": 1.880, "o3": 1.962}
-_CO_PER_PPM = 1.145
 # AMap trafficinfo status (standards.md §4): "1" smooth, "2" slow, "3" congested ("0" unknown) -> our levels 1/3/5.
 AMAP_STATUS_LEVEL = {"1": 1, "2": 3, "3": 5}
 
@@ -101,11 +99,11 @@ def _us_units(values: dict[str, Any]) -> dict[str, float | None]:
     return {
         "pm25_24h": _num(values.get("pm25_24h", values.get("pm25_1h"))),
         "pm10_24h": _num(values.get("pm10_24h", values.get("pm10_1h"))),
-        "o3_8h": conv("o3_8h", _PER_PPB["o3"], 1000.0),
-        "o3_1h": conv("o3_1h", _PER_PPB["o3"], 1000.0),
-        "so2_1h": conv("so2_1h", _PER_PPB["so2"]),
-        "no2_1h": conv("no2_1h", _PER_PPB["no2"]),
-        "co_8h": conv("co_8h", _CO_PER_PPM) if "co_8h" in values else conv("co_1h", _CO_PER_PPM),
+        "o3_8h": conv("o3_8h", PER_PPB["o3"], 1000.0),
+        "o3_1h": conv("o3_1h", PER_PPB["o3"], 1000.0),
+        "so2_1h": conv("so2_1h", PER_PPB["so2"]),
+        "no2_1h": conv("no2_1h", PER_PPB["no2"]),
+        "co_8h": conv("co_8h", CO_PER_PPM) if "co_8h" in values else conv("co_1h", CO_PER_PPM),
     }
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["CO_MGM3_PER_PPM", "UGM3_PER_PPB", "mgm3_to_ppm_co", "ppb_to_mgm3_co", "ppb_to_ugm3", "ppm_to_mgm3_co",
-           "ppm_to_ugm3", "ugm3_to_ppb", "ugm3_to_ppm"]
+__all__ = ["CO_MGM3_PER_PPM", "CO_PER_PPM", "PER_PPB", "UGM3_PER_PPB", "mgm3_to_ppm_co", "ppb_to_mgm3_co",
+           "ppb_to_ugm3", "ppm_to_mgm3_co", "ppm_to_ugm3", "ugm3_to_ppb", "ugm3_to_ppm"]
 
 UGM3_PER_PPB: dict[str, Decimal] = {"so2": Decimal("2.619"), "no2": Decimal("1.880"), "o3": Decimal("1.962")}
 CO_MGM3_PER_PPM = Decimal("1.145")
+# The same factors as floats, for the hot paths (sources, derive): the one table of them, read everywhere.
+PER_PPB: dict[str, float] = {gas: float(f) for gas, f in UGM3_PER_PPB.items()}
+CO_PER_PPM = float(CO_MGM3_PER_PPM)
 _THOUSAND = Decimal(1000)
 
 

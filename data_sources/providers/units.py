@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-# µg/m³ per ppb at 298.15 K, 1013.25 hPa; CO in mg/m³ per ppm (standards.md §1.2).
-PER_PPB = {"so2": 2.619, "no2": 1.880, "o3": 1.962}
-CO_PER_PPM = 1.145
+from indicators.units import CO_PER_PPM, PER_PPB  # µg/m³ per ppb, mg/m³ per ppm CO (standards.md §1.2)
+
 POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
 _ALIASES = {"pm2.5": "pm25", "pm2_5": "pm25", "pm_25": "pm25", "pm_10": "pm10"}
 _UNITS = {

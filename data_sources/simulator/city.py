@@ -7,7 +7,6 @@ Every emitted timestamp is real wall-clock time, so staleness and overdue logic 
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
@@ -304,10 +303,3 @@ class Simulator:
         feats = [{"type": "Feature", "id": s.id, "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
                   "properties": {"id": s.id, **s.meta()}} for s in self.sections]  # fmt: skip
         return {"type": "FeatureCollection", "features": feats}
-
-    def air_stations_geojson(self) -> dict[str, Any]:
-        """The shipped national stations, feature id = station code."""
-        fc = copy.deepcopy(self._stations_fc)
-        for f in fc["features"]:
-            f["id"] = str(f["properties"]["code"])
-        return fc

@@ -84,24 +84,18 @@ def test_geometry_is_static_and_depends_only_on_seed() -> None:
         a.poll(n)
     assert a.roads_geojson() == roads == b.roads_geojson()
     assert a.water_sections_geojson() == sections == b.water_sections_geojson()
-    json.dumps([roads, sections, a.air_stations_geojson()])  # plain JSON
+    json.dumps([roads, sections])  # plain JSON
 
 
 @pytest.mark.parametrize("seed", [0, 1, 42, 2026])
 def test_entity_counts(seed: int) -> None:
     s = sim(seed=seed)
     feeds = by_feed(s.poll(NOW))
-    assert len(feeds["air"]) == 12 == len(s.air_stations_geojson()["features"])
+    assert len(feeds["air"]) == 12
     assert 60 <= len(feeds["traffic"]) <= 120
     assert 10 <= len(feeds["water"]) <= 15
     assert {r.meta["river"] for r in feeds["water"]} >= BAIYUN
     assert len({r.entity_id for r in feeds["traffic"]}) == len(feeds["traffic"])
-
-
-def test_air_stations_geojson_ids_are_station_codes() -> None:
-    fc = sim().air_stations_geojson()
-    assert {f["id"] for f in fc["features"]} == {f["properties"]["code"] for f in fc["features"]}
-    assert "1345A" in {f["id"] for f in fc["features"]}
 
 
 def test_segments_are_schematic_classed_and_denser_in_the_centre() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callbacks.home import status_table
+from layouts.overview import status_table
 
 NOW = 1_795_285_200_000
 
