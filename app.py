@@ -30,8 +30,8 @@ from core.geo import GEO_DIR
 from core.i18n import norm_lang, t
 from data_sources import pipeline
 from layouts import admin as admin_page
-from layouts import alerts_page as alerts_layout
-from layouts import onemap as onemap_layout
+from layouts import alerts as alerts_layout
+from layouts import analyst as analyst_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
 from layouts.common import forbidden
@@ -130,10 +130,10 @@ def create_app(settings: Settings | None = None) -> Dash:
         lang = norm_lang(lang, lang_default)
         now = context.now_ms()
         district_codes = set(geo.districts(city["geo"]["districts"]))
-        view = onemap_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)),
+        view = analyst_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)),
                                         districts=district_codes, tz=city.get("timezone", "Asia/Shanghai"), now_ms=now)
         attribution = " · ".join(x for x in (t("map_attr", lang), basemap.get("attribution")) if x)
-        return onemap_layout.layout(city, map_urls, basemap, view, lang, settings.tick_ms, attribution,
+        return analyst_layout.layout(city, map_urls, basemap, view, lang, settings.tick_ms, attribution,
                                     simulated=settings.simulator, now_ms=now)
 
     def alerts_page(lang: str | None = None, **_: Any) -> html.Div:
@@ -154,8 +154,8 @@ def create_app(settings: Settings | None = None) -> Dash:
                                     ("analyst", "/analyst", analyst_page, "onemap_title"),
                                     ("home", "/", home_page, "ov_title")):
         dash.register_page(name, path=path, layout=guard(policy.page_perm(path), page), title=t(title, lang_default))
-    import callbacks.alerts_page  # noqa: F401  (registers callbacks)
-    import callbacks.onemap  # noqa: F401
+    import callbacks.alerts  # noqa: F401  (registers callbacks)
+    import callbacks.analyst  # noqa: F401
     import callbacks.overview  # noqa: F401
     import callbacks.wall  # noqa: F401
 

@@ -1,1 +1,1 @@
-"""Alert rules and their lifecycle: pure metrics and engine, persisted by store.alerts, called via alerts.api."""
+"""Alert rules and their lifecycle: pure metrics and engine, persisted by store.alerts, called via alerts.actions."""

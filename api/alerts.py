@@ -28,7 +28,7 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, jsonify, request
 
-from alerts import api as alerts_api
+from alerts import actions as alerts_api
 from alerts.rules import load_rules
 from auth import principal
 from core.alerts import AlertError, Conflict, NotFound

@@ -1,170 +1,151 @@
-"""The analyst's callbacks on the one map: side panel, compare, CSV, replay; thin wrappers around views/ functions.
-
-None of these run per tick: the panel refreshes on a selection, a choice, or every 30 s (one sample a minute).
-"""
+"""One map: a server callback sends values (and clusters for the view) per tick; clientside code restyles in place."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
+from dash import Input, Output, State, callback, clientside_callback
 
 from auth import principal
-from core.geo import district_names
-from core.i18n import t
 from layouts import ids
-from layouts.analyst import chart, mode_badge
-from store import context, history
-from store.client import UNAVAILABLE
-from views import analyst, replay
+from store import context, history, snapshot
+from store import scope as scope_mod
+from views import map as map_view
+from views import replay
 
-PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "children"),
-                 Output(ids.AM_PANEL_ROWS, "children"), Output(ids.AM_PANEL_NOTE, "children"),
-                 Output(ids.AM_CHART_WRAP, "children"), Output(ids.AM_ITEM_WRAP, "hidden"),
-                 Output(ids.AM_CMP_CHIPS, "children"))
+FURNITURE_REFRESH_MS = 10_000
+LEGEND_LAYERS = ("air", "roads", "water", "cases", "furniture")
 
 
-def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None, range_key: str | None,
-                   item: str | None, at_ms: int | None, lang: str, scope: str | None = None) -> tuple[Any, ...]:
-    """Read the panel's data in one round trip and lay it out (PANEL_OUTPUTS order); entities outside the caller's
-    district show as unknown."""
-    tz = c.city.get("timezone", "Asia/Shanghai")
-    feed, series_ids, doc_keys = analyst.wanted(sel, cmp or [])
-    since, until = analyst.window(range_key or "", now, at_ms)
+def _bbox(bbox: Any, center: Any, zoom: float) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) the browser reported, or, before it has, estimated from centre and zoom."""
     try:
-        series, docs = analyst.scoped(feed, *history.read_panel(c.redis, feed, series_ids, since, until, doc_keys),
-                                      scope)
-    except UNAVAILABLE:
-        return (no_update,) * len(PANEL_OUTPUTS)
-    view = analyst.panel(sel, cmp or [], series, docs, range_key=range_key or "", item=item, at_ms=at_ms, now_ms=now,
-                         lang=lang, tz=tz, districts=district_names(c.city["geo"]["districts"]), cfg=c.traffic_cfg,
-                         aqi_setting=str(c.city.get("aqi_standard", "auto")))
-    rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in view["rows"]]
-    chips = [html.Span([chip["name"], html.Button("×", id=ids.cmp_remove(chip["key"]), className="am-chip-x",
-                                                  title=t("am_cmp_remove", lang))], className="am-chip")
-             for chip in view["chips"]]
-    notes = [html.Div(n) for n in view["notes"]] or ("" if view["open"] else t("am_pick", lang))
-    return ("am-panel open" if view["open"] else "am-panel", view["title"], rows, notes,
-            chart(view["figure"]) if view["open"] else None,
-            view["feed"] != "water", chips)
+        w, s, e, n = (float(x) for x in bbox)
+        return w, s, e, n
+    except (TypeError, ValueError):
+        pass
+    try:
+        lat, lon = (center["lat"], center["lng"]) if isinstance(center, dict) else center
+        half_w = 1600 * 360.0 / (256 * 2**zoom)  # half of a 3200-px-wide view, generous for any screen
+        half_h = half_w * 0.6 * math.cos(math.radians(float(lat)))
+        return float(lon) - half_w, float(lat) - half_h, float(lon) + half_w, float(lat) + half_h
+    except (TypeError, ValueError, KeyError):
+        return None
 
 
-@callback(*PANEL_OUTPUTS, Input(ids.AM_SELECTED, "data"), Input(ids.AM_CMP, "data"), Input(ids.AM_RANGE, "value"),
-          Input(ids.AM_ITEM, "value"), Input(ids.AM_AT, "data"), Input(ids.AM_PANEL_TICK, "n_intervals"),
-          State(ids.AM_META, "data"))
-def analyst_panel(sel: Any, cmp: list[str] | None, range_key: str | None, item: str | None,
-                  at: dict[str, Any] | None, _n: Any, meta: dict[str, Any] | None) -> tuple[Any, ...]:
-    """Thin wrapper around panel_response."""
+def _zoom(*candidates: Any) -> float:
+    """The view's zoom (the browser's report, else the map's), within Leaflet's 0-22; 12 for anything else."""
+    for z in candidates:
+        if isinstance(z, int | float) and not isinstance(z, bool) and math.isfinite(z):
+            return min(22.0, max(0.0, float(z)))
+    return 12.0
+
+
+def cell_px(view: dict[str, Any] | None) -> float:
+    """Cluster cell size so a view holds about 150 clusters whatever the screen (a 4K wall gets bigger cells)."""
+    try:
+        return max(80.0, math.sqrt(float(view["w"]) * float(view["h"]) / 150.0))  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return 110.0
+
+
+def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int,
+                   scope: str | None = None) -> dict[str, Any]:
+    """The map's part of the summary as of a past minute, read once per minute asked for (history does not change);
+    `live` is the caller's scoped summary, so only its entities are replayed."""
+    def build() -> dict[str, Any]:
+        wanted = {"air": list(live["air"]["stations"]), "traffic": list(live["traffic"]["segments"]),
+                  "water": list(live["water"]["sections"])}
+        raw = snapshot.read(ctx.redis, now, scope)  # the entities' metadata (district, road class, length) as now
+        meta = {feed: {eid: doc.get("m", {}) for eid, doc in raw[feed].items()} for feed in wanted}
+        return replay.summary_as_of(history.as_of(ctx.redis, wanted, at), meta, at,
+                                    lambda feed: float(ctx.feeds.get(feed, {}).get("stale_after_s", 60)),
+                                    aqi_setting=str(ctx.city.get("aqi_standard", "auto")), cfg=ctx.traffic_cfg)
+    return ctx.memo(scope_mod.key("replay-summary", scope), at, build)
+
+
+def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
+               cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
+               district: str | None = None, scope: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
+    change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser.
+    Everything is limited to the caller's scope first (a district user's map knows only their district)."""
+    summary = ctx.summary(now, scope)
+    if summary is None:
+        return None, sent
+    tick = ctx.tick_of(now)
+    shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at, scope)}
+    out: dict[str, Any] = {"t": now, "at": at, "mode": mode,
+                           **map_view.with_levels(map_view.entity_values(shown), shown)}
+    cases = ctx.open_cases(tick, scope) if ("cases" in on or mode in ("open", "overdue")) else []
+    out["districts"] = map_view.district_values(shown, cases, now)
+    cases = map_view.in_district(cases, district)
+    z = _zoom((view or {}).get("zoom"), zoom)
+    bbox = _bbox((view or {}).get("bbox"), center, z)
+    cell = cell_px(view)
+    if bbox and "cases" in on:
+        out["cases"] = map_view.case_clusters(cases, bbox, z, now, cell_px=cell)
+    out["furniture"] = None
+    if bbox and "furniture" in on:
+        key = f"{bbox}|{z}|{sorted(cats or [])}|{only_bad}"
+        sent_at = sent.get("at")
+        due = not isinstance(sent_at, int) or now - sent_at >= FURNITURE_REFRESH_MS
+        if key != sent.get("key") or due:
+            seed = ctx.settings.furniture_seed
+            status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(
+                len(map_view.furniture_index(seed)[0]), snapshot.read_furniture_status(ctx.redis)))
+            within = None if scope is None else map_view.furniture_in_district(seed, ctx.city["geo"]["districts"],
+                                                                               scope)
+            out["furniture"] = map_view.furniture_clusters(seed, status, bbox, z, cats, only_bad, cell_px=cell,
+                                                           within=within)
+            sent = {"key": key, "at": now}
+    return out, sent
+
+
+@callback(Output(ids.AM_VALUES, "data"), Output(ids.AM_FURN_SENT, "data"),
+          Input(ids.AM_TICK, "n_intervals"), Input(ids.AM_VIEW, "data"), State(ids.AM_MAP, "zoom"),
+          Input(ids.AM_LAYERS, "overlays"), Input(ids.AM_CATS, "value"), Input(ids.AM_ONLY_BAD, "value"),
+          Input(ids.AM_CHORO, "value"), Input(ids.AM_AT, "data"), Input(ids.AM_DISTRICT, "value"),
+          State(ids.AM_MAP, "center"), State(ids.AM_META, "data"), State(ids.AM_FURN_SENT, "data"))
+def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[str] | None, cats: list[str] | None,
+                only_bad: list[str] | None, mode: str | None, at: dict[str, Any] | None, district: str | None,
+                center: Any, meta: dict[str, Any] | None, sent: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Thin wrapper around map_values."""
+    names = (meta or {}).get("names", {})
+    on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])
     now = context.now_ms()
-    return panel_response(context.get(), now, sel, cmp, range_key, item, replay.at_of(at, now),
-                          (meta or {}).get("lang", "zh"), principal.current_scope())
-
-
-@callback(Output(ids.AM_CMP, "data"), Output(ids.AM_CMP_MSG, "children"),
-          Input(ids.AM_CMP_ADD, "n_clicks"), Input(ids.AM_CMP_CLEAR, "n_clicks"),
-          Input(ids.cmp_remove(ALL), "n_clicks"), State(ids.AM_SELECTED, "data"), State(ids.AM_CMP, "data"),
-          State(ids.AM_META, "data"), prevent_initial_call=True)
-def analyst_compare(_add: Any, _clear: Any, removes: list[Any] | None, sel: Any, cmp: list[str] | None,
-                    meta: dict[str, Any] | None) -> tuple[Any, Any]:
-    """Add the selected entity (at most four, one feed), remove one, or clear; says why when it refuses."""
-    lang = (meta or {}).get("lang", "zh")
-    trig = ctx.triggered_id
-    if trig == ids.AM_CMP_ADD:
-        return analyst.add_compare(cmp or [], sel, lang)
-    if trig == ids.AM_CMP_CLEAR:
-        return [], ""
-    if isinstance(trig, dict) and any(removes or []):
-        return [k for k in cmp or [] if k != trig.get("key")], ""
-    return no_update, no_update
-
-
-@callback(Output(ids.AM_DOWNLOAD, "data"), Input(ids.AM_CSV, "n_clicks"), State(ids.AM_SELECTED, "data"),
-          State(ids.AM_CMP, "data"), State(ids.AM_RANGE, "value"), State(ids.AM_AT, "data"),
-          prevent_initial_call=True)
-def analyst_csv(_n: Any, sel: Any, cmp: list[str] | None, range_key: str | None, at: dict[str, Any] | None) -> Any:
-    """The shown entities' samples over the shown range, as a CSV download (other districts' entities: no rows)."""
-    c, now, scope = context.get(), context.now_ms(), principal.current_scope()
-    feed, ids_, _ = analyst.chart_entities(sel, cmp or [])
-    if feed is None:
-        return no_update
-    since, until = analyst.window(range_key or "", now, replay.at_of(at, now))
-    try:
-        series, docs = analyst.scoped(feed, *history.read_panel(c.redis, feed, ids_, since, until,
-                                                                [f"{feed}:{e}" for e in ids_]), scope)
-    except UNAVAILABLE:
-        return no_update
-    return analyst.csv_download(sel, cmp or [], series, docs, c.city.get("timezone", "Asia/Shanghai"), now,
-                                range_key or "")
-
-
-@callback(Output(ids.AM_AT, "data"), Output(ids.AM_SLIDER, "value"),
-          Input(ids.AM_SLIDER, "value"), Input(ids.AM_LIVE, "n_clicks"), prevent_initial_call=True)
-def analyst_replay(value: Any, _live: Any) -> tuple[Any, Any]:
-    """A slider position (minutes back) becomes the replayed minute; LIVE goes back to now."""
-    if ctx.triggered_id == ids.AM_LIVE:
-        return None, 0
-    at = replay.at_from_slider(value, context.now_ms())
-    tz = context.get().city.get("timezone", "Asia/Shanghai")
-    return (None if at is None else {"ms": at, "q": replay.at_query(at, tz)}), no_update
-
-
-@callback(Output(ids.AM_MODE, "children"), Output(ids.AM_MODE, "className"), Output(ids.AM_REPLAY_NOTE, "hidden"),
-          Output(ids.AM_LIVE, "disabled"), Input(ids.AM_AT, "data"), State(ids.AM_META, "data"))
-def analyst_mode(at: dict[str, Any] | None, meta: dict[str, Any] | None) -> tuple[Any, ...]:
-    """LIVE, or REPLAY and the replayed minute in the city's time, in the page's language."""
-    at_ms = replay.at_of(at, context.now_ms())
-    text, cls = mode_badge(at_ms, context.get().city.get("timezone", "Asia/Shanghai"), (meta or {}).get("lang", "zh"))
-    return text, cls, at_ms is None, at_ms is None
-
-
-@callback(Output(ids.AM_SLIDER, "min"), Output(ids.AM_SLIDER, "marks"), Output(ids.AM_HISTORY_FROM, "children"),
-          Input(ids.AM_META, "data"), State(ids.AM_SLIDER, "value"))
-def analyst_slider(meta: dict[str, Any] | None, value: Any) -> tuple[Any, ...]:
-    """Once per page: the slider reaches back to the oldest sample kept (at most 7 days), with readable marks."""
-    c, now = context.get(), context.now_ms()
-    lang = (meta or {}).get("lang", "zh")
-    summary = c.summary(now, principal.current_scope()) or {}
-    wanted = {"air": list(summary.get("air", {}).get("stations", {})),
-              "water": list(summary.get("water", {}).get("sections", {}))}
-    try:
-        first = history.oldest(c.redis, wanted, now)
-    except UNAVAILABLE:
-        first = None
-    return replay.slider_bounds(first, now, lang, c.city.get("timezone", "Asia/Shanghai"), value)
+    at_ms = replay.at_of(at, now)
+    return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
+                      mode or "none", sent or {}, at=at_ms,
+                      district=None if district in (None, "", "all") else district, scope=principal.current_scope())
 
 
 clientside_callback(
-    "function(d, m, meta) { return window.onescreen.onemap.setFilter('am', d, m, meta); }",
-    Output(ids.AM_FILTER_SYNC, "data"), Input(ids.AM_DISTRICT, "value"), Input(ids.AM_MINLEVEL, "value"),
+    "function(data, at) { return window.onescreen.onemap.apply('am', data, at); }",
+    Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
+    Input(ids.AM_VALUES, "data"), State(ids.AM_AT, "data"),
+)
+
+clientside_callback(
+    "function(c, z, o, cats, bad, mode, meta) {"
+    " return window.onescreen.onemap.syncUrl(c, z, o, cats, bad, mode, meta); }",
+    Output(ids.AM_URL_SYNC, "data"),
+    Input(ids.AM_MAP, "center"), Input(ids.AM_MAP, "zoom"), Input(ids.AM_LAYERS, "overlays"),
+    Input(ids.AM_CATS, "value"), Input(ids.AM_ONLY_BAD, "value"), Input(ids.AM_CHORO, "value"),
     State(ids.AM_META, "data"),
 )
 
 clientside_callback(
-    "function(sel, cmp) { return window.onescreen.onemap.setSelection('am', sel, cmp); }",
-    Output(ids.AM_SEL_SYNC, "data"), Input(ids.AM_SELECTED, "data"), Input(ids.AM_CMP, "data"),
+    "function(mode, meta) { return window.onescreen.onemap.choroLegend(mode, meta); }",
+    Output(ids.map_legend("choro"), "hidden"), Output(ids.AM_CHORO_LEGEND_TITLE, "children"),
+    Input(ids.AM_CHORO, "value"), State(ids.AM_META, "data"),
 )
 
 clientside_callback(
-    "function(s, c, r, i, d, m, a, p) { return window.onescreen.onemap.syncState(s, c, r, i, d, m, a, p); }",
-    Output(ids.AM_STATE_SYNC, "data"), Input(ids.AM_SELECTED, "data"), Input(ids.AM_CMP, "data"),
-    Input(ids.AM_RANGE, "value"), Input(ids.AM_ITEM, "value"), Input(ids.AM_DISTRICT, "value"),
-    Input(ids.AM_MINLEVEL, "value"), Input(ids.AM_AT, "data"), Input(ids.AM_PANEL_OPEN, "data"),
+    "function(o, meta) { return window.onescreen.onemap.legendHidden(o, meta); }",
+    *[Output(ids.map_legend(layer), "hidden") for layer in LEGEND_LAYERS],
+    Input(ids.AM_LAYERS, "overlays"), State(ids.AM_META, "data"),
 )
 
-clientside_callback(
-    "function(n, open, meta) { return window.onescreen.onemap.togglePanel(n, open, meta); }",
-    Output(ids.AM_PANEL_OPEN, "data"), Output(ids.AM_BODY, "className"), Output(ids.AM_PANEL_TOGGLE, "children"),
-    Input(ids.AM_PANEL_TOGGLE, "n_clicks"), State(ids.AM_PANEL_OPEN, "data"), State(ids.AM_META, "data"),
-)
-
-clientside_callback(
-    "function(n) { return n ? [null, []] : [window.dash_clientside.no_update, window.dash_clientside.no_update]; }",
-    Output(ids.AM_SELECTED, "data"), Output(ids.AM_CMP, "data", allow_duplicate=True),
-    Input(ids.AM_PANEL_CLOSE, "n_clicks"), prevent_initial_call=True,
-)
-
-clientside_callback(
-    "function(v, value, meta) { return window.onescreen.onemap.sliderLabel(v, value, meta); }",
-    Output(ids.AM_SLIDER_LABEL, "children"), Input(ids.AM_SLIDER, "drag_value"), Input(ids.AM_SLIDER, "value"),
-    State(ids.AM_META, "data"),
-)
+import callbacks.analyst_panel  # noqa: E402, F401  (the analyst's side panel, compare, CSV and replay callbacks)

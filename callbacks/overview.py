@@ -10,7 +10,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
 
-from alerts import api as alerts_api
+from alerts import actions as alerts_api
 from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang, t

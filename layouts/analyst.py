@@ -1,129 +1,191 @@
-"""The analyst's parts of the one map: district and level filters, the side panel (details, history, compare, CSV)
-and the replay bar. Every initial value comes from the URL (layouts.onemap.parse_view)."""
+"""The one map (一张图): every feed as a layer, a layer control, filters; initial state from the URL.
+
+Geometry comes by URL, once. Per tick a Store receives values only and a clientside function restyles the existing
+Leaflet layers in place (no re-creation, so nothing flickers and open popups stay open).
+"""
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Collection
 from typing import Any
 
+import dash_leaflet as dl
 from dash import dcc, html
+from dash_extensions.javascript import Namespace
 
+from core.furniture_catalog import CATEGORIES, GROUPS
+from core.geo import districts
 from core.i18n import t
-from indicators import aqi_cn, traffic, water
-from layouts import ids
-from views import history as hist
-from views import replay
-from views.analyst import parse_ref
+from layouts import analyst_panel, ids
+from layouts.common import lang_switch
+from views.analyst import parse_ref, parse_refs, ref_key
+from views.history import DEFAULT_ITEM, DEFAULT_RANGE, RANGES, WATER_ITEMS
+from views.map import CHOROPLETH, LAYERS
+from views.replay import parse_at
 
-PANEL_REFRESH_MS = 30_000  # the chart gains one sample a minute: a refresh every 30 s is plenty
-
-
-def level_options(lang: str) -> list[dict[str, Any]]:
-    """'All levels', then '>= n' with what n means for each layer (AQI level, congestion level, water class)."""
-    opts: list[dict[str, Any]] = [{"label": t("am_minlevel_all", lang), "value": 0}]
-    for n in range(2, 7):
-        aqi = aqi_cn.LEVELS[n - 1][lang]
-        tpi = traffic.LEVELS[n - 1][lang] if n <= len(traffic.LEVELS) else "—"
-        wc = water.CLASSES[n - 1]
-        opts.append({"label": t("am_minlevel_n", lang, n=n, aqi=aqi), "value": n,
-                     "title": t("am_minlevel_full", lang, n=n, aqi=aqi, tpi=tpi,
-                                water=wc["name_zh"] if lang == "zh" else wc["klass"])})
-    return opts
+ns = Namespace("onescreen", "onemap")
+DEFAULT_ON = ("districts", "rivers", "air", "roads", "water", "cases")
+TRAFFIC_COLORS = ("#1A9641", "#A6D96A", "#FFFFBF", "#FDAE61", "#D7191C")
+WATER_COLORS = (("I", "#CCFFFF"), ("II", "#00CCFF"), ("III", "#00FF00"), ("IV", "#FFFF00"), ("V", "#FF9B00"),
+                ("劣V", "#FF0000"))
+AQI_COLORS = ("#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023")
 
 
-def filters(lang: str, view: dict[str, Any], districts: dict[str, dict[str, Any]]) -> list[Any]:
-    """District and minimum-level dropdowns for the header."""
-    return [
-        html.Label([t("am_district", lang), dcc.Dropdown(
-            id=ids.AM_DISTRICT, value=view.get("district") or "all", clearable=False, searchable=False,
-            options=[{"label": t("am_district_all", lang), "value": "all"}]
-            + [{"label": d[lang], "value": code} for code, d in districts.items()])], className="ctl"),
-        html.Label([t("am_minlevel", lang), dcc.Dropdown(
-            id=ids.AM_MINLEVEL, value=view.get("minlevel") or 0, clearable=False, searchable=False,
-            options=level_options(lang))], className="ctl ctl-level", title=t("am_minlevel_hint", lang)),
-    ]
+def parse_view(query: dict[str, Any], default_center: list[float], default_zoom: float, *,
+               districts: Collection[str] = (), tz: str = "Asia/Shanghai", now_ms: int | None = None) -> dict[str, Any]:
+    """The map state a shared URL asks for (bad values fall back to defaults, never an error page)."""
+    layers = [x for x in str(query.get("layers") or "").split(",") if x in LAYERS] or list(DEFAULT_ON)
+    try:
+        lat, lon = (float(v) for v in str(query.get("c")).split(","))
+        center = [lat, lon] if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+    except (TypeError, ValueError):
+        center = None
+    try:
+        zoom = min(max(float(query.get("z")), 3.0), 19.0)
+    except (TypeError, ValueError):
+        zoom = default_zoom
+    cats = [c for c in str(query.get("cats") or "").split(",") if c]
+    mode = query.get("mode") if query.get("mode") in CHOROPLETH else "none"
+    district = str(query.get("district") or "")
+    district = district if re.fullmatch(r"\d{6}", district) and (not districts or district in districts) else None
+    try:
+        minlevel = int(str(query.get("minlevel")))
+    except ValueError:
+        minlevel = 0
+    sel = parse_ref(query.get("sel"))
+    rng = query.get("range") if query.get("range") in RANGES else DEFAULT_RANGE
+    item = query.get("item") if query.get("item") in WATER_ITEMS else DEFAULT_ITEM
+    at = parse_at(query.get("at"), tz, int(time.time() * 1000) if now_ms is None else now_ms)
+    return {"layers": layers, "center": center or default_center, "zoom": zoom, "cats": cats,
+            "bad": query.get("bad") == "1", "mode": mode, "district": district,
+            "minlevel": minlevel if 2 <= minlevel <= 6 else 0, "sel": None if sel is None else ref_key(sel),
+            "cmp": parse_refs(query.get("cmp")), "range": rng, "item": item, "at": at,
+            "panel": query.get("panel") != "0", "fit": bool(district and center is None)}
 
 
-def mode_badge(at_ms: int | None, tz: str, lang: str) -> tuple[str, str]:
-    """(text, class) of the header's LIVE / REPLAY badge."""
-    if at_ms is None:
-        return t("am_live", lang), "am-mode am-live"
-    return t("am_replay", lang, at=replay.at_label(at_ms, tz, lang)), "am-mode am-replay"
+def tile_layers(basemap: dict[str, Any]) -> list[Any]:
+    """The configured base map: none (default: boundaries on a dark background), an XYZ URL, or app-served MBTiles."""
+    kind = basemap.get("type", "none")
+    attribution = basemap.get("attribution", "")
+    if kind == "xyz" and basemap.get("url"):
+        return [dl.TileLayer(url=basemap["url"], attribution=attribution, maxZoom=basemap.get("max_zoom", 18))]
+    if kind == "mbtiles":
+        return [dl.TileLayer(url="/tiles/{z}/{x}/{y}", attribution=attribution, maxZoom=basemap.get("max_zoom", 18))]
+    return []
 
 
-def replay_bar(lang: str, view: dict[str, Any], now_ms: int) -> html.Div:
-    """Replay: a slider of minutes back (its start is set from the available history on load) and a LIVE button."""
-    at = view.get("at")
-    value = replay.slider_value(at, now_ms)
-    return html.Div(className="am-replay-bar", children=[
-        html.Span(t("am_replay_title", lang), className="am-replay-title", title=t("am_replay_hint", lang)),
-        html.Button(t("am_back_live", lang), id=ids.AM_LIVE, className="btn am-live-btn", disabled=at is None),
-        html.Div(dcc.Slider(id=ids.AM_SLIDER, min=min(-60, value), max=0, step=1, value=value, updatemode="mouseup",
-                            marks={0: t("am_now", lang)}, included=False, allow_direct_input=False),
-                 className="am-slider",
-                 title=t("am_replay_hint", lang)),
-        html.Span("", id=ids.AM_SLIDER_LABEL, className="am-slider-label"),
-        html.Span("", id=ids.AM_HISTORY_FROM, className="am-history-from"),
-        html.Span(t("am_replay_live_note", lang), id=ids.AM_REPLAY_NOTE, className="am-replay-note",
-                  hidden=at is None),
+def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str) -> Any:
+    """One overlay's Leaflet layer; entity layers register themselves for in-place restyling."""
+    hide = {"map": "am", "layer": layer, "lang": lang}
+    common = {"id": ids.map_layer(layer), "hideout": hide, "coordsToLatLng": coords}
+    if layer == "districts":
+        return dl.GeoJSON(url=urls["districts"], style=ns("districtStyle"), onEachFeature=ns("register"), **common)
+    if layer == "rivers":
+        return dl.GeoJSON(url=urls["rivers"], style=ns("riverStyle"), interactive=False, **common)
+    if layer == "air":
+        return dl.GeoJSON(url=urls["air_stations"], pointToLayer=ns("point"), onEachFeature=ns("register"), **common)
+    if layer == "roads":
+        return dl.GeoJSON(url=urls["roads"], style=ns("roadStyle"), onEachFeature=ns("register"), **common)
+    if layer == "water":
+        return dl.GeoJSON(url=urls["water_sections"], pointToLayer=ns("point"), onEachFeature=ns("register"),
+                          **common)
+    return dl.GeoJSON(data={"type": "FeatureCollection", "features": []}, pointToLayer=ns("clusterPoint"),
+                      onEachFeature=ns("register"), **common)
+
+
+def _swatches(items: list[tuple[str, str]]) -> list[Any]:
+    return [html.Span([html.I(style={"background": c}), label], className="legend-item") for c, label in items]
+
+
+def legends(lang: str, on: list[str]) -> html.Div:
+    """A legend block per layer, in the standard level colours and names; hidden while its layer is off."""
+    from indicators import aqi_cn, traffic, water
+
+    blocks = {
+        "air": (t("legend_aqi", lang), [(lv["color"], lv[lang]) for lv in aqi_cn.LEVELS]),
+        "roads": (t("legend_traffic", lang), [(lv["color"], lv[lang]) for lv in traffic.LEVELS]),
+        "water": (t("legend_water", lang), [(c["color"], c["name_zh"] if lang == "zh" else f"{c['klass']}")
+                                            for c in water.CLASSES]),
+        "cases": (t("legend_cases", lang), [("#49c6ff", t("cases_open", lang)), ("#ff3b30", t("cases_overdue", lang)),
+                                            ("#2b3f5e", t("cluster", lang))]),
+        "furniture": (t("legend_furniture", lang), [("#7f8ea6", t("furn_normal", lang)),
+                                                    ("#ff9f0a", t("furn_damaged", lang)),
+                                                    ("#ff3b30", t("furn_missing", lang))]),
+    }
+    seq = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+    choro = html.Div([html.Span("", id=ids.AM_CHORO_LEGEND_TITLE, className="legend-title"), t("few", lang),
+                      html.Span([html.I(style={"background": c}) for c in seq], className="legend-scale"),
+                      t("many", lang)], id=ids.map_legend("choro"), className="legend-row", hidden=True)
+    rows = [html.Div([html.Span(title, className="legend-title"), *_swatches(items)], id=ids.map_legend(layer),
+                     className="legend-row", hidden=layer not in on) for layer, (title, items) in blocks.items()]
+    return html.Details(open=True, className="map-legend onemap-legend",
+                        children=[html.Summary(t("legend", lang)), choro, *rows])
+
+
+def controls(lang: str, view: dict[str, Any], district_list: dict[str, dict[str, Any]] | None = None) -> html.Div:
+    """District and level filters, choropleth mode, component category filter and the damaged-only switch."""
+    cat_options = [{"label": f"{GROUPS[g][0] if lang == 'zh' else GROUPS[g][1]} ({g})", "value": g} for g in GROUPS]
+    cat_options += [{"label": f"{c['zh']} {c['code']}", "value": c["code"]} for c in CATEGORIES]
+    return html.Div(className="onemap-controls", children=[
+        *analyst_panel.filters(lang, view, district_list or {}),
+        html.Label([t("choro_label", lang), dcc.Dropdown(
+            id=ids.AM_CHORO, value=view["mode"], clearable=False, searchable=False,
+            options=[{"label": t(f"choro_{m}", lang), "value": m} for m in CHOROPLETH])], className="ctl"),
+        html.Label([t("cats_label", lang), dcc.Dropdown(
+            id=ids.AM_CATS, value=view["cats"], multi=True, options=cat_options,
+            placeholder=t("cats_placeholder", lang))], className="ctl ctl-wide"),
+        dcc.Checklist(id=ids.AM_ONLY_BAD, options=[{"label": t("only_bad", lang), "value": "bad"}],
+                      value=["bad"] if view["bad"] else [], className="ctl ctl-check"),
     ])
 
 
-def chart(figure: dict[str, Any]) -> dcc.Graph:
-    """The history chart (a plain-dict figure)."""
-    return dcc.Graph(id=ids.AM_CHART, className="am-chart", figure=figure,
-                     style={"height": "clamp(15rem, 36vh, 30rem)"},
-                     config={"displayModeBar": False, "responsive": True})
-
-
-def side_panel(lang: str, view: dict[str, Any]) -> html.Aside:
-    """Details and history of the selected entity, compare, CSV; opened by a click on the map (or `sel=` in the URL)."""
-    is_open = bool(parse_ref(view.get("sel")) or view.get("cmp"))
-    return html.Aside(id=ids.AM_PANEL, className="am-panel" + (" open" if is_open else "")
-                      + ("" if view.get("panel", True) else " collapsed"), children=[
-        html.Div(className="am-panel-head", children=[
-            html.Button("›", id=ids.AM_PANEL_TOGGLE, className="am-icon-btn", title=t("am_collapse", lang),
-                        **{"aria-label": t("am_collapse", lang), "data-expand": t("am_expand", lang),
-                           "data-collapse": t("am_collapse", lang)}),
-            html.H2("", id=ids.AM_PANEL_TITLE, className="am-panel-title"),
-            html.Button("×", id=ids.AM_PANEL_CLOSE, className="am-icon-btn", title=t("am_close", lang),
-                        **{"aria-label": t("am_close", lang)}),
+def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], view: dict[str, Any], lang: str,
+           tick_ms: int, attribution: str, *, simulated: bool = True, now_ms: int | None = None) -> html.Div:
+    """The whole one-map page: header with filters, the map with the replay bar under it, the side panel."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    tz = city.get("timezone", "Asia/Shanghai")
+    coords = ns("toGcj") if basemap.get("crs") == "gcj02" else None
+    names = {t(f"layer_{layer}", lang): layer for layer in LAYERS}
+    overlays = [dl.Overlay(_layer(layer, urls, coords, lang), name=t(f"layer_{layer}", lang),
+                           checked=layer in view["layers"]) for layer in LAYERS]
+    name = city.get("name_zh") if lang == "zh" else city.get("name_en")
+    district_list = districts(city["geo"]["districts"]) if city.get("geo", {}).get("districts") else {}
+    mode_text, mode_class = analyst_panel.mode_badge(view.get("at"), tz, lang)
+    return html.Div(className=f"onemap-root lang-{lang}", children=[
+        html.Header(className="onemap-header", children=[
+            html.Span(f"{name} · {t('onemap_title', lang)}", className="onemap-title"),
+            html.Span(t("simulated", lang), className="sim-badge", hidden=not simulated),
+            html.Span(mode_text, id=ids.AM_MODE, className=mode_class),
+            controls(lang, view, district_list),
+            lang_switch(lang),
         ]),
-        html.Div(className="am-panel-body", children=[
-            html.Div(id=ids.AM_PANEL_NOTE, className="am-panel-note"),
-            html.Div(className="am-chart-controls", children=[
-                dcc.RadioItems(id=ids.AM_RANGE, value=view.get("range", hist.DEFAULT_RANGE), inline=True,
-                               className="am-range",
-                               options=[{"label": t(f"am_range_{k}", lang), "value": k} for k in hist.RANGES]),
-                html.Label([t("am_item", lang), dcc.Dropdown(
-                    id=ids.AM_ITEM, value=view.get("item", hist.DEFAULT_ITEM), clearable=False, searchable=False,
-                    options=[{"label": hist.ITEM_NAMES[k], "value": k} for k in hist.WATER_ITEMS])],
-                    id=ids.AM_ITEM_WRAP, className="ctl am-item", hidden=True),
+        html.Div(id=ids.AM_BODY, className="onemap-body" + ("" if view.get("panel", True) else " panel-collapsed"),
+                 children=[
+            html.Div(className="am-map-wrap", children=[
+                dl.Map(id=ids.AM_MAP, center=view["center"], zoom=view["zoom"], zoomSnap=0.5, preferCanvas=False,
+                       attributionControl=False, className="onemap-map", style={"height": "100%", "width": "100%"},
+                       children=[*tile_layers(basemap),
+                                 dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
+                                                  overlays=[t(f"layer_{x}", lang) for x in LAYERS
+                                                            if x in view["layers"]]),
+                                 dl.ScaleControl(position="bottomright", imperial=False),
+                                 dl.AttributionControl(prefix=attribution, position="bottomright")]),
+                legends(lang, view["layers"]),
             ]),
-            # the chart is created when there is something to chart: plotly.js (a ~1 s parse) loads only then
-            html.Div(id=ids.AM_CHART_WRAP, className="am-chart-wrap"),
-            html.Div(className="am-cmp-row", children=[
-                html.Button(t("am_cmp_add", lang), id=ids.AM_CMP_ADD, className="btn"),
-                html.Button(t("am_cmp_clear", lang), id=ids.AM_CMP_CLEAR, className="btn"),
-                html.Button(t("am_csv", lang), id=ids.AM_CSV, className="btn", title=t("am_csv_hint", lang)),
-            ]),
-            html.Div("", id=ids.AM_CMP_MSG, className="am-cmp-msg", role="status"),
-            html.Div(id=ids.AM_CMP_CHIPS, className="am-chips"),
-            html.Table(id=ids.AM_PANEL_ROWS, className="am-rows"),
-            dcc.Download(id=ids.AM_DOWNLOAD),
+            analyst_panel.replay_bar(lang, view, now_ms),
+            analyst_panel.side_panel(lang, view),
         ]),
+        dcc.Store(id=ids.AM_META, data={"names": names, "lang": lang, "initial": view["layers"], "tz": tz,
+                                        "choro": {m: t(f"choro_{m}", lang) for m in ("open", "overdue")},
+                                        "bounds": {k: d["bounds"] for k, d in district_list.items()},
+                                        "fit": view.get("district") if view.get("fit") else None}),
+        dcc.Store(id=ids.AM_VALUES),
+        dcc.Store(id=ids.AM_FURN_SENT, data={}),
+        dcc.Store(id=ids.AM_URL_SYNC),
+        dcc.Store(id=ids.AM_APPLIED),
+        dcc.Store(id=ids.AM_VIEW),
+        *analyst_panel.stores(view, tz),
+        dcc.Interval(id=ids.AM_TICK, interval=tick_ms),
     ])
-
-
-def stores(view: dict[str, Any], tz: str) -> list[Any]:
-    """The analyst state the callbacks and the URL sync share."""
-    at = view.get("at")
-    return [
-        dcc.Store(id=ids.AM_SELECTED, data=parse_ref(view.get("sel"))),
-        dcc.Store(id=ids.AM_CMP, data=list(view.get("cmp") or [])),
-        dcc.Store(id=ids.AM_AT, data=None if at is None else {"ms": at, "q": replay.at_query(at, tz)}),
-        dcc.Store(id=ids.AM_PANEL_OPEN, data=bool(view.get("panel", True))),
-        dcc.Store(id=ids.AM_STATE_SYNC),
-        dcc.Store(id=ids.AM_FILTER_SYNC),
-        dcc.Store(id=ids.AM_SEL_SYNC),
-        dcc.Interval(id=ids.AM_PANEL_TICK, interval=PANEL_REFRESH_MS),
-    ]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from alerts import api
+from alerts import actions
 from alerts.rules import RuleSet, parse_rules
 from alerts.service import Evaluator
 from config.settings import Settings
@@ -96,19 +96,19 @@ def test_evaluator_fires_from_ingested_data_and_a_new_process_continues(r: redis
     ingest(r, T0, A=200.0, B=20.0)
     first = evaluator(r, clock)
     assert first.evaluate().transitions == 1
-    assert api.active(r) == [] and [a["state"] for a in api.all_alerts(r)] == ["pending"]
+    assert actions.active(r) == [] and [a["state"] for a in actions.all_alerts(r)] == ["pending"]
     ingest(r, T0 + 59_000, A=200.0, B=20.0)
     second = evaluator(r, clock.at(60))  # a restarted process: new engine, state from Redis
     assert second.evaluate().transitions == 1
-    [alert] = api.active(r)
+    [alert] = actions.active(r)
     assert {k: alert[k] for k in ("id", "rule", "scope", "entity_id", "entity_name", "level", "state", "since_ms")} == {
         "id": "aqi:A", "rule": "aqi", "scope": "station", "entity_id": "A", "entity_name": "站A", "level": "orange",
         "state": "firing", "since_ms": T0 + 60_000}
     assert alert["rule_name_zh"] == "站点AQI超标" and alert["value"] > 200 and alert["silenced"] is False
-    assert api.counts(r)["orange"] == 1 and api.counts(r)["unacknowledged"] == 1
+    assert actions.counts(r)["orange"] == 1 and actions.counts(r)["unacknowledged"] == 1
     pipe = r.pipeline(transaction=False)
     store.queue_read_active(pipe)
-    assert store.parse_active(pipe.execute()[0]) == api.active(r)
+    assert store.parse_active(pipe.execute()[0]) == actions.active(r)
     assert log_events(r) == [("aqi:A", "pending"), ("aqi:A", "firing")]
 
 
@@ -132,21 +132,21 @@ def test_two_evaluators_racing_fire_once(r: redis.Redis) -> None:
     ev.evaluate(T0 + 1000)
     events = log_events(r)
     assert sorted(events) == sorted(set(events))  # nothing logged twice
-    assert sum(1 for _, e in events if e == "pending") == 40 and len(api.all_alerts(r)) == 40
+    assert sum(1 for _, e in events if e == "pending") == 40 and len(actions.all_alerts(r)) == 40
 
 
 def test_acknowledge_through_the_api_and_the_audit_log(r: redis.Redis) -> None:
     ingest(r, T0, A=200.0)
     evaluator(r, Clock(), rules(for_s=0)).evaluate(T0)
-    rec = api.acknowledge(r, "aqi:A", "张工", "已派人核查", T0 + 5000)
+    rec = actions.acknowledge(r, "aqi:A", "张工", "已派人核查", T0 + 5000)
     assert (rec["state"], rec["ack_by"], rec["ack_ms"], rec["ack_comment"]) == ("acknowledged", "张工", T0 + 5000,
                                                                                  "已派人核查")
-    assert api.active(r)[0]["state"] == "acknowledged" and api.counts(r)["unacknowledged"] == 0
-    with pytest.raises(api.Conflict):
-        api.acknowledge(r, "aqi:A", "李工", "", T0 + 6000)
-    with pytest.raises(api.NotFound):
-        api.acknowledge(r, "aqi:nope", "李工", "", T0 + 6000)
-    [entry] = [e for e in api.log(r, T0 + 5000) if e["event"] == "acknowledged"]
+    assert actions.active(r)[0]["state"] == "acknowledged" and actions.counts(r)["unacknowledged"] == 0
+    with pytest.raises(actions.Conflict):
+        actions.acknowledge(r, "aqi:A", "李工", "", T0 + 6000)
+    with pytest.raises(actions.NotFound):
+        actions.acknowledge(r, "aqi:nope", "李工", "", T0 + 6000)
+    [entry] = [e for e in actions.log(r, T0 + 5000) if e["event"] == "acknowledged"]
     assert (entry["by"], entry["comment"], entry["from"], entry["to"]) == ("张工", "已派人核查", "firing",
                                                                            "acknowledged")
 
@@ -155,23 +155,23 @@ def test_silence_is_applied_by_the_evaluator_and_expires(r: redis.Redis) -> None
     clock = Clock()
     ingest(r, T0, A=200.0)
     ev = evaluator(r, clock, rules(for_s=0, escalate=600))
-    sid = api.silence(r, {"rule": "aqi", "district": "440106"}, "设备检修", "王工", T0 + 900_000, T0)
+    sid = actions.silence(r, {"rule": "aqi", "district": "440106"}, "设备检修", "王工", T0 + 900_000, T0)
     ev.evaluate()
-    assert api.active(r)[0]["silenced"] is True and api.counts(r)["unacknowledged"] == 0
-    assert [s["id"] for s in api.silences(r, T0)] == [sid]
+    assert actions.active(r)[0]["silenced"] is True and actions.counts(r)["unacknowledged"] == 0
+    assert [s["id"] for s in actions.silences(r, T0)] == [sid]
     ingest(r, T0 + 800_000, A=200.0)
     ev.evaluate(T0 + 800_000)  # past escalate_after_s, but silenced: no escalation
-    assert api.active(r)[0]["level"] == "orange"
+    assert actions.active(r)[0]["level"] == "orange"
     ingest(r, T0 + 900_000, A=200.0)
     clock.at(900)
     ev.evaluate()
-    assert api.active(r)[0]["silenced"] is False and api.silences(r, clock.ms) == []
-    assert [e["event"] for e in api.log(r, T0)] == ["silence_created", "firing", "unsilenced"]
-    assert api.unsilence(r, sid, "王工", clock.ms) is True and api.unsilence(r, sid, "王工", clock.ms) is False
-    with pytest.raises(api.AlertError):
-        api.silence(r, {"planet": "x"}, "r", "op", T0 + 10, T0)
-    with pytest.raises(api.AlertError):
-        api.silence(r, {"rule": "aqi"}, "r", "op", T0 - 10, T0)
+    assert actions.active(r)[0]["silenced"] is False and actions.silences(r, clock.ms) == []
+    assert [e["event"] for e in actions.log(r, T0)] == ["silence_created", "firing", "unsilenced"]
+    assert actions.unsilence(r, sid, "王工", clock.ms) is True and actions.unsilence(r, sid, "王工", clock.ms) is False
+    with pytest.raises(actions.AlertError):
+        actions.silence(r, {"planet": "x"}, "r", "op", T0 + 10, T0)
+    with pytest.raises(actions.AlertError):
+        actions.silence(r, {"rule": "aqi"}, "r", "op", T0 - 10, T0)
 
 
 def test_stale_feed_raises_a_stale_alert_and_holds_the_station(r: redis.Redis) -> None:
@@ -181,12 +181,12 @@ def test_stale_feed_raises_a_stale_alert_and_holds_the_station(r: redis.Redis) -
     ev.evaluate()
     ev.evaluate(T0 + 31_000)  # air is 31 s old: stale, pending for for_s 60
     ev.evaluate(T0 + 91_000)
-    by_id = {a["id"]: a for a in api.active(r)}
+    by_id = {a["id"]: a for a in actions.active(r)}
     assert by_id["stale:air"]["level"] == "stale" and by_id["stale:air"]["entity_name"] == "air"
     assert by_id["aqi:A"]["state"] == "firing" and by_id["aqi:A"]["held"] is True
     ingest(r, T0 + 92_000, A=10.0)
     ev.evaluate(T0 + 92_000)
-    assert {a["id"]: a["state"] for a in api.all_alerts(r)} == {"stale:air": "resolved", "aqi:A": "resolved"}
+    assert {a["id"]: a["state"] for a in actions.all_alerts(r)} == {"stale:air": "resolved", "aqi:A": "resolved"}
 
 
 def test_runner_starts_the_evaluator_even_without_sources(redis_server: EmbeddedServer, r: redis.Redis) -> None:
@@ -196,9 +196,9 @@ def test_runner_starts_the_evaluator_even_without_sources(redis_server: Embedded
     now = int(time.time() * 1000)
     ingest(r, now, A=500.0)  # the published event wakes the evaluator: fires without waiting for the timer
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(a["id"] == "station_aqi:A" for a in api.active(r)):
+    while time.monotonic() < deadline and not any(a["id"] == "station_aqi:A" for a in actions.active(r)):
         time.sleep(0.05)
-    assert [a["level"] for a in api.active(r) if a["id"] == "station_aqi:A"] == ["red"]
+    assert [a["level"] for a in actions.active(r) if a["id"] == "station_aqi:A"] == ["red"]
     stop.set()
     th.join(5)
     assert not th.is_alive()

@@ -61,13 +61,13 @@ def test_history_rejects_bad_requests_clearly(client: FlaskClient, url: str, sta
 
 
 def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Redis) -> None:
-    from callbacks import onemap
+    from callbacks import analyst
 
     now = seed(r)
     at = now - now % MIN - 20 * MIN
     ctx = context.of(client.application)
-    live, _ = onemap.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {})
-    past, _ = onemap.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, at=at)
+    live, _ = analyst.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {})
+    past, _ = analyst.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, at=at)
     assert live["air"]["1345A"][0] == 114 and live["at"] is None
     assert past["air"]["1345A"] == [200, "#FF0000", 0, 4] and past["at"] == at  # [aqi, colour, stale, level]
     assert past["districts"]["440103"][0] == 200  # district figures are replayed too
@@ -76,18 +76,18 @@ def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Red
 def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
     import base64
 
-    from callbacks import analyst
+    from callbacks import analyst_panel
 
     now = seed(r)
     ctx = context.of(client.application)
-    out = analyst.panel_response(ctx, now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
+    out = analyst_panel.panel_response(ctx, now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
     cls, title, rows, notes, graph, item_hidden, chips = out
     assert cls == "am-panel open" and title == "广雅中学" and item_hidden is True and chips == []
     figure = graph.figure  # the chart is created with its figure (plotly.js loads only when there is a chart)
     assert len(figure["data"]) == 1 and len(figure["data"][0]["y"]) == 31
-    closed = analyst.panel_response(ctx, now, None, [], "1h", None, None, "en")
+    closed = analyst_panel.panel_response(ctx, now, None, [], "1h", None, None, "en")
     assert closed[4] is None  # nothing selected: no chart at all
-    csv_data = analyst.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst.history.read_panel(
+    csv_data = analyst_panel.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst_panel.history.read_panel(
         r, "air", ["1345A"], now - 3_600_000, now, ["air:1345A"]), "Asia/Shanghai", now, "1h")
     assert base64.b64decode(csv_data["content"]).startswith(b"\xef\xbb\xbfentity_id,name,time,")
     assert csv_data["filename"].startswith("onescreen-air-1345A-1h-")

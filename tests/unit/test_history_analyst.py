@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layouts.onemap import parse_view
+from layouts.analyst import parse_view
 from views import analyst, replay
 
 NOW = 1_790_000_000_000  # 2026-09-21 22:13:20 +08:00
@@ -140,9 +140,9 @@ def _ids() -> tuple[list[str], list[str]]:
     """Ids the analyst callbacks name, and ids the page has (for the test above, in a fresh interpreter)."""
     from dash._callback import GLOBAL_CALLBACK_LIST
 
-    import callbacks.onemap  # noqa: F401  (registers the callbacks)
+    import callbacks.analyst  # noqa: F401  (registers the callbacks)
     from config.settings import load_city
-    from layouts.onemap import layout
+    from layouts.analyst import layout
 
     city = load_city("guangzhou")
     page = layout(city, {k: f"/api/v1/geo/{k}.geojson" for k in city["geo"]} | {"roads": "r", "water_sections": "w"},

@@ -10,7 +10,7 @@ import pytest
 from config.settings import Settings
 from core.furniture_catalog import CATEGORIES, GROUPS
 from data_sources.simulator.furniture import COUNT, FurnitureSet, FurnitureSimulator, generate
-from layouts.onemap import DEFAULT_ON, parse_view
+from layouts.analyst import DEFAULT_ON, parse_view
 from views import map as map_view
 from views.cluster import PointIndex, cluster
 from views.entity import details

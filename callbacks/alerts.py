@@ -1,4 +1,4 @@
-"""Alert console callbacks: thin wrappers over alerts.api and views.alerts_console."""
+"""Alert console callbacks: thin wrappers over alerts.actions and views.alerts."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
-from alerts import api as alerts_api
+from alerts import actions as alerts_api
 from auth import principal
 from core.i18n import t
 from layouts import ids
 from store import context
 from store import scope as scope_mod
 from store.client import UNAVAILABLE
-from views import alerts_console
+from views import alerts as alerts_view
 from views.wall_alerts import LEVEL_COLORS
 
 DAY_MS = 24 * 3600 * 1000
@@ -58,7 +58,7 @@ def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | N
         records = visible(context.get().redis, "all" if state == "all" else "active", principal.current_scope())
     except UNAVAILABLE:
         return html.P(t("store_down", lang))
-    rows = alerts_console.rows(records, levels, query, lang, _tz())
+    rows = alerts_view.rows(records, levels, query, lang, _tz())
     return table(rows, selected, lang) if rows else html.P(t("no_alerts", lang))
 
 
@@ -86,13 +86,13 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
         log = scope_mod.log(alerts_api.log(r, now - DAY_MS), scope, known)
     except UNAVAILABLE:
         return t("store_down", lang), no_update
-    lines = alerts_console.history(log, selected, lang, _tz())
+    lines = alerts_view.history(log, selected, lang, _tz())
     hist = html.Table(html.Tbody([html.Tr([html.Td(x["at"]), html.Td(x["event"]), html.Td(x["entity"]),
                                            html.Td(x["value"]), html.Td(x["by"]), html.Td(x["comment"])])
                                   for x in lines]), className="console-table history")
     if rec is None:
         return t("pick_alert", lang), hist
-    row = alerts_console.rows([rec], None, None, lang, _tz())[0]
+    row = alerts_view.rows([rec], None, None, lang, _tz())[0]
     info = html.Div(className="detail-card", style={"--lvl": LEVEL_COLORS.get(rec.get("level") or "", "#7f8ea6")},
                     children=[html.Div(f"{row['level_text']} · {row['state']}", className="detail-level"),
                               html.Div(row["entity"], className="detail-entity"), html.Div(row["rule"]),
