@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from alerts import actions as alerts_api
 from auth import principal
 from core.i18n import t
+from layouts import alerts as alerts_layout
 from layouts import ids
 from store import context
 from store import scope as scope_mod
 from store.client import UNAVAILABLE
 from views import alerts as alerts_view
-from views.wall_alerts import LEVEL_COLORS
 
 DAY_MS = 24 * 3600 * 1000
-COLUMNS = ("col_level", "col_state", "col_entity", "col_rule", "col_value", "col_since", "col_ack")
 
 
 def _tz() -> str:
     return context.get().city.get("timezone", "Asia/Shanghai")
 
-
-def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.Table:
-    """The alert list; a row is clickable and the selected one is highlighted."""
-    head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in COLUMNS]))
-    body = [html.Tr(id=ids.alert_row(r["id"]), n_clicks=0, className="sel" if r["id"] == selected else "",
-                    children=[html.Td(html.Span(r["level_text"], className="lvl", style={"--lvl": r["color"]})),
-                              html.Td(r["state"]), html.Td(r["entity"]), html.Td(r["rule"]), html.Td(r["value"]),
-                              html.Td(r["since"]), html.Td(r["ack"])]) for r in rows]
-    return html.Table([head, html.Tbody(body)], className="console-table")
 
 
 def visible(r: Any, state: str, scope: str | None) -> list[dict[str, Any]]:
@@ -57,9 +47,9 @@ def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | N
     try:
         records = visible(context.get().redis, "all" if state == "all" else "active", principal.current_scope())
     except UNAVAILABLE:
-        return html.P(t("store_down", lang))
+        return alerts_layout.note(t("store_down", lang))
     rows = alerts_view.rows(records, levels, query, lang, _tz())
-    return table(rows, selected, lang) if rows else html.P(t("no_alerts", lang))
+    return alerts_layout.table(rows, selected, lang) if rows else alerts_layout.note(t("no_alerts", lang))
 
 
 @callback(Output(ids.AC_SELECTED, "data"), Input({"type": "alert-row", "id": ALL}, "n_clicks"),
@@ -87,18 +77,11 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
     except UNAVAILABLE:
         return t("store_down", lang), no_update
     lines = alerts_view.history(log, selected, lang, _tz())
-    hist = html.Table(html.Tbody([html.Tr([html.Td(x["at"]), html.Td(x["event"]), html.Td(x["entity"]),
-                                           html.Td(x["value"]), html.Td(x["by"]), html.Td(x["comment"])])
-                                  for x in lines]), className="console-table history")
+    hist = alerts_layout.history_table(lines)
     if rec is None:
         return t("pick_alert", lang), hist
     row = alerts_view.rows([rec], None, None, lang, _tz())[0]
-    info = html.Div(className="detail-card", style={"--lvl": LEVEL_COLORS.get(rec.get("level") or "", "#7f8ea6")},
-                    children=[html.Div(f"{row['level_text']} · {row['state']}", className="detail-level"),
-                              html.Div(row["entity"], className="detail-entity"), html.Div(row["rule"]),
-                              html.Div(f"{row['value']} · {row['since']}"), html.Div(row["ack"]),
-                              html.Div(rec.get("ack_comment") or "", className="detail-comment")])
-    return info, hist
+    return alerts_layout.detail_card(row, rec.get("level"), rec.get("ack_comment")), hist
 
 
 @callback(Output(ids.AC_MSG, "children"), Output(ids.AC_REFRESH, "data"), Output(ids.AC_COMMENT, "value"),

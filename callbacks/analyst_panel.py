@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from auth import principal
 from core.geo import district_names
-from core.i18n import t
+from layouts import analyst_panel as panel_layout
 from layouts import ids
 from layouts.analyst_panel import chart, mode_badge
 from store import context, history
@@ -39,14 +39,9 @@ def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None
     view = analyst.panel(sel, cmp or [], series, docs, range_key=range_key or "", item=item, at_ms=at_ms, now_ms=now,
                          lang=lang, tz=tz, districts=district_names(c.city["geo"]["districts"]), cfg=c.traffic_cfg,
                          aqi_setting=str(c.city.get("aqi_standard", "auto")))
-    rows = [html.Tr([html.Th(k), html.Td(v)]) for k, v in view["rows"]]
-    chips = [html.Span([chip["name"], html.Button("×", id=ids.cmp_remove(chip["key"]), className="am-chip-x",
-                                                  title=t("am_cmp_remove", lang))], className="am-chip")
-             for chip in view["chips"]]
-    notes = [html.Div(n) for n in view["notes"]] or ("" if view["open"] else t("am_pick", lang))
-    return ("am-panel open" if view["open"] else "am-panel", view["title"], rows, notes,
-            chart(view["figure"]) if view["open"] else None,
-            view["feed"] != "water", chips)
+    return ("am-panel open" if view["open"] else "am-panel", view["title"], panel_layout.rows(view["rows"]),
+            panel_layout.notes(view["notes"], view["open"], lang), chart(view["figure"]) if view["open"] else None,
+            view["feed"] != "water", panel_layout.compare_chips(view["chips"], lang))
 
 
 @callback(*PANEL_OUTPUTS, Input(ids.AM_SELECTED, "data"), Input(ids.AM_CMP, "data"), Input(ids.AM_RANGE, "value"),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, clientside_callback, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang, t
 from layouts import ids
+from layouts import wall as wall_layout
 from layouts.wall import TILE_FEEDS
 from store import context, kpi
 from store import scope as scope_mod
@@ -33,26 +34,7 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
 ]
 
 
-def alert_strip(alerts: dict[str, Any], lang: str, tz: str, now_ms: int, takeover_s: float) -> tuple[Any, ...]:
-    """Counts, ticker items and the red-alert takeover as components (values only; no geometry)."""
-    chips = [html.Span([html.B(str(c["n"])), c["label"]], className=f"tk-count{' tk-zero' if not c['n'] else ''}",
-                       style={"--lvl": c["color"]}) for c in alerts_view.counts(alerts, lang)]
-    items = alerts_view.ticker(alerts, lang, tz, now_ms)
-    spans = [html.Span(i["text"], className=i["cls"]) for i in items] or t("no_alerts", lang)
-    red = alerts_view.takeover(alerts, lang, tz, now_ms, takeover_s)
-    panel = None if red is None else [html.Div(red["title"], className="to-title"),
-                                      html.Div(red["entity"], className="to-entity"),
-                                      html.Div(red["rule"], className="to-rule"),
-                                      html.Div([html.Span(red["value"], className="to-value"),
-                                                html.Span(red["threshold"], className="to-threshold")]),
-                                      html.Div(red["since"], className="to-since")]
-    return chips, spans, panel, red is None
 
-
-def top_items(rows: list[dict[str, Any]]) -> list[Any]:
-    """A panel's worst-three list."""
-    return [html.Li([html.Span(r["label"], className="top-name"),
-                     html.Span(r["value"], className="top-value", style=wall_view.chip(r["color"]))]) for r in rows]
 
 
 def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
@@ -91,8 +73,10 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     tops = panels.top_lists(summary, panels.overdue_by_district(cases or [], now_ms), districts or {}, lang, nm)
     status, status_cls = wall_view.header_status(summary, lang)
     badge = {} if wall_view.simulated(summary) else {"display": "none"}
-    strip = alert_strip(summary.get("alerts", {}), lang, tz, now_ms, takeover_s)
-    return (*flat, *[top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
+    alerts = summary.get("alerts", {})
+    strip = wall_layout.alert_strip(alerts_view.counts(alerts, lang), alerts_view.ticker(alerts, lang, tz, now_ms),
+                                    alerts_view.takeover(alerts, lang, tz, now_ms, takeover_s), lang)
+    return (*flat, *[wall_layout.top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
             map_values(summary, cases or [], theme, now_ms, view), t(f"theme_{theme}", lang), *strip,
             {**last_ok, "store": True})
 

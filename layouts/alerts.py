@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import dcc, html
 
 from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
-from views.wall_alerts import LEVELS
+from views.wall_alerts import LEVEL_COLORS, LEVELS
+
+COLUMNS = ("col_level", "col_state", "col_entity", "col_rule", "col_value", "col_since", "col_ack")
 
 
 def layout(city_name: str, lang: str) -> html.Div:
@@ -52,3 +56,34 @@ def layout(city_name: str, lang: str) -> html.Div:
         dcc.Store(id="ac-lang", data=lang),
         dcc.Interval(id=ids.AC_TICK, interval=3000),
     ])
+
+
+def note(text: str) -> html.P:
+    """A one-line message where the list would be (store down, nothing to show)."""
+    return html.P(text)
+
+
+def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.Table:
+    """The alert list; a row is clickable and the selected one is highlighted."""
+    head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in COLUMNS]))
+    body = [html.Tr(id=ids.alert_row(r["id"]), n_clicks=0, className="sel" if r["id"] == selected else "",
+                    children=[html.Td(html.Span(r["level_text"], className="lvl", style={"--lvl": r["color"]})),
+                              html.Td(r["state"]), html.Td(r["entity"]), html.Td(r["rule"]), html.Td(r["value"]),
+                              html.Td(r["since"]), html.Td(r["ack"])]) for r in rows]
+    return html.Table([head, html.Tbody(body)], className="console-table")
+
+
+def history_table(lines: list[dict[str, Any]]) -> html.Table:
+    """One alert's (or everyone's) recent history, newest first."""
+    return html.Table(html.Tbody([html.Tr([html.Td(x["at"]), html.Td(x["event"]), html.Td(x["entity"]),
+                                           html.Td(x["value"]), html.Td(x["by"]), html.Td(x["comment"])])
+                                  for x in lines]), className="console-table history")
+
+
+def detail_card(row: dict[str, Any], level: str | None, comment: str | None) -> html.Div:
+    """The selected alert's fields, edged in its level's colour."""
+    return html.Div(className="detail-card", style={"--lvl": LEVEL_COLORS.get(level or "", "#7f8ea6")},
+                    children=[html.Div(f"{row['level_text']} · {row['state']}", className="detail-level"),
+                              html.Div(row["entity"], className="detail-entity"), html.Div(row["rule"]),
+                              html.Div(f"{row['value']} · {row['since']}"), html.Div(row["ack"]),
+                              html.Div(comment or "", className="detail-comment")])

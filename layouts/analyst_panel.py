@@ -127,3 +127,20 @@ def stores(view: dict[str, Any], tz: str) -> list[Any]:
         dcc.Store(id=ids.AM_SEL_SYNC),
         dcc.Interval(id=ids.AM_PANEL_TICK, interval=PANEL_REFRESH_MS),
     ]
+
+
+def rows(pairs: list[tuple[str, str]]) -> list[html.Tr]:
+    """The selected entity's details as label / value rows."""
+    return [html.Tr([html.Th(k), html.Td(v)]) for k, v in pairs]
+
+
+def compare_chips(chips: list[dict[str, Any]], lang: str) -> list[html.Span]:
+    """One chip per compared entity, each with its remove button."""
+    return [html.Span([chip["name"], html.Button("×", id=ids.cmp_remove(chip["key"]), className="am-chip-x",
+                                                 title=t("am_cmp_remove", lang))], className="am-chip")
+            for chip in chips]
+
+
+def notes(lines: list[str], is_open: bool, lang: str) -> Any:
+    """The panel's notes, or the hint to pick an entity when nothing is selected."""
+    return [html.Div(n) for n in lines] or ("" if is_open else t("am_pick", lang))

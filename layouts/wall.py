@@ -15,6 +15,7 @@ from dash_extensions.javascript import Namespace
 from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
+from views import wall as wall_view
 
 ns = Namespace("onescreen", "wallmap")
 TILE_FEEDS = ("air", "traffic", "service", "water")
@@ -131,3 +132,24 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
         dcc.Interval(id=ids.WALL_SLOW_TICK, interval=60_000),
         dcc.Interval(id=ids.WALL_CONN_WATCH, interval=1000),
     ])
+
+
+def alert_strip(counts: list[dict[str, Any]], items: list[dict[str, Any]], red: dict[str, Any] | None,
+                lang: str) -> tuple[Any, ...]:
+    """The alert strip's counts, ticker items and red-alert takeover as components, from the view's values."""
+    chips = [html.Span([html.B(str(c["n"])), c["label"]], className=f"tk-count{' tk-zero' if not c['n'] else ''}",
+                       style={"--lvl": c["color"]}) for c in counts]
+    spans = [html.Span(i["text"], className=i["cls"]) for i in items] or t("no_alerts", lang)
+    panel = None if red is None else [html.Div(red["title"], className="to-title"),
+                                      html.Div(red["entity"], className="to-entity"),
+                                      html.Div(red["rule"], className="to-rule"),
+                                      html.Div([html.Span(red["value"], className="to-value"),
+                                                html.Span(red["threshold"], className="to-threshold")]),
+                                      html.Div(red["since"], className="to-since")]
+    return chips, spans, panel, red is None
+
+
+def top_items(rows: list[dict[str, Any]]) -> list[Any]:
+    """A panel's worst-three list (value chips coloured by level, text contrasting)."""
+    return [html.Li([html.Span(r["label"], className="top-name"),
+                     html.Span(r["value"], className="top-value", style=wall_view.chip(r["color"]))]) for r in rows]
