@@ -21,13 +21,12 @@ Errors are JSON {"error": "..."}: 400 bad input, 403 not an admin, 404 unknown, 
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 
+from api.errors import guarded_by
 from auth import accounts as ops
 from store import audit, users
 
@@ -35,31 +34,10 @@ log = logging.getLogger("onescreen.admin")
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
 
-def _error(message: str, status: int) -> tuple[Response, int]:
-    return jsonify({"error": message}), status
-
-
-def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Map failures to JSON errors (400/403/404/409/503) and never a stack trace."""
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except PermissionError as exc:
-            return _error(str(exc), 403)
-        except ops.NotFound as exc:
-            return _error(str(exc), 404)
-        except ops.Conflict as exc:
-            return _error(str(exc), 409)
-        except ops.UNREACHABLE as exc:  # before ValueError: redis's LockError is both
-            log.warning("admin API: store unavailable: %s", exc)
-            return _error("store unavailable", 503)
-        except ValueError as exc:
-            return _error(str(exc), 400)
-        except Exception:
-            log.exception("admin API failed")
-            return _error("internal error", 500)
-    return wrapper
+# in this order: redis's LockError is both unreachable and a ValueError
+guarded = guarded_by(log, "admin API", ((PermissionError, 403, None), (ops.NotFound, 404, None),
+                                        (ops.Conflict, 409, None), (ops.UNREACHABLE, 503, "store unavailable"),
+                                        (ValueError, 400, None)))
 
 
 def _body() -> dict[str, Any]:

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from alerts import actions as alerts_api
 from alerts.rules import load_rules
+from api.errors import guarded_by
 from auth import principal
 from core.alerts import AlertError, Conflict, NotFound
 from store import alerts as store_alerts
@@ -48,34 +48,10 @@ class BadRequest(ValueError):
     """Input the API cannot use; its message goes back to the client as a 400."""
 
 
-def _error(message: str, status: int) -> tuple[Response, int]:
-    """The one error shape every route returns."""
-    return jsonify({"error": message}), status
-
-
-def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Map failures to JSON errors: 400 / 404 / 409 / 503, and never a stack trace."""
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except NotFound as exc:
-            return _error(str(exc), 404)
-        except OutOfScope as exc:
-            return _error(str(exc), 403)
-        except PermissionError:  # no authenticated caller (the gate normally answers first)
-            return _error("authentication required", 401)
-        except Conflict as exc:
-            return _error(str(exc), 409)
-        except (BadRequest, AlertError) as exc:
-            return _error(str(exc), 400)
-        except (*UNAVAILABLE, redis.RedisError) as exc:
-            log.warning("alerts API: store unavailable: %s", exc)
-            return _error("store unavailable", 503)
-        except Exception:
-            log.exception("alerts API failed")
-            return _error("internal error", 500)
-    return wrapper
+guarded = guarded_by(log, "alerts API", ((NotFound, 404, None), (OutOfScope, 403, None),
+                                         (PermissionError, 401, "authentication required"),  # the gate answers first
+                                         (Conflict, 409, None), ((BadRequest, AlertError), 400, None),
+                                         ((*UNAVAILABLE, redis.RedisError), 503, "store unavailable")))
 
 
 def _redis() -> redis.Redis:
