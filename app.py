@@ -16,6 +16,7 @@ from typing import Any
 
 import dash
 from dash import Dash, html
+from flask import Response
 from flask_caching import Cache
 
 import api
@@ -24,7 +25,7 @@ from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
 from config.indicator_config import load_traffic_config
 from config.settings import ROOT, Settings, load_city, load_feeds
-from core import geo
+from core import geo, levels
 from core.coords import bbox
 from core.geo import GEO_DIR
 from core.i18n import norm_lang, t
@@ -95,7 +96,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     lang_default = norm_lang(settings.lang or city.get("lang"))
     app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
                title=t("app_title", lang_default), update_title=None, serve_locally=True,
-               suppress_callback_exceptions=True, compress=False)
+               suppress_callback_exceptions=True, compress=False,
+               external_scripts=["/levels.js"])  # before the assets' scripts: they read it
     cache_ = Cache(app.server, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
                                        "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
@@ -163,6 +165,9 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     app.layout = html.Div(dash.page_container)
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
+    levels_js = levels.browser_script()  # the one table of level colours, for the map code (core/levels.py)
+    app.server.add_url_rule("/levels.js", "levels_js", lambda: Response(
+        levels_js, mimetype="text/javascript", headers={"Cache-Control": "private, max-age=300"}))
     api.register(app.server)
     app.server.register_blueprint(login.bp)
     app.server.register_blueprint(admin_page.bp)  # /admin: users, kiosk links, API tokens, audit

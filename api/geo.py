@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 
 from auth import principal
 from core.geo import GEO_DIR
+from data_sources.simulator.city import Simulator
 from store import context
 from store import scope as scope_mod
 
@@ -24,8 +25,6 @@ BACKDROP = ("districts", "rivers")  # the city's outline and rivers: the same fo
 @cache
 def _simulated(seed: int) -> dict[str, str]:
     """The simulator's deterministic geometry for a seed (the feed runner builds the same from the same seed)."""
-    from data_sources.simulator.city import Simulator
-
     sim = Simulator(GEO_DIR, seed=seed)
     return {"roads": json.dumps(sim.roads_geojson(), ensure_ascii=False, separators=(",", ":")),
             "water_sections": json.dumps(sim.water_sections_geojson(), ensure_ascii=False, separators=(",", ":"))}

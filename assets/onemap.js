@@ -2,11 +2,8 @@
    Values arrive in the am-values Store; geometry was loaded once by URL. */
 (function () {
   var os = window.onescreen = window.onescreen || {};
-  var TRAFFIC = {1: "#1A9641", 2: "#A6D96A", 3: "#FFFFBF", 4: "#FDAE61", 5: "#D7191C"};
-  var WATER = {"I": "#CCFFFF", "II": "#00CCFF", "III": "#00FF00", "IV": "#FFFF00", "V": "#FF9B00", "劣V": "#FF0000"};
   var ROAD_WIDTH = {expressway: 6, arterial: 4.5, secondary: 3, local: 2};
   var SEQ = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
-  var LIGHT = ["#00E400", "#FFFF00", "#FF7E00", "#FFFFBF", "#A6D96A", "#CCFFFF", "#00FF00"];
   var reg = {}, last = {}, sentJson = {};
   var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", furniture: "furniture"};
   var WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6};
@@ -49,14 +46,13 @@
   }
   function layers(map, layer) { reg[map] = reg[map] || {}; return (reg[map][layer] = reg[map][layer] || {}); }
   function fid(f) { return f.id || (f.properties && (f.properties.id || f.properties.code || f.properties.adcode)); }
-  function textColor(bg) { return LIGHT.indexOf(bg) >= 0 ? "#101010" : "#ffffff"; }
 
   function aqiIcon(v, mark) {
     var aqi = v && v[0] !== null && v[0] !== undefined ? v[0] : "–";
     var color = os.color(v && v[1] && !v[2] ? v[1] : null);
     return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="aqi-pin' + (v && v[2] ? " aqi-stale" : "") +
       (mark === 1 ? " aqi-sel" : mark === 2 ? " aqi-cmp" : "") +
-      '" style="background:' + color + ";color:" + textColor(color) + '">' + os.esc(aqi) + "</div>"});
+      '" style="background:' + color + ";color:" + os.textOn(color) + '">' + os.esc(aqi) + "</div>"});
   }
 
   // The analyst's filters: a district (by the feature's district_adcode) and a minimum level (AQI level, congestion
@@ -114,11 +110,11 @@
     d = d || {};
     if (layer === "air") { lyr.setIcon(aqiIcon((d.air || {})[id], mark)); }
     else if (layer === "roads") {
-      lyr.setStyle({color: TRAFFIC[(d.traffic || {})[id]] || "#5b6475",
+      lyr.setStyle({color: os.level("traffic", (d.traffic || {})[id]) || "#5b6475",
                     weight: (lyr._osWeight || 3) * (mark ? 2.2 : 1)});
     } else if (layer === "water") {
       var k = (d.water || {})[id];
-      lyr.setStyle({fillColor: WATER[k] || "#5b6475", color: mark ? "#ffffff" : "#0b1424", weight: mark ? 4 : 2});
+      lyr.setStyle({fillColor: os.level("water", k) || "#5b6475", color: mark ? "#ffffff" : "#0b1424", weight: mark ? 4 : 2});
     } else if (layer === "districts") { lyr.setStyle(districtFill(d, id, map)); }
   }
 
@@ -133,8 +129,8 @@
     if (!v || mode === "none") { return {fillColor: "#16233a", fillOpacity: 0.55}; }
     var color = null;
     if (mode === "aqi") { color = v[1]; }
-    else if (mode === "tpi") { color = TRAFFIC[v[3]]; }
-    else if (mode === "water") { color = WATER[v[6]]; }
+    else if (mode === "tpi") { color = os.level("traffic", v[3]); }
+    else if (mode === "water") { color = os.level("water", v[6]); }
     else {
       var idx = mode === "open" ? 4 : 5, all = Object.values(d.districts).map(function (x) { return x[idx] || 0; });
       var max = Math.max.apply(null, all.concat([1]));

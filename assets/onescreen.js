@@ -9,6 +9,16 @@ Object.assign(window.onescreen, {
   },
   /* A colour put into a style attribute: only #rgb/#rrggbb(aa) passes, anything else becomes the neutral grey. */
   color: function (v) { return typeof v === "string" && /^#[0-9a-fA-F]{3,8}$/.test(v) ? v : "#5b6475"; },
+  /* A level's colour from the server's one table of levels (/levels.js, made by core/levels.py), or null. */
+  level: function (scale, key) {
+    var table = (window.onescreen.levels || {})[scale] || {};
+    return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : null;
+  },
+  /* The text colour that reads on a level colour (same table). */
+  textOn: function (bg) {
+    var text = (window.onescreen.levels || {}).text || {};
+    return Object.prototype.hasOwnProperty.call(text, bg) ? text[bg] : "#ffffff";
+  },
   /* An element holding only text (for Leaflet tooltips and popups, which would parse a string as HTML). */
   textEl: function (tag, text, className) {
     var el = document.createElement(tag);

@@ -2,11 +2,8 @@
    layer (districts and rivers always). Values arrive in the wall-map-values Store. */
 (function () {
   var os = window.onescreen = window.onescreen || {};
-  var TRAFFIC = {1: "#1A9641", 2: "#A6D96A", 3: "#FFFFBF", 4: "#FDAE61", 5: "#D7191C"};
-  var WATER = {"I": "#CCFFFF", "II": "#00CCFF", "III": "#00FF00", "IV": "#FFFF00", "V": "#FF9B00", "劣V": "#FF0000"};
   var WIDTH = {expressway: 7, arterial: 5, secondary: 3.5, local: 2.5};
   var SEQ = ["#2b3f5e", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
-  var LIGHT = ["#00E400", "#FFFF00", "#FF7E00"];
   var reg = {air: {}, traffic: {}, water: {}, districts: {}}, last = null, sentView = "";
   function vh(x) { return x * window.innerHeight / 100; }
   function fid(f) { var p = f.properties || {}; return f.id || p.id || p.code || p.adcode; }
@@ -35,7 +32,7 @@
     var color = os.color(v && v[1] && !v[2] ? v[1] : null);
     var cls = "aqi-pin" + (v && v[2] ? " aqi-stale" : "") + (v && v[3] ? " aqi-pulse" : "");
     return L.divIcon({className: "aqi-icon", iconSize: null, html: '<div class="' + cls + '" style="background:' +
-      color + ";color:" + (LIGHT.indexOf(color) >= 0 ? "#101010" : "#ffffff") + '">' + os.esc(aqi) + "</div>"});
+      color + ";color:" + os.textOn(color) + '">' + os.esc(aqi) + "</div>"});
   }
   function styleOne(layer, id, lyr) {
     var d = last || {}, on = d.theme === layer;
@@ -43,9 +40,9 @@
       if (on) { lyr.setIcon(aqiIcon((d.air || {})[id])); }
       lyr.setOpacity(on ? 1 : 0);
     } else if (layer === "traffic") {
-      lyr.setStyle({color: TRAFFIC[(d.traffic || {})[id]] || "#5b6475", opacity: on ? 0.95 : 0});
+      lyr.setStyle({color: os.level("traffic", (d.traffic || {})[id]) || "#5b6475", opacity: on ? 0.95 : 0});
     } else if (layer === "water") {
-      lyr.setStyle({fillColor: WATER[(d.water || {})[id]] || "#5b6475", opacity: on ? 1 : 0, fillOpacity: on ? 1 : 0});
+      lyr.setStyle({fillColor: os.level("water", (d.water || {})[id]) || "#5b6475", opacity: on ? 1 : 0, fillOpacity: on ? 1 : 0});
     } else if (layer === "districts") {
       var n = (d.districts || {})[id] || 0, max = Math.max.apply(null, Object.values(d.districts || {}).concat([1]));
       var c = d.theme === "service" ? SEQ[Math.min(SEQ.length - 1, Math.ceil(n / max * (SEQ.length - 1)))] : "#16233a";

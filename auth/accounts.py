@@ -20,7 +20,7 @@ from store import audit, context, keys, users
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.admin")
-LOCK = f"{keys.USERS}:admin-lock"  # serialises user changes, so two admins cannot demote the last two admins at once
+LOCK = keys.ADMIN_LOCK
 UNREACHABLE = (*UNAVAILABLE, redis.RedisError)
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from auth import csrf
 from auth import session as sess
 from auth.principal import current
-from store import audit, users
+from store import audit, context, users
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.auth")
@@ -93,8 +93,6 @@ def login_form() -> Response:
 @bp.post("/login")
 def login_submit() -> Response:
     """Check the password; failures are counted per address and per address+name in Redis and audited."""
-    from store import context
-
     ctx = context.get()
     r, limit = ctx.redis, ctx.settings.login_rate_per_5min
     name = request.form.get("username", "")
@@ -128,8 +126,6 @@ def login_submit() -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     """End the session (a form post with the CSRF token) and go back to the login form."""
-    from store import context
-
     p, sid = current(), sess.session_id()
     r = context.get().redis
     try:

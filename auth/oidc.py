@@ -15,7 +15,11 @@ from flask import Blueprint, Flask, make_response, redirect, request, session, u
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
+from auth import session as sess
+from auth.login import safe_next
 from core.roles import ROLES
+from store import audit, context, users
+from store.client import UNAVAILABLE
 from store.users import USERNAME
 
 log = logging.getLogger("onescreen.auth")
@@ -89,9 +93,6 @@ def _off() -> Response:
 
 def _audit(actor: str, ok: bool, reason: str | None = None) -> None:
     """Record the attempt (a store outage must not turn a sign-in answer into a 500)."""
-    from store import audit, context
-    from store.client import UNAVAILABLE
-
     try:
         audit.record(context.get().redis, "login" if ok else "login.failed", actor[:64], method="oidc", ok=ok,
                      reason=reason, ip=request.remote_addr)
@@ -118,8 +119,6 @@ def register(server: Flask, settings: Any) -> bool:
     @bp.get("/login/oidc")
     def login() -> Response:
         """Send the browser to the identity platform (authlib keeps state, nonce and PKCE verifier in the session)."""
-        from auth.login import safe_next
-
         session[NEXT_KEY] = safe_next(request.args.get("next"))
         callback = url_for("oidc.callback", _external=True, _scheme="https" if settings.cookie_secure else None)
         try:
@@ -131,10 +130,6 @@ def register(server: Flask, settings: Any) -> bool:
     @bp.get("/login/oidc/callback")
     def callback() -> Response:
         """Check the answer (state, code + PKCE, ID-token signature, issuer, audience, nonce), then start a session."""
-        from auth import session as sess
-        from store import context, users
-        from store.client import UNAVAILABLE
-
         try:
             token = client.authorize_access_token(claims_options={k: dict(v) for k, v in claims_options.items()})
         except MismatchingStateError:

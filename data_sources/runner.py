@@ -11,13 +11,15 @@ from collections.abc import Callable, Sequence
 
 import redis
 
+from alerts import service as alert_service
 from config.indicator_config import load_traffic_config
-from config.settings import Settings, load_city
+from config.settings import Settings, load_city, load_feeds
+from core import summary
 from core.geo import GEO_DIR
 from core.readings import Source, SourceError
 from data_sources import pipeline
 from indicators.traffic import TrafficConfig
-from store import cases
+from store import cases, kpi, snapshot
 from store.client import UNAVAILABLE, connect
 from store.writer import Writer
 
@@ -26,7 +28,6 @@ log = logging.getLogger("onescreen.runner")
 
 class Runner:
     """Polls each source on its interval and writes what it yields in one batch per poll."""
-
     def __init__(self, r: redis.Redis, sources: Sequence[Source], *, aqi_setting: str = "auto",
                  retention: int = 100_000, traffic_cfg: TrafficConfig | None = None,
                  clock: Callable[[], float] = time.time, rules: pipeline.Rules | None = None) -> None:
@@ -107,10 +108,6 @@ def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:
 def record_kpis(r: redis.Redis, stop: threading.Event, traffic_cfg: TrafficConfig | None = None,
                 period_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
     """Once a minute, the city's headline KPIs into their history (sparklines, 'same hour yesterday')."""
-    from config.settings import load_feeds
-    from core import summary
-    from store import kpi, snapshot
-
     feeds = load_feeds()
     while not stop.is_set():
         now = int(clock() * 1000)
@@ -128,8 +125,6 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     (alerts on pushed or stale feeds still run).
     A bad config/alerts.yaml raises ValueError here, at start-up.
     """
-    from alerts import service as alert_service
-
     city = load_city(settings.city)
     sources = build_sources(settings, r)
     evaluator = alert_service.start(r, stop, city=city)

@@ -7,9 +7,9 @@ from typing import Any
 from dash import dcc, html
 
 from core.i18n import t
+from core.levels import ALERT_COLORS, ALERT_LEVELS
 from layouts import ids
 from layouts.common import lang_switch
-from views.wall_alerts import LEVEL_COLORS, LEVELS
 
 COLUMNS = ("col_level", "col_state", "col_entity", "col_rule", "col_value", "col_since", "col_ack")
 
@@ -25,7 +25,7 @@ def layout(city_name: str, lang: str) -> html.Div:
                                options=[{"label": t("show_active", lang), "value": "active"},
                                         {"label": t("show_all", lang), "value": "all"}]),
                 dcc.Checklist(id=ids.AC_LEVELS, value=[], inline=True, className="ctl ctl-check",
-                              options=[{"label": t(f"alert_{lv}", lang), "value": lv} for lv in LEVELS]),
+                              options=[{"label": t(f"alert_{lv}", lang), "value": lv} for lv in ALERT_LEVELS]),
                 dcc.Input(id=ids.AC_SEARCH, type="search", placeholder=t("search", lang), debounce=True,
                           className="ctl-input"),
             ]),  # who acknowledges or silences is the signed-in user (session), never a name typed or stored here
@@ -82,7 +82,7 @@ def history_table(lines: list[dict[str, Any]]) -> html.Table:
 
 def detail_card(row: dict[str, Any], level: str | None, comment: str | None) -> html.Div:
     """The selected alert's fields, edged in its level's colour."""
-    return html.Div(className="detail-card", style={"--lvl": LEVEL_COLORS.get(level or "", "#7f8ea6")},
+    return html.Div(className="detail-card", style={"--lvl": ALERT_COLORS.get(level or "", "#7f8ea6")},
                     children=[html.Div(f"{row['level_text']} · {row['state']}", className="detail-level"),
                               html.Div(row["entity"], className="detail-entity"), html.Div(row["rule"]),
                               html.Div(f"{row['value']} · {row['since']}"), html.Div(row["ack"]),

@@ -18,6 +18,7 @@ from dash_extensions.javascript import Namespace
 from core.furniture_catalog import CATEGORIES, GROUPS
 from core.geo import districts
 from core.i18n import t
+from indicators import aqi_cn, traffic, water
 from layouts import analyst_panel, ids
 from layouts.common import lang_switch
 from views.analyst import parse_ref, parse_refs, ref_key
@@ -27,10 +28,6 @@ from views.replay import parse_at
 
 ns = Namespace("onescreen", "onemap")
 DEFAULT_ON = ("districts", "rivers", "air", "roads", "water", "cases")
-TRAFFIC_COLORS = ("#1A9641", "#A6D96A", "#FFFFBF", "#FDAE61", "#D7191C")
-WATER_COLORS = (("I", "#CCFFFF"), ("II", "#00CCFF"), ("III", "#00FF00"), ("IV", "#FFFF00"), ("V", "#FF9B00"),
-                ("劣V", "#FF0000"))
-AQI_COLORS = ("#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023")
 
 
 def parse_view(query: dict[str, Any], default_center: list[float], default_zoom: float, *,
@@ -101,8 +98,6 @@ def _swatches(items: list[tuple[str, str]]) -> list[Any]:
 
 def legends(lang: str, on: list[str]) -> html.Div:
     """A legend block per layer, in the standard level colours and names; hidden while its layer is off."""
-    from indicators import aqi_cn, traffic, water
-
     blocks = {
         "air": (t("legend_aqi", lang), [(lv["color"], lv[lang]) for lv in aqi_cn.LEVELS]),
         "roads": (t("legend_traffic", lang), [(lv["color"], lv[lang]) for lv in traffic.LEVELS]),

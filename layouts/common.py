@@ -7,6 +7,7 @@ from typing import Any
 from dash import dcc, html
 
 from auth import csrf
+from auth.policy import page_perm
 from auth.principal import current
 from core.i18n import LANGS, t
 
@@ -37,8 +38,6 @@ def user_chip(lang: str) -> list[Any]:
 
 def may_open(path: str) -> bool:
     """Whether the caller may open a page: links to pages a role cannot open are not shown."""
-    from auth.policy import page_perm
-
     p = current()
     return p is not None and p.can(page_perm(path))
 

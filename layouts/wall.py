@@ -12,16 +12,14 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
+from core import levels
 from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
-from views import wall as wall_view
 
 ns = Namespace("onescreen", "wallmap")
 TILE_FEEDS = ("air", "traffic", "service", "water")
 LEFT, RIGHT = ("air", "traffic"), ("service", "water")
-AQI_LEGEND = (("#00E400", "优", "Excellent"), ("#FFFF00", "良", "Good"), ("#FF7E00", "轻度", "Light"),
-              ("#FF0000", "中度", "Moderate"), ("#99004C", "重度", "Heavy"), ("#7E0023", "严重", "Severe"))
 
 
 def tile(feed: str, lang: str) -> html.Section:
@@ -41,19 +39,13 @@ def tile(feed: str, lang: str) -> html.Section:
 
 def legend(lang: str) -> html.Div:
     """One legend per map theme in the standard colours and names; the carousel shows the current theme's."""
-    from indicators import traffic, water
-    from views.wall_panels import SHORT_TRAFFIC
-
-    i = 0 if lang == "zh" else 1
     themes = {
-        "air": (t("legend_aqi", lang), [(c, zh if lang == "zh" else en) for c, zh, en in AQI_LEGEND]),
-        "traffic": (t("legend_traffic", lang),
-                    [(lv["color"], SHORT_TRAFFIC[lv["level"]][i]) for lv in traffic.LEVELS]),
+        "air": (t("legend_aqi", lang), levels.aqi_legend(lang)),
+        "traffic": (t("legend_traffic", lang), levels.traffic_legend(lang)),
         "service": (t("legend_cases", lang),
                     [("#49c6ff", t("cases_open", lang)), ("#ff3b30", t("cases_overdue", lang)),
                      ("#bd0026", t("legend_district_overdue", lang))]),
-        "water": (t("legend_water", lang), [(c["color"], c["name_zh"] if lang == "zh" else c["klass"])
-                                            for c in water.CLASSES]),
+        "water": (t("legend_water", lang), levels.water_legend(lang)),
     }
     return html.Div(id=ids.MAP_LEGEND, className="map-legend", children=[
         html.Div([html.Span(title, className="legend-title"),
@@ -152,4 +144,4 @@ def alert_strip(counts: list[dict[str, Any]], items: list[dict[str, Any]], red: 
 def top_items(rows: list[dict[str, Any]]) -> list[Any]:
     """A panel's worst-three list (value chips coloured by level, text contrasting)."""
     return [html.Li([html.Span(r["label"], className="top-name"),
-                     html.Span(r["value"], className="top-value", style=wall_view.chip(r["color"]))]) for r in rows]
+                     html.Span(r["value"], className="top-value", style=levels.chip(r["color"]))]) for r in rows]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import redis
 
-from store import keys, scope
+from store import keys
 
 FEED = "service"
 SIMULATED = "simulated"  # meta flag the simulator puts on its cases
@@ -37,7 +37,7 @@ def forget(r: redis.Redis, ids: Iterable[str]) -> int:
     if not ids:
         return 0
     gone = set(ids)
-    districts = {ad for ad in r.hvals(scope.case_districts(FEED)) if ad}
+    districts = {ad for ad in r.hvals(keys.case_districts(FEED)) if ad}
     seen = [m for m in r.zscan_iter(keys.seen(FEED), count=1000) if m[0].partition(":")[2] in gone]
     indexes = [keys.open_due(FEED), keys.closed(FEED), keys.closed_late(FEED)]
     pipe = r.pipeline(transaction=False)
@@ -45,11 +45,11 @@ def forget(r: redis.Redis, ids: Iterable[str]) -> int:
         chunk = ids[start:start + 1000]
         pipe.hdel(keys.latest(FEED), *chunk)
         pipe.hdel(keys.latest_ts(FEED), *chunk)
-        pipe.hdel(scope.case_districts(FEED), *chunk)
+        pipe.hdel(keys.case_districts(FEED), *chunk)
         for base in indexes:
             pipe.zrem(base, *chunk)
             for ad in districts:
-                pipe.zrem(scope.district_key(base, ad), *chunk)
+                pipe.zrem(keys.district_key(base, ad), *chunk)
     for start in range(0, len(seen), 1000):
         pipe.zrem(keys.seen(FEED), *(m for m, _ in seen[start:start + 1000]))
     pipe.execute()

@@ -91,3 +91,21 @@ def auth_session(sid: str) -> str:
 def auth_rate(kind: str, client_id: str, window: int) -> str:
     """Fixed-window counter of attempts (e.g. logins) by one client in one window."""
     return f"{PREFIX}:{{auth}}:rl:{kind}:{client_id}:{window}"
+
+
+def district_key(base: str, adcode: str) -> str:
+    """A per-district copy of a case index (os:{service}:open_due:440111): same {feed} hash tag, same slot."""
+    return f"{base}:{adcode}"
+
+
+def case_districts(feed: str = "service") -> str:
+    """Hash case id -> the district its per-district index entries are filed under (to move or drop them)."""
+    return f"{PREFIX}:{{{feed}}}:case_district"
+
+
+def district_index_ready(feed: str = "service") -> str:
+    """Marker: the per-district case indexes were backfilled from the cases already stored (once per database)."""
+    return f"{PREFIX}:{{{feed}}}:district_index"
+
+
+ADMIN_LOCK = f"{USERS}:admin-lock"  # serialises user changes, so two admins cannot demote the last two admins at once

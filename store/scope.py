@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from store import keys
-
 T = TypeVar("T")
 FEED_SCOPE = "feed"  # alert scope of a feed-level (stale feed) alert: visible to every caller
 
@@ -132,20 +130,3 @@ def features(collection: Mapping[str, Any], scope: str | None) -> Mapping[str, A
 def key(name: str, scope: str | None) -> str:
     """A memo or cache name for one scope: 'summary' for the city, 'summary:440111' for a district."""
     return name if scope is None else f"{name}:{scope}"
-
-
-def district_key(base: str, adcode: str) -> str:
-    """A per-district copy of a case index (os:{service}:open_due:440111): same {feed} hash tag, same slot."""
-    return f"{base}:{adcode}"
-
-
-def case_districts(feed: str = "service") -> str:
-    """Hash case id -> the district its per-district index entries are filed under (to move or drop them)."""
-    return f"{keys.PREFIX}:{{{feed}}}:case_district"
-
-
-def district_index_ready(feed: str = "service") -> str:
-    """Marker: the per-district case indexes were backfilled from the cases already stored (once per database)."""
-    return f"{keys.PREFIX}:{{{feed}}}:district_index"
-
-

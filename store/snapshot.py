@@ -30,7 +30,7 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None) -> dict[str, Any
         open_due, closed, late = keys.open_due(), keys.closed(), keys.closed_late()
     else:
         _queue_district_index(r, pipe)
-        open_due, closed, late = (scope_mod.district_key(k, scope)
+        open_due, closed, late = (keys.district_key(k, scope)
                                   for k in (keys.open_due(), keys.closed(), keys.closed_late()))
     pipe.zcard(open_due)
     pipe.zcount(open_due, "-inf", now_ms)
@@ -72,7 +72,7 @@ def read_open_cases(r: redis.Redis, scope: str | None = None) -> list[dict[str, 
         return [json.loads(d) for d in docs if d]
     pipe = r.pipeline(transaction=False)
     _queue_district_index(r, pipe)
-    pipe.eval(_OPEN_CASES_LUA, 2, scope_mod.district_key(keys.open_due(), scope), keys.latest("service"))
+    pipe.eval(_OPEN_CASES_LUA, 2, keys.district_key(keys.open_due(), scope), keys.latest("service"))
     docs = pipe.execute()[-1]
     return scope_mod.cases([json.loads(d) for d in docs if d], scope)
 
@@ -103,7 +103,7 @@ def _queue_district_index(r: redis.Redis, pipe: Any) -> None:
     if _district_index is None:
         _district_index = r.register_script(_DISTRICT_INDEX_LUA)
     _district_index(keys=[keys.open_due(), keys.closed(), keys.closed_late(), keys.latest("service"),
-                          scope_mod.case_districts(), scope_mod.district_index_ready()], client=pipe)
+                          keys.case_districts(), keys.district_index_ready()], client=pipe)
 
 
 _district_index: Any = None

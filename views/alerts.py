@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.i18n import t
-from views.wall_alerts import LEVEL_COLORS, _fmt, hhmm
+from core.levels import ALERT_COLORS
+from views.wall_alerts import _fmt, hhmm
 
 STATES = ("pending", "firing", "acknowledged", "resolved")
 
@@ -31,8 +32,8 @@ def rows(records: list[dict[str, Any]], levels: list[str] | None, query: str | N
         name = (rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en" else rec.get("entity_name")
         ack = t("acked_by", lang, by=rec["ack_by"], at=hhmm(rec.get("ack_ms"), tz)) if rec.get("ack_by") else ""
         out.append({
-            "id": rec["id"], "level": rec.get("level"), "color": LEVEL_COLORS.get(rec.get("level") or "", "#7f8ea6"),
-            "level_text": t(f"alert_{rec.get('level')}", lang) if rec.get("level") in LEVEL_COLORS else "—",
+            "id": rec["id"], "level": rec.get("level"), "color": ALERT_COLORS.get(rec.get("level") or "", "#7f8ea6"),
+            "level_text": t(f"alert_{rec.get('level')}", lang) if rec.get("level") in ALERT_COLORS else "—",
             "state": t(f"state_{rec.get('state')}", lang) if rec.get("state") in STATES else str(rec.get("state")),
             "entity": str(name or rec.get("entity_id")),
             "rule": str(rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")),

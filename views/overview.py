@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import levels
 from core.alerts import RANK
 from core.i18n import t
+from core.levels import ALERT_COLORS, ALERT_LEVELS
+from store.kpi import city_kpis
 from views import sparkline
 from views.wall import age_text, chip
-from views.wall_alerts import LEVEL_COLORS, LEVELS
 
 DAY_MS = 24 * 3600 * 1000
 WINDOW_MS = 30 * 60_000  # "the same hour yesterday": the sample nearest to now - 24 h, at most 30 min off
@@ -21,8 +23,10 @@ FEED_OF = {"aqi": "air", "tpi": "traffic", "open": "service", "overdue": "servic
            "water_good": "water"}
 HIGHER_IS_BETTER = frozenset({"on_time", "water_good"})
 PERCENT = frozenset({"on_time", "water_good"})
-SPARK = {"aqi": ("#ffd400", ((100.0, "#FF7E00"), (150.0, "#FF0000"))), "tpi": ("#FDAE61", ((6.0, "#FDAE61"),)),
-         "open": ("#49c6ff", ()), "overdue": ("#ff7e00", ()), "on_time": ("#7dffa5", ()), "water_good": ("#00CCFF", ())}
+SPARK = {"aqi": ("#ffd400", ((100.0, levels.color("aqi", 3)), (150.0, levels.color("aqi", 4)))),
+         "tpi": (levels.color("traffic", 4), ((6.0, levels.color("traffic", 4)),)),
+         "open": ("#49c6ff", ()), "overdue": (levels.color("alert", "orange"), ()), "on_time": ("#7dffa5", ()),
+         "water_good": (levels.color("water", "II"), ())}
 SORT_COLS = ("name", "aqi", "tpi", "open", "overdue", "water")
 DEFAULT_SORT = {"col": "overdue", "desc": True}
 WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6}
@@ -138,8 +142,6 @@ def _card(value: str, level: str, level_color: str | None, sub: str, status: Map
 def cards(summary: Mapping[str, Any], series: Mapping[str, Sequence[tuple[int, float]]], now_ms: int, lang: str,
           names: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The six indicator cards: value, level, change against the same hour yesterday, sub line, data age."""
-    from store.kpi import city_kpis
-
     live = city_kpis(summary)
     st = summary["status"]
     air, tr, sv, wa = summary["air"]["city"], summary["traffic"], summary["service"], summary["water"]
@@ -263,16 +265,16 @@ def alert_panel(alerts: Mapping[str, Any], fired: Mapping[str, str], lang: str, 
                 ) -> dict[str, Any]:
     """Per level: active now and fired today; and the unacknowledged alerts, most severe first."""
     active = alerts.get("counts", {})
-    today = {lv: 0 for lv in LEVELS}
+    today = {lv: 0 for lv in ALERT_LEVELS}
     for level in fired.values():
         if level in today:
             today[level] += 1
     chips = [{"level": lv, "label": t(f"alert_{lv}", lang), "active": int(active.get(lv, 0)), "today": today[lv],
-              "color": LEVEL_COLORS[lv]} for lv in LEVELS]
+              "color": ALERT_COLORS[lv]} for lv in ALERT_LEVELS]
     waiting = [rec for rec in alerts.get("items", []) if rec.get("state") == "firing" and not rec.get("silenced")]
     items = [{"id": rec.get("id"), "level": rec.get("level"), "label": t(f"alert_{rec.get('level')}", lang)
-              if rec.get("level") in LEVEL_COLORS else str(rec.get("level")),
-              "color": LEVEL_COLORS.get(str(rec.get("level")), "#7f8ea6"),
+              if rec.get("level") in ALERT_COLORS else str(rec.get("level")),
+              "color": ALERT_COLORS.get(str(rec.get("level")), "#7f8ea6"),
               "entity": str((rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en"
                             else rec.get("entity_name") or rec.get("entity_id")),
               "rule": str(rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")),

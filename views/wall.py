@@ -6,27 +6,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import levels
 from core.i18n import t
+from core.levels import chip
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-DARK_TEXT_BACKGROUNDS = {"#00E400", "#FFFF00", "#FF7E00"}
-
-
-def chip(color: str | None) -> dict[str, str]:
-    """Style of a level chip: the level colour as background, text that stays readable on it."""
-    if not color:
-        return {"background": "transparent", "color": "#8a97ab"}
-    text = "#101010" if color.upper() in DARK_TEXT_BACKGROUNDS or _light(color) else "#ffffff"
-    return {"background": color, "color": text}
-
-
-def _light(color: str) -> bool:
-    """True for colours bright enough that dark text reads better on them."""
-    try:
-        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    except (ValueError, IndexError):
-        return False
-    return 0.299 * r + 0.587 * g + 0.114 * b > 150
 
 
 def city_hour(now_ms: int, city: dict[str, Any]) -> int:
@@ -87,7 +71,7 @@ def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str
                          names["tpi_color"](tr["level"]), f"{t('severe_segments', lang)} {tr['severe']}",
                          st.get("traffic", {}), lang),
         "service": _tile(str(sv["open"]), f"{t('overdue', lang)} {sv['overdue']}",
-                         "#FF7E00" if sv["overdue"] else "#00E400", f"{t('on_time', lang)} {rate}",
+                         levels.color("aqi", 3 if sv["overdue"] else 1), f"{t('on_time', lang)} {rate}",
                          st.get("service", {}), lang),
         "water": _tile(f"{wa['good']}/{wa['n_fresh']}", _worst_text(wa, lang), names["water_color"](wa["worst"]),
                        f"{t('water_bad', lang)} {wa['bad']} · {t('black_odorous', lang)} {wa['black_odorous']}",

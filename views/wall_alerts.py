@@ -7,9 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.i18n import t
-
-LEVELS = ("red", "orange", "yellow", "blue", "stale")
-LEVEL_COLORS = {"red": "#e0201b", "orange": "#ff7e00", "yellow": "#ffd400", "blue": "#1e7bff", "stale": "#7f8ea6"}
+from core.levels import ALERT_COLORS, ALERT_LEVELS
 
 
 def hhmm(ms: int | None, tz: str) -> str:
@@ -26,8 +24,8 @@ def _fmt(v: Any) -> str:
 def counts(alerts: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """One chip per level: its name, count and colour (zero counts stay, dimmed, so the strip never jumps)."""
     c = alerts.get("counts", {})
-    return [{"level": lv, "label": t(f"alert_{lv}", lang), "n": int(c.get(lv, 0)), "color": LEVEL_COLORS[lv]}
-            for lv in LEVELS]
+    return [{"level": lv, "label": t(f"alert_{lv}", lang), "n": int(c.get(lv, 0)), "color": ALERT_COLORS[lv]}
+            for lv in ALERT_LEVELS]
 
 
 def item_text(rec: dict[str, Any], lang: str, tz: str) -> str:

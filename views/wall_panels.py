@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import levels
+from core.levels import TRAFFIC_SHORT
 from views import sparkline
 
 THEMES = ("air", "traffic", "service", "water")
-# Short congestion names for the narrow top-3 chips (the full GB/T 33171 names are in indicators.traffic.LEVELS).
-SHORT_TRAFFIC = {1: ("畅通", "Smooth"), 2: ("基本畅通", "Fair"), 3: ("轻度", "Light"), 4: ("中度", "Moderate"),
-                 5: ("严重", "Severe")}
 DAY_MS = 24 * 3600 * 1000
 # Which KPI each panel's sparkline draws, its colour, and the threshold lines worth seeing behind it.
-SPARK = {"air": ("aqi", "#ffd400", ((100.0, "#FF7E00"), (150.0, "#FF0000"))),
-         "traffic": ("tpi", "#FDAE61", ((6.0, "#FDAE61"), (8.0, "#D7191C"))),
-         "service": ("overdue", "#ff7e00", ()),
-         "water": ("water_good", "#00CCFF", ())}
+SPARK = {"air": ("aqi", "#ffd400", ((100.0, levels.color("aqi", 3)), (150.0, levels.color("aqi", 4)))),
+         "traffic": ("tpi", levels.color("traffic", 4), ((6.0, levels.color("traffic", 4)),
+                                                        (8.0, levels.color("traffic", 5)))),
+         "service": ("overdue", levels.color("alert", "orange"), ()),
+         "water": ("water_good", levels.color("water", "II"), ())}
 
 
 def theme_at(now_ms: int, period_s: float, pinned: str | None = None) -> str:
@@ -45,9 +45,9 @@ def top_lists(summary: dict[str, Any], overdue: dict[str, int], districts: dict[
     worst_districts = sorted(((n, a) for a, n in overdue.items() if n), reverse=True)[:3]
     return {
         "air": [{"label": s["name"], "value": str(s["aqi"]), "color": s["color"]} for s in summary["air"]["top"]],
-        "traffic": [{"label": s["name"], "value": SHORT_TRAFFIC.get(s["level"], ("—", "—"))[i],
+        "traffic": [{"label": s["name"], "value": TRAFFIC_SHORT.get(s["level"], ("—", "—"))[i],
                      "color": names["tpi_color"](s["level"])} for s in summary["traffic"]["top"]],
-        "service": [{"label": districts.get(a, (a, a))[i], "value": str(n), "color": "#FF7E00"}
+        "service": [{"label": districts.get(a, (a, a))[i], "value": str(n), "color": levels.color("aqi", 3)}
                     for n, a in worst_districts],
         "water": [{"label": s["name"], "value": names["water_name"](s["klass"]) if lang == "zh" else s["klass"],
                    "color": names["water_color"](s["klass"])} for s in summary["water"]["top"]],

@@ -42,6 +42,14 @@ def test_reading_written_to_redis_appears_on_wall(browser: Any, app_proc: Any, r
     page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '114'", timeout=2500 * 2)
     page.wait_for_selector(".aqi-pin", timeout=5000)
     assert page.locator(".aqi-pin").first.text_content() in {"100", "114"}
+    # AQI 114 is level 3 (HJ 633-2026 Table 3, orange #FF7E00, dark text): colours from /levels.js, core/levels.py
+    page.wait_for_function("[...document.querySelectorAll('.aqi-pin')].some(e => e.textContent === '114')",
+                           timeout=5000)
+    style = page.evaluate("(() => { const e = [...document.querySelectorAll('.aqi-pin')]"
+                          ".find(e => e.textContent === '114'); const s = getComputedStyle(e);"
+                          " return [s.backgroundColor, s.color]; })()")
+    assert style == ["rgb(255, 126, 0)", "rgb(16, 16, 16)"]
+    assert page.evaluate("window.onescreen.levels.traffic['5']") == "#D7191C"
     no_scroll = page.evaluate("document.documentElement.scrollHeight <= innerHeight && "
                               "document.documentElement.scrollWidth <= innerWidth")
     assert no_scroll, "the wall scrolls at 1920x1080"

@@ -25,7 +25,6 @@ from config.settings import Settings
 from core.derive import derive
 from core.readings import Reading
 from store import keys, snapshot, users
-from store import scope as scope_mod
 from store.writer import Writer
 from tests.conftest import ADMIN_PW, API_AUTH, API_TOKEN, AppProcess, client_login
 
@@ -131,21 +130,21 @@ def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> N
         r.delete(k)
     for k in r.scan_iter(f"{keys.closed_late()}:*"):
         r.delete(k)
-    r.delete(scope_mod.case_districts(), scope_mod.district_index_ready())
+    r.delete(keys.case_districts(), keys.district_index_ready())
     assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 1}
-    assert r.hget(scope_mod.case_districts(), "TH-C1") == BAIYUN
+    assert r.hget(keys.case_districts(), "TH-C1") == BAIYUN
 
 
 def test_closed_cases_age_out_of_their_district_too(r: redis.Redis) -> None:
     now = int(time.time() * 1000)
     old = case("OLD", BAIYUN, now, due_in_h=-40, closed_ago_h=30)
     Writer(r).write([(old, derive(old))], now - 20 * H)
-    assert r.zcard(scope_mod.district_key(keys.closed(), BAIYUN)) == 1
+    assert r.zcard(keys.district_key(keys.closed(), BAIYUN)) == 1
     fresh = case("NEW", BAIYUN, now, due_in_h=1)
     Writer(r).write([(fresh, derive(fresh))], now)  # the writer drops closed cases past the keep window
-    assert r.zcard(scope_mod.district_key(keys.closed(), BAIYUN)) == 0
-    assert r.zcard(scope_mod.district_key(keys.closed_late(), BAIYUN)) == 0
-    assert r.hget(scope_mod.case_districts(), "OLD") is None
+    assert r.zcard(keys.district_key(keys.closed(), BAIYUN)) == 0
+    assert r.zcard(keys.district_key(keys.closed_late(), BAIYUN)) == 0
+    assert r.hget(keys.case_districts(), "OLD") is None
 
 
 # -- HTTP API --------------------------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from core.derive import derive
 from core.readings import Reading
 from data_sources.runner import reset_simulated_cases
 from store import keys, snapshot, users
-from store import scope as scope_mod
 from store.writer import Writer
 from tests.clock import now_ms
 from tests.conftest import ADMIN_PW, API_AUTH, API_TOKEN, KIOSK, AppProcess, client_login
@@ -65,9 +64,9 @@ def test_restart_drops_simulated_cases_everywhere_and_keeps_ingested_ones(r: red
         tile = snapshot.read(r, now, adcode)["service"]
         assert tile["open"] == len(shown) == 1
     assert snapshot.read(r, now)["service"]["open"] == 2
-    assert r.zcard(scope_mod.district_key(keys.closed(), BAIYUN)) == 1
+    assert r.zcard(keys.district_key(keys.closed(), BAIYUN)) == 1
     assert not any(m.endswith(":SIM-0") for m in r.zrange(keys.seen("service"), 0, -1))
-    assert r.hget(scope_mod.case_districts(), "SIM-0") is None and r.hget(scope_mod.case_districts(), "PUSH-1")
+    assert r.hget(keys.case_districts(), "SIM-0") is None and r.hget(keys.case_districts(), "PUSH-1")
 
 
 # -- item 5: an error answer means nothing changed; /admin keeps working ----------------------------------------------

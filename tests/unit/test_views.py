@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callbacks.wall import OUTPUTS, map_values, wall_response
+from core import levels
 from core import summary as summary_mod
 from views import names
 from views import wall as wall_view
@@ -76,8 +77,8 @@ def test_clock_uses_city_time_zone_and_language() -> None:
 
 
 def test_chip_text_contrasts_with_level_colour() -> None:
-    assert wall_view.chip("#FFFF00")["color"] == "#101010"
-    assert wall_view.chip("#7E0023")["color"] == "#ffffff"
+    assert levels.chip("#FFFF00")["color"] == "#101010"
+    assert levels.chip("#7E0023")["color"] == "#ffffff"
 
 
 def test_wall_map_values_carry_values_only_and_cases_only_in_the_service_theme() -> None:

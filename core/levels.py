@@ -1,0 +1,82 @@
+"""The one table of levels every screen draws: AQI, water class, congestion and alert levels, each with its colour,
+its zh/en names and the text colour that reads on it. Python views read it here; the browser gets the same table as
+`/levels.js` (`window.onescreen.levels`), so no JS file carries a copy.
+
+The AQI, water and congestion colours are the standards' own (indicators/); the short names are for narrow chips
+and legends, the full names stay with the indicators.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from indicators import aqi_cn, traffic, water
+
+DARK_TEXT, LIGHT_TEXT = "#101010", "#ffffff"
+NO_LEVEL_TEXT = "#8a97ab"  # a chip with no level: greyed text on nothing
+# Alert levels, most severe first (the console's and the wall's order), and their colours.
+ALERT_LEVELS: tuple[str, ...] = ("red", "orange", "yellow", "blue", "stale")
+ALERT_COLORS: dict[str, str] = {"red": "#e0201b", "orange": "#ff7e00", "yellow": "#ffd400", "blue": "#1e7bff",
+                                "stale": "#7f8ea6"}
+AQI_SHORT: dict[int, tuple[str, str]] = {1: ("优", "Excellent"), 2: ("良", "Good"), 3: ("轻度", "Light"),
+                                         4: ("中度", "Moderate"), 5: ("重度", "Heavy"), 6: ("严重", "Severe")}
+TRAFFIC_SHORT: dict[int, tuple[str, str]] = {1: ("畅通", "Smooth"), 2: ("基本畅通", "Fair"), 3: ("轻度", "Light"),
+                                             4: ("中度", "Moderate"), 5: ("严重", "Severe")}
+_DARK_TEXT_ON = {"#00E400", "#FFFF00", "#FF7E00"}  # the AQI chart's light colours (HJ 633 Table 3)
+
+
+def text_on(color: str) -> str:
+    """The text colour that stays readable on a level colour: dark on light colours, white on the rest."""
+    if color.upper() in _DARK_TEXT_ON:
+        return DARK_TEXT
+    try:
+        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    except (ValueError, IndexError):
+        return LIGHT_TEXT
+    return DARK_TEXT if 0.299 * r + 0.587 * g + 0.114 * b > 150 else LIGHT_TEXT
+
+
+def chip(color: str | None) -> dict[str, str]:
+    """Style of a level chip: the level colour as background, text that stays readable on it."""
+    if not color:
+        return {"background": "transparent", "color": NO_LEVEL_TEXT}
+    return {"background": color, "color": text_on(color)}
+
+
+def color(scale: str, key: int | str) -> str:
+    """One level's colour: color("aqi", 3), color("traffic", 5), color("water", "II"), color("alert", "red")."""
+    return for_browser()[scale][str(key)]
+
+
+def aqi_legend(lang: str) -> list[tuple[str, str]]:
+    """(colour, short name) per AQI level, in order."""
+    i = 0 if lang == "zh" else 1
+    return [(lv["color"], AQI_SHORT[lv["level"]][i]) for lv in aqi_cn.LEVELS]
+
+
+def traffic_legend(lang: str) -> list[tuple[str, str]]:
+    """(colour, short name) per congestion level, in order."""
+    i = 0 if lang == "zh" else 1
+    return [(lv["color"], TRAFFIC_SHORT[lv["level"]][i]) for lv in traffic.LEVELS]
+
+
+def water_legend(lang: str) -> list[tuple[str, str]]:
+    """(colour, class name) per GB 3838 class, in order."""
+    return [(c["color"], c["name_zh"] if lang == "zh" else c["klass"]) for c in water.CLASSES]
+
+
+def for_browser() -> dict[str, Any]:
+    """Level -> colour per scale, and colour -> readable text colour, as the browser's map code reads them."""
+    scales = {"aqi": {str(lv["level"]): lv["color"] for lv in aqi_cn.LEVELS},
+              "traffic": {str(lv["level"]): lv["color"] for lv in traffic.LEVELS},
+              "water": {c["klass"]: c["color"] for c in water.CLASSES},
+              "alert": dict(ALERT_COLORS)}
+    colors = {c for scale in scales.values() for c in scale.values()}
+    return {**scales, "text": {c: text_on(c) for c in sorted(colors)}}
+
+
+def browser_script() -> str:
+    """`/levels.js`: the table as a script the pages load before their own (allowed by the CSP: same origin)."""
+    table = json.dumps(for_browser(), ensure_ascii=True, sort_keys=True)
+    return f"window.onescreen = window.onescreen || {{}};\nwindow.onescreen.levels = {table};\n"

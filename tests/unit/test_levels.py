@@ -1,0 +1,40 @@
+"""The one table of levels (core/levels.py): the standards' colours, served to the browser, copied nowhere else."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from core import levels
+from indicators import aqi_cn, traffic, water
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_browser_table_is_the_indicators_own_colours() -> None:
+    table = json.loads(levels.browser_script().split("levels = ", 1)[1].rstrip(";\n"))
+    # HJ 633-2026 Table 3 (AQI), GB 3838 legend (water.CLASSES), congestion levels (traffic.LEVELS)
+    assert table["aqi"] == {str(lv["level"]): lv["color"] for lv in aqi_cn.LEVELS}
+    assert table["aqi"]["1"] == "#00E400" and table["aqi"]["6"] == "#7E0023"
+    assert table["water"] == {c["klass"]: c["color"] for c in water.CLASSES}
+    assert table["traffic"] == {str(lv["level"]): lv["color"] for lv in traffic.LEVELS}
+    assert table["alert"]["red"] == levels.ALERT_COLORS["red"]
+    # dark text on the AQI chart's light colours, white on the dark ones
+    assert [table["text"][table["aqi"][str(i)]] for i in range(1, 7)] == ["#101010"] * 3 + ["#ffffff"] * 3
+
+
+def test_no_asset_or_module_above_the_ground_floor_carries_a_copy_of_a_level_colour() -> None:
+    colours = {c.upper() for scale in ("aqi", "traffic", "water") for c in levels.for_browser()[scale].values()}
+    offenders = []
+    for path in [*ROOT.glob("assets/*.js"), *ROOT.glob("layouts/*.py"), *ROOT.glob("views/*.py"),
+                 *ROOT.glob("callbacks/*.py")]:
+        found = {c.upper() for c in re.findall(r"#[0-9A-Fa-f]{6}\b", path.read_text(encoding="utf-8"))} & colours
+        if found:
+            offenders.append(f"{path.relative_to(ROOT)}: {sorted(found)}")
+    assert offenders == []
+
+
+def test_chip_text_reads_on_its_colour() -> None:
+    assert levels.chip("#FFFF00") == {"background": "#FFFF00", "color": "#101010"}
+    assert levels.chip("#99004C")["color"] == "#ffffff" and levels.chip(None)["background"] == "transparent"
