@@ -6,14 +6,14 @@ import hmac
 import logging
 import time
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote
 
 import redis
-from flask import Flask, g, jsonify, make_response, redirect, render_template_string, request
+from flask import Flask, g, jsonify, redirect, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from auth import callback_check, csrf, policy
+from auth import answers, callback_check, csrf, policy
 from auth import session as sess
 from auth.principal import Principal
 from auth.safe_json import SafeJSONProvider
@@ -151,19 +151,19 @@ class Gate:
         _load_session()
         person = None if sess.kiosk_id() else self.user_principal()
         if person is not None:
-            return kiosk_question(person.name, token, _without_kiosk())
+            return answers.kiosk_question(person.name, token, answers.without_kiosk())
         if self.open_kiosk(token) is None:
-            return _plain("This wall link is not valid (revoked or mistyped). Ask an administrator for a new "
+            return answers.plain("This wall link is not valid (revoked or mistyped). Ask an administrator for a new "
                           "kiosk link.", 401)
-        return self.remember_kiosk(redirect(_without_kiosk(), code=303), token)
+        return self.remember_kiosk(redirect(answers.without_kiosk(), code=303), token)
 
     def kiosk_switch(self) -> Response:
         """POST /wall/kiosk (a person chose to turn this browser into the wall): sign out, then open the link."""
         if not csrf.valid():  # whatever the request's headers say: this ends a session
-            return _plain("The form expired or did not come from this site: reload the page and try again.", 400)
+            return answers.plain("The form expired or did not come from this site: reload the page and try again.", 400)
         token = request.form.get("kiosk", "")
         if not isinstance(token, str) or self.kiosk_id_for(token) is None:
-            return _plain("This wall link is not valid (revoked or mistyped).", 400)
+            return answers.plain("This wall link is not valid (revoked or mistyped).", 400)
         target = request.form.get("next", "")
         if not isinstance(target, str) or not (target == "/wall" or target.startswith("/wall?")):
             target = "/wall"
@@ -187,7 +187,7 @@ class Gate:
         if path.startswith(policy.SELF_AUTH):
             return None
         if csrf.is_form_post() and not csrf.valid():
-            return _plain("The form expired or did not come from this site: reload the page and try again.", 400)
+            return answers.plain("The form expired or did not come from this site: reload the page and try again.", 400)
         if path in policy.PUBLIC or path.startswith("/login/"):
             return None
         try:
@@ -197,28 +197,28 @@ class Gate:
                 return self.kiosk_switch()
             principal = self.resolve()
         except UNAVAILABLE:
-            return _unavailable()
+            return answers.unavailable()
         if principal is None:
             return self.unauthenticated()
         g.principal = principal
-        if not csrf.is_form_post() and not _same_origin():  # form posts proved themselves with the CSRF token
-            return _json_or_page("cross-site request refused", 403)
+        if not csrf.is_form_post() and not answers.same_origin():  # form posts proved themselves with the CSRF token
+            return answers.json_or_page("cross-site request refused", 403)
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
             try:  # parsed once here (routes read the cached body): NaN or a lone surrogate is a 400 saying so
                 request.get_json()
             except BadRequest:
-                return _json_or_page(f"bad JSON body: {_json_error()}", 400)
+                return answers.json_or_page(f"bad JSON body: {answers.json_error()}", 400)
         try:
             perm = self.required(path)
         except callback_check.BadCallback as exc:
-            return _json_or_page(f"bad callback request: {exc}", 400)
+            return answers.json_or_page(f"bad callback request: {exc}", 400)
         if perm != policy.AUTHENTICATED and not principal.can(perm):
-            return _json_or_page(f"forbidden: your role ({principal.role}) may not use this", 403)
+            return answers.json_or_page(f"forbidden: your role ({principal.role}) may not use this", 403)
         if path == "/_dash-update-component" and g.get("callback") is not None and not g.get("callback_checked"):
             try:  # allowed to call it: now its inputs must be what the callback takes
                 callback_check.check(request.get_json(silent=True), g.callback)
             except callback_check.BadCallback as exc:
-                return _json_or_page(f"bad callback request: {exc}", 400)
+                return answers.json_or_page(f"bad callback request: {exc}", 400)
         return None
 
     def required(self, path: str) -> str:
@@ -258,88 +258,11 @@ class Gate:
         return resp
 
 
-def _json_error() -> str:
-    """Why the request's JSON body could not be read (Flask says only 'bad request' outside debug mode)."""
-    from flask import current_app
-
-    try:
-        current_app.json.loads(request.get_data(cache=True))
-    except (ValueError, RecursionError) as exc:
-        return str(exc)[:200]
-    return "not JSON"
-
-
 def _load_session() -> None:
     """The session's version and sign-in time, for user_principal."""
     from flask import session
 
     g.session_sv, g.session_t = session.get("sv", 0), session.get("t", 0)
-
-
-def _without_kiosk() -> str:
-    """This request's path and query without the kiosk token (lang, theme and the rest stay)."""
-    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "kiosk"]
-    return request.path + ("?" + urlencode(rest) if rest else "")
-
-
-KIOSK_QUESTION = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>OneScreen</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/assets/login.css">
-</head><body class="login-body"><main class="login-card"><h1 class="login-h1">一屏观城 OneScreen</h1>
-<p class="login-sub">这是一块大屏的专用链接。您已以 <b>{{ name }}</b>
-登录：打开它会让本浏览器变为只读大屏并退出您的账号。</p>
-<p class="login-sub">This is a wall's kiosk link. You are signed in as <b>{{ name }}</b>: opening it turns this
-browser into a read-only wall and signs you out.</p>
-<form method="post" action="/wall/kiosk" class="login-form"><input type="hidden" name="csrf_token" value="{{ csrf }}">
-<input type="hidden" name="kiosk" value="{{ token }}"><input type="hidden" name="next" value="{{ target }}">
-<button type="submit" class="login-button">退出并显示大屏 · Sign out and show the wall here</button></form>
-<p class="login-lang">
-<a class="login-link" href="{{ target }}">以 {{ name }} 身份查看大屏 · See the wall as {{ name }}</a></p>
-</main></body></html>"""
-
-
-def kiosk_question(name: str, token: str, target: str) -> Response:
-    """A person opened a wall's link: ask before signing them out (409, nothing changed)."""
-    resp = make_response(render_template_string(KIOSK_QUESTION, name=name, token=token, csrf=csrf.token(),
-                                                target=target), 409)
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
-
-
-def _same_origin() -> bool:
-    """Unsafe methods with a cookie must come from this origin (JSON posts cannot be forged by a plain form)."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization"):
-        return True
-    origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
-
-
-def _plain(message: str, status: int) -> Response:
-    """A small text page (no stack trace, no template)."""
-    resp = make_response(message + "\n", status)
-    resp.mimetype = "text/plain"
-    return resp
-
-
-def _json_or_page(message: str, status: int) -> Response:
-    """JSON for API/callback paths, plain text for pages."""
-    if request.path.startswith(("/api/", "/_dash", "/tiles/")):
-        resp = jsonify({"error": message})
-        resp.status_code = status
-        return resp
-    return _plain(message, status)
-
-
-def _unavailable() -> Response:
-    """The store is down and the caller is unknown: say so, and let pages retry by themselves."""
-    if request.path.startswith(("/api/", "/_dash", "/tiles/")):
-        resp = jsonify({"error": "store unavailable"})
-        resp.status_code = 503
-        resp.headers["Retry-After"] = "5"
-        return resp
-    resp = make_response('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5">'
-                         "<title>OneScreen</title><p>Data store unavailable — retrying every 5 s.</p>", 503)
-    resp.headers["Retry-After"] = "5"
-    return resp
 
 
 def install(server: Flask, settings: Any, r: redis.Redis) -> Gate:

@@ -1,6 +1,9 @@
 """Resilience (issue #8), each figure beside its target: (a) seconds from Redis returning (kill -9, restart) to the
 wall in Chromium showing live again, target 5 s; (b) acknowledged ingest readings lost to a kill -9 with AOF
-everysec, as a count and as seconds of ingest, bound 1 s; (c) requests failed while a gunicorn worker is killed."""
+everysec, as a count and as seconds of ingest, bound 1 s; (c) requests failed while a gunicorn worker is killed.
+
+Over 300 lines on purpose: the three scenarios share one harness (a server they kill, the app's processes, the
+browser); split into three files each would carry its own copy of it."""
 
 from __future__ import annotations
 
