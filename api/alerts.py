@@ -31,6 +31,7 @@ from alerts import actions as alerts_api
 from alerts.rules import load_rules
 from api.errors import guarded_by
 from auth import principal
+from core import times
 from core.alerts import AlertError, Conflict, NotFound
 from store import alerts as store_alerts
 from store import context
@@ -70,11 +71,11 @@ def iso(ms: int | None) -> str | None:
 def parse_iso(value: str, name: str) -> int:
     """ISO 8601 with an explicit offset (or Z) -> epoch ms; BadRequest otherwise."""
     try:
-        dt = datetime.fromisoformat(value)
+        dt = times.parse_iso(value)
+    except times.NoOffset as exc:
+        raise BadRequest(f"{name!r} needs a UTC offset, e.g. 2026-05-01T08:00:00+08:00") from exc
     except ValueError as exc:
         raise BadRequest(f"{name!r} must be ISO 8601 with an offset, e.g. 2026-05-01T08:00:00+08:00") from exc
-    if dt.tzinfo is None:
-        raise BadRequest(f"{name!r} needs a UTC offset, e.g. 2026-05-01T08:00:00+08:00")
     return int(dt.timestamp() * 1000)
 
 

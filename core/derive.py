@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from core.readings import Reading
+from core.times import parse_iso
 from indicators import aqi_cn, aqi_periods, aqi_us, traffic, water
 from indicators.aqi_periods import POLLUTANTS, PUBLISHED, REALTIME, concentrations, report_keys
 from indicators.units import CO_PER_PPM, PER_PPB
@@ -34,9 +34,8 @@ def parse_time_ms(value: Any) -> int | None:
     if isinstance(value, int | float):
         return int(value) if math.isfinite(value) and abs(value) < 1e15 else None
     try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        return int(dt.timestamp() * 1000) if dt.tzinfo is not None else None
-    except (ValueError, OverflowError, OSError):
+        return int(parse_iso(str(value)).timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):  # not ISO 8601, no offset, out of range
         return None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import summary as summary_mod
+from core import times
 from core.derive import air_standard, derive_air, derive_traffic, derive_water
 from indicators import aqi_cn, traffic
 from store.history import FIELDS, KEEP_MS, MINUTE_MS, Point, minute_of
@@ -31,14 +32,10 @@ def parse_at(value: Any, tz: str, now_ms: int) -> int | None:
         ms = int(text)
     elif _ISO.match(text):
         text = re.sub(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$", r"\1+\2", text)  # '+' decoded as ' '
-        text = text.replace("Z", "+00:00")
         try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
+            ms = int(times.parse_iso(text, ZoneInfo(tz)).timestamp() * 1000)
+        except (ValueError, OverflowError, OSError):
             return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=ZoneInfo(tz))
-        ms = int(dt.timestamp() * 1000)
     else:
         return None
     if not now_ms - KEEP_MS < ms <= now_ms:

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from core import case_status
+from core import case_status, times
 from core.coords import check_position
 from core.metrics import META, METRICS, Metric
 from core.readings import Reading, unicode_ok
@@ -43,12 +43,11 @@ def parse_iso(value: str, where: str) -> datetime:
     if not isinstance(value, str) or len(value) > 64:
         raise Invalid(f"{where}: expected an ISO 8601 string with offset")
     try:
-        dt = datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
+        return times.parse_iso(value)
+    except times.NoOffset as exc:
+        raise Invalid(f"{where}: datetime has no UTC offset (add Z or +08:00)") from exc
     except ValueError as exc:
         raise Invalid(f"{where}: not ISO 8601 ({value[:40]!r})") from exc
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise Invalid(f"{where}: datetime has no UTC offset (add Z or +08:00)")
-    return dt
 
 
 def parse_ts(value: Any, now_ms: int, where: str = "ts") -> int:

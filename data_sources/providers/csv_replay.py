@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import times
 from core.coords import check_datum, check_position, to_wgs84
 from core.metrics import METRICS, units
 from core.readings import Reading, Rejects, SourceError
@@ -97,11 +97,10 @@ class CsvReplay(Rejects):
         text = text.strip()
         if text.lstrip("-").isdigit():
             return int(text)
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if dt.tzinfo is None:
-            if self.naive_tz is None:
-                raise ValueError("naive time (set naive_tz)")
-            dt = dt.replace(tzinfo=self.naive_tz)
+        try:
+            dt = times.parse_iso(text, self.naive_tz)
+        except times.NoOffset:
+            raise ValueError("naive time (set naive_tz)") from None
         return int(dt.timestamp() * 1000)
 
     def _row(self, row: dict[str, Any], mapping: dict[str, str], n: int) -> tuple | None:

@@ -12,9 +12,10 @@ datetimes are UTC (the models say so). Coordinates must be WGS-84 degrees, [lon,
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from core import times
 from core.coords import check_position, line_length_m
 from core.metrics import METRICS
 from core.readings import Reading, Rejects
@@ -69,8 +70,7 @@ def time_ms(value: Any) -> int:
         raise NgsiError("dateObserved: not a DateTime")
     text = value.strip().rsplit("/", 1)[-1]
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return int((dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp() * 1000)
+        return int(times.parse_iso(text, UTC).timestamp() * 1000)
     except (ValueError, OverflowError, OSError) as exc:
         raise NgsiError(f"dateObserved: not ISO 8601 ({text[:40]!r})") from exc
 

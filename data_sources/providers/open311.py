@@ -20,7 +20,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from core import case_status
+from core import case_status, times
 from core.coords import check_datum, check_position, to_wgs84
 from core.metrics import units
 from core.readings import Reading, Rejects
@@ -155,14 +155,11 @@ class Open311(HttpPolled, Rejects):
         if value in (None, ""):
             return None
         try:
-            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            return times.parse_iso(str(value), self.naive_tz)
+        except times.NoOffset:
+            raise ValueError(f"{field}: no timezone (set naive_tz to accept)") from None
         except ValueError as exc:
             raise ValueError(f"{field}: not ISO 8601: {str(value)[:40]!r}") from exc
-        if dt.tzinfo is None:
-            if self.naive_tz is None:
-                raise ValueError(f"{field}: no timezone (set naive_tz to accept)")
-            dt = dt.replace(tzinfo=self.naive_tz)
-        return dt
 
     def to_reading(self, row: dict[str, Any]) -> Reading:
         """One Open311 request as a service Reading (ts = updated_datetime, else requested_datetime)."""

@@ -60,3 +60,19 @@ def test_speed_ratio_is_speed_over_free_flow() -> None:
     d = derive_traffic({"speed_kmh": 15, "free_flow_kmh": 60}, {"road_class": "arterial"})
     assert d["speed_ratio"] == 0.25
     assert derive_traffic({"speed_kmh": 15, "free_flow_kmh": 0}, {"road_class": "arterial"})["speed_ratio"] is None
+
+
+def test_one_iso_reader_for_every_feed() -> None:
+    # ISO 8601 with Z, z or an offset is read; without one it is read in the given zone, or refused as ambiguous
+    from datetime import UTC, timedelta, timezone
+
+    import pytest
+
+    from core import times
+
+    assert times.parse_iso("2026-05-01T00:00:00z") == times.parse_iso("2026-05-01T08:00:00+08:00")
+    assert times.parse_iso("2026-05-01T08:00:00", timezone(timedelta(hours=8))).astimezone(UTC).hour == 0
+    with pytest.raises(times.NoOffset):
+        times.parse_iso("2026-05-01T08:00:00")
+    with pytest.raises(ValueError):
+        times.parse_iso("yesterday")
