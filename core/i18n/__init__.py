@@ -1,8 +1,15 @@
-"""Every UI string in zh and en; layouts and views look texts up here, never write literals."""
+"""Every UI string in zh and en; layouts and views look texts up here, never write literals. The screens' strings
+are below; the entity details' and the admin page's are in `entity` and `admin` beside this module."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from core.i18n.admin import ADMIN_TEXT
+from core.i18n.entity import BLACK_ODOROUS, ENTITY_LABELS, NO_BO_ITEMS, ROAD_CLASS
+
+__all__ = ["ADMIN_TEXT", "BLACK_ODOROUS", "ENTITY_LABELS", "LANGS", "NO_BO_ITEMS", "ROAD_CLASS", "TEXT", "norm_lang",
+           "t"]
 
 LANGS = ("zh", "en")
 
