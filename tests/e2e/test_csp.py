@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,14 +28,6 @@ SECRETS = (ADMIN_PW, KIOSK, API_TOKEN, SECRET, "onescreen_session", "csrf")
 
 
 HeadersApp = AppProcess  # create_app installs the security headers itself
-
-
-@pytest.fixture
-def hardened_app(redis_server: Any, r: redis.Redis) -> Iterator[HeadersApp]:
-    proc = HeadersApp(redis_server.url)
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 def write_air(r: redis.Redis, pm25: float = 75) -> None:
@@ -87,15 +78,15 @@ LIVE = {
 }
 
 
-def test_pages_render_live_data_under_the_csp(browser: Any, hardened_app: HeadersApp, r: redis.Redis) -> None:
+def test_pages_render_live_data_under_the_csp(browser: Any, app_proc: HeadersApp, r: redis.Redis) -> None:
     write_air(r)
     ctx, page, problems = watched(browser)
-    page.goto(hardened_app.url + "/login")
+    page.goto(app_proc.url + "/login")
     page.wait_for_selector("input[name=username]")
     assert violations(page) == [], f"/login: {violations(page)}"
-    login(page, hardened_app.url)
+    login(page, app_proc.url)
     for path, live in LIVE.items():
-        resp = page.goto(hardened_app.url + path)
+        resp = page.goto(app_proc.url + path)
         assert resp is not None and "script-src 'self' 'sha256-" in resp.headers["content-security-policy"]
         try:
             page.wait_for_function(f"() => {live}", timeout=15_000)  # a function: a string predicate needs eval
@@ -111,11 +102,11 @@ def test_pages_render_live_data_under_the_csp(browser: Any, hardened_app: Header
     ctx.close()
 
 
-def test_kiosk_wall_keeps_its_token_out_of_storage_and_referers(browser: Any, hardened_app: HeadersApp,
+def test_kiosk_wall_keeps_its_token_out_of_storage_and_referers(browser: Any, app_proc: HeadersApp,
                                                                  r: redis.Redis) -> None:
     write_air(r)
     ctx, page, problems = watched(browser)
-    page.goto(hardened_app.url + f"/wall?lang=en&theme=air&kiosk={KIOSK}")
+    page.goto(app_proc.url + f"/wall?lang=en&theme=air&kiosk={KIOSK}")
     page.wait_for_function(f"() => {LIVE['/wall?lang=en&theme=air']}", timeout=15_000)
     page.wait_for_timeout(2500)  # a couple of ticks: every request a running wall makes
     assert violations(page) == [] and problems == []

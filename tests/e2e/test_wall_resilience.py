@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from core.derive import derive
 from core.readings import Reading
 from store.client import connect
-from store.embedded import EmbeddedServer, free_port
+from store.embedded import EmbeddedServer
 from store.writer import Writer
 from tests.conftest import KIOSK, AppProcess
 
@@ -45,15 +43,6 @@ def wait_air_number_not(page: Any, old: str) -> str:
     page.wait_for_function(f"(() => {{ const t = document.querySelector(`{AIR_VALUE}`)?.textContent || '';"
                            f" return /^[0-9]+$/.test(t) && t !== {old!r}; }})()", timeout=WAIT_MS)
     return air_value(page)
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    """A server only this test uses (it gets killed with -9), on a free port with its own data dir."""
-    server = EmbeddedServer(tmp_path / "redis", port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_wall_shows_connection_lost_when_redis_dies_and_goes_live_when_it_returns(

@@ -14,18 +14,9 @@ import pytest
 
 from store.client import connect
 from store.embedded import EmbeddedServer
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, alive, free_port
 
 pytestmark = pytest.mark.integration
-
-
-def alive(pid: int) -> bool:
-    """True while a process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def wait_gone(pid: int, timeout_s: float = 10.0) -> bool:

@@ -25,7 +25,7 @@ import pytest
 from store import keys
 from store.client import connect
 from store.embedded import EmbeddedServer, free_port, popen_bound
-from tests.conftest import AUTH_ENV, ROOT, AppProcess
+from tests.conftest import AUTH_ENV, ROOT, AppProcess, alive
 
 pytestmark = pytest.mark.integration
 TOKEN = "resilience-ingest-token"
@@ -92,15 +92,6 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def alive(pid: int) -> bool:
-    """True while a process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def server_child(pid: int) -> int | None:
     """The redis/valkey server among a process's children."""
     for child in children(pid):
@@ -140,15 +131,6 @@ class Pusher(threading.Thread):
     def count(self, status: int) -> int:
         """How many answers had this status so far."""
         return sum(1 for s, _, _ in list(self.answers) if s == status)
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
-    """A server only this test uses (it gets killed), on a free port with its own data dir."""
-    server = EmbeddedServer(tmp_path / "redis", port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
