@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import secrets
 import signal
 import sys
 import threading
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +22,8 @@ from api import admin as admin_api
 from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
 from config.indicator_config import load_traffic_config
-from config.settings import ROOT, Settings, load_city, load_feeds
+from config.settings import ROOT, Settings, basemap_config, load_city, load_feeds
 from core import geo, levels
-from core.coords import bbox
-from core.geo import GEO_DIR
 from core.i18n import norm_lang, t
 from data_sources import pipeline
 from layouts import admin as admin_page
@@ -42,48 +38,19 @@ from store.client import UNAVAILABLE, connect
 log = logging.getLogger("onescreen")
 
 
-@cache
-def geo_bounds(filename: str) -> list[list[float]]:
-    """[[south, west], [north, east]] of a GeoJSON file, for the map's first view (computed once)."""
-    box = bbox(json.loads((GEO_DIR / filename).read_text(encoding="utf-8")))
-    if box is None:
-        raise ValueError(f"{filename}: no geometry")
-    return [[box[1], box[0]], [box[3], box[2]]]
-
 
 def config_version() -> str:
     """A digest of the config and the UI code: when it changes (a redeploy), open walls reload themselves."""
     digest = hashlib.sha1()
     for folder, patterns in (("config", ("*.yaml", "cities/*.yaml")), ("assets", ("*.js", "*.css")),
-                             ("layouts", ("*.py",)), ("views", ("*.py",)), ("callbacks", ("*.py",))):
+                             ("layouts", ("*.py", "*.html")), ("views", ("*.py",)), ("callbacks", ("*.py",)),
+                             ("core", ("*.py", "i18n/*.py"))):
         for pattern in patterns:
             for path in sorted((ROOT / folder).glob(pattern)):
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
-
-def basemap_config(settings: Settings, city: dict[str, Any]) -> dict[str, Any]:
-    """The base map: the city profile's, overridden by ONESCREEN_BASEMAP* variables; validated with clear errors."""
-    bm: dict[str, Any] = dict(city.get("basemap") or {"type": "none"})
-    if settings.basemap:
-        bm.update(type="xyz", url=settings.basemap)
-    if settings.basemap_mbtiles:
-        bm.update(type="mbtiles", file=str(settings.basemap_mbtiles))
-    if settings.basemap_crs:
-        bm["crs"] = settings.basemap_crs
-    if settings.basemap_attribution:
-        bm["attribution"] = settings.basemap_attribution
-    if bm.get("type", "none") not in ("none", "xyz", "mbtiles"):
-        raise ValueError(f"basemap type must be none, xyz or mbtiles, not {bm.get('type')!r}")
-    if bm.get("crs", "wgs84") not in ("wgs84", "gcj02"):
-        raise ValueError(f"basemap crs must be wgs84 or gcj02, not {bm.get('crs')!r}")
-    if bm["type"] == "mbtiles":
-        path = Path(bm.get("file") or "")
-        if not path.is_file():
-            raise ValueError(f"basemap MBTiles file not found: {path}")
-        settings.basemap_mbtiles = path
-    return bm
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -94,22 +61,42 @@ def create_app(settings: Settings | None = None) -> Dash:
         raise RuntimeError("REDIS_URL is not set: run `make run` (embedded server) or point REDIS_URL at a server")
     city = load_city(settings.city)
     lang_default = norm_lang(settings.lang or city.get("lang"))
-    app = Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
-               title=t("app_title", lang_default), update_title=None, serve_locally=True,
-               suppress_callback_exceptions=True, compress=False,
-               external_scripts=["/levels.js"])  # before the assets' scripts: they read it
+    app = _dash_app(lang_default)
+    ctx = _install_context(app, settings, city)
+    the_gate = gate.install(app.server, settings, ctx.redis)  # before any route: every request is checked
+    app.server.config.update(ONESCREEN_LANG=lang_default)
+    _register_pages(settings, city, lang_default)
+    app.layout = html.Div(dash.page_container)
+    _register_routes(app, settings)
+    _ensure_first_admin(app, ctx, settings)
+    _finish_setup(app)
+    the_gate.callbacks = app.callback_map  # from now on a callback request is checked against what is registered
+    return app
+
+
+def _dash_app(lang_default: str) -> Dash:
+    """The Dash app: pages, every asset served locally, the level table loaded before the assets' scripts."""
+    return Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
+                title=t("app_title", lang_default), update_title=None, serve_locally=True,
+                suppress_callback_exceptions=True, compress=False, external_scripts=["/levels.js"])
+
+
+def _install_context(app: Dash, settings: Settings, city: dict[str, Any]) -> context.Context:
+    """The app's shared context (Redis, the per-tick cache, the city, its pipeline rules), kept in the Flask app."""
     cache_ = Cache(app.server, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
                                        "CACHE_KEY_PREFIX": "", "CACHE_DEFAULT_TIMEOUT": 10,
                                        "CACHE_OPTIONS": {"socket_timeout": 2.0, "socket_connect_timeout": 1.0}})
-    r = connect(settings.redis_url)
     traffic_cfg = load_traffic_config()
-    context.init(app.server, context.Context(settings=settings, city=city, feeds=load_feeds(), redis=r,
-                                             cache=cache_, traffic_cfg=traffic_cfg,
-                                             config_version=config_version(),
-                                             rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg)))
-    the_gate = gate.install(app.server, settings, r)  # before any route: every request is authenticated and authorised
-    app.server.config.update(ONESCREEN_LANG=lang_default)
-    bounds = geo_bounds(city["geo"]["districts"])
+    ctx = context.Context(settings=settings, city=city, feeds=load_feeds(), redis=connect(settings.redis_url),
+                          cache=cache_, traffic_cfg=traffic_cfg, config_version=config_version(),
+                          rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg))
+    context.init(app.server, ctx)
+    return ctx
+
+
+def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str) -> None:
+    """The four Dash pages, each behind its permission, and the callbacks they use."""
+    bounds = geo.bounds(city["geo"]["districts"])
     # every layer's geometry comes from the API (once per page load): the entity layers filtered to the caller's
     # district; nothing of it is a static asset a district user could read whole
     urls = {layer: f"/api/v1/geo/{layer}.geojson" for layer in ("districts", "rivers")}
@@ -163,7 +150,10 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     _share_module_callbacks()  # every app of the process gets them, not only the first
 
-    app.layout = html.Div(dash.page_container)
+
+def _register_routes(app: Dash, settings: Settings) -> None:
+    """The Flask routes beside the pages: health, the level table, the JSON API, sign-in, admin; then the error and
+    header handlers that apply to all of them."""
     app.server.add_url_rule("/healthz", "healthz", lambda: {"ok": True})
     levels_js = levels.browser_script()  # the one table of level colours, for the map code (core/levels.py)
     app.server.add_url_rule("/levels.js", "levels_js", lambda: Response(
@@ -175,17 +165,22 @@ def create_app(settings: Settings | None = None) -> Dash:
     oidc.register(app.server, settings)  # /login/oidc (+ /callback) when ONESCREEN_OIDC_* are set
     errors.install(app.server)  # a request for something that is not there: 4xx, no stack trace
     headers.install(app, settings)  # CSP (hashes of Dash's inline scripts), framing, caching, HSTS
+
+
+def _ensure_first_admin(app: Dash, ctx: context.Context, settings: Settings) -> None:
+    """The first start creates the admin (its password is shown once by make run)."""
     try:
-        app.server.config["ONESCREEN_FIRST_ADMIN"] = bootstrap.ensure_admin(r, settings)
+        app.server.config["ONESCREEN_FIRST_ADMIN"] = bootstrap.ensure_admin(ctx.redis, settings)
     except UNAVAILABLE:
         log.warning("store unavailable at start: the first admin is created on a later start")
-    # Dash finishes its setup (callback registry, pages) lazily on the first request, and a threaded worker's first
-    # concurrent requests race it ("Callback function not found for output"): finish it now, before serving anyone.
+
+
+def _finish_setup(app: Dash) -> None:
+    """Dash finishes its setup (callback registry, pages) lazily on the first request, and a threaded worker's first
+    concurrent requests race it ("Callback function not found for output"): finish it now, before serving anyone."""
     with app.server.test_client() as warm:
         warm.get("/_dash-dependencies")
         warm.get("/")
-    the_gate.callbacks = app.callback_map  # from now on a callback request is checked against what is registered
-    return app
 
 
 _MODULE_CALLBACKS: tuple[dict[str, Any], list[Any], list[Any]] | None = None

@@ -55,8 +55,8 @@ def url_origin(url: str | None) -> str | None:
 
 
 def tile_origin(settings: Any) -> str | None:
-    """Where XYZ base-map tiles come from (as app.basemap_config picks them: MBTiles, else ONESCREEN_BASEMAP, else the
-    city profile's xyz URL), when that is another origin."""
+    """Where XYZ base-map tiles come from (as config.settings.basemap_config picks them: MBTiles, else
+    ONESCREEN_BASEMAP, else the city profile's xyz URL), when that is another origin."""
     if settings.basemap_mbtiles:
         return None  # served by this app at /tiles/
     url = settings.basemap

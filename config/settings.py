@@ -107,3 +107,26 @@ def load_city(slug: str) -> dict[str, Any]:
 def load_feeds() -> dict[str, dict[str, Any]]:
     """Per-feed expected interval and stale limits, keyed by feed slug."""
     return load_yaml(CONFIG_DIR / "feeds.yaml")["feeds"]
+
+
+def basemap_config(settings: Settings, city: dict[str, Any]) -> dict[str, Any]:
+    """The base map: the city profile's, overridden by ONESCREEN_BASEMAP* variables; validated with clear errors."""
+    bm: dict[str, Any] = dict(city.get("basemap") or {"type": "none"})
+    if settings.basemap:
+        bm.update(type="xyz", url=settings.basemap)
+    if settings.basemap_mbtiles:
+        bm.update(type="mbtiles", file=str(settings.basemap_mbtiles))
+    if settings.basemap_crs:
+        bm["crs"] = settings.basemap_crs
+    if settings.basemap_attribution:
+        bm["attribution"] = settings.basemap_attribution
+    if bm.get("type", "none") not in ("none", "xyz", "mbtiles"):
+        raise ValueError(f"basemap type must be none, xyz or mbtiles, not {bm.get('type')!r}")
+    if bm.get("crs", "wgs84") not in ("wgs84", "gcj02"):
+        raise ValueError(f"basemap crs must be wgs84 or gcj02, not {bm.get('crs')!r}")
+    if bm["type"] == "mbtiles":
+        path = Path(bm.get("file") or "")
+        if not path.is_file():
+            raise ValueError(f"basemap MBTiles file not found: {path}")
+        settings.basemap_mbtiles = path
+    return bm

@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.coords import bbox
+
 GEO_DIR = Path(__file__).resolve().parent.parent / "geo"
 
 
@@ -53,3 +55,12 @@ def district_rings(filename: str) -> dict[str, list[list[list[float]]]]:
         polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
         out[str(f["properties"]["adcode"])] = [ring for poly in polys for ring in poly]
     return out
+
+
+@cache
+def bounds(filename: str) -> list[list[float]]:
+    """[[south, west], [north, east]] of a GeoJSON file, for the map's first view (computed once)."""
+    box = bbox({"type": "FeatureCollection", "features": list(features(filename))})
+    if box is None:
+        raise ValueError(f"{filename}: no geometry")
+    return [[box[1], box[0]], [box[3], box[2]]]

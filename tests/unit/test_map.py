@@ -124,7 +124,7 @@ def test_station_popup_lists_pollutants_with_units_and_standard() -> None:
 
 
 def test_basemap_config_validates(tmp_path: Path) -> None:
-    from app import basemap_config
+    from config.settings import basemap_config
 
     city = {"basemap": {"type": "xyz", "url": "http://tiles.internal/{z}/{x}/{y}.png", "crs": "gcj02"}}
     assert basemap_config(Settings(redis_url="redis://x"), city)["crs"] == "gcj02"
