@@ -1,9 +1,13 @@
-"""From one raw snapshot to the compact summary every screen shares (computed once per tick, cached)."""
+"""From one raw snapshot to the compact summary every screen shares (computed once per tick, cached).
+
+The summary is the per-tick model of the city: its shape is typed below (plain dicts at run time, so it caches and
+travels as JSON). A stored document is {"id", "ts", "v": values, "m": meta, "d": derived}, as store/writer.py writes.
+"""
 
 from __future__ import annotations
 
 from statistics import fmean
-from typing import Any
+from typing import Any, TypedDict
 
 from core.alerts import counts_of
 from core.derive import derive_air
@@ -13,8 +17,71 @@ AIR_KEYS = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h",
 WATER_CLASSES = ("I", "II", "III", "IV", "V", "劣V")
 TOP_N = 3  # worst entities listed on each wall panel
 
+Doc = dict[str, Any]  # one entity's stored document: id, ts, v (values), m (meta), d (derived)
 
-def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, freshness: str = "data") -> dict[str, Any]:
+
+class FeedStatus(TypedDict, total=False):
+    state: str  # "ok" | "stale" | "none" (never heard)
+    age_s: float | None
+    source: str | None
+    error: str | None
+
+
+class AirSummary(TypedDict):
+    city: dict[str, Any]  # core.derive.derive_air of the current stations' mean concentrations
+    stations: dict[str, dict[str, Any]]  # id -> {aqi, level, color, stale}
+    n_fresh: int
+    n: int
+    top: list[dict[str, Any]]  # the TOP_N worst: {id, name, aqi, color}
+
+
+class TrafficSummary(TypedDict):
+    tpi: float | None  # network congestion index, length-weighted
+    level: int | None
+    severe: int  # current segments at level 5
+    n: int
+    top: list[dict[str, Any]]
+    segments: dict[str, int | None]  # id -> level
+
+
+class WaterSummary(TypedDict):
+    by_class: dict[str, int]
+    good: int  # current sections in classes I-III
+    worst: str | None
+    top: list[dict[str, Any]]
+    bad: int  # current sections at 劣V
+    n_fresh: int
+    n: int
+    sections: dict[str, str | None]  # id -> class
+    black_odorous: int
+
+
+class ServiceSummary(TypedDict):
+    open: int
+    overdue: int
+    closed_24h: int
+    on_time_rate: float | None
+
+
+class AlertSummary(TypedDict):
+    counts: dict[str, int]
+    items: list[dict[str, Any]]
+    pulse: list[str]  # stations with a firing station alert
+    newest_red: dict[str, Any] | None
+
+
+class Summary(TypedDict):
+    now: int
+    status: dict[str, FeedStatus]
+    air: AirSummary
+    traffic: TrafficSummary
+    water: WaterSummary
+    service: ServiceSummary
+    districts: dict[str, dict[str, Any]]  # adcode -> {aqi, aqi_color, tpi, tpi_level, water_worst}
+    alerts: AlertSummary
+
+
+def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, freshness: str = "data") -> FeedStatus:
     """Age of a feed's newest data (or last good poll, for event feeds) and whether it is stale; never heard: 'none'."""
     last = health.get("last_ok_ms" if freshness == "poll" else "last_data_ms")
     if not last:
@@ -31,7 +98,7 @@ def _fresh(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -
     return [d for d in docs.values() if d.get("ts", 0) >= limit]
 
 
-def air_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> dict[str, Any]:
+def air_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> AirSummary:
     """City AQI from the mean concentrations of the current stations, and each station's AQI and colour."""
     stations = {eid: {"aqi": d["d"].get("aqi"), "level": d["d"].get("level"), "color": d["d"].get("color"),
                       "stale": d.get("ts", 0) < now_ms - stale_after_s * 1000} for eid, d in docs.items()}
@@ -52,7 +119,7 @@ def air_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: flo
 
 
 def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float,
-                    cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
+                    cfg: traffic.TrafficConfig | None = None) -> TrafficSummary:
     """Network TPI (length-weighted) and each segment's level."""
     fresh = _fresh(docs, now_ms, stale_after_s)
     segs = [(float(d["v"]["speed_kmh"]), float(d["v"]["free_flow_kmh"]), float(d["m"].get("length_m", 1000)))
@@ -68,7 +135,7 @@ def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s:
             "segments": {eid: d["d"].get("level") for eid, d in docs.items()}}
 
 
-def water_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> dict[str, Any]:
+def water_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> WaterSummary:
     """River sections counted by GB 3838 class, and each section's class."""
     fresh = _fresh(docs, now_ms, stale_after_s)
     by_class = {k: 0 for k in WATER_CLASSES}
@@ -88,7 +155,7 @@ def water_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: f
             "black_odorous": sum(1 for d in fresh if d["d"].get("black_odorous") in ("light", "heavy"))}
 
 
-def service_summary(counts: dict[str, int]) -> dict[str, Any]:
+def service_summary(counts: dict[str, int]) -> ServiceSummary:
     """Open and overdue cases, and the on-time closure rate over the last 24 h (None when nothing closed)."""
     closed, late = counts.get("closed_24h", 0), counts.get("late_24h", 0)
     rate = None if not closed else round(100.0 * (closed - late) / closed, 1)
@@ -123,7 +190,7 @@ ALERT_FIELDS = ("id", "rule", "rule_name_zh", "rule_name_en", "scope", "entity_i
                 "silenced", "held")
 
 
-def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> dict[str, Any]:
+def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> AlertSummary:
     """Counts by level, the most severe active alerts (compact), stations to pulse, and the newest red alert."""
     items = [{k: rec.get(k) for k in ALERT_FIELDS} for rec in records[:limit]]
     firing = [rec for rec in records if rec.get("state") == "firing" and not rec.get("silenced")]
@@ -135,7 +202,7 @@ def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> dict[str, A
 
 
 def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]],
-          traffic_cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
+          traffic_cfg: traffic.TrafficConfig | None = None) -> Summary:
     """The compact, JSON-able summary of the whole city for one tick."""
     def stale_s(feed: str) -> float:
         return float(feeds_cfg.get(feed, {}).get("stale_after_s", 60))
