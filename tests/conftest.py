@@ -120,6 +120,13 @@ class AppProcess:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
+    def __enter__(self) -> AppProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Stop the process we started, by its PID."""
         if self.proc and self.proc.poll() is None:

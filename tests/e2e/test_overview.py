@@ -149,9 +149,7 @@ def test_overview_roomy_at_1920_and_stacked_on_a_tablet(browser: Any, app_proc: 
 
 
 def test_store_reachable_feed_table_lists_every_feed(browser: Any, redis_server: Any, r: redis.Redis) -> None:
-    proc = AppProcess(redis_server.url, {"ONESCREEN_LANG": "en"})
-    proc.start()
-    try:
+    with AppProcess(redis_server.url, {"ONESCREEN_LANG": "en"}) as proc:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         login(page, proc.url)
         page.goto(proc.url + "/")
@@ -160,5 +158,3 @@ def test_store_reachable_feed_table_lists_every_feed(browser: Any, redis_server:
         assert page.locator(".ov-row .col-open").first.inner_text() == "—"  # no case feed yet: a dash, not 0
         assert page.locator('[id=\'{"kpi":"aqi","type":"ov-card"}\']').get_attribute("class") == "ov-card ov-none"
         page.close()
-    finally:
-        proc.stop()

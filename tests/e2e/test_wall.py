@@ -86,9 +86,7 @@ def test_reading_pushed_through_ingest_api_shows_on_wall(browser: Any, redis_ser
 
     from tests.conftest import AppProcess
 
-    proc = AppProcess(redis_server.url, {"ONESCREEN_INGEST_TOKEN": "wall-token"})
-    proc.start()
-    try:
+    with AppProcess(redis_server.url, {"ONESCREEN_INGEST_TOKEN": "wall-token"}) as proc:
         page = open_wall(browser, proc.url + "/wall?lang=en", 1920, 1080)
         now = int(time.time() * 1000)
         body = [{"entity_id": code, "ts": now, "values": {"so2_1h": 8, "no2_1h": 30, "co_1h": 0.6, "o3_1h": 60,
@@ -102,16 +100,12 @@ def test_reading_pushed_through_ingest_api_shows_on_wall(browser: Any, redis_ser
         page.wait_for_function(f"document.querySelector(`{AIR_VALUE_ID}`)?.textContent === '106'",
                                timeout=2 * 1000 + 1500)
         page.close()
-    finally:
-        proc.stop()
 
 
 def test_carousel_cycles_the_map_themes(browser: Any, redis_server: Any, r: redis.Redis) -> None:
     from tests.conftest import AppProcess
 
-    proc = AppProcess(redis_server.url, {"ONESCREEN_WALL_CAROUSEL_S": "2"})
-    proc.start()
-    try:
+    with AppProcess(redis_server.url, {"ONESCREEN_WALL_CAROUSEL_S": "2"}) as proc:
         page = open_wall(browser, proc.url + "/wall?lang=en", 1920, 1080)
         seen = set()
         for _ in range(40):
@@ -126,8 +120,6 @@ def test_carousel_cycles_the_map_themes(browser: Any, redis_server: Any, r: redi
         pinned.wait_for_timeout(4500)  # two carousel periods: a pinned theme never moves
         assert pinned.locator(".theme-label").inner_text() == "Map: river water"
         assert "kpi-active" in (pinned.locator("[id*='water'][id*='kpi-tile']").get_attribute("class") or "")
-    finally:
-        proc.stop()
 
 
 def test_connection_lost_overlay_appears_and_recovers(browser: Any, redis_server: Any, r: redis.Redis) -> None:

@@ -183,9 +183,7 @@ def test_a_wall_that_lost_its_session_signs_in_again_by_its_cookie(server: Flask
 def test_no_secret_reaches_the_logs(redis_server: Any, r: redis.Redis) -> None:
     """Kiosk tokens, passwords, API and ingest tokens appear in no log line of a real run (request lines too)."""
     ingest = "ingest-secret-token-0123456789"
-    proc = AppProcess(redis_server.url, {"ONESCREEN_INGEST_TOKEN": ingest})
-    proc.start()
-    try:
+    with AppProcess(redis_server.url, {"ONESCREEN_INGEST_TOKEN": ingest}) as proc:
         s = requests.Session()
         assert s.get(f"{proc.url}/wall?kiosk={KIOSK}&lang=en", timeout=10).url.endswith("/wall?lang=en")
         assert s.get(f"{proc.url}/wall?kiosk=not-a-token-{KIOSK[::-1]}", timeout=10).status_code in (200, 401)
@@ -201,8 +199,6 @@ def test_no_secret_reaches_the_logs(redis_server: Any, r: redis.Redis) -> None:
         requests.post(f"{proc.url}/api/v1/ingest/air", headers={"Authorization": f"Bearer {ingest}"},
                       json=[{"entity_id": "x", "ts": now_ms(), "values": {"pm25_1h": 5}}], timeout=10)
         time.sleep(0.5)
-    finally:
-        proc.stop()
     log = proc.stderr()
     assert "GET /wall?kiosk=" in log  # the request lines are logged: only their secrets are masked
     for secret in (KIOSK, KIOSK[::-1], ADMIN_PW, API_TOKEN, ingest):
