@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import size, start_gunicorn, stop, wait_http
+from bench.common import print_figures, size, start_gunicorn, stop, wait_http
 from config.settings import ROOT
 from store import keys
 from store.client import connect
@@ -319,5 +319,4 @@ def run() -> Iterator[str]:
 
 
 if __name__ == "__main__":
-    for line in run():
-        print(line, flush=True)
+    print_figures(run)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from config.settings import ROOT
@@ -110,3 +111,16 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout_s: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout_s)
+
+
+def print_figures(run: Callable[[], Iterable[str]]) -> None:
+    """Run one bench and print each of its figure lines as it comes (`python -m bench.<name>`)."""
+    for line in run():
+        print(line, flush=True)
+
+
+def tear_down(gunicorn: subprocess.Popen[bytes] | None, server: Any, tmp: str | os.PathLike[str]) -> None:
+    """End a bench's app processes, its Redis server and its scratch folder."""
+    stop(gunicorn)
+    server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import SMOKE, add_session_cookie, auth_env, size
+from bench.common import SMOKE, add_session_cookie, auth_env, print_figures, size
 from config.settings import ROOT
 from core.geo import GEO_DIR
 from data_sources.runner import Runner
@@ -184,5 +184,4 @@ def _lines(first: float | None, zoom: float | None, long_ours: float, n_first: f
 
 
 if __name__ == "__main__":
-    for line in run():
-        print(line, flush=True)
+    print_figures(run)

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env, session_cookie, size, start_gunicorn, stop
+from bench.common import auth_env, print_figures, session_cookie, size, start_gunicorn, tear_down
 from core.geo import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator.city import Simulator
@@ -111,11 +111,8 @@ def run() -> list[str]:
             f"ratio {naive_bytes / tick_bytes:.1f}x   (target <= 20,000 bytes)",
         ]
     finally:
-        stop(gunicorn)
-        server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        tear_down(gunicorn, server, tmp)
 
 
 if __name__ == "__main__":
-    for line in run():
-        print(line, flush=True)
+    print_figures(run)

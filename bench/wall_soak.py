@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env, size, wait_http
+from bench.common import auth_env, print_figures, size, wait_http
 from config.settings import ROOT
 from store.embedded import free_port, popen_bound
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, KIOSK
@@ -83,5 +83,4 @@ def run() -> list[str]:
 
 
 if __name__ == "__main__":
-    for line in run():
-        print(line, flush=True)
+    print_figures(run)
