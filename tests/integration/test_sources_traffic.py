@@ -46,19 +46,6 @@ def test_tomtom_one_point_failing_keeps_the_other(provider: FakeProvider) -> Non
     assert [rd.entity_id for rd in tomtom(provider, POINTS).poll(NOW)] == ["tianhe-rd"]
 
 
-@pytest.mark.parametrize(("route", "error"), [
-    ({"status": 400, "body": payload("tomtom_error.json")}, SourceHTTPError),
-    ({"status": 503, "body": b""}, SourceHTTPError),
-    ({"body": b'{"flowSegmentData": {"frc": "FRC2"'}, SourcePayloadError),
-    ({"body": b'{"flowSegmentData": {"frc": "FRC2"}}'}, SourcePayloadError),
-    ({"delay_s": 1.0, "body": b"{}"}, SourceTimeout),
-])
-def test_tomtom_faults(provider: FakeProvider, route: dict, error: type) -> None:  # noqa: F811
-    provider.route(FLOW, **route)
-    with pytest.raises(error):
-        tomtom(provider).poll(NOW)
-
-
 def amap(provider: FakeProvider, **kw: object) -> AMapTraffic:  # noqa: F811
     return AMapTraffic(rectangles=[[113.315, 23.120, 113.335, 23.140]], key="am-key", base_url=provider.url,
                        timeout_s=0.3, **kw)
@@ -99,12 +86,21 @@ def test_amap_rectangles_over_10_km_are_refused_at_config_time() -> None:
         AMapTraffic(rectangles=[[113.2, 23.0, 113.4, 23.2]], key="k")
 
 
-@pytest.mark.parametrize(("route", "error"), [
-    ({"status": 502, "body": b"bad gateway"}, SourceHTTPError),
-    ({"body": b"{\"status\": \"1\", \"trafficinfo\": {\"roads\": ["}, SourcePayloadError),
-    ({"delay_s": 1.0, "body": b"{}"}, SourceTimeout),
-])
-def test_amap_faults(provider: FakeProvider, route: dict, error: type) -> None:  # noqa: F811
-    provider.route(RECT, **route)
+FAULTS = [
+    ("tomtom", FLOW, {"status": 400, "body": payload("tomtom_error.json")}, SourceHTTPError),
+    ("tomtom", FLOW, {"status": 503, "body": b""}, SourceHTTPError),
+    ("tomtom", FLOW, {"body": b'{"flowSegmentData": {"frc": "FRC2"'}, SourcePayloadError),
+    ("tomtom", FLOW, {"body": b'{"flowSegmentData": {"frc": "FRC2"}}'}, SourcePayloadError),
+    ("tomtom", FLOW, {"delay_s": 1.0, "body": b"{}"}, SourceTimeout),
+    ("amap", RECT, {"status": 502, "body": b"bad gateway"}, SourceHTTPError),
+    ("amap", RECT, {"body": b"{\"status\": \"1\", \"trafficinfo\": {\"roads\": ["}, SourcePayloadError),
+    ("amap", RECT, {"delay_s": 1.0, "body": b"{}"}, SourceTimeout),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "route", "error"), FAULTS)
+def test_faults_are_typed(provider: FakeProvider, name: str, path: str, route: dict, error: type) -> None:  # noqa: F811
+    """Each provider's HTTP errors, broken bodies and timeouts come out as the typed source errors."""
+    provider.route(path, **route)
     with pytest.raises(error):
-        amap(provider).poll(NOW)
+        {"tomtom": tomtom, "amap": amap}[name](provider).poll(NOW)

@@ -19,17 +19,21 @@ from indicators import aqi_cn
 S12, S26 = "HJ633-2012", "HJ633-2026"
 STEPS = (0, 50, 100, 150, 200, 300, 400, 500)
 
-# HJ 633 Table 1 / standards.md §1.1, typed again here so the tests do not trust the module's own copy.
-TABLE_1 = {
-    "so2_24h": (0, 50, 150, 475, 800, 1600, 2100, 2620),
-    "so2_1h": (0, 150, 500, 650, 800),
-    "no2_24h": (0, 40, 80, 180, 280, 565, 750, 940),
-    "no2_1h": (0, 100, 200, 700, 1200, 2340, 3090, 3840),
-    "co_24h": (0, 2, 4, 14, 24, 36, 48, 60),
-    "co_1h": (0, 5, 10, 35, 60, 90, 120, 150),
-    "o3_1h": (0, 160, 200, 300, 400, 800, 1000, 1200),
-    "o3_8h": (0, 100, 160, 215, 265, 800),
-}
+# HJ 633 Table 1 / standards.md §1.1 as the standard prints it, a row per IAQI step, typed again here (and transposed)
+# so the tests do not trust the module's own copy. None: the column has no breakpoint at that step.
+_COLUMNS = ("so2_24h", "so2_1h", "no2_24h", "no2_1h", "co_24h", "co_1h", "o3_1h", "o3_8h")
+_ROWS = (
+    # IAQI SO2-24h SO2-1h NO2-24h NO2-1h CO-24h CO-1h O3-1h O3-8h
+    (0,       0,     0,     0,     0,     0,    0,     0,    0),
+    (50,     50,   150,    40,   100,     2,    5,   160,  100),
+    (100,   150,   500,    80,   200,     4,   10,   200,  160),
+    (150,   475,   650,   180,   700,    14,   35,   300,  215),
+    (200,   800,   800,   280,  1200,    24,   60,   400,  265),
+    (300,  1600,  None,   565,  2340,    36,   90,   800,  800),
+    (400,  2100,  None,   750,  3090,    48,  120,  1000, None),
+    (500,  2620,  None,   940,  3840,    60,  150,  1200, None),
+)  # fmt: skip
+TABLE_1 = {key: tuple(row[i + 1] for row in _ROWS if row[i + 1] is not None) for i, key in enumerate(_COLUMNS)}
 PM = {
     S12: {"pm10": (0, 50, 150, 250, 350, 420, 500, 600), "pm25": (0, 35, 75, 115, 150, 250, 350, 500)},
     S26: {"pm10": (0, 50, 120, 250, 350, 420, 500, 600), "pm25": (0, 35, 60, 115, 150, 250, 350, 500)},
