@@ -8,6 +8,7 @@ from typing import Any
 from dash import Input, Output, State, callback, clientside_callback
 
 from auth import principal
+from core import summary as summary_mod
 from layouts import ids
 from store import context, history, snapshot
 from store import scope as scope_mod
@@ -77,7 +78,7 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     tick = ctx.tick_of(now)
     shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at, scope)}
     out: dict[str, Any] = {"t": now, "at": at, "mode": mode,
-                           **map_view.with_levels(map_view.entity_values(shown), shown)}
+                           **map_view.with_levels(summary_mod.entity_values(shown), shown)}
     cases = ctx.open_cases(tick, scope) if ("cases" in on or mode in ("open", "overdue")) else []
     out["districts"] = map_view.district_values(shown, cases, now)
     cases = map_view.in_district(cases, district)

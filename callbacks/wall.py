@@ -14,7 +14,6 @@ from layouts import wall as wall_layout
 from layouts.wall import TILE_FEEDS
 from store import context, kpi
 from store import scope as scope_mod
-from views import map as map_view
 from views import names
 from views import wall as wall_view
 from views import wall_alerts as alerts_view
@@ -35,22 +34,6 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
 
 
 
-
-
-def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
-               view: dict[str, Any] | None) -> dict[str, Any]:
-    """Per-entity values for the in-place restyle, plus case clusters when the service theme is on."""
-    out: dict[str, Any] = {"theme": theme, **map_view.entity_values(summary)}
-    pulse = set(summary.get("alerts", {}).get("pulse", []))
-    out["air"] = {eid: [*v, 1 if eid in pulse else 0] for eid, v in out["air"].items()}
-    out["districts"] = panels.overdue_by_district(cases, now_ms)
-    if theme == "service" and view and view.get("bbox"):
-        w = max(80.0, (float(view.get("w", 1000)) * float(view.get("h", 800)) / 60) ** 0.5)
-        out["cases"] = map_view.case_clusters(cases, tuple(view["bbox"]), float(view.get("zoom", 10)), now_ms,
-                                              cell_px=w)
-    else:
-        out["cases"] = {"c": [], "p": []}
-    return out
 
 
 def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: str, tick_ms: int, *,
@@ -77,7 +60,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     strip = wall_layout.alert_strip(alerts_view.counts(alerts, lang), alerts_view.ticker(alerts, lang, tz, now_ms),
                                     alerts_view.takeover(alerts, lang, tz, now_ms, takeover_s), lang)
     return (*flat, *[wall_layout.top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
-            map_values(summary, cases or [], theme, now_ms, view), t(f"theme_{theme}", lang), *strip,
+            wall_view.map_values(summary, cases or [], theme, now_ms, view), t(f"theme_{theme}", lang), *strip,
             {**last_ok, "store": True})
 
 

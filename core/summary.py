@@ -201,6 +201,15 @@ def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> AlertSummar
             "newest_red": None if newest_red is None else {k: newest_red.get(k) for k in ALERT_FIELDS}}
 
 
+def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
+    """What the maps restyle each tick, per entity: station [aqi, colour, stale], segment level, section class."""
+    return {
+        "air": {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0] for eid, s in summary["air"]["stations"].items()},
+        "traffic": summary["traffic"]["segments"],
+        "water": summary["water"]["sections"],
+    }
+
+
 def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]],
           traffic_cfg: traffic.TrafficConfig | None = None) -> Summary:
     """The compact, JSON-able summary of the whole city for one tick."""

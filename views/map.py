@@ -20,15 +20,6 @@ _CAT_INDEX = {c["code"]: i for i, c in enumerate(CATEGORIES)}
 Bbox = tuple[float, float, float, float]
 
 
-def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
-    """Per-entity display values: station [aqi, colour, stale], segment level, section [class, stale]."""
-    return {
-        "air": {eid: [s["aqi"], s["color"], 1 if s["stale"] else 0] for eid, s in summary["air"]["stations"].items()},
-        "traffic": summary["traffic"]["segments"],
-        "water": summary["water"]["sections"],
-    }
-
-
 def with_levels(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     """The analyst map's air values carry the AQI level too ([aqi, colour, stale, level]) for the level filter."""
     stations = summary["air"]["stations"]

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from core import levels
 from core.i18n import t
 from core.levels import chip
+from core.summary import entity_values
+from views import map as map_view
+from views.wall_panels import overdue_by_district
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
@@ -105,3 +108,19 @@ def header_status(summary: dict[str, Any], lang: str) -> tuple[str, str]:
 def simulated(summary: dict[str, Any]) -> bool:
     """True when any feed comes from the simulator (the wall must say so)."""
     return any(s.get("source") == "simulator" for s in summary["status"].values())
+
+
+def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
+               view: dict[str, Any] | None) -> dict[str, Any]:
+    """Per-entity values for the in-place restyle, plus case clusters when the service theme is on."""
+    out: dict[str, Any] = {"theme": theme, **entity_values(summary)}
+    pulse = set(summary.get("alerts", {}).get("pulse", []))
+    out["air"] = {eid: [*v, 1 if eid in pulse else 0] for eid, v in out["air"].items()}
+    out["districts"] = overdue_by_district(cases, now_ms)
+    if theme == "service" and view and view.get("bbox"):
+        w = max(80.0, (float(view.get("w", 1000)) * float(view.get("h", 800)) / 60) ** 0.5)
+        out["cases"] = map_view.case_clusters(cases, tuple(view["bbox"]), float(view.get("zoom", 10)), now_ms,
+                                              cell_px=w)
+    else:
+        out["cases"] = {"c": [], "p": []}
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callbacks.wall import OUTPUTS, map_values, wall_response
+from callbacks.wall import OUTPUTS, wall_response
 from core import levels
 from core import summary as summary_mod
 from views import names
@@ -85,10 +85,11 @@ def test_wall_map_values_carry_values_only_and_cases_only_in_the_service_theme()
 
     s = summary_mod.build(raw(), NOW, FEEDS)
     cases = [{"id": "c1", "v": {"long": 113.3, "lat": 23.1, "district_adcode": "440111"}, "d": {"due_ms": NOW - 1}}]
-    air = map_values(s, cases, "air", NOW, {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800})
+    view = {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800}
+    air = wall_view.map_values(s, cases, "air", NOW, view)
     assert air["air"] == {"A": [72, "#FFFF00", 0, 0], "B": [100, "#FFFF00", 0, 0]} and air["theme"] == "air"
     assert air["cases"] == {"c": [], "p": []} and air["districts"] == {"440111": 1}
-    svc = map_values(s, cases, "service", NOW, {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800})
+    svc = wall_view.map_values(s, cases, "service", NOW, view)
     assert svc["cases"]["p"] == [["c1", 113.3, 23.1, 1]]
 
 
@@ -127,5 +128,5 @@ def test_only_stations_with_a_firing_station_alert_pulse_on_the_wall_map() -> No
         {"id": "b", "scope": "station", "entity_id": "B", "state": "acknowledged", "level": "red"},
         {"id": "c", "scope": "city", "entity_id": "B", "state": "firing", "level": "red"},
     ]}, NOW, FEEDS)
-    air = map_values(s, [], "air", NOW, None)["air"]
+    air = wall_view.map_values(s, [], "air", NOW, None)["air"]
     assert air["A"][-1] == 1 and air["B"][-1] == 0
