@@ -89,7 +89,8 @@ def _install_context(app: Dash, settings: Settings, city: dict[str, Any]) -> con
     traffic_cfg = load_traffic_config()
     ctx = context.Context(settings=settings, city=city, feeds=load_feeds(), redis=connect(settings.redis_url),
                           cache=cache_, traffic_cfg=traffic_cfg, config_version=config_version(),
-                          rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg))
+                          rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg),
+                          districts=tuple(geo.district_names(city["geo"]["districts"])))
     context.init(app.server, ctx)
     return ctx
 

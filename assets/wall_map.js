@@ -1,10 +1,13 @@
 /* Wall map: every theme's layers load once; each tick restyles them in place and shows only the current theme's
-   layer (districts and rivers always). Values arrive in the wall-map-values Store. */
+   layer (districts and rivers always). Values arrive in the wall-map-values Store as a delta from the version this
+   page holds (wall-map-ver), or whole after a load, a reconnect or a merge that does not add up. */
 (function () {
   var os = window.onescreen = window.onescreen || {};
   var WIDTH = {expressway: 7, arterial: 5, secondary: 3.5, local: 2.5};
   var SEQ = ["#2b3f5e", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
   var reg = {air: {}, traffic: {}, water: {}, districts: {}}, last = null, sentView = "";
+  // The entity values held, and their version: each tick brings only what changed since (see views/delta.py).
+  var LAYERS = ["air", "traffic", "water"], held = {air: {}, traffic: {}, water: {}}, ver = null;
   function vh(x) { return x * window.innerHeight / 100; }
   function fid(f) { var p = f.properties || {}; return f.id || p.id || p.code || p.adcode; }
 
@@ -90,13 +93,33 @@
       styleOne(h.layer, id, lyr);
     },
     apply: function (data) {
-      if (!data) { return window.dash_clientside.no_update; }
-      last = data;
+      var nu = window.dash_clientside.no_update;
+      if (!data) { return [nu, nu]; }
+      var full = data.base === null || data.base === undefined;
+      if (!full && data.base !== ver) { ver = null; return [nu, null]; }  // not the version held: ask for everything
+      var changed = {};
+      LAYERS.forEach(function (layer) {
+        var sent = data[layer] || {};
+        if (full) { held[layer] = Object.assign({}, sent); return; }
+        var gone = (data.gone || {})[layer] || [];
+        changed[layer] = Object.keys(sent).concat(gone);
+        Object.keys(sent).forEach(function (id) { held[layer][id] = sent[id]; });
+        gone.forEach(function (id) { delete held[layer][id]; });
+      });
+      var n = data.n || [];
+      if (LAYERS.some(function (layer, i) { return Object.keys(held[layer]).length !== n[i]; })) {
+        ver = null;  // the merge does not add up: everything again on the next tick
+        return [nu, null];
+      }
+      var restyleAll = full || !last || last.theme !== data.theme;
+      last = {theme: data.theme, districts: data.districts, air: held.air, traffic: held.traffic, water: held.water};
+      ver = data.v;
       document.querySelectorAll(".legend-theme").forEach(function (el) {
         el.hidden = !el.classList.contains("legend-" + data.theme);
       });
       Object.keys(reg).forEach(function (layer) {
-        Object.keys(reg[layer]).forEach(function (id) { styleOne(layer, id, reg[layer][id]); });
+        var ids = restyleAll || !changed[layer] ? Object.keys(reg[layer]) : changed[layer];
+        ids.forEach(function (id) { if (reg[layer][id]) { styleOne(layer, id, reg[layer][id]); } });
       });
       var feats = [];
       (data.cases && data.cases.c || []).forEach(function (c) {
@@ -105,7 +128,7 @@
       (data.cases && data.cases.p || []).forEach(function (q) {
         feats.push({type: "Feature", geometry: {type: "Point", coordinates: [q[1], q[2]]}, properties: {flag: q[3]}});
       });
-      return {type: "FeatureCollection", features: feats};
+      return [{type: "FeatureCollection", features: feats}, ver];
     }
   };
 })();

@@ -79,8 +79,8 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at, scope)}
     out: dict[str, Any] = {"t": now, "at": at, "mode": mode,
                            **map_view.with_levels(summary_mod.entity_values(shown), shown)}
-    cases = ctx.open_cases(tick, scope) if ("cases" in on or mode in ("open", "overdue")) else []
-    out["districts"] = map_view.district_values(shown, cases, now)
+    cases = ctx.open_cases(tick, scope) if "cases" in on else []
+    out["districts"] = map_view.district_values(shown)
     cases = map_view.in_district(cases, district)
     z = _zoom((view or {}).get("zoom"), zoom)
     bbox = _bbox((view or {}).get("bbox"), center, z)

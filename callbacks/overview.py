@@ -92,14 +92,13 @@ def view_model(ctx: context.Context, now: int, lang: str, scope: str | None = No
     tick, tz = ctx.tick_of(now), ctx.city.get("timezone", "Asia/Shanghai")
     try:
         series = kpi_series(ctx, now, scope)
-        cases = ctx.open_cases(tick, scope)
         fired = ctx.memo(scope_mod.key("overview-fired", scope), tick, lambda: fired_today(ctx, now, tz, scope))
     except UNAVAILABLE:
         return None
     names = level_names.for_lang(lang)
     date, clock = wall_view.clock(now, tz, lang)
     status, status_cls = view.header_status(summary, lang)
-    rows = view.district_rows(summary, map_view.district_values(summary, cases, now),
+    rows = view.district_rows(summary, map_view.district_values(summary),
                               scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope), lang, names)
     al = view.alert_panel(summary.get("alerts", {}), fired, lang, tz, now)
     cards = view.cards(summary, series, now, lang, names)

@@ -14,7 +14,7 @@ from layouts import wall as wall_layout
 from layouts.wall import TILE_FEEDS
 from store import context, kpi
 from store import scope as scope_mod
-from views import names
+from views import delta, names
 from views import wall as wall_view
 from views import wall_alerts as alerts_view
 from views import wall_panels as panels
@@ -39,7 +39,7 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
 def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: str, tick_ms: int, *,
                   takeover_s: float = 30, theme: str = "air", cases: list[dict[str, Any]] | None = None,
                   view: dict[str, Any] | None = None, districts: dict[str, tuple[str, str]] | None = None,
-                  meta: dict[str, Any] | None = None) -> tuple[Any, ...]:
+                  meta: dict[str, Any] | None = None, layers: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """Every wall output for one tick, in OUTPUTS order; a None summary means the store is unreachable."""
     date, clock = wall_view.clock(now_ms, tz, lang)
     last_ok = {"t": now_ms, "tick": tick_ms, **(meta or {})}
@@ -53,41 +53,51 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
         if feed == theme:
             tiles[feed]["class"] += " kpi-active"
     flat = [tiles[feed][part] for feed in TILE_FEEDS for part, _, _ in TILE_PARTS]
-    tops = panels.top_lists(summary, panels.overdue_by_district(cases or [], now_ms), districts or {}, lang, nm)
+    tops = panels.top_lists(summary, panels.overdue_by_district(summary), districts or {}, lang, nm)
     status, status_cls = wall_view.header_status(summary, lang)
     badge = {} if wall_view.simulated(summary) else {"display": "none"}
     alerts = summary.get("alerts", {})
     strip = wall_layout.alert_strip(alerts_view.counts(alerts, lang), alerts_view.ticker(alerts, lang, tz, now_ms),
                                     alerts_view.takeover(alerts, lang, tz, now_ms, takeover_s), lang)
     return (*flat, *[wall_layout.top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
-            wall_view.map_values(summary, cases or [], theme, now_ms, view), t(f"theme_{theme}", lang), *strip,
+            wall_view.map_values(summary, cases or [], theme, now_ms, view, layers), t(f"theme_{theme}", lang), *strip,
             {**last_ok, "store": True})
 
 
 @callback(*OUTPUTS, Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_LANG, "data"), State(ids.WALL_PIN, "data"),
-          State(ids.WALL_VIEW, "data"))
-def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[str, Any] | None) -> tuple[Any, ...]:
-    """Thin wrapper: one cached summary per tick, one response per tick, language and view size per process."""
+          State(ids.WALL_VIEW, "data"), State(ids.WALL_MAP_VER, "data"))
+def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[str, Any] | None,
+              held: int | None = None) -> tuple[Any, ...]:
+    """Thin wrapper: one cached summary per tick, one response per tick, language and view size per process; the
+    map's entity values as a delta from the version the wall holds (`held`), or whole when it holds none."""
     ctx = context.get()
     now = context.now_ms()
     scope = principal.current_scope()  # a district-bound wall shows its district only (kiosk links and users alike)
     lang = norm_lang(lang if isinstance(lang, str) else None)
     view = view if isinstance(view, dict) and isinstance(view.get("bbox"), list) else None  # browser-sent: check
     pinned = pinned if isinstance(pinned, str) else None
+    held = held if type(held) is int else None
     tick = ctx.tick_of(now)
     s = ctx.settings
     theme = panels.theme_at(now, s.wall_carousel_s, pinned)
+    values_key = scope_mod.key("wall-layers", scope)
+    base = None if held is None else (ctx.shared_at(values_key, held) if held != tick else "now")
+    held = held if base is not None else None
     key = scope_mod.key(f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:"
-                        f"{(view or {}).get('zoom')}", scope)
+                        f"{(view or {}).get('zoom')}:{held}", scope)
 
     def build() -> tuple[Any, ...]:
         summary = ctx.summary(now, scope)
-        cases = ctx.open_cases(tick, scope) if summary else []
+        cases = ctx.open_cases(tick, scope) if summary and theme == "service" else []  # the case layer only
+        layers = None
+        if summary is not None:
+            values = ctx.shared(values_key, tick, lambda: wall_view.layer_values(summary))
+            layers = delta.message(values, wall_view.MAP_LAYERS, tick, values if base == "now" else base, held)
         return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
                              takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
                              districts=scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope),
                              meta={"cfg": ctx.config_version, "hour": wall_view.city_hour(now, ctx.city),
-                                   "reload_hour": s.wall_reload_hour})
+                                   "reload_hour": s.wall_reload_hour}, layers=layers)
     return ctx.memo(key, tick, build)
 
 
@@ -113,7 +123,7 @@ def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
 
 clientside_callback(
     "function(data) { return window.onescreen.wallmap.apply(data); }",
-    Output(ids.WALL_CASES, "data"), Input(ids.WALL_MAP_VALUES, "data"),
+    Output(ids.WALL_CASES, "data"), Output(ids.WALL_MAP_VER, "data"), Input(ids.WALL_MAP_VALUES, "data"),
 )
 clientside_callback(
     "function(_n, last) { return window.onescreen.conn.hidden(last); }",

@@ -61,6 +61,7 @@ class ServiceSummary(TypedDict):
     overdue: int
     closed_24h: int
     on_time_rate: float | None
+    by_district: dict[str, list[int]]  # adcode -> [open, overdue], districts with open cases only
 
 
 class AlertSummary(TypedDict):
@@ -155,12 +156,12 @@ def water_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> Wa
             "black_odorous": sum(1 for d in fresh if d["d"].get("black_odorous") in ("light", "heavy"))}
 
 
-def service_summary(counts: dict[str, int]) -> ServiceSummary:
+def service_summary(counts: dict[str, Any]) -> ServiceSummary:
     """Open and overdue cases, and the on-time closure rate over the last 24 h (None when nothing closed)."""
     closed, late = counts.get("closed_24h", 0), counts.get("late_24h", 0)
     rate = None if not closed else round(100.0 * (closed - late) / closed, 1)
     return {"open": counts.get("open", 0), "overdue": counts.get("overdue", 0), "closed_24h": closed,
-            "on_time_rate": rate}
+            "on_time_rate": rate, "by_district": dict(counts.get("by_district", {}))}
 
 
 def district_summary(raw: dict[str, Any], now_ms: int, stale_s: Any,

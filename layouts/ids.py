@@ -18,6 +18,7 @@ WALL_THEME = "wall-theme"
 WALL_PIN = "wall-pin"
 WALL_VIEW = "wall-view"
 WALL_MAP_VALUES = "wall-map-values"
+WALL_MAP_VER = "wall-map-ver"  # the version of the entity values the wall map holds (views.delta)
 WALL_CASES = "wall-cases"
 WALL_SLOW_TICK = "wall-slow-tick"
 WALL_RELOAD = "wall-reload"

@@ -118,6 +118,7 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
         dcc.Store(id=ids.WALL_PIN, data=theme),
         dcc.Store(id=ids.WALL_VIEW),
         dcc.Store(id=ids.WALL_MAP_VALUES),
+        dcc.Store(id=ids.WALL_MAP_VER),
         dcc.Store(id=ids.WALL_LAST_OK, data=0),
         dcc.Store(id=ids.WALL_RELOAD),
         dcc.Interval(id=ids.WALL_TICK, interval=tick_ms),

@@ -29,6 +29,7 @@ class Context:
     traffic_cfg: Any = None
     config_version: str = ""
     rules: Any = None  # data_sources.pipeline.Rules of the city (ingest and notify screen and derive with it)
+    districts: tuple[str, ...] = ()  # the city's adcodes: the summary counts open and overdue cases per district
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,9 +49,9 @@ class Context:
         try:
             value = self.cache.get(key)
             if value is None:
-                raw = snapshot.read(self.redis, now_ms, scope)
+                raw = snapshot.read(self.redis, now_ms, scope, self.districts)
                 value = summary_mod.build(raw, now_ms, self.feeds, self.traffic_cfg)
-                self.cache.set(key, value, timeout=max(5, 3 * self.settings.tick_ms // 1000))
+                self.cache.set(key, value, timeout=self._keep_s())
         except UNAVAILABLE:
             return None
         with self._lock:
@@ -62,6 +63,35 @@ class Context:
         if scope is None:
             return self.memo("open-cases", tick, lambda: snapshot.read_open_cases(self.redis))
         return self.memo(f"open-cases:{scope}", tick, lambda: snapshot.read_open_cases(self.redis, scope))
+
+    def shared(self, name: str, tick: int, build: Any) -> Any:
+        """A per-tick value that every worker must see the same (what deltas are taken against): the first worker
+        to build it stores it, and every worker then uses the stored one; kept a few ticks for shared_at."""
+        def once() -> Any:
+            key = keys.snapshot_cache(name, tick)
+            try:
+                value = self.cache.get(key)
+                if value is None:
+                    built = build()
+                    self.cache.add(key, built, timeout=self._keep_s())
+                    value = self.cache.get(key)
+                    return built if value is None else value
+                return value
+            except UNAVAILABLE:
+                return build()
+        return self.memo(f"shared:{name}", tick, once)
+
+    def shared_at(self, name: str, tick: int) -> Any:
+        """The value shared() stored for an earlier tick, or None once it is gone."""
+        try:
+            return self.cache.get(keys.snapshot_cache(name, tick))
+        except UNAVAILABLE:
+            return None
+
+    def _keep_s(self) -> int:
+        """How long per-tick values stay in the shared cache: a few ticks, so a screen a tick or two behind still
+        gets a delta."""
+        return max(5, 3 * self.settings.tick_ms // 1000)
 
     def memo(self, name: str, tick: int, build: Any) -> Any:
         """Compute a per-tick value once per process (e.g. one view's response for one language)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -16,22 +17,30 @@ ALL_FEEDS = ("air", "traffic", "service", "water")
 DAY_MS = 24 * 3600 * 1000
 
 
-def read(r: redis.Redis, now_ms: int, scope: str | None = None) -> dict[str, Any]:
+def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Sequence[str] = ()) -> dict[str, Any]:
     """Latest values of the point feeds, every feed's health and the case counts, in one round trip.
 
     With a district scope: only that district's entities and alerts, and its cases counted from the per-district
-    indexes (feed health stays: a stale feed concerns everybody). Unscoped, nothing extra is read or filtered."""
+    indexes (feed health stays: a stale feed concerns everybody). Unscoped, nothing extra is read or filtered.
+    `districts` (the city's adcodes): open and overdue cases per district, counted from the per-district indexes the
+    writer keeps (two counts a district, whatever the number of cases), as service.by_district {adcode: [open,
+    overdue]}; a scoped read counts its own district only."""
+    wanted = [d for d in districts if scope is None or d == scope]
     pipe = r.pipeline(transaction=False)
     for feed in POINT_FEEDS:
         pipe.hgetall(keys.latest(feed))
     for feed in ALL_FEEDS:
         pipe.hgetall(keys.health(feed))
+    if scope is not None or wanted:
+        _queue_district_index(r, pipe)
     if scope is None:
         open_due, closed, late = keys.open_due(), keys.closed(), keys.closed_late()
     else:
-        _queue_district_index(r, pipe)
         open_due, closed, late = (keys.district_key(k, scope)
                                   for k in (keys.open_due(), keys.closed(), keys.closed_late()))
+    for adcode in wanted:
+        pipe.zcard(keys.district_key(keys.open_due(), adcode))
+        pipe.zcount(keys.district_key(keys.open_due(), adcode), "-inf", now_ms)
     pipe.zcard(open_due)
     pipe.zcount(open_due, "-inf", now_ms)
     pipe.zcount(closed, now_ms - DAY_MS, "+inf")
@@ -43,9 +52,12 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None) -> dict[str, Any
         out[feed] = {eid: json.loads(doc) for eid, doc in res[i].items()}
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
+    counts = res[-5 - 2 * len(wanted):-5]
     n_open, n_overdue, n_closed, n_late = res[-5:-1]
     out["alerts"] = store_alerts.parse_active(res[-1])
-    out["service"] = {"open": n_open, "overdue": n_overdue, "closed_24h": n_closed, "late_24h": n_late}
+    out["service"] = {"open": n_open, "overdue": n_overdue, "closed_24h": n_closed, "late_24h": n_late,
+                      "by_district": {ad: [counts[2 * i], counts[2 * i + 1]] for i, ad in enumerate(wanted)
+                                      if counts[2 * i]}}
     if scope is not None:
         for feed in POINT_FEEDS:
             out[feed] = scope_mod.docs(out[feed], scope)

@@ -36,18 +36,10 @@ def in_district(cases: list[dict[str, Any]], adcode: str | None) -> list[dict[st
             if str(d.get("v", {}).get("district_adcode") or d.get("m", {}).get("district_adcode") or "") == adcode]
 
 
-def district_values(summary: dict[str, Any], cases: list[dict[str, Any]], now_ms: int) -> dict[str, list[Any]]:
-    """Per district: [aqi, aqi colour, tpi, tpi level, open cases, overdue cases, worst water class]."""
-    counts: dict[str, list[int]] = {}
-    for doc in cases:
-        adcode = str(doc.get("v", {}).get("district_adcode") or doc.get("m", {}).get("district_adcode") or "")
-        if not adcode:
-            continue
-        c = counts.setdefault(adcode, [0, 0])
-        c[0] += 1
-        due = doc.get("d", {}).get("due_ms")
-        if due is not None and due < now_ms:
-            c[1] += 1
+def district_values(summary: dict[str, Any]) -> dict[str, list[Any]]:
+    """Per district: [aqi, aqi colour, tpi, tpi level, open cases, overdue cases, worst water class]; the case counts
+    are the summary's (kept per district by the store), so no case is read for them."""
+    counts: dict[str, list[int]] = summary.get("service", {}).get("by_district", {})
     out: dict[str, list[Any]] = {}
     for adcode in set(summary.get("districts", {})) | set(counts):
         d = summary.get("districts", {}).get(adcode, {})

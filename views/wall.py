@@ -10,6 +10,7 @@ from core import levels
 from core.i18n import t
 from core.levels import chip
 from core.summary import entity_values
+from views import delta
 from views import map as map_view
 from views.wall_panels import overdue_by_district
 
@@ -110,13 +111,26 @@ def simulated(summary: dict[str, Any]) -> bool:
     return any(s.get("source") == "simulator" for s in summary["status"].values())
 
 
-def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
-               view: dict[str, Any] | None) -> dict[str, Any]:
-    """Per-entity values for the in-place restyle, plus case clusters when the service theme is on."""
-    out: dict[str, Any] = {"theme": theme, **entity_values(summary)}
+MAP_LAYERS = ("air", "traffic", "water")
+
+
+def layer_values(summary: dict[str, Any]) -> dict[str, Any]:
+    """Each entity layer's values for the in-place restyle: station [aqi, colour, stale, pulse], segment level,
+    section class (the part of a tick that grows with the city, sent as a delta: views.delta)."""
+    out = entity_values(summary)
     pulse = set(summary.get("alerts", {}).get("pulse", []))
     out["air"] = {eid: [*v, 1 if eid in pulse else 0] for eid, v in out["air"].items()}
-    out["districts"] = overdue_by_district(cases, now_ms)
+    return out
+
+
+def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
+               view: dict[str, Any] | None, layers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The wall map's values of one tick: the entity layers (`layers`, a views.delta message; everything when None),
+    the theme, overdue cases per district, and the case clusters in view when the service theme is on."""
+    if layers is None:
+        layers = delta.message(layer_values(summary), MAP_LAYERS, 0, None, None)
+    out: dict[str, Any] = {"theme": theme, **layers}
+    out["districts"] = overdue_by_district(summary)
     if theme == "service" and view and view.get("bbox"):
         w = max(80.0, (float(view.get("w", 1000)) * float(view.get("h", 800)) / 60) ** 0.5)
         out["cases"] = map_view.case_clusters(cases, tuple(view["bbox"]), float(view.get("zoom", 10)), now_ms,

@@ -27,15 +27,9 @@ def theme_at(now_ms: int, period_s: float, pinned: str | None = None) -> str:
     return THEMES[int(now_ms // (period_s * 1000)) % len(THEMES)]
 
 
-def overdue_by_district(cases: list[dict[str, Any]], now_ms: int) -> dict[str, int]:
-    """Overdue open cases per district adcode."""
-    out: dict[str, int] = {}
-    for doc in cases:
-        due = doc.get("d", {}).get("due_ms")
-        adcode = str(doc.get("v", {}).get("district_adcode") or doc.get("m", {}).get("district_adcode") or "")
-        if adcode and due is not None and due < now_ms:
-            out[adcode] = out.get(adcode, 0) + 1
-    return out
+def overdue_by_district(summary: dict[str, Any]) -> dict[str, int]:
+    """Overdue open cases per district adcode (districts with some only), from the summary's per-district counts."""
+    return {ad: c[1] for ad, c in summary.get("service", {}).get("by_district", {}).items() if c[1]}
 
 
 def top_lists(summary: dict[str, Any], overdue: dict[str, int], districts: dict[str, tuple[str, str]], lang: str,

@@ -114,15 +114,22 @@ def city(dash_app: Any) -> Iterator[FlaskClient]:
 
 
 def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> None:
+    NO = {"by_district": {}}  # noqa: N806 - no districts asked of the read: none counted
     now = seed(r)
-    assert snapshot.read(r, now)["service"] == {"open": 5, "overdue": 2, "closed_24h": 2, "late_24h": 1}
-    assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 2, "overdue": 1, "closed_24h": 1, "late_24h": 1}
-    assert snapshot.read(r, now, TIANHE)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 0}
+    assert snapshot.read(r, now)["service"] == {"open": 5, "overdue": 2, "closed_24h": 2, "late_24h": 1, **NO}
+    assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 2, "overdue": 1, "closed_24h": 1, "late_24h": 1, **NO}
+    assert snapshot.read(r, now, TIANHE)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 0, **NO}
     assert {d["id"] for d in snapshot.read_open_cases(r, BAIYUN)} == {"BY-C1", "BY-C2"}
+    # open and overdue per district, counted from the indexes (a district with no case is left out), and a scoped
+    # read counts only its own district
+    both = (BAIYUN, TIANHE, "440118")
+    assert snapshot.read(r, now, districts=both)["service"]["by_district"] == {BAIYUN: [2, 1], TIANHE: [3, 1]}
+    assert snapshot.read(r, now, BAIYUN, both)["service"]["by_district"] == {BAIYUN: [2, 1]}
     moved = dataclasses.replace(case("TH-C1", BAIYUN, now, due_in_h=4), ts=now + 1000)  # re-filed elsewhere
     Writer(r).write([(moved, derive(moved))], now + 1000)
     assert snapshot.read(r, now, BAIYUN)["service"]["open"] == 3
     assert snapshot.read(r, now, TIANHE)["service"]["open"] == 2
+    assert snapshot.read(r, now, districts=both)["service"]["by_district"] == {BAIYUN: [3, 1], TIANHE: [2, 1]}
     # A database written before the per-district indexes: they are built on the first scoped read.
     for k in r.scan_iter(f"{keys.open_due()}:*"):
         r.delete(k)
@@ -131,7 +138,7 @@ def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> N
     for k in r.scan_iter(f"{keys.closed_late()}:*"):
         r.delete(k)
     r.delete(keys.case_districts(), keys.district_index_ready())
-    assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 1}
+    assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 1, **NO}
     assert r.hget(keys.case_districts(), "TH-C1") == BAIYUN
 
 

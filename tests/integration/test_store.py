@@ -65,7 +65,7 @@ def test_case_indexes_count_overdue_and_late_closures(r: redis.Redis) -> None:
     write(w, [case("c1", NOW + 5000, "closed", due_ms=NOW - 1000, updated_ms=NOW + 5000)])
     write(w, [case("c1", NOW + 5000, "closed", due_ms=NOW - 1000, updated_ms=NOW + 5000)])  # re-sent: no change
     raw = snapshot.read(r, NOW + 6000)
-    assert raw["service"] == {"open": 1, "overdue": 0, "closed_24h": 1, "late_24h": 1}
+    assert raw["service"] == {"open": 1, "overdue": 0, "closed_24h": 1, "late_24h": 1, "by_district": {}}
 
 
 def test_stream_is_trimmed_to_retention(r: redis.Redis) -> None:

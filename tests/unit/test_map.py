@@ -97,12 +97,13 @@ def test_url_state_parses_and_rejects_bad_values() -> None:
     assert bad["layers"] == list(DEFAULT_ON)
 
 
-def test_district_values_count_open_and_overdue_cases() -> None:
-    cases = [{"id": "a", "v": {"district_adcode": "440111"}, "d": {"due_ms": NOW - 1}},
-             {"id": "b", "v": {"district_adcode": "440111"}, "d": {"due_ms": NOW + 1}}]
+def test_district_values_carry_the_summarys_open_and_overdue_counts() -> None:
     summary = {"districts": {"440111": {"aqi": 80, "aqi_color": "#FFFF00", "tpi": 3.2, "tpi_level": 2,
-                                        "water_worst": "IV"}}}
-    assert map_view.district_values(summary, cases, NOW)["440111"] == [80, "#FFFF00", 3.2, 2, 2, 1, "IV"]
+                                        "water_worst": "IV"}},
+               "service": {"by_district": {"440111": [2, 1], "440112": [3, 0]}}}
+    out = map_view.district_values(summary)
+    assert out["440111"] == [80, "#FFFF00", 3.2, 2, 2, 1, "IV"]
+    assert out["440112"] == [None, None, None, None, 3, 0, None]  # cases but no readings: still on the map
 
 
 def test_case_clusters_mark_overdue_points() -> None:

@@ -44,7 +44,7 @@ def test_tpi_is_length_weighted_and_counts_classes() -> None:
     s = summary_mod.build(raw(), NOW, FEEDS)
     assert s["traffic"]["tpi"] is not None and 0 < s["traffic"]["tpi"] < 10
     assert s["water"]["by_class"]["III"] == 1 and s["water"]["bad"] == 1 and s["water"]["black_odorous"] == 1
-    assert s["service"] == {"open": 12, "overdue": 3, "closed_24h": 40, "on_time_rate": 90.0}
+    assert s["service"] == {"open": 12, "overdue": 3, "closed_24h": 40, "on_time_rate": 90.0, "by_district": {}}
 
 
 def test_stale_feed_greys_tile_and_is_not_counted_as_current() -> None:
@@ -83,7 +83,9 @@ def test_chip_text_contrasts_with_level_colour() -> None:
 
 def test_wall_map_values_carry_values_only_and_cases_only_in_the_service_theme() -> None:
 
-    s = summary_mod.build(raw(), NOW, FEEDS)
+    r = raw()
+    r["service"] = {**r["service"], "by_district": {"440111": [1, 1], "440112": [4, 0]}}
+    s = summary_mod.build(r, NOW, FEEDS)
     cases = [{"id": "c1", "v": {"long": 113.3, "lat": 23.1, "district_adcode": "440111"}, "d": {"due_ms": NOW - 1}}]
     view = {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800}
     air = wall_view.map_values(s, cases, "air", NOW, view)
