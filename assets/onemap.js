@@ -5,6 +5,8 @@
   var ROAD_WIDTH = {expressway: 6, arterial: 4.5, secondary: 3, local: 2};
   var SEQ = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
   var reg = {}, last = {}, sentJson = {};
+  // Per map: the entity values held and their version; each tick brings what changed since (views/delta.py).
+  var ENTITY = ["air", "traffic", "water"], held = {}, ver = {};
   var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", furniture: "furniture"};
   var WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6};
   var SELECTABLE = {air: 1, traffic: 1, water: 1};  // feeds with history: a click opens the analyst's side panel
@@ -275,14 +277,32 @@
     },
     apply: function (map, data, at) {
       var nu = window.dash_clientside.no_update;
-      if (!data) { return [nu, nu, nu]; }
-      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu]; }  // a stale reply
-      last[map] = data;
+      if (!data) { return [nu, nu, nu, nu]; }
+      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu]; }  // stale
+      var full = data.base === null || data.base === undefined, h = held[map] = held[map] || {}, changed = {};
+      if (!full && data.base !== ver[map]) { ver[map] = null; return [nu, nu, nu, null]; }  // ask for everything
+      ENTITY.forEach(function (layer) {
+        var sent = data[layer] || {}, gone = (data.gone || {})[layer] || [];
+        if (full) { h[layer] = Object.assign({}, sent); return; }
+        changed[layer] = Object.keys(sent).concat(gone);
+        Object.keys(sent).forEach(function (id) { h[layer][id] = sent[id]; });
+        gone.forEach(function (id) { delete h[layer][id]; });
+      });
+      if (ENTITY.some(function (layer, i) { return Object.keys(h[layer]).length !== (data.n || [])[i]; })) {
+        ver[map] = null;  // the merge does not add up: everything again on the next tick
+        return [nu, nu, nu, null];
+      }
+      var prev = last[map];
+      last[map] = Object.assign({}, data, {air: h.air, traffic: h.traffic, water: h.water});
+      ver[map] = data.v === undefined ? null : data.v;
+      var everyOne = full || !prev || prev.mode !== data.mode;
       var all = reg[map] || {};
       Object.keys(all).forEach(function (layer) {
-        Object.keys(all[layer]).forEach(function (id) {
+        var feed = FEED[layer] || layer;
+        var ids = everyOne || !changed[feed] ? Object.keys(all[layer]) : changed[feed];
+        ids.forEach(function (id) { if (all[layer][id]) { styleOne(map, layer, id, all[layer][id]); } });
+        Object.keys(all[layer]).forEach(function (id) {  // an open popup shows its entity's news every tick
           var lyr = all[layer][id];
-          styleOne(map, layer, id, lyr);
           if (lyr._osDetail && lyr.isPopupOpen && lyr.isPopupOpen()) {
             refreshPopup(lyr, lyr._osDetail.feed, lyr._osDetail.id, lyr._osDetail.lang);
           }
@@ -299,6 +319,7 @@
         out.push(toFeatures(kind, v));
       });
       out.push(data.t);
+      out.push(ver[map]);
       return out;
     },
     syncUrl: function (center, zoom, overlays, cats, bad, mode, meta) {

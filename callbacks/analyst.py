@@ -9,11 +9,12 @@ from dash import Input, Output, State, callback, clientside_callback
 
 from auth import principal
 from core import summary as summary_mod
+from core.summary import ENTITY_LAYERS
 from layouts import ids
 from store import context, history, snapshot
 from store import scope as scope_mod
+from views import delta, replay
 from views import map as map_view
-from views import replay
 
 FURNITURE_REFRESH_MS = 10_000
 LEGEND_LAYERS = ("air", "roads", "water", "cases", "furniture")
@@ -68,17 +69,28 @@ def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int
 
 def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
                cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
-               district: str | None = None, scope: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+               district: str | None = None, scope: str | None = None,
+               held: int | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
     change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser.
-    Everything is limited to the caller's scope first (a district user's map knows only their district)."""
+    Everything is limited to the caller's scope first (a district user's map knows only their district).
+    The entity layers' values are a delta from the version the page holds (`held`, views.delta): whole after a
+    load, when the page holds a version no longer kept, and while replaying (a moment's values are not a version)."""
     summary = ctx.summary(now, scope)
     if summary is None:
         return None, sent
     tick = ctx.tick_of(now)
-    shown = summary if at is None else {**summary, **replay_summary(ctx, now, summary, at, scope)}
-    out: dict[str, Any] = {"t": now, "at": at, "mode": mode,
-                           **map_view.with_levels(summary_mod.entity_values(shown), shown)}
+    if at is None:
+        key = scope_mod.key("map-layers", scope)
+        values = ctx.shared(key, tick, lambda: map_view.with_levels(summary_mod.entity_values(summary), summary))
+        base = values if held == tick else (ctx.shared_at(key, held) if held is not None else None)
+        layers = delta.message(values, ENTITY_LAYERS, tick, base, held if base is not None else None)
+        shown = summary
+    else:
+        shown = {**summary, **replay_summary(ctx, now, summary, at, scope)}
+        layers = {**delta.message(map_view.with_levels(summary_mod.entity_values(shown), shown), ENTITY_LAYERS, 0,
+                                  None, None), "v": None}
+    out: dict[str, Any] = {"t": now, "at": at, "mode": mode, **layers}
     cases = ctx.open_cases(tick, scope) if "cases" in on else []
     out["districts"] = map_view.district_values(shown)
     cases = map_view.in_district(cases, district)
@@ -108,10 +120,12 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
           Input(ids.AM_TICK, "n_intervals"), Input(ids.AM_VIEW, "data"), State(ids.AM_MAP, "zoom"),
           Input(ids.AM_LAYERS, "overlays"), Input(ids.AM_CATS, "value"), Input(ids.AM_ONLY_BAD, "value"),
           Input(ids.AM_CHORO, "value"), Input(ids.AM_AT, "data"), Input(ids.AM_DISTRICT, "value"),
-          State(ids.AM_MAP, "center"), State(ids.AM_META, "data"), State(ids.AM_FURN_SENT, "data"))
+          State(ids.AM_MAP, "center"), State(ids.AM_META, "data"), State(ids.AM_FURN_SENT, "data"),
+          State(ids.AM_VER, "data"))
 def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[str] | None, cats: list[str] | None,
                 only_bad: list[str] | None, mode: str | None, at: dict[str, Any] | None, district: str | None,
-                center: Any, meta: dict[str, Any] | None, sent: dict[str, Any] | None) -> tuple[Any, Any]:
+                center: Any, meta: dict[str, Any] | None, sent: dict[str, Any] | None,
+                held: int | None = None) -> tuple[Any, Any]:
     """Thin wrapper around map_values."""
     names = (meta or {}).get("names", {})
     on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])
@@ -119,13 +133,14 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     at_ms = replay.at_of(at, now)
     return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
                       mode or "none", sent or {}, at=at_ms,
-                      district=None if district in (None, "", "all") else district, scope=principal.current_scope())
+                      district=None if district in (None, "", "all") else district, scope=principal.current_scope(),
+                      held=held if type(held) is int else None)
 
 
 clientside_callback(
     "function(data, at) { return window.onescreen.onemap.apply('am', data, at); }",
     Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
-    Input(ids.AM_VALUES, "data"), State(ids.AM_AT, "data"),
+    Output(ids.AM_VER, "data"), Input(ids.AM_VALUES, "data"), State(ids.AM_AT, "data"),
 )
 
 clientside_callback(

@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, clientside_callback, no_update
 from auth import principal
 from core.geo import district_names
 from core.i18n import norm_lang, t
+from core.summary import ENTITY_LAYERS
 from layouts import ids
 from layouts import wall as wall_layout
 from layouts.wall import TILE_FEEDS
@@ -92,7 +93,7 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
         layers = None
         if summary is not None:
             values = ctx.shared(values_key, tick, lambda: wall_view.layer_values(summary))
-            layers = delta.message(values, wall_view.MAP_LAYERS, tick, values if base == "now" else base, held)
+            layers = delta.message(values, ENTITY_LAYERS, tick, values if base == "now" else base, held)
         return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
                              takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
                              districts=scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope),

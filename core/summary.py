@@ -202,6 +202,9 @@ def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> AlertSummar
             "newest_red": None if newest_red is None else {k: newest_red.get(k) for k in ALERT_FIELDS}}
 
 
+ENTITY_LAYERS = ("air", "traffic", "water")  # the layers entity_values gives, one value per entity
+
+
 def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
     """What the maps restyle each tick, per entity: station [aqi, colour, stale], segment level, section class."""
     return {

@@ -75,6 +75,7 @@ AM_CHORO = "am-choro"
 AM_META = "am-meta"
 AM_URL_SYNC = "am-url-sync"
 AM_APPLIED = "am-applied"
+AM_VER = "am-ver"  # the version of the entity values the one map holds (views.delta)
 AM_VIEW = "am-view"
 AM_CHORO_LEGEND_TITLE = "am-choro-legend-title"
 

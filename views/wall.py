@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from core import levels
 from core.i18n import t
 from core.levels import chip
-from core.summary import entity_values
+from core.summary import ENTITY_LAYERS, entity_values
 from views import delta
 from views import map as map_view
 from views.wall_panels import overdue_by_district
@@ -111,9 +111,6 @@ def simulated(summary: dict[str, Any]) -> bool:
     return any(s.get("source") == "simulator" for s in summary["status"].values())
 
 
-MAP_LAYERS = ("air", "traffic", "water")
-
-
 def layer_values(summary: dict[str, Any]) -> dict[str, Any]:
     """Each entity layer's values for the in-place restyle: station [aqi, colour, stale, pulse], segment level,
     section class (the part of a tick that grows with the city, sent as a delta: views.delta)."""
@@ -128,7 +125,7 @@ def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str,
     """The wall map's values of one tick: the entity layers (`layers`, a views.delta message; everything when None),
     the theme, overdue cases per district, and the case clusters in view when the service theme is on."""
     if layers is None:
-        layers = delta.message(layer_values(summary), MAP_LAYERS, 0, None, None)
+        layers = delta.message(layer_values(summary), ENTITY_LAYERS, 0, None, None)
     out: dict[str, Any] = {"theme": theme, **layers}
     out["districts"] = overdue_by_district(summary)
     if theme == "service" and view and view.get("bbox"):

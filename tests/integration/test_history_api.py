@@ -71,6 +71,10 @@ def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Red
     assert live["air"]["1345A"][0] == 114 and live["at"] is None
     assert past["air"]["1345A"] == [200, "#FF0000", 0, 4] and past["at"] == at  # [aqi, colour, stale, level]
     assert past["districts"]["440103"][0] == 200  # district figures are replayed too
+    # live values are a delta from the version the page holds; a replayed moment is never a version to build on
+    again, _ = analyst.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, held=live["v"])
+    assert live["base"] is None and again["base"] == live["v"] and again["air"] == {} and past["v"] is None
+    assert again["n"] == live["n"] == [len(live["air"]), len(live["traffic"]), len(live["water"])]
 
 
 def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
