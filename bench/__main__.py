@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
                  "bench.bench_alerts",
                  "bench.bench_ingest",
                  "bench.viewers_bench",
+                 "bench.scale_bench",
                  "bench.bench_resilience",
                  "bench.wall_soak"):
         try:
