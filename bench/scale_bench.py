@@ -1,5 +1,8 @@
 """How the screens' cost grows with the city: the demo city, 10x it, and a Guangzhou-sized one, side by side.
 
+Why over 300 lines: one scenario, read top to bottom: the synthetic city, its loading, the background refresh, and
+the seven measured figures share the servers and the data of each size; split, each part would need them all.
+
 Sizes (entities): the demo is what the built-in simulator makes (counted from one of its polls: ~12 air stations,
 ~90 road segments, 13 water sections, ~330 open 12345 cases and as many closed in the last 24 h); 10x that; and
 Guangzhou: 1,500 stations, 10,000 segments, 1,300 sections, 30,000 open cases (closed ones in the demo's proportion).
