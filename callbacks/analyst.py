@@ -83,8 +83,8 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     if at is None:
         key = scope_mod.key("map-layers", scope)
         values = ctx.shared(key, tick, lambda: map_view.with_levels(summary_mod.entity_values(summary), summary))
-        base = values if held == tick else (ctx.shared_at(key, held) if held is not None else None)
-        layers = delta.message(values, ENTITY_LAYERS, tick, base, held if base is not None else None)
+        base, held = ctx.held(key, tick, held)
+        layers = delta.message(values, ENTITY_LAYERS, tick, base, held)
         shown = summary
     else:
         shown = {**summary, **replay_summary(ctx, now, summary, at, scope)}
@@ -134,7 +134,7 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
                       mode or "none", sent or {}, at=at_ms,
                       district=None if district in (None, "", "all") else district, scope=principal.current_scope(),
-                      held=held if type(held) is int else None)
+                      held=held)
 
 
 clientside_callback(

@@ -77,15 +77,13 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
     lang = norm_lang(lang if isinstance(lang, str) else None)
     view = view if isinstance(view, dict) and isinstance(view.get("bbox"), list) else None  # browser-sent: check
     pinned = pinned if isinstance(pinned, str) else None
-    held = held if type(held) is int else None
     tick = ctx.tick_of(now)
     s = ctx.settings
     theme = panels.theme_at(now, s.wall_carousel_s, pinned)
     values_key = scope_mod.key("wall-layers", scope)
-    base = None if held is None else (ctx.shared_at(values_key, held) if held != tick else "now")
-    held = held if base is not None else None
+    base, held = ctx.held(values_key, tick, held)
     key = scope_mod.key(f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:"
-                        f"{(view or {}).get('zoom')}:{held}", scope)
+                        f"{(view or {}).get('zoom')}:{None if held is None else tick - held}", scope)
 
     def build() -> tuple[Any, ...]:
         summary = ctx.summary(now, scope)
@@ -93,7 +91,7 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
         layers = None
         if summary is not None:
             values = ctx.shared(values_key, tick, lambda: wall_view.layer_values(summary))
-            layers = delta.message(values, ENTITY_LAYERS, tick, values if base == "now" else base, held)
+            layers = delta.message(values, ENTITY_LAYERS, tick, base, held)
         return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
                              takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
                              districts=scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope),

@@ -81,6 +81,16 @@ class Context:
                 return build()
         return self.memo(f"shared:{name}", tick, once)
 
+    def held(self, name: str, tick: int, held: Any) -> tuple[Any, int | None]:
+        """What a page says it holds: the values shared() stored for version `held` and that version, or (None, None)
+        when it holds none, or one that is not a recent tick or no longer kept. Looked up once per tick and lag per
+        process; memo names use the lag, not the version, so they stay a bounded few on a wall that runs for weeks."""
+        lag = tick - held if type(held) is int else -1
+        if not 0 <= lag <= self._keep_s() * 1000 // self.settings.tick_ms:
+            return None, None
+        base = self.memo(f"held:{name}:{lag}", tick, lambda: self.shared_at(name, held))
+        return (None, None) if base is None else (base, held)
+
     def shared_at(self, name: str, tick: int) -> Any:
         """The value shared() stored for an earlier tick, or None once it is gone."""
         try:
