@@ -60,6 +60,7 @@ class Evaluator:
         self.feeds_cfg = feeds_cfg if feeds_cfg is not None else load_feeds()
         self.traffic_cfg = traffic_cfg
         self.clock = clock
+        self.tracker = snapshot.Tracker()  # each pass parses only the documents that changed since the last
 
     def now_ms(self) -> int:
         """The injected clock in epoch ms."""
@@ -68,7 +69,7 @@ class Evaluator:
     def evaluate(self, now_ms: int | None = None) -> Stats:
         """One pass over everything the store holds now; safe to run in any number of processes at once."""
         now = self.now_ms() if now_ms is None else now_ms
-        raw = snapshot.read(self.r, now)
+        raw = snapshot.read(self.r, now, tracker=self.tracker)
         loaded = store.load(self.r)
         obs = metrics.extract(raw, now, self.feeds_cfg, traffic_cfg=self.traffic_cfg,
                               district_names=self.district_names, city_name=self.city_name,

@@ -32,6 +32,7 @@ class Context:
     districts: tuple[str, ...] = ()  # the city's adcodes: the summary counts open and overdue cases per district
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _tracker: snapshot.Tracker = field(default_factory=snapshot.Tracker)  # the latest documents, read as they change
 
     def tick_of(self, now_ms: int) -> int:
         """The tick a moment belongs to: everything computed once per tick is keyed by it."""
@@ -39,7 +40,8 @@ class Context:
 
     def summary(self, now_ms: int, scope: str | None = None) -> dict[str, Any] | None:
         """This tick's summary of the city (or of one district's scope): process memo, then the shared Redis cache,
-        then one snapshot read; each scope has its own memo and cache entry ('summary', 'summary:440111')."""
+        then one snapshot read (of what changed since this process's last, store.snapshot.Tracker); each scope has its
+        own memo and cache entry ('summary', 'summary:440111')."""
         tick = self.tick_of(now_ms)
         name = "summary" if scope is None else f"summary:{scope}"
         hit = self._memo.get(name)
@@ -49,7 +51,7 @@ class Context:
         try:
             value = self.cache.get(key)
             if value is None:
-                raw = snapshot.read(self.redis, now_ms, scope, self.districts)
+                raw = snapshot.read(self.redis, now_ms, scope, self.districts, self._tracker)
                 value = summary_mod.build(raw, now_ms, self.feeds, self.traffic_cfg)
                 self.cache.set(key, value, timeout=self._keep_s())
         except UNAVAILABLE:

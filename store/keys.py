@@ -27,6 +27,12 @@ def latest_ts(feed: str) -> str:
     return f"{PREFIX}:{{{feed}}}:latest_ts"
 
 
+def changed(feed: str) -> str:
+    """Sorted set entity -> write sequence of its latest change (plus the epoch member, negative), so a reader brings
+    its copy of `latest` up to date from what changed since its last read (store.snapshot.Tracker)."""
+    return f"{PREFIX}:{{{feed}}}:changed"
+
+
 def health(feed: str) -> str:
     """Hash of the feed's health: last_ok_ms, last_data_ms, last_error, error_count, source."""
     return f"{PREFIX}:{{{feed}}}:health"

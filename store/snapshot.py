@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,18 +18,23 @@ ALL_FEEDS = ("air", "traffic", "service", "water")
 DAY_MS = 24 * 3600 * 1000
 
 
-def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Sequence[str] = ()) -> dict[str, Any]:
+def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Sequence[str] = (),
+         tracker: Tracker | None = None) -> dict[str, Any]:
     """Latest values of the point feeds, every feed's health and the case counts, in one round trip.
 
     With a district scope: only that district's entities and alerts, and its cases counted from the per-district
     indexes (feed health stays: a stale feed concerns everybody). Unscoped, nothing extra is read or filtered.
     `districts` (the city's adcodes): open and overdue cases per district, counted from the per-district indexes the
     writer keeps (two counts a district, whatever the number of cases), as service.by_district {adcode: [open,
-    overdue]}; a scoped read counts its own district only."""
+    overdue]}; a scoped read counts its own district only. With a `tracker`, the point feeds come from its copy,
+    brought up to date in the same round trip from what changed since its last read (the same documents)."""
     wanted = [d for d in districts if scope is None or d == scope]
     pipe = r.pipeline(transaction=False)
     for feed in POINT_FEEDS:
-        pipe.hgetall(keys.latest(feed))
+        if tracker is None:
+            pipe.hgetall(keys.latest(feed))
+        else:
+            tracker.queue(r, pipe, feed)
     for feed in ALL_FEEDS:
         pipe.hgetall(keys.health(feed))
     if scope is not None or wanted:
@@ -49,7 +55,8 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     res = pipe.execute()
     out: dict[str, Any] = {}
     for i, feed in enumerate(POINT_FEEDS):
-        out[feed] = {eid: json.loads(doc) for eid, doc in res[i].items()}
+        out[feed] = ({eid: json.loads(doc) for eid, doc in res[i].items()} if tracker is None
+                     else tracker.apply(feed, res[i]))
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
     counts = res[-5 - 2 * len(wanted):-5]
@@ -119,3 +126,49 @@ def _queue_district_index(r: redis.Redis, pipe: Any) -> None:
 
 
 _district_index: Any = None
+
+
+_CHANGED_LUA = lua.source("changed")
+
+
+class Tracker:
+    """One process's copy of the point feeds' latest documents, brought up to date at each read from the feed's
+    change log (store/lua/changed.lua; the writer numbers every batch's changes): a tick parses the documents that
+    changed since the last read, not the whole city's. It starts again from everything when it holds nothing or the
+    log's epoch changes (the store was flushed or replaced). Each read gives a new dict per feed (copy on write), so a
+    summary being built from the last one is never changed under it; shared by the threads of a process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[str, int, dict[str, Any]]] = {}  # feed -> (epoch, sequence, id -> document)
+        self._script: Any = None
+
+    def queue(self, r: redis.Redis, pipe: Any, feed: str) -> None:
+        """Queue the read of what changed in `feed` since this copy's sequence number."""
+        if self._script is None:
+            self._script = r.register_script(_CHANGED_LUA)
+        epoch, seq, _ = self._held.get(feed, ("", 0, {}))
+        self._script(keys=[keys.changed(feed), keys.latest(feed)], args=[epoch, seq], client=pipe)
+
+    def apply(self, feed: str, answer: Sequence[Any]) -> dict[str, Any]:
+        """Bring the copy up to date with one answer of changed.lua; returns the feed's documents (do not modify).
+        An answer older than what another thread already applied changes nothing."""
+        epoch, seq_s, mode, flat = answer
+        epoch, seq = str(epoch or ""), int(float(seq_s))
+        with self._lock:
+            held_epoch, held_seq, docs = self._held.get(feed, ("", 0, {}))
+            if mode == "full":
+                if epoch == held_epoch and seq < held_seq:
+                    return docs
+                new = {flat[i]: json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
+            else:
+                if epoch != held_epoch or seq < held_seq:
+                    return docs
+                new = dict(docs)
+                for i in range(0, len(flat), 2):
+                    if flat[i + 1] is None:
+                        new.pop(flat[i], None)
+                    else:
+                        new[flat[i]] = json.loads(flat[i + 1])
+            self._held[feed] = (epoch, seq, new)
+            return new

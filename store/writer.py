@@ -133,7 +133,8 @@ class Writer:
         indexed = service or feed == "furniture"
         tracked = feed in history.FEEDS  # per-entity, per-minute history (store/history.py)
         stride = 6 if indexed else 4 if tracked else 3
-        head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride, history.KEEP_MS]
+        head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride, history.KEEP_MS,
+                "1" if tracked else "0"]
         args: list[Any] = list(head)
         newest = 0
         encode = _JSON.encode
@@ -151,7 +152,7 @@ class Writer:
         count = (len(args) - len(head)) // stride
         self._upsert(
             keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
-                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed),
+                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed), keys.changed(feed),
                   *(hkeys if tracked else [keys.case_districts(feed)])],
             args=args, client=pipe,
         )

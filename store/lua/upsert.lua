@@ -2,8 +2,13 @@
 -- second stream entry, no latest/index update), so a client or a retried pipeline may re-send a batch safely.
 -- Reads (ZMSCORE, HMGET) and latest-hash writes are batched; only XADD (and the service case indexes) run per
 -- reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 4: + history sample;
--- 6: + kind arg district), history keep ms, rows. With stride 4, KEYS[7 + j] is row j's history key (entity and hour);
--- with stride 6, KEYS[8] is the case -> district hash (store.scope.case_districts).
+-- 6: + kind arg district), history keep ms, track ('1': record changes in KEYS[8]), rows. KEYS[8] is the feed's
+-- change log (store.keys.changed); with stride 4, KEYS[8 + j] is row j's history key (entity and hour); with stride
+-- 6, KEYS[9] is the case -> district hash (store.scope.case_districts).
+-- Change log: every entity whose latest this batch replaces gets the batch's sequence number (one more than the
+-- highest in the set) as its score, so a reader asks for everything above the number it last saw. The member
+-- '\0epoch' (never an entity id: ids are printable) has a negative score made from the server's clock when the set
+-- is created; a reader that sees another epoch (the set was lost or flushed) reads everything again.
 -- History (store/history.py says why an hourly sorted set): only the newest reading of each entity and minute in a
 -- batch carries a sample (store.history.batch sends '' for the others; if that newest one was seen before, the minute
 -- already has a sample at least as new). Newer than the entity's latest before the batch, a sample replaces the
@@ -14,11 +19,11 @@
 -- Service cases also maintain the open/closed indexes the screens count with ZCOUNT. A 'gone' row (a city component
 -- back to normal) removes the entity from latest but keeps its ts, so latest holds only what needs attention and an
 -- older re-sent fault cannot come back. Each case index also has a per-district copy (KEYS[3..5] .. ':' .. adcode, the
--- same {service} slot) so a district-scoped screen counts its cases with ZCOUNT too; KEYS[8] remembers which district
+-- same {service} slot) so a district-scoped screen counts its cases with ZCOUNT too; KEYS[9] remembers which district
 -- a case is filed under, so a case that changes district or ages out leaves the old district's sets.
 -- Needs Redis >= 6.2 (ZMSCORE).
 local now, keep, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local seen_keep, stride, hkeep, first = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), 7
+local seen_keep, stride, hkeep, track, first = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], 8
 local n = math.floor((#ARGV - first + 1) / stride)
 local function each_chunk(list, step, fn)
   for s = 1, #list, step do fn(unpack(list, s, math.min(s + step - 1, #list))) end
@@ -79,7 +84,7 @@ for j = 1, n do
     redis.call('XADD', KEYS[6], 'MAXLEN', '~', maxlen, '*', 'e', id, 'ts', tsr, 'j', doc)
     if stride == 4 and ARGV[i + 3] ~= '' then
       local minute = ts - ts % 60000
-      if minute >= hfloor and minute <= hceil then sample(KEYS[7 + j], minute, ts, tonumber(stored[j]), ARGV[i + 3]) end
+      if minute >= hfloor and minute <= hceil then sample(KEYS[8 + j], minute, ts, tonumber(stored[j]), ARGV[i + 3]) end
     end
     local c = cur[id]
     if c == nil then c = stored[j] and tonumber(stored[j]) or false end
@@ -91,13 +96,13 @@ for j = 1, n do
         if kind == 'gone' then docs[id] = false end
         if kind == 'open' or kind == 'closed' then
           index_case(KEYS[3], KEYS[4], KEYS[5], id, kind, arg)
-          local was = redis.call('HGET', KEYS[8], id)
+          local was = redis.call('HGET', KEYS[9], id)
           if was and was ~= ad then unfile(id, was) end
           if ad ~= '' then
             index_case(KEYS[3] .. ':' .. ad, KEYS[4] .. ':' .. ad, KEYS[5] .. ':' .. ad, id, kind, arg)
-            if was ~= ad then redis.call('HSET', KEYS[8], id, ad) end
+            if was ~= ad then redis.call('HSET', KEYS[9], id, ad) end
           elseif was then
-            redis.call('HDEL', KEYS[8], id)
+            redis.call('HDEL', KEYS[9], id)
           end
         end
       end
@@ -119,6 +124,18 @@ end
 each_chunk(pairs_doc, 1000, function(...) redis.call('HSET', KEYS[1], ...) end)
 each_chunk(gone, 1000, function(...) redis.call('HDEL', KEYS[1], ...) end)
 each_chunk(pairs_ts, 1000, function(...) redis.call('HSET', KEYS[2], ...) end)
+if track == '1' and #pairs_ts > 0 then
+  local ch = KEYS[8]
+  if not redis.call('ZSCORE', ch, '\0epoch') then
+    local t = redis.call('TIME')
+    redis.call('ZADD', ch, -(tonumber(t[1]) * 1000000 + tonumber(t[2])), '\0epoch')
+  end
+  local top = redis.call('ZREVRANGE', ch, 0, 0, 'WITHSCORES')
+  local seq = math.max(0, tonumber(top[2])) + 1
+  local z = {}
+  for id, _ in pairs(tss) do z[#z + 1], z[#z + 2] = seq, id end
+  each_chunk(z, 1000, function(...) redis.call('ZADD', ch, ...) end)
+end
 each_chunk(order, 1000, function(...) redis.call('ZADD', KEYS[7], ...) end)
 if seen_keep > 0 then
   local total = redis.call('ZCARD', KEYS[7])
@@ -127,10 +144,10 @@ end
 if keep > 0 then
   local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - keep, 'LIMIT', 0, 1000)
   for _, id in ipairs(old) do
-    local ad = redis.call('HGET', KEYS[8], id)
+    local ad = redis.call('HGET', KEYS[9], id)
     if ad then
       unfile(id, ad)
-      redis.call('HDEL', KEYS[8], id)
+      redis.call('HDEL', KEYS[9], id)
     end
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
