@@ -73,8 +73,8 @@ def _city_obs(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mappi
               cfg: traffic.TrafficConfig | None, city_name: tuple[str, str]) -> list[Observation]:
     """City AQI and TPI as core.summary computes them, and the service backlog counts."""
     zh, en = city_name
-    air = summary.air_summary(raw.get("air") or {}, now_ms, _stale_s(feeds_cfg, "air"))
-    tra = summary.traffic_summary(raw.get("traffic") or {}, now_ms, _stale_s(feeds_cfg, "traffic"), cfg)
+    air = summary.air_of(summary.rows_in(raw, "air"), now_ms, _stale_s(feeds_cfg, "air"))
+    tra = summary.traffic_of(summary.rows_in(raw, "traffic", cfg), now_ms, _stale_s(feeds_cfg, "traffic"), cfg)
     svc = summary.service_summary(raw.get("service") or {})
     health = (raw.get("health") or {}).get("service") or {}
     svc_cfg = feeds_cfg.get("service", {})

@@ -21,6 +21,7 @@ from alerts.engine import Engine
 from alerts.rules import RuleSet, load_rules
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city, load_feeds
+from core import summary
 from core.geo import district_names
 from indicators.traffic import TrafficConfig
 from store import alerts as store
@@ -60,7 +61,8 @@ class Evaluator:
         self.feeds_cfg = feeds_cfg if feeds_cfg is not None else load_feeds()
         self.traffic_cfg = traffic_cfg
         self.clock = clock
-        self.tracker = snapshot.Tracker()  # each pass parses only the documents that changed since the last
+        # each pass parses only the documents that changed since the last, and keeps their summary rows
+        self.tracker = snapshot.Tracker(lambda feed, doc: summary.row(feed, doc, self.traffic_cfg))
 
     def now_ms(self) -> int:
         """The injected clock in epoch ms."""

@@ -6,6 +6,9 @@ travels as JSON). A stored document is {"id", "ts", "v": values, "m": meta, "d":
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
 from statistics import fmean
 from typing import Any, TypedDict
 
@@ -93,67 +96,162 @@ def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, fresh
             "error": health.get("last_error") or None}
 
 
-def _fresh(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float) -> list[dict[str, Any]]:
+# Each entity's part of the summary is read from its document once, into a row, when the document changes
+# (store.snapshot.Tracker keeps the rows beside the documents); a tick then only counts and ranks rows.
+
+
+@dataclass(frozen=True, slots=True)
+class AirRow:
+    id: Any  # the document's own id (the top lists show it)
+    ts: int
+    aqi: Any
+    level: Any
+    color: Any
+    name: Any
+    adcode: str | None
+    conc: tuple[float | None, ...]  # AIR_KEYS, None where not a number
+    standard: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficRow:
+    id: Any
+    ts: int
+    level: Any
+    ratio: float  # speed ratio (1 when unknown): the tie-break of the worst list
+    speed: Any
+    name: Any
+    adcode: str | None
+    weight: tuple[float, float] | None  # indicators.traffic.segment_weight, None when the segment has no TPI
+
+
+@dataclass(frozen=True, slots=True)
+class WaterRow:
+    id: Any
+    ts: int
+    klass: Any
+    black_odorous: bool
+    name: Any
+    adcode: str | None
+
+
+def _adcode(doc: Doc) -> str | None:
+    ad = (doc.get("m") or {}).get("district_adcode")
+    return str(ad) if ad else None
+
+
+def row(feed: str, doc: Doc, cfg: traffic.TrafficConfig | None = None) -> AirRow | TrafficRow | WaterRow:
+    """One point-feed document's part of the summary (what a tick counts and ranks it by)."""
+    d, v, m = doc.get("d") or {}, doc.get("v") or {}, doc.get("m") or {}
+    name = m.get("name") or doc.get("id")
+    if feed == "air":
+        conc = tuple(float(v[k]) if isinstance(v.get(k), int | float) else None for k in AIR_KEYS)
+        return AirRow(doc.get("id"), doc.get("ts", 0), d.get("aqi"), d.get("level"), d.get("color"), name,
+                      _adcode(doc), conc, d.get("standard"))
+    if feed == "traffic":
+        weight = None
+        if v.get("speed_kmh") is not None and v.get("free_flow_kmh"):
+            try:
+                weight = traffic.segment_weight(float(v["speed_kmh"]), float(v["free_flow_kmh"]),
+                                                float(m.get("length_m", 1000)), config=cfg)
+            except (TypeError, ValueError):  # a malformed stored segment counts for no TPI, and breaks nothing else
+                weight = None
+        return TrafficRow(doc.get("id"), doc.get("ts", 0), d.get("level"), d.get("speed_ratio") or 1,
+                          v.get("speed_kmh"), name, _adcode(doc), weight)
+    return WaterRow(doc.get("id"), doc.get("ts", 0), d.get("klass"), d.get("black_odorous") in ("light", "heavy"),
+                    name, _adcode(doc))
+
+
+Rows = dict[str, Any]  # entity id -> row, in the documents' order
+
+
+def rows_of(feed: str, docs: dict[str, Doc], cfg: traffic.TrafficConfig | None = None) -> Rows:
+    """The rows of a feed's documents."""
+    return {eid: row(feed, doc, cfg) for eid, doc in docs.items()}
+
+
+def rows_in(raw: Mapping[str, Any], feed: str, cfg: traffic.TrafficConfig | None = None) -> Rows:
+    """A snapshot's rows of one feed: those its reader kept (store.snapshot.Tracker), else made from its documents."""
+    kept = (raw.get("rows") or {}).get(feed)
+    return kept if kept is not None else rows_of(feed, raw.get(feed) or {}, cfg)
+
+
+def _fresh(rows: Rows, now_ms: int, stale_after_s: float) -> list[Any]:
     """Entities whose latest reading is recent enough to count as current."""
     limit = now_ms - stale_after_s * 1000
-    return [d for d in docs.values() if d.get("ts", 0) >= limit]
+    return [x for x in rows.values() if x.ts >= limit]
 
 
-def air_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> AirSummary:
+def air_of(rows: Rows, now_ms: int, stale_after_s: float) -> AirSummary:
     """City AQI from the mean concentrations of the current stations, and each station's AQI and colour."""
-    stations = {eid: {"aqi": d["d"].get("aqi"), "level": d["d"].get("level"), "color": d["d"].get("color"),
-                      "stale": d.get("ts", 0) < now_ms - stale_after_s * 1000} for eid, d in docs.items()}
-    fresh = _fresh(docs, now_ms, stale_after_s)
+    limit = now_ms - stale_after_s * 1000
+    stations = {eid: {"aqi": x.aqi, "level": x.level, "color": x.color, "stale": x.ts < limit}
+                for eid, x in rows.items()}
+    fresh = _fresh(rows, now_ms, stale_after_s)
     city: dict[str, Any] = {"aqi": None, "level": None, "color": None, "primary": [], "standard": None}
     if fresh:
         means: dict[str, float | None] = {}
-        for key in AIR_KEYS:
-            vals = [float(d["v"][key]) for d in fresh if isinstance(d["v"].get(key), int | float)]
+        for i, key in enumerate(AIR_KEYS):
+            vals = [x.conc[i] for x in fresh if x.conc[i] is not None]
             if vals:
                 means[key] = fmean(vals)
-        standard = fresh[0]["d"].get("standard") or "HJ633-2026"
-        city = derive_air(means, standard)
-    worst = sorted((d for d in fresh if d["d"].get("aqi") is not None), key=lambda d: -d["d"]["aqi"])[:TOP_N]
-    top = [{"id": d.get("id"), "name": d["m"].get("name") or d.get("id"), "aqi": d["d"]["aqi"],
-            "color": d["d"].get("color")} for d in worst]
-    return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(docs), "top": top}
+        city = derive_air(means, fresh[0].standard or "HJ633-2026")
+    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.aqi is not None), key=lambda x: -x.aqi)
+    top = [{"id": x.id, "name": x.name, "aqi": x.aqi, "color": x.color} for x in worst]
+    return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(rows), "top": top}
 
 
-def traffic_summary(docs: dict[str, dict[str, Any]], now_ms: int, stale_after_s: float,
-                    cfg: traffic.TrafficConfig | None = None) -> TrafficSummary:
+def _tpi(fresh: list[TrafficRow], cfg: traffic.TrafficConfig | None) -> tuple[float | None, int | None]:
+    weights = [x.weight for x in fresh if x.weight is not None]
+    value = round(traffic.tpi_of(weights), 1) if weights else None
+    return value, (traffic.tpi_level(value, config=cfg) if value is not None else None)
+
+
+def traffic_of(rows: Rows, now_ms: int, stale_after_s: float,
+               cfg: traffic.TrafficConfig | None = None) -> TrafficSummary:
     """Network TPI (length-weighted) and each segment's level."""
-    fresh = _fresh(docs, now_ms, stale_after_s)
-    segs = [(float(d["v"]["speed_kmh"]), float(d["v"]["free_flow_kmh"]), float(d["m"].get("length_m", 1000)))
-            for d in fresh if d["v"].get("speed_kmh") is not None and d["v"].get("free_flow_kmh")]
-    tpi = round(traffic.tpi(segs, config=cfg), 1) if segs else None
-    level = traffic.tpi_level(tpi, config=cfg) if tpi is not None else None
-    severe = sum(1 for d in fresh if d["d"].get("level") == 5)
-    worst = sorted((d for d in fresh if d["d"].get("level")),
-                   key=lambda d: (-d["d"]["level"], d["d"].get("speed_ratio") or 1))[:TOP_N]
-    top = [{"id": d.get("id"), "name": d["m"].get("name") or d.get("id"), "level": d["d"]["level"],
-            "speed": d["v"].get("speed_kmh")} for d in worst]
-    return {"tpi": tpi, "level": level, "severe": severe, "n": len(docs), "top": top,
-            "segments": {eid: d["d"].get("level") for eid, d in docs.items()}}
+    fresh = _fresh(rows, now_ms, stale_after_s)
+    tpi, level = _tpi(fresh, cfg)
+    severe = sum(1 for x in fresh if x.level == 5)
+    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.level), key=lambda x: (-x.level, x.ratio))
+    top = [{"id": x.id, "name": x.name, "level": x.level, "speed": x.speed} for x in worst]
+    return {"tpi": tpi, "level": level, "severe": severe, "n": len(rows), "top": top,
+            "segments": {eid: x.level for eid, x in rows.items()}}
+
+
+_RANK = {k: i for i, k in enumerate(WATER_CLASSES)}
+
+
+def water_of(rows: Rows, now_ms: int, stale_after_s: float) -> WaterSummary:
+    """River sections counted by GB 3838 class, and each section's class."""
+    fresh = _fresh(rows, now_ms, stale_after_s)
+    by_class = {k: 0 for k in WATER_CLASSES}
+    for x in fresh:
+        if x.klass in by_class:
+            by_class[x.klass] += 1
+    good = by_class["I"] + by_class["II"] + by_class["III"]
+    worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
+    ordered = heapq.nsmallest(TOP_N, (x for x in fresh if x.klass in _RANK), key=lambda x: -_RANK[x.klass])
+    top = [{"id": x.id, "name": x.name, "klass": x.klass} for x in ordered]
+    return {"by_class": by_class, "good": good, "worst": worst, "top": top, "bad": by_class["劣V"],
+            "n_fresh": len(fresh), "n": len(rows), "sections": {eid: x.klass for eid, x in rows.items()},
+            "black_odorous": sum(1 for x in fresh if x.black_odorous)}
+
+
+def air_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> AirSummary:
+    """air_of a feed's documents."""
+    return air_of(rows_of("air", docs), now_ms, stale_after_s)
+
+
+def traffic_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float,
+                    cfg: traffic.TrafficConfig | None = None) -> TrafficSummary:
+    """traffic_of a feed's documents."""
+    return traffic_of(rows_of("traffic", docs, cfg), now_ms, stale_after_s, cfg)
 
 
 def water_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> WaterSummary:
-    """River sections counted by GB 3838 class, and each section's class."""
-    fresh = _fresh(docs, now_ms, stale_after_s)
-    by_class = {k: 0 for k in WATER_CLASSES}
-    for d in fresh:
-        k = d["d"].get("klass")
-        if k in by_class:
-            by_class[k] += 1
-    good = by_class["I"] + by_class["II"] + by_class["III"]
-    worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
-    rank = {k: i for i, k in enumerate(WATER_CLASSES)}
-    ordered = sorted((d for d in fresh if d["d"].get("klass") in rank), key=lambda d: -rank[d["d"]["klass"]])
-    top = [{"id": d.get("id"), "name": d["m"].get("name") or d.get("id"), "klass": d["d"]["klass"]}
-           for d in ordered[:TOP_N]]
-    return {"by_class": by_class, "good": good, "worst": worst, "top": top, "bad": by_class["劣V"],
-            "n_fresh": len(fresh), "n": len(docs),
-            "sections": {eid: d["d"].get("klass") for eid, d in docs.items()},
-            "black_odorous": sum(1 for d in fresh if d["d"].get("black_odorous") in ("light", "heavy"))}
+    """water_of a feed's documents."""
+    return water_of(rows_of("water", docs), now_ms, stale_after_s)
 
 
 def service_summary(counts: dict[str, Any]) -> ServiceSummary:
@@ -164,26 +262,31 @@ def service_summary(counts: dict[str, Any]) -> ServiceSummary:
             "on_time_rate": rate, "by_district": dict(counts.get("by_district", {}))}
 
 
-def district_summary(raw: dict[str, Any], now_ms: int, stale_s: Any,
-                     cfg: traffic.TrafficConfig | None = None) -> dict[str, dict[str, Any]]:
+def districts_of(rows: dict[str, Rows], now_ms: int, stale_s: Any,
+                 cfg: traffic.TrafficConfig | None = None) -> dict[str, dict[str, Any]]:
     """Per district (adcode): AQI of its current stations, its congestion index, its worst water class."""
-    def by_district(feed: str) -> dict[str, dict[str, dict[str, Any]]]:
-        out: dict[str, dict[str, dict[str, Any]]] = {}
-        for eid, doc in raw[feed].items():
-            adcode = doc.get("m", {}).get("district_adcode")
-            if adcode:
-                out.setdefault(str(adcode), {})[eid] = doc
+    def by_district(feed: str) -> dict[str, Rows]:
+        out: dict[str, Rows] = {}
+        for eid, x in rows[feed].items():
+            if x.adcode:
+                out.setdefault(x.adcode, {})[eid] = x
         return out
 
     air, roads, water = by_district("air"), by_district("traffic"), by_district("water")
     result: dict[str, dict[str, Any]] = {}
     for adcode in set(air) | set(roads) | set(water):
-        city = air_summary(air.get(adcode, {}), now_ms, stale_s("air"))["city"]
-        tr = traffic_summary(roads.get(adcode, {}), now_ms, stale_s("traffic"), cfg)
-        wa = water_summary(water.get(adcode, {}), now_ms, stale_s("water"))
-        result[adcode] = {"aqi": city.get("aqi"), "aqi_color": city.get("color"), "tpi": tr["tpi"],
-                          "tpi_level": tr["level"], "water_worst": wa["worst"]}
+        city = air_of(air.get(adcode, {}), now_ms, stale_s("air"))["city"]
+        tpi, level = _tpi(_fresh(roads.get(adcode, {}), now_ms, stale_s("traffic")), cfg)
+        wa = water_of(water.get(adcode, {}), now_ms, stale_s("water"))
+        result[adcode] = {"aqi": city.get("aqi"), "aqi_color": city.get("color"), "tpi": tpi,
+                          "tpi_level": level, "water_worst": wa["worst"]}
     return result
+
+
+def district_summary(raw: dict[str, Any], now_ms: int, stale_s: Any,
+                     cfg: traffic.TrafficConfig | None = None) -> dict[str, dict[str, Any]]:
+    """districts_of a snapshot's documents."""
+    return districts_of({feed: rows_of(feed, raw[feed], cfg) for feed in ENTITY_LAYERS}, now_ms, stale_s, cfg)
 
 
 ALERT_FIELDS = ("id", "rule", "rule_name_zh", "rule_name_en", "scope", "entity_id", "entity_name", "entity_name_en",
@@ -222,13 +325,14 @@ def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]
 
     status = {feed: feed_status(h, now_ms, stale_s(feed), feeds_cfg.get(feed, {}).get("freshness", "data"))
               for feed, h in raw["health"].items()}
+    rows = {feed: rows_in(raw, feed, traffic_cfg) for feed in ENTITY_LAYERS}
     return {
         "now": now_ms,
         "status": status,
-        "air": air_summary(raw["air"], now_ms, stale_s("air")),
-        "traffic": traffic_summary(raw["traffic"], now_ms, stale_s("traffic"), traffic_cfg),
-        "water": water_summary(raw["water"], now_ms, stale_s("water")),
+        "air": air_of(rows["air"], now_ms, stale_s("air")),
+        "traffic": traffic_of(rows["traffic"], now_ms, stale_s("traffic"), traffic_cfg),
+        "water": water_of(rows["water"], now_ms, stale_s("water")),
         "service": service_summary(raw["service"]),
-        "districts": district_summary(raw, now_ms, stale_s, traffic_cfg),
+        "districts": districts_of(rows, now_ms, stale_s, traffic_cfg),
         "alerts": alert_summary(raw.get("alerts", [])),
     }

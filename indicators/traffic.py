@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["DEFAULT_CONFIG", "LEVELS", "ROAD_CLASSES", "TrafficConfig", "level_info", "segment_level", "tpi",
-           "tpi_level"]
+__all__ = ["DEFAULT_CONFIG", "LEVELS", "ROAD_CLASSES", "TrafficConfig", "level_info", "segment_level", "segment_weight",
+           "tpi", "tpi_level", "tpi_of"]
 
 ROAD_CLASSES: tuple[str, ...] = ("expressway", "arterial", "secondary", "local")
 
@@ -114,24 +114,41 @@ def _segment_tpi(d: float, curve: tuple[tuple[float, float], ...]) -> float:
     return y0 + (y1 - y0) * (d - x0) / (x1 - x0)
 
 
+def segment_weight(speed: Any, free: Any, length: Any, *, config: TrafficConfig | None = None) -> tuple[float, float]:
+    """One segment's two terms of the network TPI: (length x segment TPI, length); ValueError on a bad segment."""
+    curve = (config or DEFAULT_CONFIG).delay_ratio_to_tpi
+    speed, free, length = (_number(v, "segment") for v in (speed, free, length))
+    if speed < 0 or free <= 0 or length <= 0:
+        raise ValueError(f"need speed >= 0, free-flow speed > 0, length > 0, got {(speed, free, length)!r}")
+    d = min(1.0, max(0.0, 1.0 - speed / free))
+    return length * _segment_tpi(d, curve), length
+
+
+def tpi_of(weights: Iterable[tuple[float, float]]) -> float:
+    """Network TPI from segment_weight terms: the length-weighted mean, rounded to 1e-9 (see tpi)."""
+    weighted: list[float] = []
+    lengths: list[float] = []
+    for w, length in weights:
+        weighted.append(w)
+        lengths.append(length)
+    if not lengths:
+        raise ValueError("tpi needs at least one segment")
+    return round(math.fsum(weighted) / math.fsum(lengths), 9)
+
+
 def tpi(segments: Iterable[tuple[float, float, float]], *, config: TrafficConfig | None = None) -> float:
     """Network TPI 0..10 from (speed, free-flow speed, length m) per segment, length-weighted.
 
     The result is rounded to 1e-9 so a network exactly on a level bound is not pushed below it by float noise.
     """
-    curve = (config or DEFAULT_CONFIG).delay_ratio_to_tpi
-    weighted: list[float] = []
-    lengths: list[float] = []
-    for i, segment in enumerate(segments):
-        speed, free, length = (_number(v, f"segment {i}") for v in segment)
-        if speed < 0 or free <= 0 or length <= 0:
-            raise ValueError(f"segment {i}: need speed >= 0, free-flow speed > 0, length > 0, got {segment!r}")
-        d = min(1.0, max(0.0, 1.0 - speed / free))
-        weighted.append(length * _segment_tpi(d, curve))
-        lengths.append(length)
-    if not lengths:
-        raise ValueError("tpi needs at least one segment")
-    return round(math.fsum(weighted) / math.fsum(lengths), 9)
+    def weights() -> Iterable[tuple[float, float]]:
+        for i, segment in enumerate(segments):
+            try:
+                yield segment_weight(*segment, config=config)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"segment {i}: {exc}; got {segment!r}") from None
+
+    return tpi_of(weights())
 
 
 def tpi_level(tpi: float, *, config: TrafficConfig | None = None) -> int:

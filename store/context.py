@@ -32,7 +32,10 @@ class Context:
     districts: tuple[str, ...] = ()  # the city's adcodes: the summary counts open and overdue cases per district
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _tracker: snapshot.Tracker = field(default_factory=snapshot.Tracker)  # the latest documents, read as they change
+    _tracker: snapshot.Tracker = field(init=False)  # the latest documents and their rows, read as they change
+
+    def __post_init__(self) -> None:
+        self._tracker = snapshot.Tracker(lambda feed, doc: summary_mod.row(feed, doc, self.traffic_cfg))
 
     def tick_of(self, now_ms: int) -> int:
         """The tick a moment belongs to: everything computed once per tick is keyed by it."""

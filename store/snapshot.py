@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -54,9 +54,12 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     store_alerts.queue_read_active(pipe)
     res = pipe.execute()
     out: dict[str, Any] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for i, feed in enumerate(POINT_FEEDS):
-        out[feed] = ({eid: json.loads(doc) for eid, doc in res[i].items()} if tracker is None
-                     else tracker.apply(feed, res[i]))
+        if tracker is None:
+            out[feed] = {eid: json.loads(doc) for eid, doc in res[i].items()}
+        else:
+            out[feed], rows[feed] = tracker.apply_rows(feed, res[i])
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
     counts = res[-5 - 2 * len(wanted):-5]
@@ -68,7 +71,11 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     if scope is not None:
         for feed in POINT_FEEDS:
             out[feed] = scope_mod.docs(out[feed], scope)
+            if feed in rows:
+                rows[feed] = {eid: rows[feed][eid] for eid in out[feed]}
         out["alerts"] = scope_mod.alerts(out["alerts"], scope)
+    if tracker is not None and tracker.rows:
+        out["rows"] = rows
     return out
 
 
@@ -135,40 +142,57 @@ class Tracker:
     """One process's copy of the point feeds' latest documents, brought up to date at each read from the feed's
     change log (store/lua/changed.lua; the writer numbers every batch's changes): a tick parses the documents that
     changed since the last read, not the whole city's. It starts again from everything when it holds nothing or the
-    log's epoch changes (the store was flushed or replaced). Each read gives a new dict per feed (copy on write), so a
-    summary being built from the last one is never changed under it; shared by the threads of a process."""
+    log's epoch changes (the store was flushed or replaced). With `prepare(feed, doc)`, it also keeps each document's
+    row (core.summary.row), made once when the document changes; read() then hands them on as raw["rows"]. Each read
+    gives new dicts (copy on write), so a summary being built from the last ones is never changed under it; shared
+    by the threads of a process."""
 
-    def __init__(self) -> None:
+    def __init__(self, prepare: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
         self._lock = threading.Lock()
-        self._held: dict[str, tuple[str, int, dict[str, Any]]] = {}  # feed -> (epoch, sequence, id -> document)
+        self._prepare = prepare
+        self._held: dict[str, tuple[str, int, dict[str, Any], dict[str, Any]]] = {}  # feed -> epoch, seq, docs, rows
         self._script: Any = None
+
+    @property
+    def rows(self) -> bool:
+        """Whether this copy keeps rows."""
+        return self._prepare is not None
 
     def queue(self, r: redis.Redis, pipe: Any, feed: str) -> None:
         """Queue the read of what changed in `feed` since this copy's sequence number."""
         if self._script is None:
             self._script = r.register_script(_CHANGED_LUA)
-        epoch, seq, _ = self._held.get(feed, ("", 0, {}))
+        epoch, seq, _, _ = self._held.get(feed, ("", 0, {}, {}))
         self._script(keys=[keys.changed(feed), keys.latest(feed)], args=[epoch, seq], client=pipe)
 
     def apply(self, feed: str, answer: Sequence[Any]) -> dict[str, Any]:
         """Bring the copy up to date with one answer of changed.lua; returns the feed's documents (do not modify).
         An answer older than what another thread already applied changes nothing."""
+        return self.apply_rows(feed, answer)[0]
+
+    def apply_rows(self, feed: str, answer: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """apply(), and the rows of the documents (empty without `prepare`)."""
         epoch, seq_s, mode, flat = answer
         epoch, seq = str(epoch or ""), int(float(seq_s))
+        prepare = self._prepare
         with self._lock:
-            held_epoch, held_seq, docs = self._held.get(feed, ("", 0, {}))
+            held_epoch, held_seq, docs, rows = self._held.get(feed, ("", 0, {}, {}))
             if mode == "full":
                 if epoch == held_epoch and seq < held_seq:
-                    return docs
-                new = {flat[i]: json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
+                    return docs, rows
+                docs, rows = {}, {}
+            elif epoch != held_epoch or seq < held_seq:
+                return docs, rows
             else:
-                if epoch != held_epoch or seq < held_seq:
-                    return docs
-                new = dict(docs)
-                for i in range(0, len(flat), 2):
-                    if flat[i + 1] is None:
-                        new.pop(flat[i], None)
-                    else:
-                        new[flat[i]] = json.loads(flat[i + 1])
-            self._held[feed] = (epoch, seq, new)
-            return new
+                docs, rows = dict(docs), dict(rows)
+            for i in range(0, len(flat), 2):
+                eid, raw = flat[i], flat[i + 1]
+                if raw is None:
+                    docs.pop(eid, None)
+                    rows.pop(eid, None)
+                    continue
+                doc = docs[eid] = json.loads(raw)
+                if prepare is not None:
+                    rows[eid] = prepare(feed, doc)
+            self._held[feed] = (epoch, seq, docs, rows)
+            return docs, rows

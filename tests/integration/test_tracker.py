@@ -8,6 +8,7 @@ import time
 import pytest
 import redis
 
+from core import summary
 from core.derive import derive
 from core.readings import Reading
 from store import keys, snapshot
@@ -36,15 +37,22 @@ def answer(r: redis.Redis, tracker: snapshot.Tracker, feed: str) -> list:
     return pipe.execute()[0]
 
 
+def new_tracker() -> snapshot.Tracker:
+    return snapshot.Tracker(summary.row)
+
+
 def same_as_whole(r: redis.Redis, tracker: snapshot.Tracker, now: int) -> None:
+    """The copy holds the documents a whole read gives, the rows made from them, and so the same summary."""
     mine, whole = snapshot.read(r, now, tracker=tracker), snapshot.read(r, now)
     for feed in snapshot.POINT_FEEDS:
         assert mine[feed] == whole[feed], feed
+        assert mine["rows"][feed] == summary.rows_of(feed, whole[feed]), feed
+    assert summary.build(mine, now, {}) == summary.build(whole, now, {})
 
 
 def test_a_tick_reads_only_what_changed_and_matches_a_whole_read(r: redis.Redis) -> None:
     now = int(time.time() * 1000)
-    w, tracker = Writer(r), snapshot.Tracker()
+    w, tracker = Writer(r), new_tracker()
     write(w, [reading(f, f"{f}{i}", now - 60_000, 20 + i) for f in snapshot.POINT_FEEDS for i in range(30)], now)
     first = answer(r, tracker, "air")
     assert first[2] == "full" and len(first[3]) == 2 * 30
@@ -63,7 +71,7 @@ def test_a_tick_reads_only_what_changed_and_matches_a_whole_read(r: redis.Redis)
 
 def test_an_answer_older_than_the_copy_changes_nothing(r: redis.Redis) -> None:
     now = int(time.time() * 1000)
-    w, tracker = Writer(r), snapshot.Tracker()
+    w, tracker = Writer(r), new_tracker()
     write(w, [reading("air", f"s{i}", now - 60_000, 20) for i in range(5)], now)
     tracker.apply("air", answer(r, tracker, "air"))
     write(w, [reading("air", "s1", now - 30_000, 90)], now)
@@ -75,7 +83,7 @@ def test_an_answer_older_than_the_copy_changes_nothing(r: redis.Redis) -> None:
 
 def test_a_flushed_or_replaced_store_is_read_again_whole(r: redis.Redis) -> None:
     now = int(time.time() * 1000)
-    w, tracker = Writer(r), snapshot.Tracker()
+    w, tracker = Writer(r), new_tracker()
     write(w, [reading("water", f"w{i}", now - 60_000, 20) for i in range(10)], now)
     same_as_whole(r, tracker, now)
     r.flushdb()
