@@ -91,13 +91,12 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
         layers = {**delta.message(map_view.with_levels(summary_mod.entity_values(shown), shown), ENTITY_LAYERS, 0,
                                   None, None), "v": None}
     out: dict[str, Any] = {"t": now, "at": at, "mode": mode, **layers}
-    cases = ctx.open_cases(tick, scope) if "cases" in on else []
     out["districts"] = map_view.district_values(shown)
-    cases = map_view.in_district(cases, district)
     z = _zoom((view or {}).get("zoom"), zoom)
     bbox = _bbox((view or {}).get("bbox"), center, z)
     cell = cell_px(view)
     if bbox and "cases" in on:
+        cases = ctx.case_points(tick, scope).in_district(district)
         out["cases"] = map_view.case_clusters(cases, bbox, z, now, cell_px=cell)
     out["furniture"] = None
     if bbox and "furniture" in on:

@@ -7,6 +7,8 @@ from typing import Any
 from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from auth import principal
+from core import case_points
+from core.case_points import CasePoints
 from core.geo import district_names
 from core.i18n import norm_lang, t
 from core.summary import ENTITY_LAYERS
@@ -38,7 +40,7 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
 
 
 def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: str, tick_ms: int, *,
-                  takeover_s: float = 30, theme: str = "air", cases: list[dict[str, Any]] | None = None,
+                  takeover_s: float = 30, theme: str = "air", cases: CasePoints | None = None,
                   view: dict[str, Any] | None = None, districts: dict[str, tuple[str, str]] | None = None,
                   meta: dict[str, Any] | None = None, layers: dict[str, Any] | None = None) -> tuple[Any, ...]:
     """Every wall output for one tick, in OUTPUTS order; a None summary means the store is unreachable."""
@@ -61,7 +63,8 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     strip = wall_layout.alert_strip(alerts_view.counts(alerts, lang), alerts_view.ticker(alerts, lang, tz, now_ms),
                                     alerts_view.takeover(alerts, lang, tz, now_ms, takeover_s), lang)
     return (*flat, *[wall_layout.top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
-            wall_view.map_values(summary, cases or [], theme, now_ms, view, layers), t(f"theme_{theme}", lang), *strip,
+            wall_view.map_values(summary, cases or case_points.EMPTY, theme, now_ms, view, layers),
+            t(f"theme_{theme}", lang), *strip,
             {**last_ok, "store": True})
 
 
@@ -87,7 +90,7 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
 
     def build() -> tuple[Any, ...]:
         summary = ctx.summary(now, scope)
-        cases = ctx.open_cases(tick, scope) if summary and theme == "service" else []  # the case layer only
+        cases = ctx.case_points(tick, scope) if summary and theme == "service" else None  # the case layer only
         layers = None
         if summary is not None:
             values = ctx.shared(values_key, tick, lambda: wall_view.layer_values(summary))

@@ -46,6 +46,7 @@ def forget(r: redis.Redis, ids: Iterable[str]) -> int:
         pipe.hdel(keys.latest(FEED), *chunk)
         pipe.hdel(keys.latest_ts(FEED), *chunk)
         pipe.hdel(keys.case_districts(FEED), *chunk)
+        pipe.hdel(keys.open_points(FEED), *chunk)
         for base in indexes:
             pipe.zrem(base, *chunk)
             for ad in districts:

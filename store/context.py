@@ -63,11 +63,11 @@ class Context:
             self._memo[name] = (tick, value)
         return value
 
-    def open_cases(self, tick: int, scope: str | None = None) -> list[dict[str, Any]]:
-        """This tick's open cases (of the scope's district only, read from its own index), once per process."""
-        if scope is None:
-            return self.memo("open-cases", tick, lambda: snapshot.read_open_cases(self.redis))
-        return self.memo(f"open-cases:{scope}", tick, lambda: snapshot.read_open_cases(self.redis, scope))
+    def case_points(self, tick: int, scope: str | None = None) -> Any:
+        """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district
+        only), read once per process and tick."""
+        name = "case-points" if scope is None else f"case-points:{scope}"
+        return self.memo(name, tick, lambda: snapshot.read_case_points(self.redis, scope))
 
     def shared(self, name: str, tick: int, build: Any) -> Any:
         """A per-tick value that every worker must see the same (what deltas are taken against): the first worker

@@ -109,6 +109,17 @@ def case_districts(feed: str = "service") -> str:
     return f"{PREFIX}:{{{feed}}}:case_district"
 
 
+def open_points(feed: str = "service") -> str:
+    """Hash open case id -> "lon,lat,due_ms,adcode" (core.case_points): what the case layer draws, without the
+    documents."""
+    return f"{PREFIX}:{{{feed}}}:open_points"
+
+
+def open_points_ready(feed: str = "service") -> str:
+    """Set once open_points has been filled from the cases stored before it existed."""
+    return f"{PREFIX}:{{{feed}}}:open_points_ready"
+
+
 def district_index_ready(feed: str = "service") -> str:
     """Marker: the per-district case indexes were backfilled from the cases already stored (once per database)."""
     return f"{PREFIX}:{{{feed}}}:district_index"

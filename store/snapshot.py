@@ -9,6 +9,7 @@ from typing import Any
 
 import redis
 
+from core import case_points
 from store import alerts as store_alerts
 from store import keys, lua
 from store import scope as scope_mod
@@ -87,20 +88,16 @@ def ping(r: redis.Redis) -> bool:
         return False
 
 
-_OPEN_CASES_LUA = lua.source("open_cases")
+_OPEN_POINTS_LUA = lua.source("open_points")
 
 
-def read_open_cases(r: redis.Redis, scope: str | None = None) -> list[dict[str, Any]]:
-    """Documents of every open case (hundreds to a few thousand), for the case layer and district counts; with a
-    scope, only that district's (from its own index: fewer documents read)."""
-    if scope is None:
-        docs = r.eval(_OPEN_CASES_LUA, 2, keys.open_due(), keys.latest("service"))
-        return [json.loads(d) for d in docs if d]
-    pipe = r.pipeline(transaction=False)
-    _queue_district_index(r, pipe)
-    pipe.eval(_OPEN_CASES_LUA, 2, keys.district_key(keys.open_due(), scope), keys.latest("service"))
-    docs = pipe.execute()[-1]
-    return scope_mod.cases([json.loads(d) for d in docs if d], scope)
+def read_case_points(r: redis.Redis, scope: str | None = None) -> case_points.CasePoints:
+    """Every open case's position, due time and district (core.case_points: short entries, no documents); with a
+    scope, that district's only."""
+    entries = r.eval(_OPEN_POINTS_LUA, 4, keys.open_due(), keys.latest("service"), keys.open_points(),
+                     keys.open_points_ready())
+    points = case_points.parse(dict(zip(entries[0::2], entries[1::2], strict=True)))
+    return points if scope is None else points.in_district(scope)
 
 
 def read_entity(r: redis.Redis, feed: str, entity_id: str, scope: str | None = None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis
 
+from core import case_points
 from core.readings import FEEDS, RAW_MAX_CHARS, Reading, Rejection, safe_text
 from store import history, keys, lua, scope
 from store import monitored as monitored_store
@@ -32,20 +33,22 @@ def record(reading: Reading, derived: dict[str, Any]) -> dict[str, Any]:
 
 
 def _index_args(feed: str, derived: dict[str, Any], values: dict[str, Any] | None = None,
-                meta: dict[str, Any] | None = None) -> tuple[str, str, str]:
-    """Which index a reading updates (and the case's district for the per-district copies): service cases
-    open/closed; a city component back to normal leaves latest."""
+                meta: dict[str, Any] | None = None) -> tuple[str, str, str, str]:
+    """Which index a reading updates (and the case's district for the per-district copies, and an open case's entry
+    for the case layer: core.case_points); service cases open/closed; a city component back to normal leaves
+    latest."""
     if feed == "furniture":
-        return ("gone", "", "") if str((values or {}).get("status", "")).lower() == "normal" else ("", "", "")
+        return ("gone", "", "", "") if str((values or {}).get("status", "")).lower() == "normal" else ("", "", "", "")
     if feed != "service":
-        return "", "", ""
+        return "", "", "", ""
     district = scope.district_of({"v": values or {}, "m": meta or {}}) or ""
     district = district if _ADCODE.fullmatch(district) else ""  # only a real adcode names per-district keys
     if derived.get("status") == "closed":
         closed_ms = int(derived.get("closed_ms") or 0)
-        return "closed", f"{closed_ms}:{1 if derived.get('late') else 0}", district
+        return "closed", f"{closed_ms}:{1 if derived.get('late') else 0}", district, ""
     due = derived.get("due_ms")
-    return "open", "" if due is None else str(int(due)), district
+    point = case_points.entry((values or {}).get("long"), (values or {}).get("lat"), due, district)
+    return "open", "" if due is None else str(int(due)), district, point
 
 
 class Writer:
@@ -132,7 +135,7 @@ class Writer:
         service = feed == "service"
         indexed = service or feed == "furniture"
         tracked = feed in history.FEEDS  # per-entity, per-minute history (store/history.py)
-        stride = 6 if indexed else 4 if tracked else 3
+        stride = 7 if indexed else 4 if tracked else 3
         head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride, history.KEEP_MS,
                 "1" if tracked else "0"]
         args: list[Any] = list(head)
@@ -153,7 +156,7 @@ class Writer:
         self._upsert(
             keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
                   keys.closed_late(feed), keys.readings(feed), keys.seen(feed), keys.changed(feed),
-                  *(hkeys if tracked else [keys.case_districts(feed)])],
+                  *(hkeys if tracked else [keys.case_districts(feed), keys.open_points(feed)])],
             args=args, client=pipe,
         )
         pipe.hset(keys.health(feed), mapping={**self._ok(now_ms, latency_ms), "last_data_ms": newest})

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from core.case_points import CasePoints
 from core.furniture_catalog import CATEGORIES
 from core.geo import district_rings
 from data_sources.simulator.furniture import STATUS, FurnitureSet, generate
@@ -28,14 +29,6 @@ def with_levels(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, An
 
 
 
-def in_district(cases: list[dict[str, Any]], adcode: str | None) -> list[dict[str, Any]]:
-    """The cases of one district (all of them when no district is chosen)."""
-    if not adcode:
-        return cases
-    return [d for d in cases
-            if str(d.get("v", {}).get("district_adcode") or d.get("m", {}).get("district_adcode") or "") == adcode]
-
-
 def district_values(summary: dict[str, Any]) -> dict[str, list[Any]]:
     """Per district: [aqi, aqi colour, tpi, tpi level, open cases, overdue cases, worst water class]; the case counts
     are the summary's (kept per district by the store), so no case is read for them."""
@@ -49,25 +42,15 @@ def district_values(summary: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def case_clusters(cases: list[dict[str, Any]], bbox: Bbox, zoom: float, now_ms: int, *,
+def case_clusters(points: CasePoints, bbox: Bbox, zoom: float, now_ms: int, *,
                   cell_px: float = 110.0) -> dict[str, list[Any]]:
     """Open cases in view: clusters [lon, lat, n, n_overdue] or points [id, lon, lat, overdue]."""
-    docs = [d for d in cases if _finite(d.get("v", {}).get("long")) and _finite(d.get("v", {}).get("lat"))]
-    if not docs:
+    if not len(points):
         return {"c": [], "p": []}
-    lon = np.array([float(d["v"]["long"]) for d in docs])
-    lat = np.array([float(d["v"]["lat"]) for d in docs])
-    overdue = np.array([(d.get("d", {}).get("due_ms") or now_ms + 1) < now_ms for d in docs])
-    res = cluster(PointIndex.build(lon, lat), bbox, zoom, flag=overdue, max_points=60, cell_px=cell_px)
-    res["p"] = [[docs[row]["id"], round(x, 5), round(y, 5), int(overdue[row])] for row, x, y in res["p"]]
+    overdue = points.overdue(now_ms)
+    res = cluster(PointIndex.build(points.lon, points.lat), bbox, zoom, flag=overdue, max_points=60, cell_px=cell_px)
+    res["p"] = [[points.ids[row], round(x, 5), round(y, 5), int(overdue[row])] for row, x, y in res["p"]]
     return res
-
-
-def _finite(v: Any) -> bool:
-    try:
-        return np.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False
 
 
 @cache

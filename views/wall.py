@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import levels
+from core.case_points import CasePoints
 from core.i18n import t
 from core.levels import chip
 from core.summary import ENTITY_LAYERS, entity_values
@@ -120,7 +121,7 @@ def layer_values(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def map_values(summary: dict[str, Any], cases: list[dict[str, Any]], theme: str, now_ms: int,
+def map_values(summary: dict[str, Any], cases: CasePoints, theme: str, now_ms: int,
                view: dict[str, Any] | None, layers: dict[str, Any] | None = None) -> dict[str, Any]:
     """The wall map's values of one tick: the entity layers (`layers`, a views.delta message; everything when None),
     the theme, overdue cases per district, and the case clusters in view when the service theme is on."""

@@ -2,9 +2,10 @@
 -- second stream entry, no latest/index update), so a client or a retried pipeline may re-send a batch safely.
 -- Reads (ZMSCORE, HMGET) and latest-hash writes are batched; only XADD (and the service case indexes) run per
 -- reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 4: + history sample;
--- 6: + kind arg district), history keep ms, track ('1': record changes in KEYS[8]), rows. KEYS[8] is the feed's
+-- 7: + kind arg district point), history keep ms, track ('1': record changes in KEYS[8]), rows. KEYS[8] is the feed's
 -- change log (store.keys.changed); with stride 4, KEYS[8 + j] is row j's history key (entity and hour); with stride
--- 6, KEYS[9] is the case -> district hash (store.scope.case_districts).
+-- 7, KEYS[9] is the case -> district hash (store.scope.case_districts) and KEYS[10] the open cases' points
+-- (store.keys.open_points: an open case with a point has its entry, any other case none).
 -- Change log: every entity whose latest this batch replaces gets the batch's sequence number (one more than the
 -- highest in the set) as its score, so a reader asks for everything above the number it last saw. The member
 -- '\0epoch' (never an entity id: ids are printable) has a negative score made from the server's clock when the set
@@ -91,8 +92,8 @@ for j = 1, n do
     if (not c) or c < ts then
       applied = applied + 1
       cur[id], docs[id], tss[id] = ts, doc, tsr
-      if stride == 6 then
-        local kind, arg, ad = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+      if stride == 7 then
+        local kind, arg, ad, pt = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
         if kind == 'gone' then docs[id] = false end
         if kind == 'open' or kind == 'closed' then
           index_case(KEYS[3], KEYS[4], KEYS[5], id, kind, arg)
@@ -104,6 +105,7 @@ for j = 1, n do
           elseif was then
             redis.call('HDEL', KEYS[9], id)
           end
+          if pt ~= '' then redis.call('HSET', KEYS[10], id, pt) else redis.call('HDEL', KEYS[10], id) end
         end
       end
     else
@@ -151,6 +153,7 @@ if keep > 0 then
     end
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
+    redis.call('HDEL', KEYS[10], id)
     redis.call('ZREM', KEYS[4], id)
     redis.call('ZREM', KEYS[5], id)
   end

@@ -22,6 +22,7 @@ import app as app_module
 from alerts.rules import parse_rules
 from alerts.service import Evaluator
 from config.settings import Settings
+from core import case_points
 from core.derive import derive
 from core.readings import Reading
 from store import keys, snapshot, users
@@ -119,7 +120,7 @@ def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> N
     assert snapshot.read(r, now)["service"] == {"open": 5, "overdue": 2, "closed_24h": 2, "late_24h": 1, **NO}
     assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 2, "overdue": 1, "closed_24h": 1, "late_24h": 1, **NO}
     assert snapshot.read(r, now, TIANHE)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 0, **NO}
-    assert {d["id"] for d in snapshot.read_open_cases(r, BAIYUN)} == {"BY-C1", "BY-C2"}
+    assert set(snapshot.read_case_points(r, BAIYUN).ids) == {"BY-C1", "BY-C2"}
     # open and overdue per district, counted from the indexes (a district with no case is left out), and a scoped
     # read counts only its own district
     both = (BAIYUN, TIANHE, "440118")
@@ -130,6 +131,14 @@ def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> N
     assert snapshot.read(r, now, BAIYUN)["service"]["open"] == 3
     assert snapshot.read(r, now, TIANHE)["service"]["open"] == 2
     assert snapshot.read(r, now, districts=both)["service"]["by_district"] == {BAIYUN: [3, 1], TIANHE: [2, 1]}
+    points = snapshot.read_case_points(r)  # the case layer's entries follow the move, and match the documents
+    assert set(snapshot.read_case_points(r, BAIYUN).ids) == {"BY-C1", "BY-C2", "TH-C1"}
+    open_ids = set(r.zrange(keys.open_due(), 0, -1))
+    docs = [json.loads(r.hget(keys.latest("service"), cid)) for cid in sorted(open_ids)]
+    assert sorted(points.ids) == sorted(open_ids) and _points(points) == _points(case_points.from_docs(docs))
+    # A database written before the open cases' entries: they are filled from the documents on the first read.
+    r.delete(keys.open_points(), keys.open_points_ready())
+    assert _points(snapshot.read_case_points(r)) == _points(points)
     # A database written before the per-district indexes: they are built on the first scoped read.
     for k in r.scan_iter(f"{keys.open_due()}:*"):
         r.delete(k)
@@ -140,6 +149,10 @@ def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> N
     r.delete(keys.case_districts(), keys.district_index_ready())
     assert snapshot.read(r, now, BAIYUN)["service"] == {"open": 3, "overdue": 1, "closed_24h": 1, "late_24h": 1, **NO}
     assert r.hget(keys.case_districts(), "TH-C1") == BAIYUN
+
+
+def _points(p: case_points.CasePoints) -> list[tuple[str, float, float, float, str]]:
+    return sorted(zip(p.ids, p.lon.tolist(), p.lat.tolist(), p.due.tolist(), p.district, strict=True))
 
 
 def test_closed_cases_age_out_of_their_district_too(r: redis.Redis) -> None:

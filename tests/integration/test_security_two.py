@@ -60,7 +60,7 @@ def test_restart_drops_simulated_cases_everywhere_and_keeps_ingested_ones(r: red
     reset_simulated_cases(r)
     assert set(r.hkeys(keys.latest("service"))) == {"PUSH-1", "PUSH-2", "PUSH-3"}
     for adcode in (BAIYUN, TIANHE):  # a district's tile counts exactly the cases its map shows
-        shown = [d for d in snapshot.read_open_cases(r, adcode)]
+        shown = snapshot.read_case_points(r, adcode).ids
         tile = snapshot.read(r, now, adcode)["service"]
         assert tile["open"] == len(shown) == 1
     assert snapshot.read(r, now)["service"]["open"] == 2

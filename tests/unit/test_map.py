@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from config.settings import Settings
+from core import case_points
 from core.furniture_catalog import CATEGORIES, GROUPS
 from data_sources.simulator.furniture import COUNT, FurnitureSet, FurnitureSimulator, generate
 from layouts.analyst import DEFAULT_ON, parse_view
@@ -110,7 +111,7 @@ def test_case_clusters_mark_overdue_points() -> None:
     cases = [{"id": "a", "v": {"long": 113.3, "lat": 23.1}, "d": {"due_ms": NOW - 1}},
              {"id": "b", "v": {"long": 113.31, "lat": 23.11}, "d": {"due_ms": NOW + 1}},
              {"id": "c", "v": {"long": "bad", "lat": 23.1}, "d": {}}]
-    res = map_view.case_clusters(cases, (113.0, 23.0, 113.5, 23.5), 14, NOW)
+    res = map_view.case_clusters(case_points.from_docs(cases), (113.0, 23.0, 113.5, 23.5), 14, NOW)
     assert sorted(res["p"]) == [["a", 113.3, 23.1, 1], ["b", 113.31, 23.11, 0]]
 
 

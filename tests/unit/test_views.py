@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callbacks.wall import OUTPUTS, wall_response
-from core import levels
+from core import case_points, levels
 from core import summary as summary_mod
 from views import names
 from views import wall as wall_view
@@ -86,7 +86,8 @@ def test_wall_map_values_carry_values_only_and_cases_only_in_the_service_theme()
     r = raw()
     r["service"] = {**r["service"], "by_district": {"440111": [1, 1], "440112": [4, 0]}}
     s = summary_mod.build(r, NOW, FEEDS)
-    cases = [{"id": "c1", "v": {"long": 113.3, "lat": 23.1, "district_adcode": "440111"}, "d": {"due_ms": NOW - 1}}]
+    cases = case_points.from_docs([{"id": "c1", "v": {"long": 113.3, "lat": 23.1, "district_adcode": "440111"},
+                                    "d": {"due_ms": NOW - 1}}])
     view = {"bbox": [113.0, 22.5, 114.0, 23.9], "zoom": 9, "w": 1000, "h": 800}
     air = wall_view.map_values(s, cases, "air", NOW, view)
     assert air["air"] == {"A": [72, "#FFFF00", 0, 0], "B": [100, "#FFFF00", 0, 0]} and air["theme"] == "air"

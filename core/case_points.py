@@ -1,0 +1,92 @@
+"""Open cases as the case layer draws them: where each is and when it falls due, as columns (no documents).
+
+The store keeps one short entry per open case ("lon,lat,due,adcode", store/lua/upsert.lua), so a tick reads and parses
+these instead of every open case's document."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CasePoints:
+    """Open cases with a position: ids, lon, lat, due time (ms; inf when none) and district adcode ('' if none)."""
+
+    ids: list[str]
+    lon: np.ndarray
+    lat: np.ndarray
+    due: np.ndarray
+    district: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def overdue(self, now_ms: int) -> np.ndarray:
+        """Which cases are past their due time at now_ms."""
+        return self.due < now_ms
+
+    def take(self, keep: np.ndarray | list[bool]) -> CasePoints:
+        """The cases where keep is true."""
+        mask = np.asarray(keep, dtype=bool)
+        rows = np.flatnonzero(mask)
+        return CasePoints([self.ids[i] for i in rows], self.lon[mask], self.lat[mask], self.due[mask],
+                          [self.district[i] for i in rows])
+
+    def in_district(self, adcode: str | None) -> CasePoints:
+        """The cases of one district (all of them when none is chosen)."""
+        if not adcode:
+            return self
+        return self.take([d == adcode for d in self.district])
+
+
+_ADCODE = re.compile(r"[0-9]{6}")
+EMPTY = CasePoints([], np.zeros(0), np.zeros(0), np.zeros(0), [])
+
+
+def entry(lon: Any, lat: Any, due_ms: Any, district: str) -> str:
+    """The stored entry of one open case ('' when it has no usable position: it is then not drawn)."""
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return ""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return ""
+    due = "inf" if due_ms is None else str(int(due_ms))
+    return f"{x!r},{y!r},{due},{district if _ADCODE.fullmatch(district) else ''}"
+
+
+def parse(entries: Mapping[str, str]) -> CasePoints:
+    """CasePoints from the store's id -> entry hash; a malformed entry is skipped."""
+    ids, rows = [], []
+    for cid, text in entries.items():
+        parts = text.split(",")
+        if len(parts) != 4:
+            continue
+        try:
+            lon, lat, due = float(parts[0]), float(parts[1]), float(parts[2])
+        except ValueError:
+            continue
+        ids.append(cid)
+        rows.append((lon, lat, due, parts[3]))
+    if not rows:
+        return EMPTY
+    cols = np.array([r[:3] for r in rows], dtype=np.float64)
+    return CasePoints(ids, cols[:, 0], cols[:, 1], cols[:, 2], [r[3] for r in rows])
+
+
+def from_docs(docs: Iterable[Mapping[str, Any]]) -> CasePoints:
+    """CasePoints from case documents ({id, v: {long, lat, district_adcode}, m, d: {due_ms}}), as the store writes."""
+    entries = {}
+    for doc in docs:
+        v, m, d = doc.get("v") or {}, doc.get("m") or {}, doc.get("d") or {}
+        ad = m.get("district_adcode") or v.get("district_adcode") or ""
+        text = entry(v.get("long"), v.get("lat"), d.get("due_ms"), str(ad))
+        if text:
+            entries[str(doc.get("id"))] = text
+    return parse(entries)
