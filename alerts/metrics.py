@@ -19,13 +19,26 @@ def _stale_s(feeds_cfg: Mapping[str, Mapping[str, Any]], feed: str) -> float:
 
 
 def _entity_obs(scope: str, docs: Mapping[str, Mapping[str, Any]], now_ms: int, stale_s: float,
-                metrics: Collection[str] | None) -> list[Observation]:
-    """Every wanted raw or derived scalar of each entity, flagged stale when its reading is older than the limit."""
+                metrics: Collection[str] | None, memo: dict[str, Any] | None = None) -> list[Observation]:
+    """Every wanted raw or derived scalar of each entity, flagged stale when its reading is older than the limit.
+
+    With a `memo` (kept by the caller between passes), an entity whose document is the very object of the last pass
+    (store.snapshot.Tracker keeps unchanged documents) and whose freshness did not flip keeps its observations: a
+    pass reads what changed. The age metric changes with the clock, so with it nothing is kept."""
     out: list[Observation] = []
     limit = now_ms - stale_s * 1000
+    keep = memo is not None and metrics is not None and AGE_METRIC not in metrics
+    last = (memo or {}).get(scope, {}) if keep else {}
+    kept: dict[str, Any] = {}
     for eid, doc in docs.items():
         ts = int(doc.get("ts") or 0)
         fresh = ts >= limit
+        hit = last.get(eid)
+        if hit is not None and hit[0] is doc and hit[1] == fresh:
+            out += hit[2]
+            kept[eid] = hit
+            continue
+        mine: list[Observation] = []
         meta, derived, raw = doc.get("m") or {}, doc.get("d") or {}, doc.get("v") or {}
         name = str(meta.get("name") or eid)
         district = meta.get("district_adcode")
@@ -34,38 +47,39 @@ def _entity_obs(scope: str, docs: Mapping[str, Mapping[str, Any]], now_ms: int, 
         for metric in keys:
             if metric == AGE_METRIC:
                 value: Any = round(max(0.0, (now_ms - ts) / 1000.0), 1)
-                out.append(Observation(scope, eid, metric, value, ts, fresh, name, name, district))
+                mine.append(Observation(scope, eid, metric, value, ts, fresh, name, name, district))
                 continue
             value = derived[metric] if metric in derived else raw.get(metric)
             if value is None or isinstance(value, _SKIP):
                 continue
-            out.append(Observation(scope, eid, metric, value, ts, fresh, name, name, district))
+            mine.append(Observation(scope, eid, metric, value, ts, fresh, name, name, district))
+        out += mine
+        if keep:
+            kept[eid] = (doc, fresh, mine)
+    if memo is not None:
+        memo[scope] = kept
     return out
 
 
-def _district_tpi(docs: Mapping[str, Mapping[str, Any]], now_ms: int, stale_s: float,
-                  names: Mapping[str, tuple[str, str]], cfg: traffic.TrafficConfig | None) -> list[Observation]:
-    """Length-weighted TPI over each district's current segments; a district with none current is held, not zero."""
+def _district_tpi(rows: Mapping[str, Any], now_ms: int, stale_s: float,
+                  names: Mapping[str, tuple[str, str]]) -> list[Observation]:
+    """Length-weighted TPI over each district's current segments (core.summary rows: each segment's TPI terms made
+    once); a district with none current is held, not zero."""
     limit = now_ms - stale_s * 1000
-    segs: dict[str, list[tuple[float, float, float]]] = {}
+    weights: dict[str, list[tuple[float, float]]] = {}
     newest: dict[str, int] = {}
-    for doc in docs.values():
-        adcode = (doc.get("m") or {}).get("district_adcode")
-        if adcode is None:
+    for x in rows.values():
+        if x.adcode is None:
             continue
-        adcode = str(adcode)
-        ts = int(doc.get("ts") or 0)
-        newest[adcode] = max(newest.get(adcode, 0), ts)
-        segs.setdefault(adcode, [])
-        v = doc.get("v") or {}
-        if ts >= limit and v.get("speed_kmh") is not None and v.get("free_flow_kmh"):
-            segs[adcode].append((float(v["speed_kmh"]), float(v["free_flow_kmh"]),
-                                 float((doc.get("m") or {}).get("length_m", 1000))))
+        newest[x.adcode] = max(newest.get(x.adcode, 0), int(x.ts or 0))
+        mine = weights.setdefault(x.adcode, [])
+        if x.ts >= limit and x.weight is not None:
+            mine.append(x.weight)
     out = []
-    for adcode, rows in segs.items():
+    for adcode, terms in weights.items():
         zh, en = names.get(adcode, (adcode, adcode))
-        value = round(traffic.tpi(rows, config=cfg), 2) if rows else None
-        out.append(Observation("district", adcode, "tpi", value, newest[adcode], bool(rows), zh, en, adcode))
+        value = round(traffic.tpi_of(terms), 2) if terms else None
+        out.append(Observation("district", adcode, "tpi", value, newest[adcode], bool(terms), zh, en, adcode))
     return out
 
 
@@ -111,8 +125,9 @@ def extract(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mapping
             traffic_cfg: traffic.TrafficConfig | None = None,
             district_names: Mapping[str, tuple[str, str]] | None = None,
             city_name: tuple[str, str] = ("全市", "City"),
-            wanted: Collection[tuple[str, str]] | None = None) -> list[Observation]:
-    """Observations of a store.snapshot.read() dict; `wanted` (scope, metric) pairs limit the work to what rules use."""
+            wanted: Collection[tuple[str, str]] | None = None, memo: dict[str, Any] | None = None) -> list[Observation]:
+    """Observations of a store.snapshot.read() dict; `wanted` (scope, metric) pairs limit the work to what rules use;
+    `memo` (a dict the caller keeps between passes) lets unchanged entities keep their observations."""
     def metrics_of(scope: str) -> list[str] | None:
         return None if wanted is None else sorted({m for s, m in wanted if s == scope})
 
@@ -120,10 +135,10 @@ def extract(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mapping
     for scope, feed in SCOPE_FEED.items():
         metrics = metrics_of(scope)
         if metrics is None or metrics:
-            out += _entity_obs(scope, raw.get(feed) or {}, now_ms, _stale_s(feeds_cfg, feed), metrics)
+            out += _entity_obs(scope, raw.get(feed) or {}, now_ms, _stale_s(feeds_cfg, feed), metrics, memo)
     if wanted is None or ("district", "tpi") in wanted:
-        out += _district_tpi(raw.get("traffic") or {}, now_ms, _stale_s(feeds_cfg, "traffic"),
-                             district_names or {}, traffic_cfg)
+        out += _district_tpi(summary.rows_in(raw, "traffic", traffic_cfg), now_ms, _stale_s(feeds_cfg, "traffic"),
+                             district_names or {})
     if metrics_of("city") != []:
         city = _city_obs(raw, now_ms, feeds_cfg, traffic_cfg, city_name)
         keep = metrics_of("city")

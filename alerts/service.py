@@ -63,6 +63,7 @@ class Evaluator:
         self.clock = clock
         # each pass parses only the documents that changed since the last, and keeps their summary rows
         self.tracker = snapshot.Tracker(lambda feed, doc: summary.row(feed, doc, self.traffic_cfg))
+        self.memo: dict[str, Any] = {}  # the last pass's observations of each entity (alerts.metrics.extract)
 
     def now_ms(self) -> int:
         """The injected clock in epoch ms."""
@@ -75,7 +76,7 @@ class Evaluator:
         loaded = store.load(self.r)
         obs = metrics.extract(raw, now, self.feeds_cfg, traffic_cfg=self.traffic_cfg,
                               district_names=self.district_names, city_name=self.city_name,
-                              wanted=self.engine.wanted)
+                              wanted=self.engine.wanted, memo=self.memo)
         out = self.engine.evaluate(loaded.states, obs, now, loaded.silences)
         applied = store.commit(self.r, out.changes, loaded.versions, out.transitions, maxlen=self.rules.log_maxlen)
         store.prune_silences(self.r, loaded.silences, now - int(self.rules.keep_resolved_s * 1000))

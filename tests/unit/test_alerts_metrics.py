@@ -108,3 +108,20 @@ def test_empty_snapshot_yields_no_current_values() -> None:
     obs = extract(empty, NOW, FEEDS)
     assert all(not o.fresh or o.value in (0, None) for o in obs)
     assert find(obs, "city", CITY_ID, "aqi").fresh is False
+
+
+def test_a_memo_keeps_unchanged_entities_and_gives_what_a_fresh_extraction_gives() -> None:
+    wanted = {("station", "aqi"), ("station", "pm25_1h"), ("segment", "level"), ("district", "tpi"), ("city", "aqi")}
+    memo: dict[str, Any] = {}
+    first = raw()
+    assert extract(first, NOW, FEEDS, wanted=wanted, memo=memo) == extract(first, NOW, FEEDS, wanted=wanted)
+    kept = find(extract(first, NOW, FEEDS, wanted=wanted, memo=memo), "station", "A", "aqi")
+    later = dict(first, air={**first["air"], "B": air(NOW + 5_000, 90, 120)})  # B replaced; A, OLD the same objects
+    # 29 s later: A (read at NOW) is still current, kept; 31 s later it is stale and must be observed again as such
+    for at in (NOW + 29_000, NOW + 31_000):
+        mine = extract(later, at, FEEDS, wanted=wanted, memo=memo)
+        assert mine == extract(later, at, FEEDS, wanted=wanted)
+        assert (find(mine, "station", "A", "aqi") is kept) == (at == NOW + 29_000)
+    assert find(mine, "station", "A", "aqi").fresh is False and find(mine, "station", "B", "aqi").value == 120
+    with_age = {*wanted, ("station", "age_s")}  # the age moves with the clock: never kept
+    assert find(extract(later, NOW + 9_000, FEEDS, wanted=with_age, memo=memo), "station", "A", "age_s").value == 9.0
