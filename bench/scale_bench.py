@@ -448,10 +448,15 @@ def wall_after(body: dict[str, Any], resp: dict[str, Any]) -> None:
 
 
 def map_after(body: dict[str, Any], resp: dict[str, Any]) -> None:
-    """The one map keeps the furniture key it was sent (clusters again on a view change or every 10 s)."""
+    """The one map keeps the furniture key it was sent (clusters again on a view change or every 10 s) and, as
+    assets/onemap.js does, the version of the entity values it holds (a delta on an unheld base: resync)."""
     sent = (resp.get("am-furn-sent") or {}).get("data")
     if isinstance(sent, dict):
         _set_state(body, "am-furn-sent", sent)
+    data = (resp.get("am-values") or {}).get("data")
+    if isinstance(data, dict) and "v" in data:
+        held = next((s["value"] for s in body["state"] if s["id"] == "am-ver"), None)
+        _set_state(body, "am-ver", data["v"] if data.get("base") in (None, held) else None)
 
 
 def overview_after(body: dict[str, Any], resp: dict[str, Any]) -> None:
@@ -603,6 +608,7 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         common = {"master": gunicorn.pid, "r": r, "refresher": refresher}
         _set_state(wall, "wall-map-ver", None)
         res.wall = run_series(port, wall, kiosk, WALL_NEEDLE, REQUESTS, wall_after, themes=True, **common)
+        _set_state(onemap, "am-ver", None)
         res.onemap = run_series(port, onemap, admin, MAP_NEEDLE, REQUESTS, map_after, **common)
         res.overview = run_series(port, overview, admin, OV_NEEDLE, REQUESTS, overview_after, **common)
         res.ingest = ingest_rate(port, points, token)
@@ -675,8 +681,10 @@ def lines(results: list[Result]) -> list[str]:
             f"{res.size.label} " + "/".join("—" if math.isnan(v := theme_p50[th](res)) else f"{v:.0f}"
                                             for th in THEMES) + " ms"
             for res in results),
-        _side(sm, "response bytes median, all layers on, whole city in view", results,
-              lambda res: statistics.median(res.onemap.sizes), _bytes),
+        _side(sm, "response bytes, steady tick, all layers on, whole city in view", results,
+              lambda res: _steady(res.onemap.sizes), _bytes),
+        _side(sm, "response bytes, first tick (whole entity values)", results, lambda res: res.onemap.sizes[0],
+              _bytes),
         _side(sm, "server latency p50", results, lambda res: pct(res.onemap.latency, 0.5), _ms),
         _side(sm, "server latency p95", results, lambda res: pct(res.onemap.latency, 0.95), _ms),
         _side(so, "tick latency p50", results, lambda res: pct(res.overview.latency, 0.5), _ms),
