@@ -39,8 +39,10 @@ def get_history(feed: str):  # noqa: ANN201 - Flask view
             raise ValueError("out of range")
     except (ValueError, KeyError):
         return jsonify(error=f"since/until must be epoch ms; range one of {list(hist.RANGES)}"), 400
-    if not 0 <= until - since <= history.KEEP_MS:
-        return jsonify(error="the range must run forwards and span at most 8 days"), 400
+    if not 0 <= until - since <= history.keep_ms(feed):
+        days = history.keep_ms(feed) / 86_400_000
+        return jsonify(error=f"the range must run forwards and span at most {days:g} days "
+                             f"(the {feed} history kept)"), 400
     ctx = context.get()
     scope = principal.current_scope()
     try:

@@ -61,8 +61,9 @@ def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int
                   "water": list(live["water"]["sections"])}
         raw = snapshot.read(ctx.redis, now, scope)  # the entities' metadata (district, road class, length) as now
         meta = {feed: {eid: doc.get("m", {}) for eid, doc in raw[feed].items()} for feed in wanted}
+        slack = history.stale_allowance_ms(at, now) / 1000  # a downsampled hour's sample may be up to 10 min older
         return replay.summary_as_of(history.as_of(ctx.redis, wanted, at), meta, at,
-                                    lambda feed: float(ctx.feeds.get(feed, {}).get("stale_after_s", 60)),
+                                    lambda feed: float(ctx.feeds.get(feed, {}).get("stale_after_s", 60)) + slack,
                                     aqi_setting=str(ctx.city.get("aqi_standard", "auto")), cfg=ctx.traffic_cfg)
     return ctx.memo(scope_mod.key("replay-summary", scope), at, build)
 

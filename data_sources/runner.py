@@ -19,7 +19,7 @@ from core.geo import GEO_DIR
 from core.readings import Source, SourceError
 from data_sources import pipeline
 from indicators.traffic import TrafficConfig
-from store import cases, kpi, snapshot
+from store import cases, history, kpi, snapshot
 from store.client import UNAVAILABLE, connect
 from store.writer import Writer
 
@@ -118,18 +118,35 @@ def record_kpis(r: redis.Redis, stop: threading.Event, traffic_cfg: TrafficConfi
         stop.wait(period_s - (clock() % period_s) + 1)
 
 
+def compact_history(r: redis.Redis, stop: threading.Event, period_s: float = 600.0,
+                    clock: Callable[[], float] = time.time) -> None:
+    """Every 10 minutes, thin the history hours that have turned a day old to a sample per 10 minutes (a store
+    that was never thinned catches up six hours a run)."""
+    while not stop.is_set():
+        try:
+            removed = history.compact_due(r, int(clock() * 1000))
+            if removed:
+                log.info("history: %d per-minute samples older than a day thinned", removed)
+        except UNAVAILABLE as exc:
+            log.warning("store unreachable, history thinning retries later: %s", exc)
+        stop.wait(period_s)
+
+
 def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> threading.Thread:
     """The all-in-one runs the feed runner and the alert evaluator as daemon threads beside the web server.
 
     Also records the city KPIs once a minute. Returns the feed thread, or the evaluator's when there are no sources
     (alerts on pushed or stale feeds still run).
-    A bad config/alerts.yaml raises ValueError here, at start-up.
+    Also thins history older than a day every 10 minutes (store.history.compact_due).
+    A bad config/alerts.yaml or feeds.yaml history_days raises ValueError here, at start-up.
     """
     city = load_city(settings.city)
     sources = build_sources(settings, r)
     evaluator = alert_service.start(r, stop, city=city)
     traffic_cfg = load_traffic_config()
     threading.Thread(target=record_kpis, args=(r, stop, traffic_cfg), name="kpi-recorder", daemon=True).start()
+    history.keep_ms("air")  # a bad history_days in config/feeds.yaml: ValueError here, at start-up
+    threading.Thread(target=compact_history, args=(r, stop), name="history-thinning", daemon=True).start()
     if not sources:
         return evaluator
     runner = Runner(r, sources, retention=settings.retention,

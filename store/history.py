@@ -11,9 +11,15 @@ tells the Lua which reading of a minute is newer). The {feed} hash tag keeps it 
   encoding (zset-max-listpack-entries 128 / -value 64); one set per entity, or keyed JSON members, turn it into a
   skiplist. Measured with redis 7.0, 200 stations x 150 minutes (tests/integration/test_history_store.py prints it):
   keyed JSON in one set per entity ~290 bytes per sample; arrays in hourly sets ~55;
-- expiry does the trimming: each hour's key expires 8 days after the hour ends (no trim command per write, and the
-  history of an entity that went silent goes away by itself).
-Cost for Guangzhou (12 stations, 90 road segments, 13 water sections): 8 d x 1440 x 115 x ~55 B = ~75 MB at most.
+- expiry does the trimming: each hour's key expires `history_days` (config/feeds.yaml, per feed; default 8) after the
+  hour ends (no trim command per write, and the history of an entity that went silent goes away by itself);
+- downsampled with age: a sample a minute for the last FINE_MS (24 h), then the newest sample of each COARSE_MS
+  (10 min): once an hour the feed runner thins the hour that has just turned a day old (`compact`, one Lua call per
+  entity and hour), so a day of an entity's older history is 144 samples, not 1,440. Replay of a coarse moment
+  allows for it (`stale_allowance_ms`).
+Memory per 1,000 entities and day (`python -m bench.history_bench`, part of `make bench`): at a sample a minute, air
+127 MB, traffic 49 MB, water 119 MB; thinned, 15, 7 and 12 MB. Eight days of the demo city (115 entities): 14 MB
+(60 MB unthinned); of a Guangzhou-sized one (1,500 stations, 10,000 segments, 1,300 sections): 1.6 GB (6.7 GB).
 Values outside FIELDS are not kept (the stream has every reading in full); floats are rounded to 3 decimals.
 No per-entity history for furniture (548k components; their status changes are in the stream) nor for service (a case
 is a one-shot entity; its life is in the stream and the open/closed indexes).
@@ -21,18 +27,22 @@ is a one-shot entity; its life is in the stream and the open/closed indexes).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
 
-from store import keys
+from config.settings import load_feeds
+from store import keys, lua
 
 FEEDS = ("air", "traffic", "water")
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
-KEEP_MS = 8 * 24 * HOUR_MS
+KEEP_MS = 8 * 24 * HOUR_MS  # the default retention (history_days: 8)
+FINE_MS = 24 * HOUR_MS  # a sample a minute this long, then:
+COARSE_MS = 10 * MINUTE_MS  # the newest sample of each 10 minutes
 AS_OF_HOURS = 3  # "as of T" looks back this many hourly keys: an older sample is stale anyway (hourly feeds fit)
 FIELDS: dict[str, tuple[str, ...]] = {  # derived level fields first, then raw values; append only (old samples)
     "air": ("aqi", "level", "so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h", "pm10_24h",
@@ -129,12 +139,79 @@ def as_of(r: redis.Redis, wanted: Mapping[str, Iterable[str]], at_ms: int) -> di
     return out
 
 
+def keep_days(feeds_cfg: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """Each history feed's retention in days from config/feeds.yaml `history_days` (default 8); a value that is not a
+    number from 2 (more than the per-minute day) to 366 is a ValueError naming the feed, at start-up."""
+    out: dict[str, float] = {}
+    for feed in FEEDS:
+        days = (feeds_cfg.get(feed) or {}).get("history_days", KEEP_MS / (24 * HOUR_MS))
+        if isinstance(days, bool) or not isinstance(days, int | float) or not 2 <= days <= 366:
+            raise ValueError(f"feeds.{feed}.history_days must be a number of days from 2 to 366, got {days!r}")
+        out[feed] = float(days)
+    return out
+
+
+@functools.cache
+def _keep() -> dict[str, int]:
+    return {feed: int(days * 24 * HOUR_MS) for feed, days in keep_days(load_feeds()).items()}
+
+
+def keep_ms(feed: str) -> int:
+    """How long this feed's history is kept (ms)."""
+    return _keep().get(feed, KEEP_MS)
+
+
+def max_keep_ms() -> int:
+    """The longest history any feed keeps (how far back a replay may go)."""
+    return max(_keep().values(), default=KEEP_MS)
+
+
+def stale_allowance_ms(at_ms: int, now_ms: int) -> int:
+    """How much older than a moment its sample may be because of the downsampling (0 within the per-minute day)."""
+    return COARSE_MS if at_ms < now_ms - FINE_MS else 0
+
+
+_COMPACT_LUA = lua.source("history_compact")
+
+
+def compact(r: redis.Redis, feed: str, ids: Sequence[str], hour_ms: int, chunk: int = 1000) -> int:
+    """Thin one hour of these entities' history to the newest sample of each COARSE_MS; returns samples removed."""
+    script = r.register_script(_COMPACT_LUA)
+    removed = 0
+    for at in range(0, len(ids), chunk):
+        pipe = r.pipeline(transaction=False)
+        for eid in ids[at:at + chunk]:
+            script(keys=[keys.history(feed, eid, hour_ms)], args=[COARSE_MS], client=pipe)
+        removed += sum(int(n) for n in pipe.execute())
+    return removed
+
+
+def compact_due(r: redis.Redis, now_ms: int, max_hours: int = 6) -> int:
+    """Compact, per feed, the hours that have turned FINE_MS old since the last call (at most `max_hours` a call,
+    oldest first; a store that never ran it starts at the retention's edge); the last hour done is kept in
+    keys.history_compacted. Returns samples removed."""
+    removed = 0
+    last_due = now_ms - FINE_MS - HOUR_MS  # the newest hour that ends at least FINE_MS ago
+    last_due -= last_due % HOUR_MS
+    for feed in FEEDS:
+        done = r.get(keys.history_compacted(feed))
+        start = int(done) + HOUR_MS if done else now_ms - keep_ms(feed) - (now_ms - keep_ms(feed)) % HOUR_MS
+        hours_ = list(range(start, last_due + 1, HOUR_MS))[:max_hours]
+        if not hours_:
+            continue
+        ids = list(r.hkeys(keys.latest(feed)))
+        for hour in hours_:
+            removed += compact(r, feed, ids, hour)
+            r.set(keys.history_compacted(feed), hour)
+    return removed
+
+
 def oldest(r: redis.Redis, wanted: Mapping[str, Iterable[str]], now_ms: int) -> int | None:
     """The earliest minute within the retention that any of these entities has a sample for (None: no history)."""
     order = [(feed, eid) for feed, ids in wanted.items() for eid in ids]
     if not order:
         return None
-    spans = list(hours(now_ms - KEEP_MS, now_ms))
+    spans = list(hours(now_ms - max(keep_ms(feed) for feed in wanted), now_ms))
     pipe = r.pipeline(transaction=False)
     for hour in spans:  # hour by hour, oldest first, every entity: the first non-empty hour answers
         for feed, eid in order:

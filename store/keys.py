@@ -99,6 +99,11 @@ def auth_rate(kind: str, client_id: str, window: int) -> str:
     return f"{PREFIX}:{{auth}}:rl:{kind}:{client_id}:{window}"
 
 
+def history_compacted(feed: str) -> str:
+    """The last hour (epoch ms) whose history store.history.compact has thinned, per feed."""
+    return f"{PREFIX}:{{{feed}}}:h_compacted"
+
+
 def district_key(base: str, adcode: str) -> str:
     """A per-district copy of a case index (os:{service}:open_due:440111): same {feed} hash tag, same slot."""
     return f"{base}:{adcode}"

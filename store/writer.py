@@ -136,8 +136,8 @@ class Writer:
         indexed = service or feed == "furniture"
         tracked = feed in history.FEEDS  # per-entity, per-minute history (store/history.py)
         stride = 7 if indexed else 4 if tracked else 3
-        head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride, history.KEEP_MS,
-                "1" if tracked else "0"]
+        head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride,
+                history.keep_ms(feed), "1" if tracked else "0"]
         args: list[Any] = list(head)
         newest = 0
         encode = _JSON.encode

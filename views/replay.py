@@ -16,7 +16,7 @@ from core import summary as summary_mod
 from core import times
 from core.derive import air_standard, derive_air, derive_traffic, derive_water
 from indicators import aqi_cn, traffic
-from store.history import FIELDS, KEEP_MS, MINUTE_MS, Point, minute_of
+from store.history import FIELDS, MINUTE_MS, Point, max_keep_ms, minute_of
 
 _DERIVED = ("aqi", "level", "klass")
 SLIDER_DAYS = 7  # the slider reaches a week back; history keeps 8 days, so a replayed week-old minute has its 24 h
@@ -38,7 +38,7 @@ def parse_at(value: Any, tz: str, now_ms: int) -> int | None:
             return None
     else:
         return None
-    if not now_ms - KEEP_MS < ms <= now_ms:
+    if not now_ms - max_keep_ms() < ms <= now_ms:
         return None
     return minute_of(ms)
 
@@ -47,7 +47,7 @@ def at_of(store: Any, now_ms: int) -> int | None:
     """The replay minute held in the page's am-at Store; None (live) for anything that is not a minute of the kept
     history (the Store comes back from the browser: a crafted one is live, not an error)."""
     ms = store.get("ms") if isinstance(store, dict) else None
-    if isinstance(ms, bool) or not isinstance(ms, int) or not now_ms - KEEP_MS < ms <= now_ms:
+    if isinstance(ms, bool) or not isinstance(ms, int) or not now_ms - max_keep_ms() < ms <= now_ms:
         return None
     return minute_of(ms)
 
@@ -76,7 +76,7 @@ def at_from_slider(value: Any, now_ms: int) -> int | None:
         return None
     if back <= 0:
         return None
-    return minute_of(now_ms - min(back * MINUTE_MS, KEEP_MS - MINUTE_MS))
+    return minute_of(now_ms - min(back * MINUTE_MS, max_keep_ms() - MINUTE_MS))
 
 
 def doc_of(feed: str, eid: str, p: Point, meta: Mapping[str, Any], *, aqi_setting: str = "auto",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -132,3 +133,57 @@ def test_memory_per_sample(r: redis.Redis, capsys: Any) -> None:
     with capsys.disabled():
         print(f"\nhistory: {per:.0f} bytes per sample ({stations} stations x {minutes} minutes, hourly listpacks)")
     assert per < 150
+
+
+def test_an_hour_a_day_old_is_thinned_to_the_newest_sample_of_each_ten_minutes(r: redis.Redis) -> None:
+    now = int(time.time() * 1000)
+    hour = now - history.FINE_MS - 2 * 3_600_000
+    hour -= hour % 3_600_000
+    w = Writer(r)
+    write(w, [air("1345A", hour + m * MIN + 7_000, m) for m in range(60)], now)  # a sample every minute
+    write(w, [air("1345B", hour + 3 * MIN, 5)], now)  # one sample: nothing to thin
+    assert history.compact(r, "air", ["1345A", "1345B", "never-seen"], hour) == 54
+    kept = samples(r, "air", "1345A", hour, hour + 3_600_000)
+    assert [p["m"] for p in kept] == [hour + (10 * k + 9) * MIN for k in range(6)]  # the newest of each 10 minutes
+    assert [p["pm25_1h"] for p in kept] == [9, 19, 29, 39, 49, 59]
+    assert len(samples(r, "air", "1345B", hour, hour + 3_600_000)) == 1
+    assert history.compact(r, "air", ["1345A", "1345B"], hour) == 0  # again: nothing more
+    # "as of" a moment in a thinned hour finds the newest sample kept before it, at most 10 minutes older
+    got = history.as_of(r, {"air": ["1345A"]}, hour + 25 * MIN)["air"]["1345A"]
+    assert got is not None and got["m"] == hour + 19 * MIN
+    assert history.stale_allowance_ms(hour + 25 * MIN, now) == history.COARSE_MS
+    assert history.stale_allowance_ms(now - history.FINE_MS + MIN, now) == 0
+
+
+def test_compaction_runs_over_the_hours_that_turned_a_day_old_and_remembers_where_it_stopped(r: redis.Redis) -> None:
+    now = int(time.time() * 1000)
+    this_hour = now - now % 3_600_000
+    w = Writer(r)
+    old = [this_hour - k * 3_600_000 for k in range(27, 23, -1)]  # 27..24 hours back (oldest first)
+    recent = this_hour - 2 * 3_600_000  # within the last day: kept a sample a minute
+    write(w, [air("S1", h + m * MIN, m) for h in [*old, recent] for m in range(0, 60, 2)], now)
+    r.set(keys.history_compacted("air"), old[0] - 3_600_000)  # the hour before the oldest is done
+    assert history.compact_due(r, now, max_hours=2) == 2 * 24  # 30 samples an hour -> 6
+    assert int(r.get(keys.history_compacted("air"))) == old[1]
+    history.compact_due(r, now)
+    last_due = now - history.FINE_MS - 3_600_000
+    assert int(r.get(keys.history_compacted("air"))) == last_due - last_due % 3_600_000
+    for h in old:
+        n = len(samples(r, "air", "S1", h, h + 3_600_000 - 1))
+        assert n == (6 if h + 3_600_000 <= now - history.FINE_MS else 30), h
+    assert len(samples(r, "air", "S1", recent, recent + 3_600_000 - 1)) == 30
+
+
+def test_history_retention_is_set_per_feed_and_checked(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert history.keep_days({}) == {"air": 8.0, "traffic": 8.0, "water": 8.0}
+    assert history.keep_days({"water": {"history_days": 31}})["water"] == 31.0
+    for bad in (1, 400, "8", True, None):
+        with pytest.raises(ValueError, match="feeds.air.history_days"):
+            history.keep_days({"air": {"history_days": bad}})
+    monkeypatch.setattr(history, "_keep", lambda: {"air": 3 * 86_400_000, "traffic": 8 * 86_400_000,
+                                                   "water": 8 * 86_400_000})
+    now = int(time.time() * 1000)
+    write(Writer(r), [air("1345A", now, 30)], now)
+    hour = now - now % 3_600_000
+    ttl = r.pttl(keys.history("air", "1345A", hour))
+    assert 0 <= hour + 3_600_000 + 3 * 86_400_000 - now - ttl < 5_000
