@@ -16,6 +16,8 @@ from core import summary as summary_mod
 from store import keys, snapshot
 from store.client import UNAVAILABLE
 
+AHEAD_IDLE_S = 10.0  # the summary-ahead thread stops this long after the last request for a summary
+
 
 @dataclass
 class Context:
@@ -32,7 +34,11 @@ class Context:
     districts: tuple[str, ...] = ()  # the city's adcodes: the summary counts open and overdue cases per district
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _building: threading.Lock = field(default_factory=threading.Lock)
     _tracker: snapshot.Tracker = field(init=False)  # the latest documents and their rows, read as they change
+
+    _asked: dict[str | None, float] = field(default_factory=dict)  # scope -> when a summary of it was last asked for
+    _ahead: threading.Thread | None = None
 
     def __post_init__(self) -> None:
         self._tracker = snapshot.Tracker(lambda feed, doc: summary_mod.row(feed, doc, self.traffic_cfg))
@@ -41,27 +47,64 @@ class Context:
         """The tick a moment belongs to: everything computed once per tick is keyed by it."""
         return now_ms // self.settings.tick_ms
 
-    def summary(self, now_ms: int, scope: str | None = None) -> dict[str, Any] | None:
+    def summary(self, now_ms: int, scope: str | None = None, ahead: bool = False) -> dict[str, Any] | None:
         """This tick's summary of the city (or of one district's scope): process memo, then the shared Redis cache,
         then one snapshot read (of what changed since this process's last, store.snapshot.Tracker); each scope has its
         own memo and cache entry ('summary', 'summary:440111')."""
         tick = self.tick_of(now_ms)
         name = "summary" if scope is None else f"summary:{scope}"
+        if not ahead:
+            self._asked[scope] = time.monotonic()
+            self._start_ahead()
         hit = self._memo.get(name)
         if hit and hit[0] == tick:
             return hit[1]
-        key = keys.snapshot_cache(name, tick)
-        try:
-            value = self.cache.get(key)
-            if value is None:
-                raw = snapshot.read(self.redis, now_ms, scope, self.districts, self._tracker)
-                value = summary_mod.build(raw, now_ms, self.feeds, self.traffic_cfg)
-                self.cache.set(key, value, timeout=self._keep_s())
-        except UNAVAILABLE:
-            return None
-        with self._lock:
-            self._memo[name] = (tick, value)
-        return value
+        with self._building:  # one build per process and tick: a request waits for the one under way
+            hit = self._memo.get(name)
+            if hit and hit[0] == tick:
+                return hit[1]
+            key = keys.snapshot_cache(name, tick)
+            try:
+                value = self.cache.get(key)
+                if value is None:
+                    raw = snapshot.read(self.redis, now_ms, scope, self.districts, self._tracker)
+                    value = summary_mod.build(raw, now_ms, self.feeds, self.traffic_cfg)
+                    self.cache.set(key, value, timeout=self._keep_s())
+            except UNAVAILABLE:
+                return None
+            with self._lock:
+                held = self._memo.get(name)
+                if held is None or held[0] <= tick:  # a late request of the last tick keeps the next one's, made ahead
+                    self._memo[name] = (tick, value)
+            return value
+
+    def _start_ahead(self) -> None:
+        """Start (again) the thread that makes each tick's summaries just before the tick begins."""
+        if self._ahead is None or not self._ahead.is_alive():
+            with self._lock:
+                if self._ahead is None or not self._ahead.is_alive():
+                    self._ahead = threading.Thread(target=self._run_ahead, name="summary-ahead", daemon=True)
+                    self._ahead.start()
+
+    def _run_ahead(self) -> None:
+        """Just before each tick starts, build its summary for every scope asked for lately (dated the tick's start,
+        so ages read a little older, never fresher), so the tick's requests find it made: their time no longer
+        grows with the city. Readings that land in the last moments before the tick wait for the next one. The
+        thread ends when nobody has asked for a summary for AHEAD_IDLE_S (a request starts it again)."""
+        lead_s = 0.05
+        while True:
+            tick_s = self.settings.tick_ms / 1000
+            now_s = now_ms() / 1000
+            start_s = (now_s // tick_s + 1) * tick_s
+            time.sleep(max(0.0, start_s - lead_s - now_s))
+            recent = [sc for sc, at in list(self._asked.items()) if time.monotonic() - at < AHEAD_IDLE_S]
+            if not recent:
+                return
+            t0 = time.perf_counter()
+            for scope in recent:
+                self.summary(int(start_s * 1000), scope, ahead=True)
+            lead_s = min(tick_s / 2, 0.02 + 1.5 * (time.perf_counter() - t0))
+            time.sleep(max(0.0, start_s - now_ms() / 1000) + 0.001)  # once per tick
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district

@@ -65,6 +65,16 @@ def login(page: object, base_url: str, username: str = ADMIN_USER, password: str
     page.wait_for_url(lambda url: "/login" not in url)  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def no_summary_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process apps build a tick's summary when it is first asked for, as before store.context's summary-ahead
+    thread: many tests write and then read within one tick, and an earlier test's app must not fill the shared cache
+    from another test's data. The thread's own test turns it back on; the app processes of the browser tests run it."""
+    from store import context
+
+    monkeypatch.setattr(context, "AHEAD_IDLE_S", 0.0)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     """One real server per test session (redis-server from PATH, else the wheel's valkey-server)."""

@@ -99,3 +99,37 @@ def test_two_apps_in_one_process_each_read_their_own_store(redis_server: Any, r:
     finally:
         other.flushdb()
         other.close()
+
+
+def test_each_ticks_summary_is_made_before_the_tick_and_the_maker_rests_when_nobody_asks(redis_server: Any, r: Any,
+                                                                                          monkeypatch: Any) -> None:
+    """store.context's summary-ahead thread: once a screen has asked, the next tick's summary is ready (dated the
+    tick's start) before any request of that tick, with the readings written before it; idle, the thread ends."""
+    import time
+
+    import app as app_module
+    from config.settings import Settings
+    from core.derive import derive
+    from core.readings import Reading
+    from store import context
+    from store.writer import Writer
+
+    monkeypatch.setattr(context, "AHEAD_IDLE_S", 1.0)
+    server = app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="k" * 32,
+                                            tick_ms=500)).server
+    ctx = context.of(server)
+    now = context.now_ms()
+    assert ctx.summary(now) is not None  # a screen asks once
+    tick = ctx.tick_of(now)
+    rd = Reading("air", "AHEAD", now, {"pm25_1h": 80, "pm10_1h": 90}, {"name": "提前", "district_adcode": "440103"})
+    Writer(r).write([(rd, derive(rd))], now)
+    deadline = time.monotonic() + 5
+    while not (ctx._memo.get("summary", (0,))[0] >= tick + 2) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    made_tick, made = ctx._memo["summary"]
+    assert made_tick >= tick + 2 and made["now"] == made_tick * 500  # made ahead, dated its tick's start
+    assert "AHEAD" in made["air"]["stations"]  # with what was written before it
+    thread = ctx._ahead
+    assert thread is not None
+    thread.join(timeout=5)
+    assert not thread.is_alive()  # nobody asked for a second: it rests
