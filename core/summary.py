@@ -195,8 +195,10 @@ def air_of(rows: Rows, now_ms: int, stale_after_s: float) -> AirSummary:
             vals = [x.conc[i] for x in fresh if x.conc[i] is not None]
             if vals:
                 means[key] = fmean(vals)
-        city = derive_air(means, fresh[0].standard or "HJ633-2026")
-    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.aqi is not None), key=lambda x: -x.aqi)
+        first = min(fresh, key=lambda x: str(x.id))  # the same station whatever the order the rows came in
+        city = derive_air(means, first.standard or "HJ633-2026")
+    # ties go by id, so every process and every tick ranks them the same (a dict's order is not the store's)
+    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.aqi is not None), key=lambda x: (-x.aqi, str(x.id)))
     top = [{"id": x.id, "name": x.name, "aqi": x.aqi, "color": x.color} for x in worst]
     return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(rows), "top": top}
 
@@ -213,7 +215,7 @@ def traffic_of(rows: Rows, now_ms: int, stale_after_s: float,
     fresh = _fresh(rows, now_ms, stale_after_s)
     tpi, level = _tpi(fresh, cfg)
     severe = sum(1 for x in fresh if x.level == 5)
-    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.level), key=lambda x: (-x.level, x.ratio))
+    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.level), key=lambda x: (-x.level, x.ratio, str(x.id)))
     top = [{"id": x.id, "name": x.name, "level": x.level, "speed": x.speed} for x in worst]
     return {"tpi": tpi, "level": level, "severe": severe, "n": len(rows), "top": top,
             "segments": {eid: x.level for eid, x in rows.items()}}
@@ -231,7 +233,8 @@ def water_of(rows: Rows, now_ms: int, stale_after_s: float) -> WaterSummary:
             by_class[x.klass] += 1
     good = by_class["I"] + by_class["II"] + by_class["III"]
     worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
-    ordered = heapq.nsmallest(TOP_N, (x for x in fresh if x.klass in _RANK), key=lambda x: -_RANK[x.klass])
+    ordered = heapq.nsmallest(TOP_N, (x for x in fresh if x.klass in _RANK),
+                              key=lambda x: (-_RANK[x.klass], str(x.id)))
     top = [{"id": x.id, "name": x.name, "klass": x.klass} for x in ordered]
     return {"by_class": by_class, "good": good, "worst": worst, "top": top, "bad": by_class["劣V"],
             "n_fresh": len(fresh), "n": len(rows), "sections": {eid: x.klass for eid, x in rows.items()},

@@ -91,20 +91,20 @@ class Context:
         so ages read a little older, never fresher), so the tick's requests find it made: their time no longer
         grows with the city. Readings that land in the last moments before the tick wait for the next one. The
         thread ends when nobody has asked for a summary for AHEAD_IDLE_S (a request starts it again)."""
-        lead_s = 0.05
+        lead_ms = 50
         while True:
-            tick_s = self.settings.tick_ms / 1000
-            now_s = now_ms() / 1000
-            start_s = (now_s // tick_s + 1) * tick_s
-            time.sleep(max(0.0, start_s - lead_s - now_s))
+            tick_ms = self.settings.tick_ms
+            now = now_ms()
+            start = (now // tick_ms + 1) * tick_ms  # integer ms: the next tick's first moment, exactly
+            time.sleep(max(0, start - lead_ms - now) / 1000)
             recent = [sc for sc, at in list(self._asked.items()) if time.monotonic() - at < AHEAD_IDLE_S]
             if not recent:
                 return
             t0 = time.perf_counter()
             for scope in recent:
-                self.summary(int(start_s * 1000), scope, ahead=True)
-            lead_s = min(tick_s / 2, 0.02 + 1.5 * (time.perf_counter() - t0))
-            time.sleep(max(0.0, start_s - now_ms() / 1000) + 0.001)  # once per tick
+                self.summary(start, scope, ahead=True)
+            lead_ms = min(tick_ms // 2, 20 + int(1500 * (time.perf_counter() - t0)))
+            time.sleep(max(0, start - now_ms()) / 1000 + 0.001)  # once per tick
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district

@@ -195,7 +195,8 @@ def compact_due(r: redis.Redis, now_ms: int, max_hours: int = 6) -> int:
     last_due -= last_due % HOUR_MS
     for feed in FEEDS:
         done = r.get(keys.history_compacted(feed))
-        start = int(done) + HOUR_MS if done else now_ms - keep_ms(feed) - (now_ms - keep_ms(feed)) % HOUR_MS
+        edge = now_ms - keep_ms(feed) - (now_ms - keep_ms(feed)) % HOUR_MS  # older hours have expired
+        start = max(int(done) + HOUR_MS, edge) if done else edge
         hours_ = list(range(start, last_due + 1, HOUR_MS))[:max_hours]
         if not hours_:
             continue

@@ -12,6 +12,7 @@ datetimes are UTC (the models say so). Coordinates must be WGS-84 degrees, [lon,
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC
 from typing import Any
 
@@ -42,6 +43,8 @@ TRAFFIC = {"averageVehicleSpeed": ("speed_kmh", {"KMH": 1.0, "MTS": 3.6, "": 1.0
 class NgsiError(Invalid):
     """An entity that cannot become a Reading; the message is the rejection reason."""
 
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # as records.py: an id is printable (store/lua/upsert.lua keeps \0 names)
 
 def short(name: str) -> str:
     """Compact attribute/type name from an expanded URI ('https://…/dataModel.Environment/no2' -> 'no2')."""
@@ -174,8 +177,8 @@ def to_reading(entity: Any) -> Reading:
     if entity.get("type") == "Feature":
         entity = from_feature(entity)
     eid, etype = entity.get("id"), entity.get("type")
-    if not isinstance(eid, str) or not eid or len(eid) > 256:
-        raise NgsiError("id: required string (≤ 256 characters)")
+    if not isinstance(eid, str) or not eid or len(eid) > 256 or _CONTROL.search(eid):
+        raise NgsiError("id: required string (≤ 256 printable characters)")
     feed = TYPES.get(short(etype)) if isinstance(etype, str) else None
     if feed is None:
         raise NgsiError(f"type {str(etype)[:60]!r} not supported (expected one of {', '.join(TYPES)})")

@@ -13,8 +13,13 @@ if redis.call('EXISTS', KEYS[4]) == 0 then
       local x, y = tonumber(d.v.long), tonumber(d.v.lat)
       if x and y and x == x and y == y and x ~= math.huge and x ~= -math.huge and y ~= math.huge
           and y ~= -math.huge then
-        local ad = (type(d.m) == 'table' and d.m.district_adcode) or d.v.district_adcode
-        ad = (type(ad) == 'string' or type(ad) == 'number') and tostring(ad) or ''
+        local function code(t)  -- as store.scope.district_of: '' and null count as missing
+          local v = type(t) == 'table' and t.district_adcode or nil
+          if type(v) == 'number' then v = string.format('%d', v) end
+          if type(v) ~= 'string' or v == '' then return nil end
+          return v
+        end
+        local ad = code(d.m) or code(d.v) or ''
         if not string.match(ad, '^%d%d%d%d%d%d$') then ad = '' end
         if due == 'inf' or due == '+inf' then due = 'inf' end
         redis.call('HSET', KEYS[3], id, string.format('%.17g,%.17g,%s,%s', x, y, due, ad))

@@ -135,7 +135,9 @@ if track == '1' and #pairs_ts > 0 then
   local top = redis.call('ZREVRANGE', ch, 0, 0, 'WITHSCORES')
   local seq = math.max(0, tonumber(top[2])) + 1
   local z = {}
-  for id, _ in pairs(tss) do z[#z + 1], z[#z + 2] = seq, id end
+  for id, _ in pairs(tss) do
+    if string.byte(id, 1) ~= 0 then z[#z + 1], z[#z + 2] = seq, id end  -- never the epoch member's name
+  end
   each_chunk(z, 1000, function(...) redis.call('ZADD', ch, ...) end)
 end
 each_chunk(order, 1000, function(...) redis.call('ZADD', KEYS[7], ...) end)

@@ -172,6 +172,11 @@ def test_compaction_runs_over_the_hours_that_turned_a_day_old_and_remembers_wher
         n = len(samples(r, "air", "S1", h, h + 3_600_000 - 1))
         assert n == (6 if h + 3_600_000 <= now - history.FINE_MS else 30), h
     assert len(samples(r, "air", "S1", recent, recent + 3_600_000 - 1)) == 30
+    # a marker from long ago (the runner was down for weeks): it starts at the retention's edge, not at the marker
+    r.set(keys.history_compacted("air"), now - 40 * 86_400_000)
+    history.compact_due(r, now, max_hours=1)
+    edge = now - history.keep_ms("air")
+    assert int(r.get(keys.history_compacted("air"))) == edge - edge % 3_600_000
 
 
 def test_history_retention_is_set_per_feed_and_checked(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:

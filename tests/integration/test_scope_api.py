@@ -151,6 +151,15 @@ def test_per_district_case_counts_follow_moves_and_backfill(r: redis.Redis) -> N
     assert r.hget(keys.case_districts(), "TH-C1") == BAIYUN
 
 
+def test_filling_the_case_layer_reads_the_district_as_the_writer_does(r: redis.Redis) -> None:
+    now = int(time.time() * 1000)
+    blank = dataclasses.replace(case("BLANK-M", BAIYUN, now, due_in_h=2), meta={"district_adcode": ""})
+    Writer(r).write([(blank, derive(blank))], now)
+    written = snapshot.read_case_points(r)
+    r.delete(keys.open_points(), keys.open_points_ready())  # as a database from before the entries
+    assert written.district == snapshot.read_case_points(r).district == [BAIYUN]  # metadata blank: values' district
+
+
 def _points(p: case_points.CasePoints) -> list[tuple[str, float, float, float, str]]:
     return sorted(zip(p.ids, p.lon.tolist(), p.lat.tolist(), p.due.tolist(), p.district, strict=True))
 

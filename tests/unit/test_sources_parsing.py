@@ -84,6 +84,7 @@ def test_ngsi_expanded_names_and_multi_attributes() -> None:
     ({"NO2": {"type": "Property", "value": "high", "unitCode": "GQ"}}, "not a number"),
     ({"NO2": {"type": "Property", "value": 5, "unitCode": "XYZ"}}, "unknown unit"),
     ({"id": ""}, "id"),
+    ({"id": "\x00epoch"}, "printable"),  # a control character: never an id (the store names its own with \0)
 ])
 def test_ngsi_rejections_say_why(patch: dict, reason: str) -> None:
     e = {**entity("ngsi_air_normalized.json"), **patch}

@@ -133,3 +133,17 @@ def test_only_stations_with_a_firing_station_alert_pulse_on_the_wall_map() -> No
     ]}, NOW, FEEDS)
     air = wall_view.map_values(s, [], "air", NOW, None)["air"]
     assert air["A"][-1] == 1 and air["B"][-1] == 0
+
+
+def test_ties_in_the_worst_lists_rank_by_id_whatever_order_the_entities_came_in() -> None:
+    """A tick's rows come in the order a process first read them; the wall must rank equals the same everywhere."""
+    def docs(order: list[str]) -> dict[str, Any]:
+        r = raw()
+        r["air"] = {eid: dict(air_doc(NOW, 70, 100, "#FFFF00"), id=eid) for eid in order}
+        r["water"] = {eid: {"id": eid, "ts": NOW, "v": {}, "m": {}, "d": {"klass": "IV"}} for eid in order}
+        return r
+
+    ids = ["S3", "S1", "S4", "S2"]
+    one, other = summary_mod.build(docs(ids), NOW, FEEDS), summary_mod.build(docs(ids[::-1]), NOW, FEEDS)
+    assert [x["id"] for x in one["air"]["top"]] == ["S1", "S2", "S3"] == [x["id"] for x in other["air"]["top"]]
+    assert [x["id"] for x in one["water"]["top"]] == [x["id"] for x in other["water"]["top"]] == ["S1", "S2", "S3"]
