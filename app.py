@@ -32,7 +32,7 @@ from layouts import analyst as analyst_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
 from layouts.common import forbidden
-from store import context
+from store import context, history
 from store.client import UNAVAILABLE, connect
 
 log = logging.getLogger("onescreen")
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: run `make run` (embedded server) or point REDIS_URL at a server")
     city = load_city(settings.city)
+    history.keep_ms("air")  # a bad history_days in config/feeds.yaml: ValueError now, not on every ingest write
     lang_default = norm_lang(settings.lang or city.get("lang"))
     app = _dash_app(lang_default)
     ctx = _install_context(app, settings, city)
