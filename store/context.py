@@ -66,6 +66,8 @@ class Context:
             key = keys.snapshot_cache(name, tick)
             try:
                 value = self.cache.get(key)
+                if value is None and not self.cache.add(f"{key}:by", 1, timeout=self._keep_s()):
+                    value = self._wait_for(key)  # another worker is making it: one build for all workers
                 if value is None:
                     raw = snapshot.read(self.redis, now_ms, scope, self.districts, self._tracker)
                     value = summary_mod.build(raw, now_ms, self.feeds, self.traffic_cfg)
@@ -77,6 +79,17 @@ class Context:
                 if held is None or held[0] <= tick:  # a late request of the last tick keeps the next one's, made ahead
                     self._memo[name] = (tick, value)
             return value
+
+    def _wait_for(self, key: str) -> Any:
+        """The value another worker is putting under `key`, waited for up to a quarter of a tick (None after that:
+        the caller builds it itself, so a worker that died half-way costs one late tick, not a blank one)."""
+        deadline = time.monotonic() + self.settings.tick_ms / 4000
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+            value = self.cache.get(key)
+            if value is not None:
+                return value
+        return None
 
     def _start_ahead(self) -> None:
         """Start (again) the thread that makes each tick's summaries just before the tick begins."""

@@ -133,3 +133,26 @@ def test_each_ticks_summary_is_made_before_the_tick_and_the_maker_rests_when_nob
     assert thread is not None
     thread.join(timeout=5)
     assert not thread.is_alive()  # nobody asked for a second: it rests
+
+
+def test_a_ticks_summary_is_built_by_one_worker_for_all(redis_server: Any, r: Any) -> None:
+    """Another worker that has claimed the tick's summary is waited for (this one reads nothing); one that never
+    delivers costs a quarter of a tick, then this one builds it."""
+    import threading
+
+    import app as app_module
+    from config.settings import Settings
+    from store import context, keys
+
+    ctx = context.of(app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="k" * 32,
+                                                    tick_ms=2000)).server)
+    now = context.now_ms()
+    key = keys.snapshot_cache("summary", ctx.tick_of(now))
+    other = {"now": now, "made by": "the other worker"}
+    ctx.cache.add(f"{key}:by", 1, timeout=5)  # the other worker's claim
+    threading.Timer(0.1, lambda: ctx.cache.set(key, other, timeout=5)).start()
+    assert ctx.summary(now) == other and ctx._tracker._held == {}  # waited for, nothing read here
+    later = now + 2000
+    ctx.cache.add(f"{keys.snapshot_cache('summary', ctx.tick_of(later))}:by", 1, timeout=5)  # claimed, never made
+    made = ctx.summary(later)
+    assert made is not None and made["now"] == later and ctx._tracker._held  # built here after waiting
