@@ -12,10 +12,9 @@ from functools import cache
 from flask import Blueprint, Response, request
 
 from auth import principal
-from core.geo import GEO_DIR
-from data_sources.simulator.city import Simulator
 from store import context
 from store import scope as scope_mod
+from views import geometry
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
 LAYERS = ("roads", "water_sections", "air_stations")  # entities: a district caller gets their district's only
@@ -23,24 +22,10 @@ BACKDROP = ("districts", "rivers")  # the city's outline and rivers: the same fo
 
 
 @cache
-def _simulated(seed: int) -> dict[str, str]:
-    """The simulator's deterministic geometry for a seed (the feed runner builds the same from the same seed)."""
-    sim = Simulator(GEO_DIR, seed=seed)
-    return {"roads": json.dumps(sim.roads_geojson(), ensure_ascii=False, separators=(",", ":")),
-            "water_sections": json.dumps(sim.water_sections_geojson(), ensure_ascii=False, separators=(",", ":"))}
-
-
-@cache
 def _scoped(body: str, scope: str) -> tuple[str, str]:
     """One district's features of a layer, and its ETag (computed once per layer text and district)."""
     text = json.dumps(scope_mod.features(json.loads(body), scope), ensure_ascii=False, separators=(",", ":"))
     return text, hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-@cache
-def _file(name: str) -> str:
-    """A profile's geometry file, read once per process."""
-    return (GEO_DIR / name).read_text(encoding="utf-8")
 
 
 @cache
@@ -56,14 +41,10 @@ def layer_geojson(layer: str) -> Response:
         return Response(json.dumps({"error": f"unknown layer {layer!r}"}), 404, mimetype="application/json")
     ctx = context.get()
     scope = None if layer in BACKDROP else principal.current_scope()
-    own = ctx.city.get("geo", {}).get(layer)
-    if not own and layer in BACKDROP:
+    body = geometry.layer_text(ctx.city.get("geo", {}), ctx.settings.sim_seed, layer)
+    if body is None:
         return Response(json.dumps({"error": f"this city profile has no {layer} file"}), 404,
                         mimetype="application/json")
-    if not own and layer == "air_stations":
-        return Response(json.dumps({"error": "this city profile has no station file"}), 404,
-                        mimetype="application/json")
-    body = _file(own) if own else _simulated(ctx.settings.sim_seed)[layer]
     body, etag = (body, _etag(body)) if scope is None else _scoped(body, scope)
     resp = Response(body, mimetype="application/geo+json",
                     headers={"Cache-Control": "private, no-cache", "Vary": "Cookie, Authorization"})

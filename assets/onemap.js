@@ -5,7 +5,8 @@
   var ROAD_WIDTH = {expressway: 6, arterial: 4.5, secondary: 3, local: 2};
   var SEQ = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"];
   var reg = {}, last = {}, sentJson = {};
-  // Per map: the entity values held and their version; each tick brings what changed since (views/delta.py).
+  // Per map: the entity values held and what they are ({v: version, area, on: layers}); each tick brings what changed
+  // since (views/delta.py), for what is drawn near the view (views/geometry.py): what came into view whole.
   var ENTITY = ["air", "traffic", "water"], held = {}, ver = {};
   var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", furniture: "furniture"};
   var WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6};
@@ -223,6 +224,16 @@
 
   os.onemap = {
     updatedAt: {},
+    // Read-only looks for the browser tests: the entity ids held per feed, and the registered features of a layer
+    // that lie in the map's view now.
+    heldValues: function (map, feed) { return Object.assign({}, (held[map] || {})[feed] || {}); },
+    inView: function (map, layer) {
+      var m = maps[map], all = (reg[map] || {})[layer] || {}, b = m && m.getBounds();
+      return Object.keys(all).filter(function (id) {
+        var lyr = all[id];
+        return Boolean(b) && (lyr.getLatLng ? b.contains(lyr.getLatLng()) : b.intersects(lyr.getBounds()));
+      }).sort();
+    },
     toGcj: function (coords) { var p = gcj(coords[1], coords[0]); return L.latLng(p[0], p[1]); },
     districtStyle: function (feature, context) { hook(context && context.map, context && context.hideout && context.hideout.map); return {color: "#6f8fbf", weight: 1.5, opacity: 0.9, fillColor: "#16233a", fillOpacity: 0.55}; },
     riverStyle: function () { return {color: "#2f7fd8", weight: 2.2, opacity: 0.85}; },
@@ -280,7 +291,7 @@
       if (!data) { return [nu, nu, nu, nu]; }
       if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu]; }  // stale
       var full = data.base === null || data.base === undefined, h = held[map] = held[map] || {}, changed = {};
-      if (!full && data.base !== ver[map]) { ver[map] = null; return [nu, nu, nu, null]; }  // ask for everything
+      if (!full && data.base !== (ver[map] || {}).v) { ver[map] = null; return [nu, nu, nu, null]; }  // all again
       ENTITY.forEach(function (layer) {
         var sent = data[layer] || {}, gone = (data.gone || {})[layer] || [];
         if (full) { h[layer] = Object.assign({}, sent); return; }
@@ -294,7 +305,8 @@
       }
       var prev = last[map];
       last[map] = Object.assign({}, data, {air: h.air, traffic: h.traffic, water: h.water});
-      ver[map] = data.v === undefined ? null : data.v;
+      var v = data.v === undefined ? null : data.v;
+      ver[map] = v === null ? null : {v: v, area: data.area || null, on: data.on || []};
       var everyOne = full || !prev || prev.mode !== data.mode;
       var all = reg[map] || {};
       Object.keys(all).forEach(function (layer) {

@@ -458,8 +458,9 @@ def map_after(body: dict[str, Any], resp: dict[str, Any]) -> None:
         _set_state(body, "am-furn-sent", sent)
     data = (resp.get("am-values") or {}).get("data")
     if isinstance(data, dict) and "v" in data:
-        held = next((s["value"] for s in body["state"] if s["id"] == "am-ver"), None)
-        _set_state(body, "am-ver", data["v"] if data.get("base") in (None, held) else None)
+        held = next((s["value"] for s in body["state"] if s["id"] == "am-ver"), None) or {}
+        ok = data.get("base") in (None, held.get("v"))
+        _set_state(body, "am-ver", {"v": data["v"], "area": data.get("area"), "on": data.get("on")} if ok else None)
 
 
 def overview_after(body: dict[str, Any], resp: dict[str, Any]) -> None:

@@ -13,11 +13,12 @@ from core.summary import ENTITY_LAYERS
 from layouts import ids
 from store import context, history, snapshot
 from store import scope as scope_mod
-from views import delta, replay
+from views import delta, geometry, replay
 from views import map as map_view
 
 FURNITURE_REFRESH_MS = 10_000
 LEGEND_LAYERS = ("air", "roads", "water", "cases", "furniture")
+ENTITY_OVERLAY = {"air": "air", "traffic": "roads", "water": "water"}  # feed -> the one map's layer
 
 
 def _bbox(bbox: Any, center: Any, zoom: float) -> tuple[float, float, float, float] | None:
@@ -71,30 +72,42 @@ def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int
 def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
                cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
                district: str | None = None, scope: str | None = None,
-               held: int | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+               held: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
     change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser.
     Everything is limited to the caller's scope first (a district user's map knows only their district).
-    The entity layers' values are a delta from the version the page holds (`held`, views.delta): whole after a
-    load, when the page holds a version no longer kept, and while replaying (a moment's values are not a version)."""
+    The entity layers' values are only those the page can draw (views.geometry) on the layers that are on and near
+    its view (an area a little larger than the view, snapped to tiles), and a delta from what the page holds (`held`:
+    the version, area and layers of its values, views.delta): whole after a load, when the page holds a version no
+    longer kept, and while replaying (a moment's values are not a version). What came into view arrives whole; what
+    left it is listed gone."""
     summary = ctx.summary(now, scope)
     if summary is None:
         return None, sent
     tick = ctx.tick_of(now)
+    z = _zoom((view or {}).get("zoom"), zoom)
+    bbox = _bbox((view or {}).get("bbox"), center, z)
+    area = geometry.area_of(bbox, z) if bbox else None
+    feeds = [feed for feed in ENTITY_LAYERS if ENTITY_OVERLAY[feed] in on]
+    texts = {feed: geometry.layer_text(ctx.city.get("geo", {}), ctx.settings.sim_seed, geometry.ENTITY_GEO[feed])
+             for feed in ENTITY_LAYERS}
     if at is None:
         key = scope_mod.key("map-layers", scope)
         values = ctx.shared(key, tick, lambda: map_view.with_levels(summary_mod.entity_values(summary), summary))
-        base, held = ctx.held(key, tick, held)
-        layers = delta.message(values, ENTITY_LAYERS, tick, base, held)
+        had = held if isinstance(held, dict) else {}
+        base, version = ctx.held(key, tick, had.get("v"))
+        had_on = [f for f in ENTITY_LAYERS if f in (had.get("on") if isinstance(had.get("on"), list) else [])]
+        base = None if base is None else geometry.limit(base, texts, geometry.parse_area(had.get("area")), had_on)
+        layers = delta.message(geometry.limit(values, texts, area, feeds), ENTITY_LAYERS, tick, base, version)
         shown = summary
     else:
         shown = {**summary, **replay_summary(ctx, now, summary, at, scope)}
-        layers = {**delta.message(map_view.with_levels(summary_mod.entity_values(shown), shown), ENTITY_LAYERS, 0,
-                                  None, None), "v": None}
+        values = map_view.with_levels(summary_mod.entity_values(shown), shown)
+        layers = {**delta.message(geometry.limit(values, texts, area, feeds), ENTITY_LAYERS, 0, None, None),
+                  "v": None}
+    layers.update(area=None if area is None else list(area), on=feeds)
     out: dict[str, Any] = {"t": now, "at": at, "mode": mode, **layers}
     out["districts"] = map_view.district_values(shown)
-    z = _zoom((view or {}).get("zoom"), zoom)
-    bbox = _bbox((view or {}).get("bbox"), center, z)
     cell = cell_px(view)
     if bbox and "cases" in on:
         cases = ctx.case_points(tick, scope).in_district(district)
@@ -125,7 +138,7 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
 def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[str] | None, cats: list[str] | None,
                 only_bad: list[str] | None, mode: str | None, at: dict[str, Any] | None, district: str | None,
                 center: Any, meta: dict[str, Any] | None, sent: dict[str, Any] | None,
-                held: int | None = None) -> tuple[Any, Any]:
+                held: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """Thin wrapper around map_values."""
     names = (meta or {}).get("names", {})
     on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])

@@ -86,3 +86,71 @@ def test_a_page_fed_deltas_shows_what_a_fresh_page_shows(browser: Any, app_proc:
     assert page.errors == [] and fresh.errors == []
     page.close()
     fresh.close()
+
+
+VALUES = "window.onescreen.onemap.heldValues('am', 'air')"
+HELD = f"Object.keys({VALUES}).sort()"
+IN_VIEW = "window.onescreen.onemap.inView('am', 'air')"
+
+
+def drag(page: Any, dx: float, dy: float) -> None:
+    """Pan the map as a hand does: press, move, hold still (no fling), release."""
+    box = page.locator(".onemap-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - dx / 2, y - dy / 2)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y + dy / 2, steps=12)
+    page.wait_for_timeout(150)
+    page.mouse.up()
+
+
+def test_panning_the_map_fetches_what_came_into_view(browser: Any, app_proc: Any, r: redis.Redis) -> None:
+    """Zoomed in on 天河职幼 (1347A), the page is sent that station only; dragged until 市八十六中 (1349A, 5 km
+    east-south-east) is in view, the station arrives whole in a delta, and every station in view shows its AQI as a
+    fresh page of that view does (issue #20: values bounded by what is on screen)."""
+    write_air(r, {code: 20 + 5 * i for i, code in enumerate(STATIONS)})
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    login(page, app_proc.url)
+    page.goto(app_proc.url + "/analyst?lang=en&layers=districts,air&c=23.1233,113.3848&z=16&panel=0")
+    # before the browser reports its view the server guesses a generous one (a 3,200-px screen); then the page's own
+    page.wait_for_function(f"{HELD}.includes('1347A') && !{HELD}.includes('1349A')", timeout=10_000)
+    first = page.evaluate(HELD)
+    assert "1349A" not in first and len(first) < len(STATIONS), first  # not the whole city: what is near the view
+    page.evaluate(RECORD["analyst"])
+    write_air(r, {"1349A": 150})  # changes while out of view: nothing of it travels yet
+    page.wait_for_timeout(2200)
+    assert "1349A" not in page.evaluate(HELD)
+    # 1349A is 0.0484° east and 0.0186° south: about 2,260 px and 940 px at zoom 16, dragged in four strokes
+    for _ in range(4):
+        drag(page, -565, -235)
+    assert "1349A" in page.evaluate(IN_VIEW), page.evaluate(IN_VIEW)
+    page.wait_for_function(f"{HELD}.includes('1349A')", timeout=10_000)
+    page.wait_for_timeout(1200)
+    in_view, held = page.evaluate(IN_VIEW), page.evaluate(HELD)
+    assert set(in_view) <= set(held), (in_view, held)
+    msgs = [m for m in page.evaluate("window.__msgs") if m]
+    came = [m for m in msgs if "1349A" in m["air"]]
+    # it came whole in a delta from what the page held (PM2.5 1-h 150 -> IAQI 200, HJ 633-2026 Table 1)
+    assert came and came[0]["base"] is not None and came[0]["air"]["1349A"][0] == 200
+    assert all(len(m["air"]) < len(STATIONS) for m in msgs), [len(m["air"]) for m in msgs]
+    left = [m for m in msgs if "1347A" in (m.get("gone") or {}).get("air", [])]
+    assert ("1347A" in held) != bool(left)  # left behind and listed gone, or still near the view
+    pins = "[...document.querySelectorAll('.aqi-pin')].map(e => e.textContent).filter(t => t !== '–').sort()"
+    shown = page.evaluate(pins)
+    assert "200" in shown and len(shown) == len(held)  # a pin shows a number exactly where a value is held
+    page.wait_for_function("new URLSearchParams(location.search).get('c') !== '23.1233,113.3848'", timeout=5000)
+    fresh = browser.new_page(viewport={"width": 1366, "height": 768})
+    fresh.errors = []
+    fresh.on("pageerror", lambda exc: fresh.errors.append(str(exc)))
+    login(fresh, app_proc.url)
+    fresh.goto(page.url)  # the view the page now shows, loaded afresh
+    fresh.wait_for_function(f"{HELD}.includes('1349A') && {IN_VIEW}.includes('1349A')", timeout=10_000)
+    both = set(page.evaluate(IN_VIEW)) & set(fresh.evaluate(IN_VIEW))
+    assert "1349A" in both, (page.evaluate(IN_VIEW), fresh.evaluate(IN_VIEW), page.url, fresh.url)
+    mine, theirs = page.evaluate(VALUES), fresh.evaluate(VALUES)
+    assert {k: mine[k] for k in both} == {k: theirs[k] for k in both}
+    assert page.errors == [] and fresh.errors == []
+    page.close()
+    fresh.close()

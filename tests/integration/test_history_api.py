@@ -72,7 +72,8 @@ def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Red
     assert past["air"]["1345A"] == [200, "#FF0000", 0, 4] and past["at"] == at  # [aqi, colour, stale, level]
     assert past["districts"]["440103"][0] == 200  # district figures are replayed too
     # live values are a delta from the version the page holds; a replayed moment is never a version to build on
-    again, _ = analyst.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, held=live["v"])
+    held = {"v": live["v"], "area": live["area"], "on": live["on"]}
+    again, _ = analyst.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, held=held)
     assert live["base"] is None and again["base"] == live["v"] and again["air"] == {} and past["v"] is None
     assert again["n"] == live["n"] == [len(live["air"]), len(live["traffic"]), len(live["water"])]
 

@@ -323,18 +323,21 @@ MAP = {"am-tick": 1, "am-view": {"bbox": [112.9, 22.5, 114.1, 23.95], "zoom": 9,
 
 
 def test_map_values_callback_never_carries_another_district(served: str, r: redis.Redis) -> None:
-    seed(r)
+    now = seed(r)
+    # the map is sent values only for what it draws (views.geometry): two stations of the profile's file, one each
+    drawn = [Reading("air", eid, now, {"pm25_1h": 60, "pm10_1h": 40}, {"name": eid, "district_adcode": ad})
+             for eid, ad in (("1355A", BAIYUN), ("1347A", TIANHE))]
+    Writer(r, source="test").write([(rd, derive(rd)) for rd in drawn], now)
     baiyun = _session(served, "baiyun.op", BY_PW)
     mine = _call(baiyun, "am-values", MAP)
     data = json.loads(mine)["response"]["am-values"]["data"]
-    assert set(data["air"]) == {"BY-AIR"} and set(data["traffic"]) == {"BY-ROAD"} and set(data["water"]) == {
-        "BY-RIVER"}
+    assert set(data["air"]) == {"1355A"} and data["n"][0] == 1
     assert set(data["districts"]) == {BAIYUN}
-    for secret in ("TH-", TIANHE):
+    for secret in ("TH-", TIANHE, "1347A"):
         assert secret not in mine
     city = _session(served, "city.op", CITY_PW)
     everything = json.loads(_call(city, "am-values", MAP))["response"]["am-values"]["data"]
-    assert set(everything["air"]) == {"BY-AIR", "TH-AIR"} and TIANHE in everything["districts"]
+    assert set(everything["air"]) == {"1355A", "1347A"} and TIANHE in everything["districts"]
 
 
 def _untimed(text: str) -> str:
