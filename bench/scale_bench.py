@@ -221,6 +221,28 @@ def speed_of(rng: random.Random, free: float) -> float:
     return round(free * min(1.05, max(0.05, rng.betavariate(5, 1.6))), 1)
 
 
+def city_profile(tmp: Path, city: dict[str, Any], points: Sequence[Reading]) -> Path:
+    """The bench city as a deployment would onboard it: the profile with its own geometry files for the synthetic
+    stations, segments and sections (the map draws, and is sent values for, only what has geometry)."""
+    def feature(rd: Reading) -> dict[str, Any]:
+        m = rd.meta
+        shape = {"type": "LineString", "coordinates": m["line"]} if m.get("line") else \
+            {"type": "Point", "coordinates": [m["lon"], m["lat"]]}
+        return {"type": "Feature", "id": rd.entity_id, "geometry": shape,
+                "properties": {"name": m.get("name"), "district_adcode": m.get("district_adcode"),
+                               **({"road_class": m["road_class"]} if "road_class" in m else {})}}
+    geo_files = {"air": "air_stations", "traffic": "roads", "water": "water_sections"}
+    profile = {**city, "geo": dict(city["geo"])}
+    for feed, layer in geo_files.items():
+        feats = [feature(rd) for rd in points if rd.feed == feed]
+        (tmp / f"{layer}.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}),
+                                              encoding="utf-8")
+        profile["geo"][layer] = f"{layer}.geojson"
+    path = tmp / "scale-city.yaml"
+    path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
+    return path
+
+
 def city_readings(sz: Size, city: dict[str, Any], now_ms: int, seed: int = 7) -> tuple[list[Reading], list[Reading]]:
     """(point-feed readings: air, traffic, water; service cases: open and closed) for one size."""
     nrng, rng = np.random.default_rng(seed), random.Random(seed)
@@ -381,6 +403,18 @@ def map_body(deps: list[dict[str, Any]], view: dict[str, Any], lang: str = "zh")
     return {"output": dep["output"], "outputs": [_split(o) for o in dep["output"].strip(".").split("...")],
             "inputs": inputs, "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
             "state": [item(s) for s in dep["state"]]}
+
+
+STREET_ZOOM = 15
+STREET_AT = (113.3245, 23.1365)  # Tianhe, where the stations, segments and cases are densest
+
+
+def street_view(w: int = 1920, h: int = 1080) -> dict[str, Any]:
+    """A 1920x1080 map view at STREET_ZOOM centred on STREET_AT (the bbox Leaflet would report)."""
+    deg = 360.0 / (256 * 2**STREET_ZOOM)  # degrees of longitude per pixel
+    half_w, half_h = w / 2 * deg, h / 2 * deg * math.cos(math.radians(STREET_AT[1]))
+    lon, lat = STREET_AT
+    return {"bbox": [lon - half_w, lat - half_h, lon + half_w, lat + half_h], "zoom": STREET_ZOOM, "w": w, "h": h}
 
 
 def _set_state(body: dict[str, Any], ident: str, value: Any) -> None:
@@ -552,6 +586,7 @@ class Result:
     alerts_open: int = 0
     wall: Series = field(default_factory=Series)
     onemap: Series = field(default_factory=Series)
+    street: Series = field(default_factory=Series)  # the one map zoomed in on a street (zoom STREET_ZOOM)
     overview: Series = field(default_factory=Series)
     idle_redis_per_round: float = 0.0
     idle_worker_per_s: float = 0.0
@@ -593,8 +628,10 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         refresher = Refresher(url, points, rules)
         refresher.start()
         token = "scale-bench-ingest"
+        profile = city_profile(tmp, city, points)
         env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off",
-               "ONESCREEN_CITY": CITY, "ONESCREEN_TICK_MS": str(TICK_MS), "ONESCREEN_WALL_CAROUSEL_S": str(CAROUSEL_S),
+               "ONESCREEN_CITY": str(profile), "ONESCREEN_TICK_MS": str(TICK_MS),
+               "ONESCREEN_WALL_CAROUSEL_S": str(CAROUSEL_S),
                "ONESCREEN_INGEST_TOKEN": token, "ONESCREEN_INGEST_MAX_BATCH": str(max(5_000, INGEST_BATCH)),
                "ONESCREEN_INGEST_RATE_PER_MIN": "1000000000"}
         gunicorn, base = start_gunicorn("app:server", env, ("--keep-alive", "30", "--timeout", "120"))
@@ -606,7 +643,8 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         view = {"bbox": [w, s, e, n], "zoom": 9.5, "w": 1920, "h": 1080}
         wall = _request_body(deps, WALL_NEEDLE)
         onemap, overview = map_body(deps, view), tick_body(deps)
-        warm(port, [(wall, kiosk), (onemap, admin), (overview, admin)])
+        street = map_body(deps, street_view())
+        warm(port, [(wall, kiosk), (onemap, admin), (overview, admin), (street, admin)])
         time.sleep(AHEAD_IDLE_S + 2 * TICK_MS / 1000)  # the workers' summary-ahead threads stop: idle is idle
         res.idle_redis_per_round, res.idle_worker_per_s, _ = idle_cost(gunicorn.pid, r, refresher,
                                                                        rounds=size(2, 1))
@@ -615,6 +653,8 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         res.wall = run_series(port, wall, kiosk, WALL_NEEDLE, REQUESTS, wall_after, themes=True, **common)
         _set_state(onemap, "am-ver", None)
         res.onemap = run_series(port, onemap, admin, MAP_NEEDLE, REQUESTS, map_after, **common)
+        _set_state(street, "am-ver", None)
+        res.street = run_series(port, street, admin, MAP_NEEDLE, REQUESTS, map_after, **common)
         res.overview = run_series(port, overview, admin, OV_NEEDLE, REQUESTS, overview_after, **common)
         res.ingest = ingest_rate(port, points, token)
         refresher.stop()
@@ -692,6 +732,12 @@ def lines(results: list[Result]) -> list[str]:
               _bytes),
         _side(sm, "server latency p50", results, lambda res: pct(res.onemap.latency, 0.5), _ms),
         _side(sm, "server latency p95", results, lambda res: pct(res.onemap.latency, 0.95), _ms),
+        _side(sm, f"street view (zoom {STREET_ZOOM}, 1920x1080): response bytes, first tick", results,
+              lambda res: res.street.sizes[0], _bytes),
+        _side(sm, f"street view (zoom {STREET_ZOOM}): response bytes, steady tick", results,
+              lambda res: _steady(res.street.sizes), _bytes),
+        _side(sm, f"street view (zoom {STREET_ZOOM}): server latency p50", results,
+              lambda res: pct(res.street.latency, 0.5), _ms),
         _side(so, "tick latency p50", results, lambda res: pct(res.overview.latency, 0.5), _ms),
         _side(so, "tick latency p95", results, lambda res: pct(res.overview.latency, 0.95), _ms),
         _side(so, "response bytes median", results, lambda res: statistics.median(res.overview.sizes), _bytes),

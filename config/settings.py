@@ -98,7 +98,19 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 
 def load_city(slug: str) -> dict[str, Any]:
-    """The city profile: names, centre, time zone, geo files, standard."""
+    """The city profile: names, centre, time zone, geo files, standard. `slug` names a shipped profile
+    (config/cities/<slug>.yaml) or is the path of a profile file elsewhere (ending .yaml or .yml): its geo files are
+    looked for beside it first, then among the shipped ones (geo/)."""
+    if slug.endswith((".yaml", ".yml")):
+        path = Path(slug).expanduser().resolve()
+        if not path.is_file():
+            raise ValueError(f"city profile file {slug!r} does not exist")
+        city = load_yaml(path)
+        geo = city.get("geo")
+        if isinstance(geo, dict):
+            city["geo"] = {k: str(path.parent / v) if isinstance(v, str) and (path.parent / v).is_file() else v
+                           for k, v in geo.items()}
+        return city
     path = CONFIG_DIR / "cities" / f"{slug}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in (CONFIG_DIR / "cities").glob("*.yaml"))

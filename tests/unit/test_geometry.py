@@ -5,6 +5,7 @@ tick bounded by what is on screen, not by the city)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -101,3 +102,26 @@ def test_a_page_that_pans_and_toggles_layers_holds_what_a_fresh_load_would(strea
         held = delta.merge(held or {}, msg, LAYERS)
         assert held == now
         had = {"v": version, "area": area, "on": on}
+
+
+def test_a_profile_file_elsewhere_finds_its_geometry_beside_it(tmp_path: Path) -> None:
+    """ONESCREEN_CITY may be the path of a profile file: its own geo files are found beside it, the shipped ones
+    (geo/) by name; the map's entity boxes then come from its files."""
+    from config.settings import load_city
+
+    (tmp_path / "roads.geojson").write_text(ROADS, encoding="utf-8")
+    profile = tmp_path / "town.yaml"
+    profile.write_text("slug: town\nname_zh: 镇\nname_en: Town\ngeo:\n  districts: guangzhou_districts.geojson\n"
+                       "  roads: roads.geojson\n", encoding="utf-8")
+    city = load_city(str(profile))
+    assert city["geo"]["districts"] == "guangzhou_districts.geojson"  # shipped: by name
+    assert city["geo"]["roads"] == str(tmp_path / "roads.geojson")
+    text = geometry.layer_text(city["geo"], 42, "roads")
+    assert text == ROADS and len(geometry.boxes_of(text).ids) == 100
+    for bad in (str(tmp_path / "missing.yaml"), "no-such-city"):
+        try:
+            load_city(bad)
+        except ValueError as exc:
+            assert "missing.yaml" in str(exc) or "known profiles" in str(exc)
+        else:
+            raise AssertionError(f"{bad} loaded")
