@@ -78,19 +78,85 @@ def parse(entries: Mapping[str, str]) -> CasePoints:
     return _parse_each(entries)
 
 
+def parse_one(text: str | None) -> tuple[float, float, float, str] | None:
+    """One stored entry as (lon, lat, due, adcode); None when it is missing or malformed."""
+    parts = text.split(",") if isinstance(text, str) else []
+    if len(parts) != 4:
+        return None
+    try:
+        return float(parts[0]), float(parts[1]), float(parts[2]), parts[3]
+    except ValueError:
+        return None
+
+
+class Table:
+    """One process's copy of the open cases' points, changed by what changed (store.snapshot.CaseTracker): a tick's
+    CasePoints costs the changes, not the city's 30,000 cases. A case that closes leaves a hole (id '', position and
+    due NaN: never in a view, never overdue) until holes are a quarter of the rows; then the rows are packed again.
+    Each change gives new arrays (copy on write), so a CasePoints a request holds never changes under it."""
+
+    def __init__(self) -> None:
+        self.points = EMPTY
+        self._row: dict[str, int] = {}
+        self._free: list[int] = []
+
+    def reset(self, entries: Mapping[str, str]) -> CasePoints:
+        """Start again from every entry."""
+        self.points = parse(entries)
+        self._row = {cid: i for i, cid in enumerate(self.points.ids)}
+        self._free = []
+        return self.points
+
+    def update(self, changes: Mapping[str, str | None]) -> CasePoints:
+        """Apply changed entries (None or malformed: the case has no point now)."""
+        if not changes:
+            return self.points
+        p = self.points
+        ids, district = list(p.ids), list(p.district)
+        cols = np.array([p.lon, p.lat, p.due], dtype=np.float64).reshape(3, -1)
+        extra: list[tuple[float, float, float]] = []
+        for cid, text in changes.items():
+            got = parse_one(text)
+            row = self._row.get(cid)
+            if got is None:
+                if row is not None:
+                    del self._row[cid]
+                    ids[row], district[row] = "", ""
+                    cols[:, row] = np.nan
+                    self._free.append(row)
+                continue
+            if row is None:
+                if self._free:
+                    row = self._free.pop()
+                else:
+                    row = len(ids)
+                    ids.append("")
+                    district.append("")
+                    extra.append((np.nan, np.nan, np.nan))
+                self._row[cid] = row
+            ids[row], district[row] = cid, got[3]
+            if row < cols.shape[1]:
+                cols[:, row] = got[:3]
+            else:
+                extra[row - cols.shape[1]] = got[:3]
+        if extra:
+            cols = np.concatenate([cols, np.array(extra, dtype=np.float64).T], axis=1)
+        self.points = CasePoints(ids, cols[0], cols[1], cols[2], district)
+        if len(self._free) > max(64, len(self._row) // 4):
+            self.points = self.points.take([bool(x) for x in ids])
+            self._row = {cid: i for i, cid in enumerate(self.points.ids)}
+            self._free = []
+        return self.points
+
+
 def _parse_each(entries: Mapping[str, str]) -> CasePoints:
     """parse(), one entry at a time, skipping the malformed ones."""
     ids, rows = [], []
     for cid, text in entries.items():
-        parts = text.split(",")
-        if len(parts) != 4:
-            continue
-        try:
-            lon, lat, due = float(parts[0]), float(parts[1]), float(parts[2])
-        except ValueError:
-            continue
-        ids.append(cid)
-        rows.append((lon, lat, due, parts[3]))
+        got = parse_one(text)
+        if got is not None:
+            ids.append(cid)
+            rows.append(got)
     if not rows:
         return EMPTY
     cols = np.array([r[:3] for r in rows], dtype=np.float64)

@@ -53,6 +53,7 @@ def forget(r: redis.Redis, ids: Iterable[str]) -> int:
                 pipe.zrem(keys.district_key(base, ad), *chunk)
     for start in range(0, len(seen), 1000):
         pipe.zrem(keys.seen(FEED), *(m for m, _ in seen[start:start + 1000]))
+    pipe.delete(keys.open_points_changed(FEED))  # every reader's copy of the case layer starts again
     pipe.execute()
     return len(ids)
 

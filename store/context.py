@@ -36,6 +36,7 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _building: threading.Lock = field(default_factory=threading.Lock)
     _tracker: snapshot.Tracker = field(init=False)  # the latest documents and their rows, read as they change
+    _cases: snapshot.CaseTracker = field(default_factory=snapshot.CaseTracker)  # the case layer, read as it changes
 
     _asked: dict[str | None, float] = field(default_factory=dict)  # scope -> when a summary of it was last asked for
     _ahead: threading.Thread | None = None
@@ -121,9 +122,9 @@ class Context:
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district
-        only), read once per process and tick."""
+        only), read once per process and tick: what changed since the last read (snapshot.CaseTracker)."""
         name = "case-points" if scope is None else f"case-points:{scope}"
-        return self.memo(name, tick, lambda: snapshot.read_case_points(self.redis, scope))
+        return self.memo(name, tick, lambda: snapshot.read_case_points(self.redis, scope, self._cases))
 
     def shared(self, name: str, tick: int, build: Any) -> Any:
         """A per-tick value that every worker must see the same (what deltas are taken against): the first worker

@@ -120,6 +120,11 @@ def open_points(feed: str = "service") -> str:
     return f"{PREFIX}:{{{feed}}}:open_points"
 
 
+def open_points_changed(feed: str = "service") -> str:
+    """open_points' change log (as changed() is the feed's): a reader's copy of the case layer follows what changed."""
+    return f"{PREFIX}:{{{feed}}}:open_points_changed"
+
+
 def open_points_ready(feed: str = "service") -> str:
     """Set once open_points has been filled from the cases stored before it existed."""
     return f"{PREFIX}:{{{feed}}}:open_points_ready"

@@ -91,13 +91,61 @@ def ping(r: redis.Redis) -> bool:
 _OPEN_POINTS_LUA = lua.source("open_points")
 
 
-def read_case_points(r: redis.Redis, scope: str | None = None) -> case_points.CasePoints:
+def read_case_points(r: redis.Redis, scope: str | None = None,
+                     tracker: CaseTracker | None = None) -> case_points.CasePoints:
     """Every open case's position, due time and district (core.case_points: short entries, no documents); with a
-    scope, that district's only."""
-    entries = r.eval(_OPEN_POINTS_LUA, 4, keys.open_due(), keys.latest("service"), keys.open_points(),
-                     keys.open_points_ready())
-    points = case_points.parse(dict(zip(entries[0::2], entries[1::2], strict=True)))
+    scope, that district's only. With a `tracker`, from its copy brought up to date with what changed since its last
+    read (store/lua/changed.lua on the entries' change log), else read whole."""
+    pipe = r.pipeline(transaction=False)
+    pipe.eval(_OPEN_POINTS_LUA, 5, keys.open_due(), keys.latest("service"), keys.open_points(),
+              keys.open_points_ready(), keys.open_points_changed())
+    if tracker is None:
+        pipe.hgetall(keys.open_points())
+        points = case_points.parse(pipe.execute()[1])
+    else:
+        tracker.queue(r, pipe)
+        points = tracker.apply(pipe.execute()[1])
     return points if scope is None else points.in_district(scope)
+
+
+class CaseTracker:
+    """One process's copy of the case layer's points (core.case_points.Table), brought up to date at each read from
+    the entries' change log as Tracker does for the point feeds (the same script and rules: all again when it holds
+    nothing, the log's epoch changes or it is further behind than the log remembers; an answer older than what
+    another thread applied changes nothing); shared by the threads of a process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._epoch, self._seq = "", 0
+        self._table = case_points.Table()
+        self._script: Any = None
+
+    def queue(self, r: redis.Redis, pipe: Any) -> None:
+        """Queue the read of what changed since this copy's sequence number."""
+        if self._script is None:
+            self._script = r.register_script(_CHANGED_LUA)
+        self._script(keys=[keys.open_points_changed(), keys.open_points()], args=[self._epoch, self._seq],
+                     client=pipe)
+
+    def apply(self, answer: Sequence[Any]) -> case_points.CasePoints:
+        """Bring the copy up to date with one answer of changed.lua; returns the points (do not modify)."""
+        epoch_s, seq_s, mode, flat = answer
+        epoch, seq = str(epoch_s or ""), int(float(seq_s))
+        with self._lock:
+            if not _newer(self._epoch, self._seq, epoch, seq, mode):
+                return self._table.points
+            entries = dict(zip(flat[0::2], flat[1::2], strict=True))
+            points = self._table.reset(entries) if mode == "full" else self._table.update(entries)
+            self._epoch, self._seq = epoch, seq
+            return points
+
+
+def _newer(held_epoch: str, held_seq: int, epoch: str, seq: int, mode: str) -> bool:
+    """Whether an answer of changed.lua is to be applied to a copy at (held_epoch, held_seq): a whole answer unless
+    it is older than the copy in the same epoch; a delta only in the copy's epoch and not older than it."""
+    if mode == "full":
+        return not (epoch == held_epoch and seq < held_seq)
+    return epoch == held_epoch and seq >= held_seq
 
 
 def read_entity(r: redis.Redis, feed: str, entity_id: str, scope: str | None = None) -> dict[str, Any] | None:
@@ -174,14 +222,9 @@ class Tracker:
         prepare = self._prepare
         with self._lock:
             held_epoch, held_seq, docs, rows = self._held.get(feed, ("", 0, {}, {}))
-            if mode == "full":
-                if epoch == held_epoch and seq < held_seq:
-                    return docs, rows
-                docs, rows = {}, {}
-            elif epoch != held_epoch or seq < held_seq:
+            if not _newer(held_epoch, held_seq, epoch, seq, mode):
                 return docs, rows
-            else:
-                docs, rows = dict(docs), dict(rows)
+            docs, rows = ({}, {}) if mode == "full" else (dict(docs), dict(rows))
             for i in range(0, len(flat), 2):
                 eid, raw = flat[i], flat[i + 1]
                 if raw is None:

@@ -156,7 +156,8 @@ class Writer:
         self._upsert(
             keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
                   keys.closed_late(feed), keys.readings(feed), keys.seen(feed), keys.changed(feed),
-                  *(hkeys if tracked else [keys.case_districts(feed), keys.open_points(feed)])],
+                  *(hkeys if tracked else [keys.case_districts(feed), keys.open_points(feed),
+                                            keys.open_points_changed(feed)])],
             args=args, client=pipe,
         )
         pipe.hset(keys.health(feed), mapping={**self._ok(now_ms, latency_ms), "last_data_ms": newest})

@@ -4,12 +4,15 @@
 -- reading. ARGV: now, closed-case keep ms, stream maxlen, seen keep, stride (3: id ts doc; 4: + history sample;
 -- 7: + kind arg district point), history keep ms, track ('1': record changes in KEYS[8]), rows. KEYS[8] is the feed's
 -- change log (store.keys.changed); with stride 4, KEYS[8 + j] is row j's history key (entity and hour); with stride
--- 7, KEYS[9] is the case -> district hash (store.scope.case_districts) and KEYS[10] the open cases' points
--- (store.keys.open_points: an open case with a point has its entry, any other case none).
+-- 7, KEYS[9] is the case -> district hash (store.scope.case_districts), KEYS[10] the open cases' points
+-- (store.keys.open_points: an open case with a point has its entry, any other case none) and KEYS[11] that hash's
+-- change log (store.keys.open_points_changed, kept as the feed's change log is, whatever ARGV[7] says).
 -- Change log: every entity whose latest this batch replaces gets the batch's sequence number (one more than the
 -- highest in the set) as its score, so a reader asks for everything above the number it last saw. The member
 -- '\0epoch' (never an entity id: ids are printable) has a negative score made from the server's clock when the set
--- is created; a reader that sees another epoch (the set was lost or flushed) reads everything again.
+-- is created; a reader that sees another epoch (the set was lost or flushed) reads everything again. Every 1,000th
+-- batch forgets the members last changed more than TRIM batches ago and records that floor as the member '\0floor':
+-- a reader whose number is below it reads everything again (so a log of cases, which come and go, stays bounded).
 -- History (store/history.py says why an hourly sorted set): only the newest reading of each entity and minute in a
 -- batch carries a sample (store.history.batch sends '' for the others; if that newest one was seen before, the minute
 -- already has a sample at least as new). Newer than the entity's latest before the batch, a sample replaces the
@@ -28,6 +31,25 @@ local seen_keep, stride, hkeep, track, first = tonumber(ARGV[4]), tonumber(ARGV[
 local n = math.floor((#ARGV - first + 1) / stride)
 local function each_chunk(list, step, fn)
   for s = 1, #list, step do fn(unpack(list, s, math.min(s + step - 1, #list))) end
+end
+local TRIM = 50000
+local function log_changes(ch, changed)
+  if #changed == 0 then return end
+  if not redis.call('ZSCORE', ch, '\0epoch') then
+    local t = redis.call('TIME')
+    redis.call('ZADD', ch, -(tonumber(t[1]) * 1000000 + tonumber(t[2])), '\0epoch')
+  end
+  local top = redis.call('ZREVRANGE', ch, 0, 0, 'WITHSCORES')
+  local seq = math.max(0, tonumber(top[2])) + 1
+  local z = {}
+  for _, id in ipairs(changed) do
+    if string.byte(id, 1) ~= 0 then z[#z + 1], z[#z + 2] = seq, id end  -- never a marker's name
+  end
+  each_chunk(z, 1000, function(...) redis.call('ZADD', ch, ...) end)
+  if seq % 1000 == 0 and seq > TRIM then
+    redis.call('ZREMRANGEBYSCORE', ch, 0, seq - TRIM)
+    redis.call('ZADD', ch, seq - TRIM, '\0floor')
+  end
 end
 local members, ids = {}, {}
 for j = 1, n do
@@ -59,7 +81,7 @@ local function unfile(id, ad)
   redis.call('ZREM', KEYS[4] .. ':' .. ad, id)
   redis.call('ZREM', KEYS[5] .. ':' .. ad, id)
 end
-local applied, added, fresh, cur, docs, tss, order = 0, 0, {}, {}, {}, {}, {}
+local applied, added, fresh, cur, docs, tss, order, moved = 0, 0, {}, {}, {}, {}, {}, {}
 local hfloor, hceil = now - hkeep, now + 3600000
 local function sample(hk, minute, ts, prev, member)
   local hour = minute - minute % 3600000
@@ -105,7 +127,12 @@ for j = 1, n do
           elseif was then
             redis.call('HDEL', KEYS[9], id)
           end
-          if pt ~= '' then redis.call('HSET', KEYS[10], id, pt) else redis.call('HDEL', KEYS[10], id) end
+          if pt ~= '' then
+            redis.call('HSET', KEYS[10], id, pt)
+            moved[#moved + 1] = id
+          elseif redis.call('HDEL', KEYS[10], id) == 1 then
+            moved[#moved + 1] = id
+          end
         end
       end
     else
@@ -126,19 +153,10 @@ end
 each_chunk(pairs_doc, 1000, function(...) redis.call('HSET', KEYS[1], ...) end)
 each_chunk(gone, 1000, function(...) redis.call('HDEL', KEYS[1], ...) end)
 each_chunk(pairs_ts, 1000, function(...) redis.call('HSET', KEYS[2], ...) end)
-if track == '1' and #pairs_ts > 0 then
-  local ch = KEYS[8]
-  if not redis.call('ZSCORE', ch, '\0epoch') then
-    local t = redis.call('TIME')
-    redis.call('ZADD', ch, -(tonumber(t[1]) * 1000000 + tonumber(t[2])), '\0epoch')
-  end
-  local top = redis.call('ZREVRANGE', ch, 0, 0, 'WITHSCORES')
-  local seq = math.max(0, tonumber(top[2])) + 1
-  local z = {}
-  for id, _ in pairs(tss) do
-    if string.byte(id, 1) ~= 0 then z[#z + 1], z[#z + 2] = seq, id end  -- never the epoch member's name
-  end
-  each_chunk(z, 1000, function(...) redis.call('ZADD', ch, ...) end)
+if track == '1' then
+  local changed = {}
+  for id, _ in pairs(tss) do changed[#changed + 1] = id end
+  log_changes(KEYS[8], changed)
 end
 each_chunk(order, 1000, function(...) redis.call('ZADD', KEYS[7], ...) end)
 if seen_keep > 0 then
@@ -155,9 +173,10 @@ if keep > 0 then
     end
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
-    redis.call('HDEL', KEYS[10], id)
+    if redis.call('HDEL', KEYS[10], id) == 1 then moved[#moved + 1] = id end
     redis.call('ZREM', KEYS[4], id)
     redis.call('ZREM', KEYS[5], id)
   end
 end
+if stride == 7 then log_changes(KEYS[11], moved) end
 return {applied, added}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import time
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from core import case_points
 
 
@@ -33,3 +36,30 @@ def test_from_docs_reads_district_from_meta_first_as_the_writer_does() -> None:
             {"id": "B", "v": {"long": "bad", "lat": 23.1}, "d": {}}]
     p = case_points.from_docs(docs)
     assert p.ids == ["A"] and p.district == ["440112"] and p.due.tolist() == [5.0]
+
+
+entries = st.one_of(st.none(), st.just("garbage"),
+                    st.tuples(st.integers(-50, 50), st.integers(-50, 50), st.integers(0, 9), st.sampled_from(
+                        ["440111", ""])).map(lambda t: f"{113 + t[0] / 100!r},{23 + t[1] / 100!r},{t[2]},{t[3]}"))
+
+
+@given(st.dictionaries(st.sampled_from([f"c{i}" for i in range(40)]), entries.filter(lambda e: e is not None)),
+       st.lists(st.dictionaries(st.sampled_from([f"c{i}" for i in range(80)]), entries), max_size=8))
+def test_a_table_changed_step_by_step_draws_what_the_whole_hash_draws(start: dict, steps: list) -> None:
+    """core.case_points.Table (store.snapshot.CaseTracker's copy): cases opened, moved, closed (None) or malformed,
+    over many steps with holes and packing, always draw what parsing the whole hash draws."""
+    def drawn(p: case_points.CasePoints) -> list:
+        return sorted((p.ids[i], p.lon[i], p.lat[i], p.due[i], p.district[i]) for i, cid in enumerate(p.ids) if cid)
+
+    table, whole = case_points.Table(), dict(start)
+    held = table.reset(start)
+    for changes in steps:
+        prev, before = held, drawn(held)
+        held = table.update(changes)
+        for cid, text in changes.items():
+            if text is None:
+                whole.pop(cid, None)
+            else:
+                whole[cid] = text
+        assert drawn(held) == drawn(case_points.parse(whole))
+        assert drawn(prev) == before  # the earlier copy was not changed under its holder
