@@ -19,12 +19,16 @@ def _stale_s(feeds_cfg: Mapping[str, Mapping[str, Any]], feed: str) -> float:
 
 
 def _entity_obs(scope: str, docs: Mapping[str, Mapping[str, Any]], now_ms: int, stale_s: float,
-                metrics: Collection[str] | None, memo: dict[str, Any] | None = None) -> list[Observation]:
+                metrics: Collection[str] | None, memo: dict[str, Any] | None = None,
+                also: Collection[str] | None = None) -> list[Observation]:
     """Every wanted raw or derived scalar of each entity, flagged stale when its reading is older than the limit.
 
     With a `memo` (kept by the caller between passes), an entity whose document is the very object of the last pass
     (store.snapshot.Tracker keeps unchanged documents) and whose freshness did not flip keeps its observations: a
-    pass reads what changed. The age metric changes with the clock, so with it nothing is kept."""
+    pass reads what changed. The age metric changes with the clock, so with it nothing is kept.
+    With `also` as well (the entities that have an alert state), such an unchanged entity is not observed at all
+    unless it is in `also`: the engine then steps what changed and the open alerts, not the whole city (an unchanged,
+    still fresh entity without an alert cannot start one: the last pass saw the same values and started none)."""
     out: list[Observation] = []
     limit = now_ms - stale_s * 1000
     keep = memo is not None and metrics is not None and AGE_METRIC not in metrics
@@ -35,7 +39,8 @@ def _entity_obs(scope: str, docs: Mapping[str, Mapping[str, Any]], now_ms: int, 
         fresh = ts >= limit
         hit = last.get(eid)
         if hit is not None and hit[0] is doc and hit[1] == fresh:
-            out += hit[2]
+            if also is None or eid in also:
+                out += hit[2]
             kept[eid] = hit
             continue
         mine: list[Observation] = []
@@ -125,9 +130,11 @@ def extract(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mapping
             traffic_cfg: traffic.TrafficConfig | None = None,
             district_names: Mapping[str, tuple[str, str]] | None = None,
             city_name: tuple[str, str] = ("全市", "City"),
-            wanted: Collection[tuple[str, str]] | None = None, memo: dict[str, Any] | None = None) -> list[Observation]:
+            wanted: Collection[tuple[str, str]] | None = None, memo: dict[str, Any] | None = None,
+            also: Collection[str] | None = None) -> list[Observation]:
     """Observations of a store.snapshot.read() dict; `wanted` (scope, metric) pairs limit the work to what rules use;
-    `memo` (a dict the caller keeps between passes) lets unchanged entities keep their observations."""
+    `memo` (a dict the caller keeps between passes) lets unchanged entities keep their observations, and with `also`
+    (the ids of entities with an alert state) leaves out the unchanged entities that have none (_entity_obs)."""
     def metrics_of(scope: str) -> list[str] | None:
         return None if wanted is None else sorted({m for s, m in wanted if s == scope})
 
@@ -135,7 +142,7 @@ def extract(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mapping
     for scope, feed in SCOPE_FEED.items():
         metrics = metrics_of(scope)
         if metrics is None or metrics:
-            out += _entity_obs(scope, raw.get(feed) or {}, now_ms, _stale_s(feeds_cfg, feed), metrics, memo)
+            out += _entity_obs(scope, raw.get(feed) or {}, now_ms, _stale_s(feeds_cfg, feed), metrics, memo, also)
     if wanted is None or ("district", "tpi") in wanted:
         out += _district_tpi(summary.rows_in(raw, "traffic", traffic_cfg), now_ms, _stale_s(feeds_cfg, "traffic"),
                              district_names or {})

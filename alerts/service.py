@@ -70,15 +70,25 @@ class Evaluator:
         return int(self.clock() * 1000)
 
     def evaluate(self, now_ms: int | None = None) -> Stats:
-        """One pass over everything the store holds now; safe to run in any number of processes at once."""
+        """One pass over everything the store holds now; safe to run in any number of processes at once. After the
+        first, a pass observes the entities whose documents changed or whose freshness flipped since the last, and
+        those with an alert state (alerts.metrics.extract `also`), plus every district, city and feed figure."""
         now = self.now_ms() if now_ms is None else now_ms
         raw = snapshot.read(self.r, now, tracker=self.tracker)
         loaded = store.load(self.r)
+        alerted = {st.get("entity_id") for st in loaded.states.values()}
         obs = metrics.extract(raw, now, self.feeds_cfg, traffic_cfg=self.traffic_cfg,
                               district_names=self.district_names, city_name=self.city_name,
-                              wanted=self.engine.wanted, memo=self.memo)
+                              wanted=self.engine.wanted, memo=self.memo, also=alerted)
         out = self.engine.evaluate(loaded.states, obs, now, loaded.silences)
-        applied = store.commit(self.r, out.changes, loaded.versions, out.transitions, maxlen=self.rules.log_maxlen)
+        try:
+            applied = store.commit(self.r, out.changes, loaded.versions, out.transitions,
+                                   maxlen=self.rules.log_maxlen)
+        except BaseException:
+            self.memo.clear()  # what this pass saw was not recorded: the next pass observes everything again
+            raise
+        if len(applied) < len(out.changes):
+            self.memo.clear()  # another evaluator moved first: observe everything next time, as a new process would
         store.prune_silences(self.r, loaded.silences, now - int(self.rules.keep_resolved_s * 1000))
         logged = sum(1 for t in out.transitions if t["alert"] in applied)
         for t in out.transitions:

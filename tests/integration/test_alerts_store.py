@@ -223,3 +223,38 @@ def test_log_entries_are_json_with_iso_friendly_times(r: redis.Redis) -> None:
     [row] = r.xrange(keys.ALERTS_LOG)
     entry = json.loads(row[1]["j"])
     assert row[1]["a"] == "aqi:A" and entry["at_ms"] == T0 and row[0].startswith(str(T0))
+
+
+def test_a_pass_steps_what_changed_and_the_open_alerts_and_agrees_with_a_whole_pass(
+        r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first pass, an unchanged station without an alert is not evaluated again (issue #20: alert work
+    bounded by what changed); a pending alert is still stepped to firing, a new breach still starts, and a new
+    process evaluating everything agrees with what the incremental passes committed."""
+    clock = Clock()
+    ingest(r, T0, A=200.0, **{f"Q{i}": 20.0 for i in range(49)})
+    ev = evaluator(r, clock, rules(for_s=20))
+    whole = ev.evaluate().evaluations
+    quiet = ev.evaluate(T0 + 10_000).evaluations
+    assert whole - quiet == 49  # the 49 clean, unchanged stations; A (pending) is stepped
+    ingest(r, T0 + 19_000, A=210.0, B=300.0)  # A's new reading keeps it breaching; B breaches
+    stats = ev.evaluate(T0 + 20_000)
+    assert stats.evaluations == quiet + 1  # A and B, not the city
+    assert {a["entity_id"]: a["state"] for a in actions.all_alerts(r)} == {"A": "firing", "B": "pending"}
+    assert evaluator(r, clock, rules(for_s=20)).evaluate(T0 + 20_000).changes == 0  # a whole pass: nothing to do
+    # stations whose readings go stale (30 s) are observed again: their freshness flipped
+    assert ev.evaluate(T0 + 31_000).evaluations == whole + 1
+    assert ev.evaluate(T0 + 32_000).evaluations == quiet + 1
+    # a commit that fails leaves nothing half-remembered: the next pass observes every station again
+    calls = {"n": 0}
+    commit = store.commit
+
+    def failing(*args: Any, **kw: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise redis.ConnectionError("store away")
+        return commit(*args, **kw)
+
+    monkeypatch.setattr(store, "commit", failing)
+    with pytest.raises(redis.ConnectionError):
+        ev.evaluate(T0 + 33_000)
+    assert ev.evaluate(T0 + 34_000).evaluations == whole + 1
