@@ -582,6 +582,8 @@ class Result:
     memory_empty: int = 0
     alert_ms: float = 0.0
     alert_first_ms: float = 0.0
+    alert_changed_ms: float = 0.0  # a pass after a quarter of the point entities changed
+    changed_evaluations: int = 0
     evaluations: int = 0
     alerts_open: int = 0
     wall: Series = field(default_factory=Series)
@@ -624,6 +626,15 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
             stats = ev.evaluate()
             passes.append(time.perf_counter() - t0)
         res.alert_ms, res.evaluations = 1000 * statistics.median(passes), stats.evaluations
+        writer, rng, passes = Writer(r, source=SOURCE), random.Random(3), []
+        for k in range(ALERT_PASSES):  # as the city runs: a quarter of the point entities changed since the last pass
+            at = int(time.time() * 1000)
+            pipeline.store(writer, [refreshed(points[i], at, rng) for i in range(k % 4, len(points), 4)], rules, at,
+                           polled=("service",))
+            t0 = time.perf_counter()
+            stats = ev.evaluate()
+            passes.append(time.perf_counter() - t0)
+        res.alert_changed_ms, res.changed_evaluations = 1000 * statistics.median(passes), stats.evaluations
         res.alerts_open = int(r.hlen("os:{alerts}:state"))
         refresher = Refresher(url, points, rules)
         refresher.start()
@@ -754,6 +765,10 @@ def lines(results: list[Result]) -> list[str]:
         "scale alert pass: rule evaluations per pass / alerts in the store after the passes / first pass: "
         + " | ".join(f"{res.size.label} {res.evaluations:,} / {res.alerts_open:,} / {_ms(res.alert_first_ms)}"
                      for res in results),
+        _side("scale alert pass: ", "after a quarter of the point entities changed, median", results,
+              lambda res: res.alert_changed_ms, _ms,
+              note="(rule evaluations: " + ", ".join(f"{res.size.label} {res.changed_evaluations:,}"
+                                                     for res in results) + ")"),
         _side("scale Redis memory: ", "used_memory after loading", results, lambda res: res.memory / 2**20,
               lambda v: f"{v:,.1f} MB"),
         _side("scale Redis memory: ", "per 1,000 entities (over an empty server; closed cases counted)", results,
