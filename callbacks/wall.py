@@ -83,24 +83,42 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
     tick = ctx.tick_of(now)
     s = ctx.settings
     theme = panels.theme_at(now, s.wall_carousel_s, pinned)
-    values_key = scope_mod.key("wall-layers", scope)
-    base, held = ctx.held(values_key, tick, held)
+    lag = tick - held if type(held) is int else None
     key = scope_mod.key(f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:"
-                        f"{(view or {}).get('zoom')}:{None if held is None else tick - held}", scope)
+                        f"{(view or {}).get('zoom')}:{lag}", scope)
+    ctx.ahead("wall-map", map_delta_ahead)
 
     def build() -> tuple[Any, ...]:
         summary = ctx.summary(now, scope)
         cases = ctx.case_points(tick, scope) if summary and theme == "service" else None  # the case layer only
-        layers = None
-        if summary is not None:
-            values = ctx.shared(values_key, tick, lambda: wall_view.layer_values(summary))
-            layers = delta.message(values, ENTITY_LAYERS, tick, base, held)
+        layers = None if summary is None else map_delta(ctx, summary, tick, scope, lag)
         return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
                              takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
                              districts=scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope),
                              meta={"cfg": ctx.config_version, "hour": wall_view.city_hour(now, ctx.city),
                                    "reload_hour": s.wall_reload_hour}, layers=layers)
     return ctx.memo(key, tick, build)
+
+
+def map_delta(ctx: context.Context, summary: dict[str, Any], tick: int, scope: str | None,
+              lag: int | None) -> dict[str, Any]:
+    """The wall map's entity values for a wall `lag` ticks behind (views.delta; everything when it holds none or a
+    version no longer kept), made once per tick and lag for every worker (the first stores it, the others read it)."""
+    values_key = scope_mod.key("wall-layers", scope)
+
+    def message() -> dict[str, Any]:
+        values = ctx.shared(values_key, tick, lambda: wall_view.layer_values(summary))
+        base, held = ctx.held(values_key, tick, None if lag is None else tick - lag)
+        return delta.message(values, ENTITY_LAYERS, tick, base, held)
+    return ctx.shared(f"{values_key}:delta:{lag}", tick, message)
+
+
+def map_delta_ahead(ctx: context.Context, now_ms: int, scope: str | None) -> None:
+    """Run after each summary made ahead (store.context.Context.ahead): the next tick's message for a wall that
+    holds this tick's version, the common case, so a wall's request finds it made."""
+    summary = ctx.summary(now_ms, scope, ahead=True)
+    if summary is not None:
+        map_delta(ctx, summary, ctx.tick_of(now_ms), scope, 1)
 
 
 @callback(*[Output(ids.kpi_spark(feed), "src") for feed in TILE_FEEDS], Input(ids.WALL_SLOW_TICK, "n_intervals"),

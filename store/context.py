@@ -3,6 +3,7 @@ the app's extensions by create_app, so two apps in one process each have their o
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from core import summary as summary_mod
 from store import keys, snapshot
 from store.client import UNAVAILABLE
 
+log = logging.getLogger("onescreen.context")
 AHEAD_IDLE_S = 10.0  # the summary-ahead thread stops this long after the last request for a summary
 
 
@@ -39,6 +41,7 @@ class Context:
     _cases: snapshot.CaseTracker = field(default_factory=snapshot.CaseTracker)  # the case layer, read as it changes
 
     _asked: dict[str | None, float] = field(default_factory=dict)  # scope -> when a summary of it was last asked for
+    _hooks: dict[str, Any] = field(default_factory=dict)  # name -> fn(ctx, now_ms, scope), run after ahead summaries
     _ahead: threading.Thread | None = None
 
     def __post_init__(self) -> None:
@@ -117,8 +120,19 @@ class Context:
             t0 = time.perf_counter()
             for scope in recent:
                 self.summary(start, scope, ahead=True)
+                for name, hook in list(self._hooks.items()):
+                    try:
+                        hook(self, start, scope)
+                    except Exception:  # noqa: BLE001 - made ahead or not, the request makes it if it is missing
+                        log.exception("made-ahead %s failed", name)
             lead_ms = min(tick_ms // 2, 20 + int(1500 * (time.perf_counter() - t0)))
             time.sleep(max(0, start - now_ms()) / 1000 + 0.001)  # once per tick
+
+    def ahead(self, name: str, hook: Any) -> None:
+        """Have `hook(context, now_ms, scope)` run after each summary made ahead (a page's per-tick values that every
+        request of the tick would otherwise wait for: callbacks/wall.py registers the wall map's delta); one per
+        name."""
+        self._hooks.setdefault(name, hook)
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district
