@@ -92,17 +92,18 @@ def _city_obs(raw: Mapping[str, Any], now_ms: int, feeds_cfg: Mapping[str, Mappi
               cfg: traffic.TrafficConfig | None, city_name: tuple[str, str]) -> list[Observation]:
     """City AQI and TPI as core.summary computes them, and the service backlog counts."""
     zh, en = city_name
-    air = summary.air_of(summary.rows_in(raw, "air"), now_ms, _stale_s(feeds_cfg, "air"))
-    tra = summary.traffic_of(summary.rows_in(raw, "traffic", cfg), now_ms, _stale_s(feeds_cfg, "traffic"), cfg)
+    fresh_air = summary.fresh_rows(summary.rows_in(raw, "air"), now_ms, _stale_s(feeds_cfg, "air"))
+    fresh_roads = summary.fresh_rows(summary.rows_in(raw, "traffic", cfg), now_ms, _stale_s(feeds_cfg, "traffic"))
+    tpi, _, severe = summary.network(fresh_roads, cfg)
     svc = summary.service_summary(raw.get("service") or {})
     health = (raw.get("health") or {}).get("service") or {}
     svc_cfg = feeds_cfg.get("service", {})
     svc_fresh = summary.feed_status(health, now_ms, _stale_s(feeds_cfg, "service"),
                                     svc_cfg.get("freshness", "data"))["state"] == "ok"
     values = {
-        "aqi": (air["city"].get("aqi"), air["n_fresh"] > 0),
-        "tpi": (tra["tpi"], tra["tpi"] is not None),
-        "severe_segments": (tra["severe"], tra["tpi"] is not None),
+        "aqi": (summary.city_air(fresh_air).get("aqi"), bool(fresh_air)),
+        "tpi": (tpi, tpi is not None),
+        "severe_segments": (severe, tpi is not None),
         "open": (svc["open"], svc_fresh),
         "overdue": (svc["overdue"], svc_fresh),
         "on_time_rate": (svc["on_time_rate"], svc_fresh),

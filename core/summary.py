@@ -176,10 +176,23 @@ def rows_in(raw: Mapping[str, Any], feed: str, cfg: traffic.TrafficConfig | None
     return kept if kept is not None else rows_of(feed, raw.get(feed) or {}, cfg)
 
 
-def _fresh(rows: Rows, now_ms: int, stale_after_s: float) -> list[Any]:
+def fresh_rows(rows: Rows, now_ms: int, stale_after_s: float) -> list[Any]:
     """Entities whose latest reading is recent enough to count as current."""
     limit = now_ms - stale_after_s * 1000
     return [x for x in rows.values() if x.ts >= limit]
+
+
+def city_air(fresh: list[AirRow]) -> dict[str, Any]:
+    """The city's AQI (core.derive.derive_air) of the mean concentrations of the current stations' rows."""
+    if not fresh:
+        return {"aqi": None, "level": None, "color": None, "primary": [], "standard": None}
+    means: dict[str, float | None] = {}
+    for i, key in enumerate(AIR_KEYS):
+        vals = [x.conc[i] for x in fresh if x.conc[i] is not None]
+        if vals:
+            means[key] = fmean(vals)
+    first = min(fresh, key=lambda x: str(x.id))  # the same station whatever the order the rows came in
+    return derive_air(means, first.standard or "HJ633-2026")
 
 
 def air_of(rows: Rows, now_ms: int, stale_after_s: float) -> AirSummary:
@@ -187,16 +200,8 @@ def air_of(rows: Rows, now_ms: int, stale_after_s: float) -> AirSummary:
     limit = now_ms - stale_after_s * 1000
     stations = {eid: {"aqi": x.aqi, "level": x.level, "color": x.color, "stale": x.ts < limit}
                 for eid, x in rows.items()}
-    fresh = _fresh(rows, now_ms, stale_after_s)
-    city: dict[str, Any] = {"aqi": None, "level": None, "color": None, "primary": [], "standard": None}
-    if fresh:
-        means: dict[str, float | None] = {}
-        for i, key in enumerate(AIR_KEYS):
-            vals = [x.conc[i] for x in fresh if x.conc[i] is not None]
-            if vals:
-                means[key] = fmean(vals)
-        first = min(fresh, key=lambda x: str(x.id))  # the same station whatever the order the rows came in
-        city = derive_air(means, first.standard or "HJ633-2026")
+    fresh = fresh_rows(rows, now_ms, stale_after_s)
+    city = city_air(fresh)
     # ties go by id, so every process and every tick ranks them the same (a dict's order is not the store's)
     worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.aqi is not None), key=lambda x: (-x.aqi, str(x.id)))
     top = [{"id": x.id, "name": x.name, "aqi": x.aqi, "color": x.color} for x in worst]
@@ -209,12 +214,17 @@ def _tpi(fresh: list[TrafficRow], cfg: traffic.TrafficConfig | None) -> tuple[fl
     return value, (traffic.tpi_level(value, config=cfg) if value is not None else None)
 
 
+def network(fresh: list[TrafficRow], cfg: traffic.TrafficConfig | None = None) -> tuple[float | None, int | None, int]:
+    """The network's TPI and level, and its segments at level 5, from the current segments' rows."""
+    tpi, level = _tpi(fresh, cfg)
+    return tpi, level, sum(1 for x in fresh if x.level == 5)
+
+
 def traffic_of(rows: Rows, now_ms: int, stale_after_s: float,
                cfg: traffic.TrafficConfig | None = None) -> TrafficSummary:
     """Network TPI (length-weighted) and each segment's level."""
-    fresh = _fresh(rows, now_ms, stale_after_s)
-    tpi, level = _tpi(fresh, cfg)
-    severe = sum(1 for x in fresh if x.level == 5)
+    fresh = fresh_rows(rows, now_ms, stale_after_s)
+    tpi, level, severe = network(fresh, cfg)
     worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.level), key=lambda x: (-x.level, x.ratio, str(x.id)))
     top = [{"id": x.id, "name": x.name, "level": x.level, "speed": x.speed} for x in worst]
     return {"tpi": tpi, "level": level, "severe": severe, "n": len(rows), "top": top,
@@ -226,7 +236,7 @@ _RANK = {k: i for i, k in enumerate(WATER_CLASSES)}
 
 def water_of(rows: Rows, now_ms: int, stale_after_s: float) -> WaterSummary:
     """River sections counted by GB 3838 class, and each section's class."""
-    fresh = _fresh(rows, now_ms, stale_after_s)
+    fresh = fresh_rows(rows, now_ms, stale_after_s)
     by_class = {k: 0 for k in WATER_CLASSES}
     for x in fresh:
         if x.klass in by_class:
@@ -279,7 +289,7 @@ def districts_of(rows: dict[str, Rows], now_ms: int, stale_s: Any,
     result: dict[str, dict[str, Any]] = {}
     for adcode in set(air) | set(roads) | set(water):
         city = air_of(air.get(adcode, {}), now_ms, stale_s("air"))["city"]
-        tpi, level = _tpi(_fresh(roads.get(adcode, {}), now_ms, stale_s("traffic")), cfg)
+        tpi, level = _tpi(fresh_rows(roads.get(adcode, {}), now_ms, stale_s("traffic")), cfg)
         wa = water_of(water.get(adcode, {}), now_ms, stale_s("water"))
         result[adcode] = {"aqi": city.get("aqi"), "aqi_color": city.get("color"), "tpi": tpi,
                           "tpi_level": level, "water_worst": wa["worst"]}
