@@ -72,6 +72,7 @@ TICK_MS = size(1000, 250)
 CAROUSEL_S = 5  # 4 themes x 5 s: 20 one-second ticks show each theme 5 times
 REFRESH_S = size(5.0, 1.0)
 INGEST_BATCH = size(5_000, 500)
+INGEST_STATIONS = size(1_200, 120)  # distinct stations in the ingest batches (the same at every size)
 INGEST_BATCHES = size(6, 2)
 ALERT_PASSES = size(5, 2)
 LOAD_CHUNK = 5_000
@@ -538,11 +539,14 @@ def idle_cost(master: int, r: Any, refresher: Refresher, rounds: int = 2) -> tup
 # ---------------------------------------------------------------------------------------------------------- ingest
 
 
-def ingest_rate(port: int, points: list[Reading], token: str) -> tuple[float, float, float]:
+def ingest_rate(port: int, points: list[Reading], token: str, prefix: str = "PUSH") -> tuple[float, float, float]:
     """Readings/s through POST /api/v1/ingest/air over INGEST_BATCHES sequential batches of INGEST_BATCH readings of
-    this city's stations (each (station, ts) new), with their positions and names, as a push source sends them; one
-    keep-alive connection (so one worker), warmed by an untimed batch first. (overall, slowest, fastest batch)."""
-    stations = [rd for rd in points if rd.feed == "air"]
+    INGEST_STATIONS pushed stations (each (station, ts) new; the same ids at every size, placed at this city's
+    stations, so a batch is the same work whatever the city and only the store's size differs), as a push source
+    sends them; one keep-alive connection (so one worker), warmed by an untimed batch first. (overall, slowest,
+    fastest batch)."""
+    places = [rd for rd in points if rd.feed == "air"]
+    stations = [replace(places[i % len(places)], entity_id=f"{prefix}{i:05d}") for i in range(INGEST_STATIONS)]
     rng = random.Random(5)
     base = int(time.time() * 1000) - 3_000_000
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
@@ -673,7 +677,7 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         if refresher.error is not None:
             raise RuntimeError(f"background refresh failed: {refresher.error!r}") from refresher.error
         time.sleep(AHEAD_IDLE_S + 2 * TICK_MS / 1000)  # no screens and no refresh: the store alone
-        res.ingest_quiet = ingest_rate(port, points, token)
+        res.ingest_quiet = ingest_rate(port, points, token, prefix="ALONE")
         res.refresh_ms = 1000 * statistics.median(refresher.seconds) if refresher.seconds else 0.0
         res.refresh_n = math.ceil(len(points) / 4)
         return res
