@@ -87,7 +87,7 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     tick = ctx.tick_of(now)
     z = _zoom((view or {}).get("zoom"), zoom)
     bbox = _bbox((view or {}).get("bbox"), center, z)
-    area = geometry.area_of(bbox, z) if bbox else None
+    area = geometry.area_of(bbox, z) if bbox and all(map(math.isfinite, bbox)) else None  # a browser's: hostile
     feeds = [feed for feed in ENTITY_LAYERS if ENTITY_OVERLAY[feed] in on]
     texts = {feed: geometry.layer_text(ctx.city.get("geo", {}), ctx.settings.sim_seed, geometry.ENTITY_GEO[feed])
              for feed in ENTITY_LAYERS}

@@ -76,6 +76,12 @@ def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Red
     again, _ = analyst.map_values(ctx, now, None, [23.1, 113.2], 12, ["air"], None, False, "none", {}, held=held)
     assert live["base"] is None and again["base"] == live["v"] and again["air"] == {} and past["v"] is None
     assert again["n"] == live["n"] == [len(live["air"]), len(live["traffic"]), len(live["water"])]
+    # a view or a held set that a hostile page made up gets whole values, never an error
+    for view, bad in (({"bbox": [float("nan"), 23, float("inf"), 24], "zoom": 12}, None),
+                      (None, {"v": live["v"], "area": ["x", 1, 2, 3], "on": [{}, None]}),
+                      (None, {"v": "1", "area": [3, 2, 1, 0], "on": "air"})):
+        odd, _ = analyst.map_values(ctx, now, view, [23.1, 113.2], 12, ["air"], None, False, "none", {}, held=bad)
+        assert odd["air"] and "1345A" in odd["air"]
 
 
 def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
