@@ -1,0 +1,195 @@
+"""The closed loop's records: cases, the reports that opened them and every action taken on them, in a SQL database a
+city keeps for years (issue #15). SQLite in ONESCREEN_DATA_DIR by default (WAL, durable commits), PostgreSQL by URL
+(ONESCREEN_DATABASE_URL); the schema is made by the migrations in store/migrations (Alembic). Redis keeps only what
+the screens need per tick.
+
+Every action goes through core.case_flow and is written with a compare-and-set on the case's version, in one
+transaction with its audit event: of two dispatchers acting on one case at once, one wins and the other is refused
+(409) and told the case's state now. An action sent again with the same request id is answered from the record,
+not applied twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from core import case_flow as cf
+
+metadata = sa.MetaData()
+
+cases = sa.Table(
+    "cases", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # component (部件) or event (事件)
+    sa.Column("channel", sa.String(16), nullable=False),  # inspector, video, public, superior, alert
+    sa.Column("district", sa.String(6)),
+    sa.Column("department", sa.String(64), index=True),
+    sa.Column("lon", sa.Float), sa.Column("lat", sa.Float),
+    sa.Column("component_id", sa.String(64)),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("reported_ms", sa.BigInteger, nullable=False),
+    sa.Column("due_ms", sa.BigInteger),
+    sa.Column("closed_ms", sa.BigInteger),
+    sa.Column("merged_into", sa.String(64)),
+    sa.Column("reworks", sa.Integer, nullable=False, default=0),
+    sa.Column("escalations", sa.Integer, nullable=False, default=0),
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+case_events = sa.Table(
+    "case_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("from_state", sa.String(16)),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("by", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("department", sa.String(64)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String(64)),
+    sa.Column("detail", sa.Text, nullable=False, default="{}"),  # JSON: the action's arguments
+    sa.UniqueConstraint("case_id", "request_id", name="uq_case_events_request"),
+)
+
+KINDS = ("component", "event")
+CHANNELS = ("inspector", "video", "public", "superior", "alert")
+
+
+def engine_for(url: str | None, data_dir: Path) -> Engine:
+    """The case database: `url` (PostgreSQL, or any SQLAlchemy URL), else SQLite at data_dir/cases.db in WAL mode
+    with full fsync on commit, foreign keys on, and writers taking the lock when they begin (so two writers queue
+    instead of one failing half-way)."""
+    if url:
+        return sa.create_engine(url, pool_pre_ping=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    eng = sa.create_engine(f"sqlite:///{data_dir / 'cases.db'}", connect_args={"timeout": 30})
+
+    @event.listens_for(eng, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver's own BEGIN off: ours below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(eng, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return eng
+
+
+def migrate(eng: Engine) -> None:
+    """Bring the schema to the newest migration (store/migrations; Alembic), in one transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _case(row: Mapping[str, Any]) -> cf.Case:
+    return cf.Case(id=row["id"], state=row["state"], category=row["category"], district=row["district"],
+                   department=row["department"], due_ms=row["due_ms"], reported_ms=row["reported_ms"],
+                   closed_ms=row["closed_ms"], merged_into=row["merged_into"], reworks=row["reworks"],
+                   escalations=row["escalations"], version=row["version"])
+
+
+class Casebook:
+    """The case records of one database."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.eng = eng
+
+    def report(self, case_id: str, category: str, now_ms: int, *, kind: str = "event", channel: str = "inspector",
+               district: str | None = None, lon: float | None = None, lat: float | None = None,
+               component_id: str | None = None, description: str = "", by: str = "", role: str = "") -> cf.Case:
+        """A new case from a report (state reported); the same id again answers the case as it is (idempotent)."""
+        if kind not in KINDS:
+            raise cf.Refused(400, f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        if channel not in CHANNELS:
+            raise cf.Refused(400, f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+        with self.eng.begin() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
+            if row is not None:
+                return _case(row)
+            conn.execute(cases.insert().values(
+                id=case_id, state=cf.REPORTED, category=category, kind=kind, channel=channel, district=district,
+                lon=lon, lat=lat, component_id=component_id, description=description, reported_ms=now_ms,
+                reworks=0, escalations=0, version=0, updated_ms=now_ms))
+            conn.execute(case_events.insert().values(
+                case_id=case_id, action="report", from_state=None, to_state=cf.REPORTED, by=by or channel,
+                role=role or channel, at_ms=now_ms, comment=description, version=0, detail="{}"))
+        return self.get(case_id)  # type: ignore[return-value]
+
+    def get(self, case_id: str) -> cf.Case | None:
+        """One case, or None."""
+        with self.eng.connect() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
+        return None if row is None else _case(row)
+
+    def act(self, case_id: str, action: str, actor: cf.Actor, now_ms: int, *, comment: str = "",
+            args: Mapping[str, Any] | None = None, expected_version: int | None = None,
+            request_id: str | None = None, limit_ms: int | None = None) -> tuple[cf.Case, bool]:
+        """Apply an action (core.case_flow.apply) and record it; returns (the case after it, whether it was applied
+        now: False when the same request id was applied before). Refused: 404 for an unknown case, 409 when the
+        case is not at `expected_version` (someone acted first: the reason says what it is now) or its state does
+        not allow the action, 403/400 as case_flow says."""
+        with self.eng.begin() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
+            if row is None:
+                raise cf.Refused(404, f"no case {case_id!r}")
+            case = _case(row)
+            if request_id:
+                seen = conn.execute(sa.select(case_events.c.action).where(
+                    case_events.c.case_id == case_id, case_events.c.request_id == request_id)).first()
+                if seen is not None:
+                    if seen[0] != action:
+                        raise cf.Refused(409, f"request {request_id!r} was a {seen[0]}, not a {action}")
+                    return case, False
+            if expected_version is not None and expected_version != case.version:
+                raise cf.Refused(409, f"case {case_id} changed meanwhile: it is {case.state} now "
+                                      f"(version {case.version}, not {expected_version})")
+            if action == "merge":
+                into = str((args or {}).get("into") or "")
+                target = conn.execute(sa.select(cases.c.state).where(cases.c.id == into)).first()
+                if target is None or target[0] in cf.FINAL_STATES:
+                    raise cf.Refused(409, f"cannot merge into {into!r}: no such open case")
+            step = cf.apply(case, action, actor, now_ms, comment=comment, args=args, limit_ms=limit_ms)
+            after = step.case
+            changes = {k: v for k, v in asdict(after).items() if k not in ("id", "category", "reported_ms")}
+            done = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.version == case.version)
+                                .values(**changes, updated_ms=now_ms))
+            if done.rowcount != 1:  # not reached with the writer lock taken at BEGIN; kept for other databases
+                raise cf.Refused(409, f"case {case_id} changed meanwhile")
+            ev = step.event
+            conn.execute(case_events.insert().values(
+                case_id=case_id, action=action, from_state=ev["from"], to_state=ev["to"], by=actor.name,
+                role=actor.role, at_ms=now_ms, comment=ev["comment"], department=after.department,
+                version=after.version, request_id=request_id or None,
+                detail=json.dumps(dict(args or {}), ensure_ascii=False, sort_keys=True)))
+        return after, True
+
+    def trail(self, case_id: str) -> list[dict[str, Any]]:
+        """Every recorded step of a case, oldest first (the report, then each action)."""
+        with self.eng.connect() as conn:
+            rows = conn.execute(sa.select(case_events).where(case_events.c.case_id == case_id)
+                                .order_by(case_events.c.id)).mappings().all()
+        return [dict(r) for r in rows]
