@@ -177,8 +177,8 @@ class Casebook:
             changes = {k: v for k, v in asdict(after).items() if k not in ("id", "category", "reported_ms")}
             done = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.version == case.version)
                                 .values(**changes, updated_ms=now_ms))
-            if done.rowcount != 1:  # not reached with the writer lock taken at BEGIN; kept for other databases
-                raise cf.Refused(409, f"case {case_id} changed meanwhile")
+            if done.rowcount != 1:  # PostgreSQL: another transaction changed it after our read (SQLite: never, the
+                raise cf.Refused(409, f"case {case_id} changed meanwhile: read it again")  # writer lock is ours)
             ev = step.event
             conn.execute(case_events.insert().values(
                 case_id=case_id, action=action, from_state=ev["from"], to_state=ev["to"], by=actor.name,

@@ -177,6 +177,16 @@ def _csp_safe_predicates() -> None:
 
 
 @pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """One throw-away PostgreSQL server per test session (tests/pg.py), for the case records' tests."""
+    from tests.pg import PgServer
+
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (no browser download: the Debian package)."""
     from playwright.sync_api import sync_playwright

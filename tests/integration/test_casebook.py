@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +25,23 @@ HANDLER = cf.Actor("市政处置员", cf.HANDLER, "市政")
 INSPECTOR = cf.Actor("监督员乙", cf.INSPECTOR)
 
 
-@pytest.fixture
-def book(tmp_path: Path) -> casebook.Casebook:
-    eng = casebook.engine_for(None, tmp_path)
+@pytest.fixture(params=["sqlite", "postgres"])
+def book(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[casebook.Casebook]:
+    """A migrated, empty case database: SQLite (the default) and PostgreSQL (by URL), every test on both."""
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_server").fresh_database(f"t{uuid.uuid4().hex[:12]}")
+    eng = casebook.engine_for(url, tmp_path)
     casebook.migrate(eng)
-    return casebook.Casebook(eng)
+    yield casebook.Casebook(eng)
+    eng.dispose()
 
 
 def test_the_migrations_make_exactly_the_tables_the_code_uses(book: casebook.Casebook) -> None:
     with book.eng.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), casebook.metadata) == []
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if book.eng.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     casebook.migrate(book.eng)  # again: nothing to do, no error
 
 
@@ -90,10 +98,10 @@ def test_a_duplicate_merges_only_into_an_open_case(book: casebook.Casebook) -> N
     assert merged.state == cf.MERGED and merged.merged_into == "B"
 
 
-def _dispatch(args: tuple[str, str, int]) -> str:
+def _dispatch(args: tuple[str | None, str, str, int]) -> str:
     """One process's attempt to dispatch the case: 'won' or the refusal's status."""
-    data_dir, dept, version = args
-    book = casebook.Casebook(casebook.engine_for(None, Path(data_dir)))
+    url, data_dir, dept, version = args
+    book = casebook.Casebook(casebook.engine_for(url, Path(data_dir)))
     try:
         book.act("RACE", "dispatch", cf.Actor(f"调度员{dept}", cf.DISPATCHER), int(time.time() * 1000),
                  args={"department": dept}, expected_version=version, limit_ms=H)
@@ -109,7 +117,8 @@ def test_dispatchers_in_other_processes_racing_on_one_case_one_wins(book: casebo
     book.report("RACE", "0101", now)
     case, _ = book.act("RACE", "register", DISPATCHER, now)
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        outcomes = pool.map(_dispatch, [(str(tmp_path), f"部门{i}", case.version) for i in range(8)])
+        url = None if book.eng.dialect.name == "sqlite" else book.eng.url.render_as_string(hide_password=False)
+        outcomes = pool.map(_dispatch, [(url, str(tmp_path), f"部门{i}", case.version) for i in range(8)])
     assert sorted(outcomes) == ["409"] * 7 + ["won"], outcomes
     trail = book.trail("RACE")
     assert [t["action"] for t in trail] == ["report", "register", "dispatch"]
