@@ -9,6 +9,8 @@ import yaml
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import case_rules
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 
@@ -116,6 +118,11 @@ def load_city(slug: str) -> dict[str, Any]:
         known = sorted(p.stem for p in (CONFIG_DIR / "cities").glob("*.yaml"))
         raise ValueError(f"unknown city {slug!r}; known profiles: {', '.join(known)}")
     return load_yaml(path)
+
+
+def load_case_rules(path: Path | None = None) -> case_rules.CaseRules:
+    """The closed loop's dispatch table and time limits (config/case_rules.yaml), validated (core.case_rules)."""
+    return case_rules.parse(load_yaml(path or CONFIG_DIR / "case_rules.yaml"))
 
 
 def load_feeds() -> dict[str, dict[str, Any]]:
