@@ -74,18 +74,18 @@ class Evaluator:
         first, a pass observes the entities whose documents changed or whose freshness flipped since the last, and
         those with an alert state (alerts.metrics.extract `also`), plus every district, city and feed figure."""
         now = self.now_ms() if now_ms is None else now_ms
-        raw = snapshot.read(self.r, now, tracker=self.tracker)
-        loaded = store.load(self.r)
-        alerted = {st.get("entity_id") for st in loaded.states.values()}
-        obs = metrics.extract(raw, now, self.feeds_cfg, traffic_cfg=self.traffic_cfg,
-                              district_names=self.district_names, city_name=self.city_name,
-                              wanted=self.engine.wanted, memo=self.memo, also=alerted)
-        out = self.engine.evaluate(loaded.states, obs, now, loaded.silences)
         try:
+            raw = snapshot.read(self.r, now, tracker=self.tracker)
+            loaded = store.load(self.r)
+            alerted = {st.get("entity_id") for st in loaded.states.values()}
+            obs = metrics.extract(raw, now, self.feeds_cfg, traffic_cfg=self.traffic_cfg,
+                                  district_names=self.district_names, city_name=self.city_name,
+                                  wanted=self.engine.wanted, memo=self.memo, also=alerted)
+            out = self.engine.evaluate(loaded.states, obs, now, loaded.silences)
             applied = store.commit(self.r, out.changes, loaded.versions, out.transitions,
                                    maxlen=self.rules.log_maxlen)
         except BaseException:
-            self.memo.clear()  # what this pass saw was not recorded: the next pass observes everything again
+            self.memo.clear()  # what this pass saw was not all recorded: the next pass observes everything again
             raise
         if len(applied) < len(out.changes):
             self.memo.clear()  # another evaluator moved first: observe everything next time, as a new process would
@@ -114,6 +114,7 @@ class Evaluator:
                 backoff = 0.5
             except UNAVAILABLE as exc:
                 log.warning("store unreachable, alert evaluation retries in %.1f s: %s", backoff, exc)
+                self.memo.clear()  # the store may come back older (restored): observe everything again
                 pubsub = _close(pubsub)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)

@@ -291,7 +291,12 @@
       if (!data) { return [nu, nu, nu, nu]; }
       if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu]; }  // stale
       var full = data.base === null || data.base === undefined, h = held[map] = held[map] || {}, changed = {};
-      if (!full && data.base !== (ver[map] || {}).v) { ver[map] = null; return [nu, nu, nu, null]; }  // all again
+      var mine = ver[map] || {};  // a delta applies only to what it was taken against: version, area and layers
+      if (!full && (data.base !== mine.v || JSON.stringify(data.base_area || null) !== JSON.stringify(mine.area || null) ||
+                    JSON.stringify(data.base_on || []) !== JSON.stringify(mine.on || []))) {
+        ver[map] = null;
+        return [nu, nu, nu, null];  // everything again on the next tick
+      }
       ENTITY.forEach(function (layer) {
         var sent = data[layer] || {}, gone = (data.gone || {})[layer] || [];
         if (full) { h[layer] = Object.assign({}, sent); return; }

@@ -97,8 +97,11 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
         had = held if isinstance(held, dict) else {}
         base, version = ctx.held(key, tick, had.get("v"))
         had_on = [f for f in ENTITY_LAYERS if f in (had.get("on") if isinstance(had.get("on"), list) else [])]
-        base = None if base is None else geometry.limit(base, texts, geometry.parse_area(had.get("area")), had_on)
+        had_area = geometry.parse_area(had.get("area"))
+        base = None if base is None else geometry.limit(base, texts, had_area, had_on, cached=False)
         layers = delta.message(geometry.limit(values, texts, area, feeds), ENTITY_LAYERS, tick, base, version)
+        if base is not None:  # what the delta is taken against, so the page applies it only to that
+            layers.update(base_area=None if had_area is None else list(had_area), base_on=had_on)
         shown = summary
     else:
         shown = {**summary, **replay_summary(ctx, now, summary, at, scope)}

@@ -84,6 +84,8 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
     s = ctx.settings
     theme = panels.theme_at(now, s.wall_carousel_s, pinned)
     lag = tick - held if type(held) is int else None
+    if lag is not None and not 0 <= lag <= ctx.keep_ticks():
+        lag = None  # a version from the future or long gone: everything again (and no memo per made-up lag)
     key = scope_mod.key(f"wall:{lang}:{theme}:{(view or {}).get('w')}x{(view or {}).get('h')}:"
                         f"{(view or {}).get('zoom')}:{lag}", scope)
     ctx.ahead("wall-map", map_delta_ahead)

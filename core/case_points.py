@@ -95,10 +95,11 @@ class Table:
     due NaN: never in a view, never overdue) until holes are a quarter of the rows; then the rows are packed again.
     Each change gives new arrays (copy on write), so a CasePoints a request holds never changes under it."""
 
-    def __init__(self) -> None:
+    def __init__(self, pack_min: int = 64) -> None:
         self.points = EMPTY
         self._row: dict[str, int] = {}
         self._free: list[int] = []
+        self._pack_min = pack_min  # never pack for fewer holes than this
 
     def reset(self, entries: Mapping[str, str]) -> CasePoints:
         """Start again from every entry."""
@@ -142,7 +143,7 @@ class Table:
         if extra:
             cols = np.concatenate([cols, np.array(extra, dtype=np.float64).T], axis=1)
         self.points = CasePoints(ids, cols[0], cols[1], cols[2], district)
-        if len(self._free) > max(64, len(self._row) // 4):
+        if len(self._free) > max(self._pack_min, len(self._row) // 4):
             self.points = self.points.take([bool(x) for x in ids])
             self._row = {cid: i for i, cid in enumerate(self.points.ids)}
             self._free = []

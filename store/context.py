@@ -162,7 +162,7 @@ class Context:
         when it holds none, or one that is not a recent tick or no longer kept. Looked up once per tick and lag per
         process; memo names use the lag, not the version, so they stay a bounded few on a wall that runs for weeks."""
         lag = tick - held if type(held) is int else -1
-        if not 0 <= lag <= self._keep_s() * 1000 // self.settings.tick_ms:
+        if not 0 <= lag <= self.keep_ticks():
             return None, None
         base = self.memo(f"held:{name}:{lag}", tick, lambda: self.shared_at(name, held))
         return (None, None) if base is None else (base, held)
@@ -173,6 +173,10 @@ class Context:
             return self.cache.get(keys.snapshot_cache(name, tick))
         except UNAVAILABLE:
             return None
+
+    def keep_ticks(self) -> int:
+        """How many ticks back a page's version is still kept (what held() accepts)."""
+        return self._keep_s() * 1000 // self.settings.tick_ms
 
     def _keep_s(self) -> int:
         """How long per-tick values stay in the shared cache: a few ticks, so a screen a tick or two behind still

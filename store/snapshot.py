@@ -116,7 +116,7 @@ class CaseTracker:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._epoch, self._seq = "", 0
+        self._at: tuple[str, int] = ("", 0)  # (epoch, sequence) of the copy, read and replaced as one
         self._table = case_points.Table()
         self._script: Any = None
 
@@ -124,27 +124,29 @@ class CaseTracker:
         """Queue the read of what changed since this copy's sequence number."""
         if self._script is None:
             self._script = r.register_script(_CHANGED_LUA)
-        self._script(keys=[keys.open_points_changed(), keys.open_points()], args=[self._epoch, self._seq],
-                     client=pipe)
+        epoch, seq = self._at
+        self._script(keys=[keys.open_points_changed(), keys.open_points()], args=[epoch, seq], client=pipe)
 
     def apply(self, answer: Sequence[Any]) -> case_points.CasePoints:
         """Bring the copy up to date with one answer of changed.lua; returns the points (do not modify)."""
         epoch_s, seq_s, mode, flat = answer
         epoch, seq = str(epoch_s or ""), int(float(seq_s))
         with self._lock:
-            if not _newer(self._epoch, self._seq, epoch, seq, mode):
+            if not _newer(*self._at, epoch, seq, mode):
                 return self._table.points
             entries = dict(zip(flat[0::2], flat[1::2], strict=True))
             points = self._table.reset(entries) if mode == "full" else self._table.update(entries)
-            self._epoch, self._seq = epoch, seq
+            self._at = (epoch, seq)
             return points
 
 
 def _newer(held_epoch: str, held_seq: int, epoch: str, seq: int, mode: str) -> bool:
-    """Whether an answer of changed.lua is to be applied to a copy at (held_epoch, held_seq): a whole answer unless
-    it is older than the copy in the same epoch; a delta only in the copy's epoch and not older than it."""
+    """Whether an answer of changed.lua is to be applied to a copy at (held_epoch, held_seq): a whole answer always
+    (the reader asked to start again: its copy was empty, of another epoch, or ahead of a store restored from an
+    older snapshot; one that arrives after a newer answer sets the copy back a little, and the next read brings it
+    up again); a delta only in the copy's epoch and not older than it."""
     if mode == "full":
-        return not (epoch == held_epoch and seq < held_seq)
+        return True
     return epoch == held_epoch and seq >= held_seq
 
 

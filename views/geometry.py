@@ -108,7 +108,7 @@ def area_of(bbox: Area, zoom: float) -> Area:
     tile edge brings a strip. Latitude uses the same degree step as longitude (generous away from the equator)."""
     step = 360.0 / 2 ** max(0, min(22, math.floor(zoom)))
     pad = max(step / 2, PAD_MIN_DEG)
-    w, s, e, n = bbox
+    w, s, e, n = (min(max(v, -lim), lim) for v, lim in zip(bbox, (180.0, 90.0, 180.0, 90.0), strict=True))
     w, e = min(w, e), max(w, e)
     s, n = min(s, n), max(s, n)
     snap = (math.floor((w - pad) / step) * step, math.floor((s - pad) / step) * step,
@@ -126,16 +126,18 @@ def parse_area(value: Any) -> Area | None:
     return (w, s, e, n) if w <= e and s <= n else None
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)
 def in_area(text: str, area: Area) -> frozenset[str]:
-    """The ids of one layer's entities that meet an area (kept per layer and area: views pan over a few areas)."""
+    """The ids of one layer's entities that meet an area (kept per layer and area: views pan over a few areas; only
+    areas this server snapped (area_of) are kept, so a page cannot fill the cache with made-up ones)."""
     return boxes_of(text).within(area)
 
 
 def limit(values: dict[str, dict[str, Any]], texts: dict[str, str | None], area: Area | None,
-          feeds: Iterable[str]) -> dict[str, dict[str, Any]]:
+          feeds: Iterable[str], *, cached: bool = True) -> dict[str, dict[str, Any]]:
     """Of the entity values, those of the feeds in `feeds` whose entity is drawn and meets the area (every drawn one
-    when area is None); a feed not in `feeds` (its layer is off), or without geometry, gets nothing."""
+    when area is None); a feed not in `feeds` (its layer is off), or without geometry, gets nothing. `cached=False`
+    for an area a page sent (looked up, not kept)."""
     on = set(feeds)
     out: dict[str, dict[str, Any]] = {}
     for feed, vals in values.items():
@@ -143,7 +145,8 @@ def limit(values: dict[str, dict[str, Any]], texts: dict[str, str | None], area:
         if feed not in on or text is None:
             out[feed] = {}
             continue
-        ids = boxes_of(text).all if area is None else in_area(text, area)
+        ids = (boxes_of(text).all if area is None else in_area(text, area) if cached
+               else boxes_of(text).within(area))
         out[feed] = ({eid: vals[eid] for eid in ids if eid in vals} if len(ids) < len(vals)
                      else {eid: v for eid, v in vals.items() if eid in ids})
     return out

@@ -258,3 +258,13 @@ def test_a_pass_steps_what_changed_and_the_open_alerts_and_agrees_with_a_whole_p
     with pytest.raises(redis.ConnectionError):
         ev.evaluate(T0 + 33_000)
     assert ev.evaluate(T0 + 34_000).evaluations == whole + 1
+    # so does a pass that fails before its commit (a bad record, a bug): nothing it read counts as seen
+    ev.evaluate(T0 + 35_000)
+    ingest(r, T0 + 35_500, Q7=400.0)  # Q7 breaches in the pass that fails
+    engine = ev.engine.evaluate
+    monkeypatch.setattr(ev.engine, "evaluate", lambda *a, **kw: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        ev.evaluate(T0 + 36_000)
+    monkeypatch.setattr(ev.engine, "evaluate", engine)
+    ev.evaluate(T0 + 37_000)
+    assert "Q7" in {a["entity_id"] for a in actions.all_alerts(r)}  # not missed

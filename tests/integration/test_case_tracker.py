@@ -97,3 +97,19 @@ def test_forgotten_refilled_or_too_far_behind_reads_everything_again(r: redis.Re
     answer = pipe.execute()[0]
     assert answer[2] == "full"  # its number is below the floor: everything again
     assert drawn(tracker.apply(answer)) == drawn(snapshot.read_case_points(r))
+
+
+def test_a_copy_ahead_of_the_log_reads_everything_again(r: redis.Redis) -> None:
+    """A store restored from an older snapshot keeps its log's epoch but its numbers went back: a copy holding a
+    higher number must not wait for the numbers to catch up (it would miss every batch until then)."""
+    rng, now, w = random.Random(8), int(time.time() * 1000), Writer(r)
+    tracker = snapshot.CaseTracker()
+    w.write([(rd, derive(rd)) for rd in (case(f"G{i}", now, rng) for i in range(5))], now)
+    snapshot.read_case_points(r, tracker=tracker)
+    epoch, seq = tracker._at
+    tracker._at = (epoch, seq + 1000)  # as if the store went back 1,000 batches under it
+    w.write([(rd, derive(rd)) for rd in [case("G9", now + 1000, rng)]], now + 1000)
+    pipe = r.pipeline(transaction=False)
+    tracker.queue(r, pipe)
+    answer = pipe.execute()[0]
+    assert answer[2] == "full" and "G9" in tracker.apply(answer).ids

@@ -78,6 +78,7 @@ def test_replayed_map_values_come_from_history(client: FlaskClient, r: redis.Red
     assert again["n"] == live["n"] == [len(live["air"]), len(live["traffic"]), len(live["water"])]
     # a view or a held set that a hostile page made up gets whole values, never an error
     for view, bad in (({"bbox": [float("nan"), 23, float("inf"), 24], "zoom": 12}, None),
+                      ({"bbox": [-1e305, -1e305, 1e305, 1e305], "zoom": 22}, None),
                       (None, {"v": live["v"], "area": ["x", 1, 2, 3], "on": [{}, None]}),
                       (None, {"v": "1", "area": [3, 2, 1, 0], "on": "air"})):
         odd, _ = analyst.map_values(ctx, now, view, [23.1, 113.2], 12, ["air"], None, False, "none", {}, held=bad)

@@ -51,7 +51,7 @@ def test_a_table_changed_step_by_step_draws_what_the_whole_hash_draws(start: dic
     def drawn(p: case_points.CasePoints) -> list:
         return sorted((p.ids[i], p.lon[i], p.lat[i], p.due[i], p.district[i]) for i, cid in enumerate(p.ids) if cid)
 
-    table, whole = case_points.Table(), dict(start)
+    table, whole = case_points.Table(pack_min=2), dict(start)  # packs often: holes, reuse and packing all run
     held = table.reset(start)
     for changes in steps:
         prev, before = held, drawn(held)
