@@ -20,6 +20,11 @@ _WINDOW_LUA = lua.source("window")
 CLOSED_KEEP_MS = 25 * 3600 * 1000  # closed cases leave latest after the 24 h on-time window (history: the stream)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps(**kw) builds one per call
 DEAD_LETTER_MAXLEN = 10_000
+# Readings per Lua call: Redis runs one script at a time and answers nobody else meanwhile, so a city-sized batch
+# (2,500 segments: 36 ms) is cut into calls of this many, queued in the same pipeline, between which the screens'
+# reads are answered. Each call is whole (newer wins, idempotent, its own change-log number), so the cut changes
+# nothing a reader can end up with.
+CHUNK = 500
 REPEAT_MS = 3_600_000  # the same rejection from the same writer is reported at most once an hour
 _ADCODE = re.compile(r"[0-9]{6}")
 # health counters and last reasons per kind of Rejection (the health panel shows them)
@@ -55,8 +60,9 @@ class Writer:
     """Writes batches of derived readings for any feed; one round trip per batch, idempotent per (entity, ts)."""
 
     def __init__(self, r: redis.Redis, *, retention: int = 100_000, source: str = "unknown",
-                 dedupe_keep: int | None = None) -> None:
+                 dedupe_keep: int | None = None, chunk: int = CHUNK) -> None:
         self.r = r
+        self.chunk = max(1, chunk)
         self.retention = retention
         self.source = source
         self.dedupe_keep = max(1_000, retention) if dedupe_keep is None else dedupe_keep
@@ -77,10 +83,9 @@ class Writer:
         if not by_feed and not quiet and not rejected and not monitored:
             return 0
         pipe = self.r.pipeline(transaction=False)
-        upserts = []
+        upserts: list[int] = []
         for feed, rows in by_feed.items():
-            upserts.append(len(pipe))
-            self._queue_feed(pipe, feed, rows, now_ms, latency_ms)
+            upserts += self._queue_feed(pipe, feed, rows, now_ms, latency_ms)
         for feed in quiet:
             pipe.hset(keys.health(feed), mapping=self._ok(now_ms, latency_ms))
         self._queue_rejections(pipe, rejected, now_ms)
@@ -131,14 +136,16 @@ class Writer:
         return out
 
     def _queue_feed(self, pipe: Any, feed: str, rows: Iterable[tuple[Reading, dict[str, Any]]], now_ms: int,
-                    latency_ms: float | None = None) -> None:
+                    latency_ms: float | None = None) -> list[int]:
+        """Queue one feed's readings (in calls of self.chunk) and its health; returns the calls' places in the
+        pipeline."""
         service = feed == "service"
         indexed = service or feed == "furniture"
         tracked = feed in history.FEEDS  # per-entity, per-minute history (store/history.py)
         stride = 7 if indexed else 4 if tracked else 3
         head = [now_ms, CLOSED_KEEP_MS if service else 0, self.retention, self.dedupe_keep, stride,
                 history.keep_ms(feed), "1" if tracked else "0"]
-        args: list[Any] = list(head)
+        args: list[Any] = []
         newest = 0
         encode = _JSON.encode
         rows = list(rows)
@@ -152,17 +159,20 @@ class Writer:
             else:
                 args += [reading.entity_id, reading.ts, encode(record(reading, derived))]
             newest = max(newest, reading.ts)
-        count = (len(args) - len(head)) // stride
-        self._upsert(
-            keys=[keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
-                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed), keys.changed(feed),
-                  *(hkeys if tracked else [keys.case_districts(feed), keys.open_points(feed),
-                                            keys.open_points_changed(feed)])],
-            args=args, client=pipe,
-        )
+        count = len(rows)
+        common = [keys.latest(feed), keys.latest_ts(feed), keys.open_due(feed), keys.closed(feed),
+                  keys.closed_late(feed), keys.readings(feed), keys.seen(feed), keys.changed(feed)]
+        extra = [] if tracked else [keys.case_districts(feed), keys.open_points(feed), keys.open_points_changed(feed)]
+        places = []
+        for start in range(0, count, self.chunk):
+            end = min(count, start + self.chunk)
+            places.append(len(pipe))
+            self._upsert(keys=[*common, *(hkeys[start:end] if tracked else extra)],
+                         args=[*head, *args[start * stride:end * stride]], client=pipe)
         pipe.hset(keys.health(feed), mapping={**self._ok(now_ms, latency_ms), "last_data_ms": newest})
         pipe.hincrby(keys.health(feed), "readings", count)
         pipe.publish(keys.EVENTS, json.dumps({"type": "feed", "feed": feed, "n": count, "ts": now_ms}))
+        return places
 
     def mark_error(self, feed: str, error: str, now_ms: int, latency_ms: float | None = None) -> None:
         """Record a failed poll in the feed's health without touching its last good data (which then goes stale)."""
