@@ -224,7 +224,7 @@
 
   os.onemap = {
     updatedAt: {},
-    // Read-only looks for the browser tests: the entity ids held per feed, and the registered features of a layer
+    // Read-only looks for the browser tests: the entity values held per feed, and the registered features of a layer
     // that lie in the map's view now.
     heldValues: function (map, feed) { return Object.assign({}, (held[map] || {})[feed] || {}); },
     inView: function (map, layer) {
