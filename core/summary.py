@@ -7,7 +7,8 @@ travels as JSON). A stored document is {"id", "ts", "v": values, "m": meta, "d":
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any, TypedDict
@@ -19,6 +20,7 @@ from indicators import traffic
 AIR_KEYS = ("so2_1h", "no2_1h", "co_1h", "o3_1h", "pm10_1h", "pm25_1h", "o3_8h", "pm10_24h", "pm25_24h")
 WATER_CLASSES = ("I", "II", "III", "IV", "V", "劣V")
 TOP_N = 3  # worst entities listed on each wall panel
+_RANK = {k: i for i, k in enumerate(WATER_CLASSES)}
 
 Doc = dict[str, Any]  # one entity's stored document: id, ts, v (values), m (meta), d (derived)
 
@@ -136,8 +138,14 @@ class WaterRow:
 
 
 def _adcode(doc: Doc) -> str | None:
-    ad = (doc.get("m") or {}).get("district_adcode")
-    return str(ad) if ad else None
+    """The district a document belongs to, as store.scope.district_of reads it (so a district's rows are exactly
+    what a caller scoped to it sees)."""
+    ad = (doc.get("m") or {}).get("district_adcode") or (doc.get("v") or {}).get("district_adcode")
+    return None if ad in (None, "") else str(ad)
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def row(feed: str, doc: Doc, cfg: traffic.TrafficConfig | None = None) -> AirRow | TrafficRow | WaterRow:
@@ -145,7 +153,7 @@ def row(feed: str, doc: Doc, cfg: traffic.TrafficConfig | None = None) -> AirRow
     d, v, m = doc.get("d") or {}, doc.get("v") or {}, doc.get("m") or {}
     name = m.get("name") or doc.get("id")
     if feed == "air":
-        conc = tuple(float(v[k]) if isinstance(v.get(k), int | float) else None for k in AIR_KEYS)
+        conc = tuple(float(v[k]) if _finite(v.get(k)) else None for k in AIR_KEYS)
         return AirRow(doc.get("id"), doc.get("ts", 0), d.get("aqi"), d.get("level"), d.get("color"), name,
                       _adcode(doc), conc, d.get("standard"))
     if feed == "traffic":
@@ -156,7 +164,11 @@ def row(feed: str, doc: Doc, cfg: traffic.TrafficConfig | None = None) -> AirRow
                                                 float(m.get("length_m", 1000)), config=cfg)
             except (TypeError, ValueError):  # a malformed stored segment counts for no TPI, and breaks nothing else
                 weight = None
-        return TrafficRow(doc.get("id"), doc.get("ts", 0), d.get("level"), d.get("speed_ratio") or 1,
+            if weight is not None and not (math.isfinite(weight[0]) and math.isfinite(weight[1])):
+                weight = None
+        ratio = d.get("speed_ratio")
+        ratio = float(ratio) if _finite(ratio) and ratio else 1.0
+        return TrafficRow(doc.get("id"), doc.get("ts", 0), d.get("level"), ratio,
                           v.get("speed_kmh"), name, _adcode(doc), weight)
     return WaterRow(doc.get("id"), doc.get("ts", 0), d.get("klass"), d.get("black_odorous") in ("light", "heavy"),
                     name, _adcode(doc))
@@ -174,6 +186,38 @@ def rows_in(raw: Mapping[str, Any], feed: str, cfg: traffic.TrafficConfig | None
     """A snapshot's rows of one feed: those its reader kept (store.snapshot.Tracker), else made from its documents."""
     kept = (raw.get("rows") or {}).get(feed)
     return kept if kept is not None else rows_of(feed, raw.get(feed) or {}, cfg)
+
+
+# How each feed ranks its worst (core.tally keeps the same keys sorted): None = not ranked. Ties go by id, so every
+# process and every tick ranks them the same (a dict's order is not the store's).
+def air_key(x: AirRow) -> tuple[Any, ...] | None:
+    return (-x.aqi, str(x.id)) if _finite(x.aqi) else None
+
+
+def traffic_key(x: TrafficRow) -> tuple[Any, ...] | None:
+    return (-x.level, x.ratio, str(x.id)) if _finite(x.level) and x.level else None
+
+
+def water_key(x: WaterRow) -> tuple[Any, ...] | None:
+    return (-_RANK[x.klass], str(x.id)) if x.klass in _RANK else None
+
+
+def worst_of(fresh: list[Any], key: Callable[[Any], Any]) -> list[Any]:
+    """The TOP_N worst of the rows by `key`."""
+    ranked = [(k, i) for i, x in enumerate(fresh) if (k := key(x)) is not None]
+    return [fresh[i] for _, i in heapq.nsmallest(TOP_N, ranked)]
+
+
+def air_item(x: AirRow) -> dict[str, Any]:
+    return {"id": x.id, "name": x.name, "aqi": x.aqi, "color": x.color}
+
+
+def traffic_item(x: TrafficRow) -> dict[str, Any]:
+    return {"id": x.id, "name": x.name, "level": x.level, "speed": x.speed}
+
+
+def water_item(x: WaterRow) -> dict[str, Any]:
+    return {"id": x.id, "name": x.name, "klass": x.klass}
 
 
 def fresh_rows(rows: Rows, now_ms: int, stale_after_s: float) -> list[Any]:
@@ -201,16 +245,13 @@ def air_of(rows: Rows, now_ms: int, stale_after_s: float) -> AirSummary:
     stations = {eid: {"aqi": x.aqi, "level": x.level, "color": x.color, "stale": x.ts < limit}
                 for eid, x in rows.items()}
     fresh = fresh_rows(rows, now_ms, stale_after_s)
-    city = city_air(fresh)
-    # ties go by id, so every process and every tick ranks them the same (a dict's order is not the store's)
-    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.aqi is not None), key=lambda x: (-x.aqi, str(x.id)))
-    top = [{"id": x.id, "name": x.name, "aqi": x.aqi, "color": x.color} for x in worst]
-    return {"city": city, "stations": stations, "n_fresh": len(fresh), "n": len(rows), "top": top}
+    top = [air_item(x) for x in worst_of(fresh, air_key)]
+    return {"city": city_air(fresh), "stations": stations, "n_fresh": len(fresh), "n": len(rows), "top": top}
 
 
 def _tpi(fresh: list[TrafficRow], cfg: traffic.TrafficConfig | None) -> tuple[float | None, int | None]:
     weights = [x.weight for x in fresh if x.weight is not None]
-    value = round(traffic.tpi_of(weights), 1) if weights else None
+    value = round(traffic.tpi_of(weights), 1) if weights else None  # core.tally: from exact sums, the same
     return value, (traffic.tpi_level(value, config=cfg) if value is not None else None)
 
 
@@ -225,13 +266,9 @@ def traffic_of(rows: Rows, now_ms: int, stale_after_s: float,
     """Network TPI (length-weighted) and each segment's level."""
     fresh = fresh_rows(rows, now_ms, stale_after_s)
     tpi, level, severe = network(fresh, cfg)
-    worst = heapq.nsmallest(TOP_N, (x for x in fresh if x.level), key=lambda x: (-x.level, x.ratio, str(x.id)))
-    top = [{"id": x.id, "name": x.name, "level": x.level, "speed": x.speed} for x in worst]
+    top = [traffic_item(x) for x in worst_of(fresh, traffic_key)]
     return {"tpi": tpi, "level": level, "severe": severe, "n": len(rows), "top": top,
             "segments": {eid: x.level for eid, x in rows.items()}}
-
-
-_RANK = {k: i for i, k in enumerate(WATER_CLASSES)}
 
 
 def water_of(rows: Rows, now_ms: int, stale_after_s: float) -> WaterSummary:
@@ -241,14 +278,22 @@ def water_of(rows: Rows, now_ms: int, stale_after_s: float) -> WaterSummary:
     for x in fresh:
         if x.klass in by_class:
             by_class[x.klass] += 1
-    good = by_class["I"] + by_class["II"] + by_class["III"]
-    worst = next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
-    ordered = heapq.nsmallest(TOP_N, (x for x in fresh if x.klass in _RANK),
-                              key=lambda x: (-_RANK[x.klass], str(x.id)))
-    top = [{"id": x.id, "name": x.name, "klass": x.klass} for x in ordered]
-    return {"by_class": by_class, "good": good, "worst": worst, "top": top, "bad": by_class["劣V"],
-            "n_fresh": len(fresh), "n": len(rows), "sections": {eid: x.klass for eid, x in rows.items()},
-            "black_odorous": sum(1 for x in fresh if x.black_odorous)}
+    top = [water_item(x) for x in worst_of(fresh, water_key)]
+    return water_figures(by_class, top, len(fresh), len(rows), {eid: x.klass for eid, x in rows.items()},
+                         sum(1 for x in fresh if x.black_odorous))
+
+
+def worst_class(by_class: Mapping[str, int]) -> str | None:
+    """The worst GB 3838 class with a current section."""
+    return next((k for k in reversed(WATER_CLASSES) if by_class[k]), None)
+
+
+def water_figures(by_class: dict[str, int], top: list[dict[str, Any]], n_fresh: int, n: int,
+                  sections: dict[str, Any], black_odorous: int) -> WaterSummary:
+    """The water summary from its counts."""
+    return {"by_class": by_class, "good": by_class["I"] + by_class["II"] + by_class["III"],
+            "worst": worst_class(by_class), "top": top, "bad": by_class["劣V"], "n_fresh": n_fresh, "n": n,
+            "sections": sections, "black_odorous": black_odorous}
 
 
 def air_summary(docs: dict[str, Doc], now_ms: int, stale_after_s: float) -> AirSummary:
@@ -338,14 +383,32 @@ def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]
 
     status = {feed: feed_status(h, now_ms, stale_s(feed), feeds_cfg.get(feed, {}).get("freshness", "data"))
               for feed, h in raw["health"].items()}
-    rows = {feed: rows_in(raw, feed, traffic_cfg) for feed in ENTITY_LAYERS}
+    parts = raw.get("parts")  # the point feeds' figures kept as they change (core.tally), when the reader has them
+    if parts is not None:
+        air, roads, water = (parts[feed]["summary"] for feed in ENTITY_LAYERS)
+        districts = merge_districts(parts)
+    else:
+        rows = {feed: rows_in(raw, feed, traffic_cfg) for feed in ENTITY_LAYERS}
+        air = air_of(rows["air"], now_ms, stale_s("air"))
+        roads = traffic_of(rows["traffic"], now_ms, stale_s("traffic"), traffic_cfg)
+        water = water_of(rows["water"], now_ms, stale_s("water"))
+        districts = districts_of(rows, now_ms, stale_s, traffic_cfg)
     return {
         "now": now_ms,
         "status": status,
-        "air": air_of(rows["air"], now_ms, stale_s("air")),
-        "traffic": traffic_of(rows["traffic"], now_ms, stale_s("traffic"), traffic_cfg),
-        "water": water_of(rows["water"], now_ms, stale_s("water")),
+        "air": air,
+        "traffic": roads,
+        "water": water,
         "service": service_summary(raw["service"]),
-        "districts": districts_of(rows, now_ms, stale_s, traffic_cfg),
+        "districts": districts,
         "alerts": alert_summary(raw.get("alerts", [])),
     }
+
+
+def merge_districts(parts: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """districts_of from the feeds' parts (core.tally.Tally.part): a district no feed has a row in is not listed."""
+    air, roads, water = (parts[feed]["districts"] for feed in ENTITY_LAYERS)
+    return {ad: {"aqi": air.get(ad, {}).get("aqi"), "aqi_color": air.get(ad, {}).get("aqi_color"),
+                 "tpi": roads.get(ad, {}).get("tpi"), "tpi_level": roads.get(ad, {}).get("tpi_level"),
+                 "water_worst": water.get(ad, {}).get("water_worst")}
+            for ad in {*air, *roads, *water}}

@@ -133,7 +133,12 @@ def tpi_of(weights: Iterable[tuple[float, float]]) -> float:
         lengths.append(length)
     if not lengths:
         raise ValueError("tpi needs at least one segment")
-    return round(math.fsum(weighted) / math.fsum(lengths), 9)
+    return tpi_from_sums(math.fsum(weighted), math.fsum(lengths))
+
+
+def tpi_from_sums(weighted: float, length: float) -> float:
+    """Network TPI from the (correctly rounded) sums of the segments' two terms, rounded to 1e-9 (see tpi)."""
+    return round(weighted / length, 9)
 
 
 def tpi(segments: Iterable[tuple[float, float, float]], *, config: TrafficConfig | None = None) -> float:

@@ -14,6 +14,7 @@ from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
 
 from core import summary as summary_mod
+from core import tally
 from store import keys, snapshot
 from store.client import UNAVAILABLE
 
@@ -45,7 +46,10 @@ class Context:
     _ahead: threading.Thread | None = None
 
     def __post_init__(self) -> None:
-        self._tracker = snapshot.Tracker(lambda feed, doc: summary_mod.row(feed, doc, self.traffic_cfg))
+        self._tracker = snapshot.Tracker(
+            lambda feed, doc: summary_mod.row(feed, doc, self.traffic_cfg),
+            tally=lambda feed: tally.Tally(feed, float(self.feeds.get(feed, {}).get("stale_after_s", 60)),
+                                           self.traffic_cfg))
 
     def tick_of(self, now_ms: int) -> int:
         """The tick a moment belongs to: everything computed once per tick is keyed by it."""

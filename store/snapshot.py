@@ -56,11 +56,12 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     res = pipe.execute()
     out: dict[str, Any] = {}
     rows: dict[str, dict[str, Any]] = {}
+    parts: dict[str, Any] = {}
     for i, feed in enumerate(POINT_FEEDS):
         if tracker is None:
             out[feed] = {eid: json.loads(doc) for eid, doc in res[i].items()}
         else:
-            out[feed], rows[feed] = tracker.apply_rows(feed, res[i])
+            out[feed], rows[feed], parts[feed] = tracker.apply_part(feed, res[i], now_ms, scope)
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
     counts = res[-5 - 2 * len(wanted):-5]
@@ -77,6 +78,8 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
         out["alerts"] = scope_mod.alerts(out["alerts"], scope)
     if tracker is not None and tracker.rows:
         out["rows"] = rows
+    if tracker is not None and tracker.tallies:
+        out["parts"] = parts  # already of the scope's district
     return out
 
 
@@ -190,20 +193,30 @@ class Tracker:
     change log (store/lua/changed.lua; the writer numbers every batch's changes): a tick parses the documents that
     changed since the last read, not the whole city's. It starts again from everything when it holds nothing or the
     log's epoch changes (the store was flushed or replaced). With `prepare(feed, doc)`, it also keeps each document's
-    row (core.summary.row), made once when the document changes; read() then hands them on as raw["rows"]. Each read
+    row (core.summary.row), made once when the document changes; read() then hands them on as raw["rows"]; with
+    `tally(feed)` as well, it keeps each feed's counts, sums and rankings as the rows change (core.tally), and read()
+    hands on their figures at its moment as raw["parts"], so a summary costs what changed. Each read
     gives new dicts (copy on write), so a summary being built from the last ones is never changed under it; shared
     by the threads of a process."""
 
-    def __init__(self, prepare: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
+    def __init__(self, prepare: Callable[[str, dict[str, Any]], Any] | None = None,
+                 tally: Callable[[str], Any] | None = None) -> None:
         self._lock = threading.Lock()
         self._prepare = prepare
         self._held: dict[str, tuple[str, int, dict[str, Any], dict[str, Any]]] = {}  # feed -> epoch, seq, docs, rows
         self._script: Any = None
+        self._tally = tally  # feed -> a new core.tally.Tally (needs `prepare` to make core.summary rows)
+        self._tallies: dict[str, Any] = {}
 
     @property
     def rows(self) -> bool:
         """Whether this copy keeps rows."""
         return self._prepare is not None
+
+    @property
+    def tallies(self) -> bool:
+        """Whether this copy keeps the feeds' figures (core.tally)."""
+        return self._tally is not None and self._prepare is not None
 
     def queue(self, r: redis.Redis, pipe: Any, feed: str) -> None:
         """Queue the read of what changed in `feed` since this copy's sequence number."""
@@ -219,22 +232,48 @@ class Tracker:
 
     def apply_rows(self, feed: str, answer: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """apply(), and the rows of the documents (empty without `prepare`)."""
+        with self._lock:
+            return self._apply(feed, answer)
+
+    def apply_part(self, feed: str, answer: Sequence[Any], now_ms: int,
+                   scope: str | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """apply_rows(), and the feed's figures at `now_ms` of the same documents (core.tally.Tally.part; of the
+        scope's district only, when scoped), or None without a tally."""
+        with self._lock:
+            docs, rows = self._apply(feed, answer)
+            tally = self._tallies.get(feed)
+            if tally is None and self.tallies:
+                tally = self._tallies[feed] = self._tally(feed)  # type: ignore[misc]
+                for eid, row in rows.items():
+                    tally.put(eid, row)
+            return docs, rows, None if tally is None else tally.part(now_ms, scope)
+
+    def _apply(self, feed: str, answer: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         epoch, seq_s, mode, flat = answer
         epoch, seq = str(epoch or ""), int(float(seq_s))
         prepare = self._prepare
-        with self._lock:
-            held_epoch, held_seq, docs, rows = self._held.get(feed, ("", 0, {}, {}))
-            if not _newer(held_epoch, held_seq, epoch, seq, mode):
-                return docs, rows
-            docs, rows = ({}, {}) if mode == "full" else (dict(docs), dict(rows))
-            for i in range(0, len(flat), 2):
-                eid, raw = flat[i], flat[i + 1]
-                if raw is None:
-                    docs.pop(eid, None)
-                    rows.pop(eid, None)
-                    continue
-                doc = docs[eid] = json.loads(raw)
-                if prepare is not None:
-                    rows[eid] = prepare(feed, doc)
-            self._held[feed] = (epoch, seq, docs, rows)
+        held_epoch, held_seq, docs, rows = self._held.get(feed, ("", 0, {}, {}))
+        if not _newer(held_epoch, held_seq, epoch, seq, mode):
             return docs, rows
+        tally = self._tallies.get(feed)
+        if mode == "full":
+            docs, rows = {}, {}
+            self._tallies.pop(feed, None)  # made again from the rows when next asked for
+            tally = None
+        else:
+            docs, rows = dict(docs), dict(rows)
+        for i in range(0, len(flat), 2):
+            eid, raw = flat[i], flat[i + 1]
+            if raw is None:
+                docs.pop(eid, None)
+                rows.pop(eid, None)
+                if tally is not None:
+                    tally.put(eid, None)
+                continue
+            doc = docs[eid] = json.loads(raw)
+            if prepare is not None:
+                row = rows[eid] = prepare(feed, doc)
+                if tally is not None:
+                    tally.put(eid, row)
+        self._held[feed] = (epoch, seq, docs, rows)
+        return docs, rows
