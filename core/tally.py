@@ -42,17 +42,19 @@ def to_float(total: int) -> float:
 
 
 class Group:
-    """The figures of one set of rows (the city's, or one district's)."""
+    """The figures of one set of rows: the city's (with its ranking and per-entity map) or one district's (with its
+    rows, from which a caller scoped to it gets core.summary's figures of them: what it costs is the district's)."""
 
     __slots__ = ("n", "n_fresh", "values", "lent", "rank", "ids", "sums", "counts", "w", "length", "nw", "severe",
-                 "by_class", "black")
+                 "by_class", "black", "members")
 
     def __init__(self) -> None:
         self.n = 0  # rows, fresh or not
         self.n_fresh = 0
-        self.values: dict[str, Any] = {}  # entity id -> what the maps draw (the summary's per-entity map)
+        self.values: dict[str, Any] = {}  # the city: entity id -> what the maps draw (the summary's per-entity map)
         self.lent = False  # `values` was handed out: copy it before the next change
-        self.rank: list[tuple[Any, ...]] = []  # sort keys of the fresh ranked rows, worst first
+        self.rank: list[tuple[Any, ...]] = []  # the city: sort keys of the fresh ranked rows, worst first
+        self.members: dict[str, Any] = {}  # a district: its rows
         self.ids: list[tuple[str, str]] = []  # air: (str(id), entity id) of fresh rows; the first names the standard
         self.sums = [0] * len(S.AIR_KEYS)  # air: exact sums of the fresh rows' concentrations, and how many
         self.counts = [0] * len(S.AIR_KEYS)
@@ -88,11 +90,13 @@ class Tally:
         if feed not in S.ENTITY_LAYERS:
             raise ValueError(f"no tally for feed {feed!r}")
         self.feed = feed
-        self.stale_ms = float(stale_after_s) * 1000
+        self.stale_after_s = float(stale_after_s)
+        self.stale_ms = self.stale_after_s * 1000
         self.cfg = cfg
         self.rows: dict[str, Any] = {}
-        self.groups: dict[str | None, Group] = {None: Group()}
-        self.counted: set[str] = set()  # rows counted as fresh
+        self.city = Group()
+        self.districts: dict[str, Group] = {}
+        self.counted: dict[str, tuple[Any, Any]] = {}  # rows counted as fresh -> (rank key, their part in the sums)
         self.heap: list[tuple[int, str]] = []  # (ts, entity id) of counted rows, some outdated (checked when popped)
         self.limit = float("-inf")  # rows with ts >= limit are fresh
         self._key: Callable[[Any], Any] = {"air": S.air_key, "traffic": S.traffic_key, "water": S.water_key}[feed]
@@ -101,81 +105,125 @@ class Tally:
     def put(self, eid: str, row: Any) -> None:
         """The entity's new row (None: it is gone)."""
         old = self.rows.get(eid)
-        if old is not None and eid in self.counted:
-            self._count(eid, old, -1)
-        if old is not None and (row is None or row.adcode != old.adcode) and old.adcode is not None:
-            self._unplace(eid, old.adcode)
+        if old is not None:
+            if eid in self.counted:
+                self._count(eid, old, -1)
+            if old.adcode is not None and (row is None or row.adcode != old.adcode):
+                g = self.districts[old.adcode]
+                g.n -= 1
+                del g.members[eid]
+                if not g.n:
+                    del self.districts[old.adcode]
         if row is None:
             if old is not None:
                 del self.rows[eid]
-                self._unplace(eid, None)
+                self.city.n -= 1
+                self.city.writable().pop(eid)
             return
+        self.rows[eid] = row  # an entity already there keeps its place in the order
         if old is None:
-            self.rows[eid] = row
-            self.groups[None].n += 1
-        else:
-            self.rows[eid] = row  # keeps its place in the order
-        if row.adcode is not None and (old is None or old.adcode != row.adcode):
-            self._group(row.adcode).n += 1
+            self.city.n += 1
+        if row.adcode is not None:
+            g = self.districts.get(row.adcode)
+            if g is None:
+                g = self.districts[row.adcode] = Group()
+            if eid not in g.members:
+                g.n += 1
+            g.members[eid] = row
         fresh = row.ts >= self.limit
         if fresh:
             self._count(eid, row, 1)
             heapq.heappush(self.heap, (row.ts, eid))
         self._value(eid, row, not fresh)
 
-    def _group(self, adcode: str) -> Group:
-        g = self.groups.get(adcode)
-        if g is None:
-            g = self.groups[adcode] = Group()
-        return g
-
-    def _unplace(self, eid: str, adcode: str | None) -> None:
-        g = self.groups[adcode]
-        g.n -= 1
-        g.writable().pop(eid, None)
-        if adcode is not None and g.n == 0:
-            del self.groups[adcode]
-
     def _value(self, eid: str, row: Any, stale: bool) -> None:
+        self.city.writable()[eid] = self._value_of(row, stale)
+
+    def _value_of(self, row: Any, stale: bool) -> Any:
         if self.feed == "air":
-            value: Any = {"aqi": row.aqi, "level": row.level, "color": row.color, "stale": stale}
-        elif self.feed == "traffic":
-            value = row.level
-        else:
-            value = row.klass
-        self.groups[None].writable()[eid] = value
-        if row.adcode is not None:
-            self.groups[row.adcode].writable()[eid] = value
+            return {"aqi": row.aqi, "level": row.level, "color": row.color, "stale": stale}
+        return row.level if self.feed == "traffic" else row.klass
+
+    def _part_of(self, eid: str, row: Any) -> tuple[Any, Any]:
+        """A fresh row's rank key and its part in the sums, worked out once when it starts counting."""
+        key = self._key(row)
+        key = None if key is None else (*key, eid)
+        if self.feed == "air":
+            return key, ((str(row.id), eid), [(i, exact(c)) for i, c in enumerate(row.conc) if c is not None])
+        if self.feed == "traffic":
+            weight = None if row.weight is None else (exact(row.weight[0]), exact(row.weight[1]))
+            return key, (weight, row.level == 5)
+        return key, (row.klass if row.klass in self.city.by_class else None, bool(row.black_odorous))
 
     def _count(self, eid: str, row: Any, sign: int) -> None:
         """Add (sign 1) or take away (-1) a fresh row's part in its groups' figures."""
         if sign > 0:
-            self.counted.add(eid)
+            key, part = self.counted[eid] = self._part_of(eid, row)
         else:
-            self.counted.discard(eid)
-        key = self._key(row)
-        for g in (self.groups[None], self.groups[row.adcode]) if row.adcode is not None else (self.groups[None],):
-            g.n_fresh += sign
-            if key is not None:
-                _move(g.rank, (*key, eid), sign)
-            if self.feed == "air":
-                _move(g.ids, (str(row.id), eid), sign)
-                for i, c in enumerate(row.conc):
-                    if c is not None:
-                        g.sums[i] += sign * exact(c)
-                        g.counts[i] += sign
-            elif self.feed == "traffic":
-                if row.weight is not None:
-                    g.w += sign * exact(row.weight[0])
-                    g.length += sign * exact(row.weight[1])
-                    g.nw += sign
-                if row.level == 5:
-                    g.severe += sign
-            else:
-                if row.klass in g.by_class:
-                    g.by_class[row.klass] += sign
-                if row.black_odorous:
-                    g.black += sign
+            key, part = self.counted.pop(eid)
+        city = self.city
+        if key is not None:
+            _move(city.rank, key, sign)
+        self._add(city, part, sign)
+        if row.adcode is not None:
+            self._add(self.districts[row.adcode], part, sign)
+
+    def _add(self, g: Group, part: Any, sign: int, ranked: bool = True) -> None:
+        """A fresh row's part in one group's figures, added (sign 1) or taken away (-1)."""
+        g.n_fresh += sign
+        if self.feed == "air":
+            if ranked:
+                _move(g.ids, part[0], sign)
+            sums, counts = g.sums, g.counts
+            for i, e in part[1]:
+                sums[i] = sums[i] + e if sign > 0 else sums[i] - e
+                counts[i] += sign
+        elif self.feed == "traffic":
+            weight, severe = part
+            if weight is not None:
+                g.w = g.w + weight[0] if sign > 0 else g.w - weight[0]
+                g.length = g.length + weight[1] if sign > 0 else g.length - weight[1]
+                g.nw += sign
+            if severe:
+                g.severe += sign
+        else:
+            klass, black = part
+            if klass is not None:
+                g.by_class[klass] += sign
+            if black:
+                g.black += sign
+
+    def fill(self, rows: dict[str, Any]) -> None:
+        """Start again from these rows all at once (what putting them one by one gives, with each list sorted once:
+        a whole feed arriving in one batch costs about what counting it from scratch does)."""
+        limit, add, part_of, value_of = self.limit, self._add, self._part_of, self._value_of
+        self.rows = dict(rows)
+        self.city, self.districts, self.counted, self.heap = Group(), {}, {}, []
+        city, districts, counted, heap, values = self.city, self.districts, self.counted, self.heap, self.city.values
+        city.n = len(rows)
+        for eid, row in rows.items():
+            fresh = row.ts >= limit
+            values[eid] = value_of(row, not fresh)
+            g = None
+            if row.adcode is not None:
+                g = districts.get(row.adcode)
+                if g is None:
+                    g = districts[row.adcode] = Group()
+                g.members[eid] = row
+            if fresh:
+                key, part = counted[eid] = part_of(eid, row)
+                heap.append((row.ts, eid))
+                add(city, part, 1, False)
+                if g is not None:
+                    add(g, part, 1, False)
+        heapq.heapify(heap)
+        city.rank = sorted(key for key, _ in counted.values() if key is not None)
+        for g in districts.values():
+            g.n = len(g.members)
+        if self.feed == "air":
+            city.ids = sorted(part[0] for _, part in counted.values())
+            for g in districts.values():
+                g.ids = sorted(counted[eid][1][0] for eid in g.members if eid in counted)
 
     # --- the clock -----------------------------------------------------------------------------------------------
     def at(self, now_ms: float) -> None:
@@ -189,7 +237,7 @@ class Tally:
         while heap and heap[0][0] < limit:
             _, eid = heapq.heappop(heap)
             row = self.rows.get(eid)
-            if eid in self.counted and row is not None and row.ts < limit:
+            if row is not None and row.ts < limit and eid in self.counted:
                 self._count(eid, row, -1)
                 if self.feed == "air":
                     self._value(eid, row, True)
@@ -198,24 +246,29 @@ class Tally:
             heapq.heapify(self.heap)
 
     def _recount(self, limit: float) -> None:
-        rows = self.rows
-        self.rows, self.groups, self.counted, self.heap = {}, {None: Group()}, set(), []
         self.limit = limit
-        for eid, row in rows.items():
-            self.put(eid, row)
+        self.fill(self.rows)
 
     # --- the figures ---------------------------------------------------------------------------------------------
     def part(self, now_ms: int, scope: str | None = None) -> dict[str, Any]:
-        """{"summary": the feed's summary (of the scope's district only, when scoped), "districts": {adcode: the
-        feed's district figures}} at `now_ms`, as core.summary computes them from all the rows."""
+        """{"summary": the feed's summary, "districts": {adcode: the feed's district figures}} at `now_ms`, as
+        core.summary computes them from all the rows; scoped: of the scope's district only (its summary counted
+        from its rows: a scoped call costs the district, not the city)."""
         self.at(now_ms)
-        empty = Group()
-        g = self.groups.get(scope, empty)
         if scope is None:
-            districts = {ad: self._district(d) for ad, d in self.groups.items() if ad is not None}
-        else:
-            districts = {scope: self._district(g)} if g.n else {}
-        return {"summary": self._summary(g), "districts": districts}
+            return {"summary": self._summary(self.city),
+                    "districts": {ad: self._district(g) for ad, g in self.districts.items()}}
+        g = self.districts.get(scope)
+        if g is None:
+            return {"summary": self._reference({}, now_ms), "districts": {}}
+        return {"summary": self._reference(g.members, now_ms), "districts": {scope: self._district(g)}}
+
+    def _reference(self, rows: dict[str, Any], now_ms: int) -> dict[str, Any]:
+        if self.feed == "air":
+            return dict(S.air_of(rows, now_ms, self.stale_after_s))
+        if self.feed == "traffic":
+            return dict(S.traffic_of(rows, now_ms, self.stale_after_s, self.cfg))
+        return dict(S.water_of(rows, now_ms, self.stale_after_s))
 
     def _top(self, g: Group) -> list[Any]:
         return [self.rows[key[-1]] for key in g.rank[:S.TOP_N]]

@@ -244,8 +244,8 @@ class Tracker:
             tally = self._tallies.get(feed)
             if tally is None and self.tallies:
                 tally = self._tallies[feed] = self._tally(feed)  # type: ignore[misc]
-                for eid, row in rows.items():
-                    tally.put(eid, row)
+                tally.at(now_ms)
+                tally.fill(rows)
             return docs, rows, None if tally is None else tally.part(now_ms, scope)
 
     def _apply(self, feed: str, answer: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -256,10 +256,13 @@ class Tracker:
         if not _newer(held_epoch, held_seq, epoch, seq, mode):
             return docs, rows
         tally = self._tallies.get(feed)
+        if mode == "full" or (tally is not None and 3 * len(flat) // 2 > len(rows)):
+            # made again from all the rows when next asked for: at once, when a third of the feed or more changed
+            # (a whole feed's hourly batch), is cheaper than change by change (core.tally.Tally.fill)
+            self._tallies.pop(feed, None)
+            tally = None
         if mode == "full":
             docs, rows = {}, {}
-            self._tallies.pop(feed, None)  # made again from the rows when next asked for
-            tally = None
         else:
             docs, rows = dict(docs), dict(rows)
         for i in range(0, len(flat), 2):

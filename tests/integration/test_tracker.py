@@ -102,3 +102,16 @@ def test_a_flushed_or_replaced_store_is_read_again_whole(r: redis.Redis) -> None
     write(w, [reading("water", "x0", now, 40)], now)
     assert answer(r, tracker, "water")[2] == "full"
     same_as_whole(r, tracker, now)
+
+
+def test_a_batch_of_most_of_a_feed_refills_its_figures_and_a_small_one_steps_them(r: redis.Redis) -> None:
+    """Both ways core.tally follows a feed (all at once past a third of the rows, else change by change) give the
+    figures a whole read gives, and a tick in between sees the rows go stale."""
+    now = int(time.time() * 1000)
+    w, tracker = Writer(r), new_tracker()
+    write(w, [reading(f, f"{f}{i}", now - 50_000, 10 + i) for f in snapshot.POINT_FEEDS for i in range(12)], now)
+    same_as_whole(r, tracker, now)
+    write(w, [reading(f, f"{f}{i}", now - 20_000, 80 + i) for f in snapshot.POINT_FEEDS for i in range(9)], now)
+    same_as_whole(r, tracker, now + 30_000)  # the three not rewritten went stale meanwhile
+    write(w, [reading(f, f"{f}{i}", now, 150) for f in snapshot.POINT_FEEDS for i in (2, 11)], now)
+    same_as_whole(r, tracker, now + 30_000)

@@ -1,5 +1,5 @@
 """core.tally keeps each point feed's figures as its rows change: after any stream of changes, deletions, district
-moves and clock steps (forwards and back), its part equals what core.summary computes from all the rows (air_of,
+moves and clock steps (forwards and back), or all its rows filled at once, its part equals what core.summary computes from all the rows (air_of,
 traffic_of, water_of, districts_of): the same city AQI to the last bit (exact sums, as math.fsum), the same worst
 lists, counts and per-entity maps, for the city and for each district a caller may be scoped to."""
 
@@ -89,10 +89,14 @@ def test_the_kept_figures_equal_a_count_of_all_the_rows(feed: str, steps: list[t
             tally.put(eid, None)
         else:
             now += abs(dt) if op == "tick" else -abs(dt) // 4
+        at_once = Tally(feed, STALE_S)  # a whole batch: all the rows filled in one go
+        at_once.at(now)
+        at_once.fill(rows)
         for scope in (None, "440111", "none-such"):
-            got, want = tally.part(now, scope), reference(feed, rows, now, scope)
-            assert got["summary"] == want["summary"], (op, scope)
-            assert districts(feed, got) == want["districts"], (op, scope)
+            want = reference(feed, rows, now, scope)
+            for got in (tally.part(now, scope), at_once.part(now, scope)):
+                assert got["summary"] == want["summary"], (op, scope)
+                assert districts(feed, got) == want["districts"], (op, scope)
 
 
 def test_a_handed_out_map_does_not_change_under_its_reader() -> None:
