@@ -1,7 +1,8 @@
 """core.tally keeps each point feed's figures as its rows change: after any stream of changes, deletions, district
-moves and clock steps (forwards and back), or all its rows filled at once, its part equals what core.summary computes from all the rows (air_of,
-traffic_of, water_of, districts_of): the same city AQI to the last bit (exact sums, as math.fsum), the same worst
-lists, counts and per-entity maps, for the city and for each district a caller may be scoped to."""
+moves and clock steps (forwards and back), or with all its rows filled at once, its part equals what core.summary
+computes from all the rows (air_of, traffic_of, water_of, districts_of): the same city AQI to the last bit (exact
+sums, as math.fsum), the same worst lists, counts and per-entity maps, for the city and for each district a caller
+may be scoped to."""
 
 from __future__ import annotations
 
