@@ -1,9 +1,11 @@
 """The JSON mirror of the admin page at /api/v1/admin (users, kiosk links, API tokens), for automation.
 
     GET    /api/v1/admin/users                 {"users": [...]} (no password hashes)
-    POST   /api/v1/admin/users                 {"username", "role", "district"?, "password"?, "display_name"?}
+    POST   /api/v1/admin/users                 {"username", "role", "district"?, "department"? (a handler's: needed),
+                                                "password"?, "display_name"?}
                                                -> 201 {"user", "password"?}  (password only when generated)
-    PATCH  /api/v1/admin/users/<name>          {"role"?, "district"?, "disabled"?, "password"?, "reset_password"?}
+    PATCH  /api/v1/admin/users/<name>          {"role"?, "district"?, "department"?, "disabled"?, "password"?,
+                                                "reset_password"?}
                                                -> {"user", "password"?}  (any change ends the user's sessions)
     DELETE /api/v1/admin/users/<name>          -> {"deleted": name}
     GET    /api/v1/admin/kiosks                {"kiosks": [...]}
@@ -62,7 +64,8 @@ def api_create_user() -> Any:
     """Create a user; a generated password is in the response only."""
     who, body = ops.actor(), _body()
     user, generated = ops.create_user(ops.redis_client(), who, body.get("username"), body.get("role"),
-                                      body.get("district"), body.get("password"), body.get("display_name"))
+                                      body.get("district"), body.get("password"), body.get("display_name"),
+                                      body.get("department"))
     return jsonify({"user": user, **({"password": generated} if generated else {})}), 201
 
 
@@ -71,13 +74,14 @@ def api_create_user() -> Any:
 def api_update_user(name: str) -> Any:
     """Change a user; reset_password=true returns a generated password once."""
     who, body = ops.actor(), _body()
-    unknown = set(body) - {"role", "district", "disabled", "password", "reset_password"}
+    unknown = set(body) - {"role", "district", "department", "disabled", "password", "reset_password"}
     if unknown:
         raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
     if not isinstance(body.get("reset_password", False), bool):
         raise ValueError("reset_password must be true or false")
     user, generated = ops.update_user(ops.redis_client(), who, name, role=body.get("role"),
                                       district=body.get("district", ...),
+                                      department=body.get("department", ...),
                                       disabled=body.get("disabled"), password=body.get("password"),
                                       reset_password=body.get("reset_password") is True)
     return jsonify({"user": user, **({"password": generated} if generated else {})})

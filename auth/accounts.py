@@ -15,7 +15,7 @@ import redis
 
 from auth.principal import current
 from core.geo import districts as load_districts
-from core.roles import check_role
+from core.roles import check_department, check_role
 from store import audit, context, keys, users
 from store.client import UNAVAILABLE
 
@@ -82,28 +82,33 @@ def _guard_last_admin(r: redis.Redis, user: dict[str, Any], loses_admin: bool) -
 
 
 def create_user(r: redis.Redis, actor: str, username: Any, role: Any, district: Any = None, password: Any = None,
-                display_name: Any = None) -> tuple[dict[str, Any], str | None]:
+                display_name: Any = None, department: Any = None) -> tuple[dict[str, Any], str | None]:
     """Create a user; (user, generated password or None). Everything is validated before anything is written."""
     users.check_username(username)
     check_role(role)
     district = check_district(district)
+    department = check_department(role, department)
     generated = None if password not in (None, "") else new_password()
     if display_name is not None and not isinstance(display_name, str):
         raise ValueError("display_name must be text")
     if users.get_user(r, username) is not None:
         raise Conflict(f"user {username!r} already exists")
     user = users.create_user(r, username, generated or password, role, district,
-                             (display_name or "").strip() or None, created_by=actor)
-    audit.record(r, "user.create", actor, username=username, role=user["role"], district=district)
+                             (display_name or "").strip() or None, created_by=actor, department=department)
+    audit.record(r, "user.create", actor, username=username, role=user["role"], district=district,
+                 **({"department": department} if department else {}))
     return user, generated
 
 
 def update_user(r: redis.Redis, actor: str, username: Any, *, role: Any = None, district: Any = ...,
-                disabled: Any = None, password: Any = None, reset_password: bool = False,
+                disabled: Any = None, password: Any = None, reset_password: bool = False, department: Any = ...,
                 ) -> tuple[dict[str, Any], str | None]:
-    """Change role/district/disabled/password (ending the user's sessions); (user, generated password or None)."""
+    """Change role/district/department/disabled/password (ending the user's sessions); (user, generated password
+    or None)."""
     if role is not None:
         check_role(role)
+    if department is not ... and department not in (None, ""):
+        check_department("", department)
     if district is not ...:
         district = check_district(district)
     if disabled is not None and not isinstance(disabled, bool):
@@ -112,17 +117,20 @@ def update_user(r: redis.Redis, actor: str, username: Any, *, role: Any = None, 
         users.check_password(password)
         if reset_password:
             raise ValueError("give a password or ask for a reset, not both")
-    if role is None and district is ... and disabled is None and password is None and not reset_password:
+    if role is None and district is ... and department is ... and disabled is None and password is None \
+            and not reset_password:
         raise ValueError("nothing to change")
     generated = new_password() if reset_password else None
     with _locked(r):
         user = _user(r, username)
         _guard_last_admin(r, user, (role is not None and role != "admin") or disabled is True)
         updated = users.update_user(r, username, role=role, district=district, disabled=disabled,
-                                    password=generated or password)
+                                    password=generated or password, department=department)
     changes = {k: v for k, v in (("role", role), ("disabled", disabled)) if v is not None}
     if district is not ...:
         changes["district"] = district
+    if department is not ...:
+        changes["department"] = updated.get("department")
     if generated or password:
         changes["password"] = "reset" if generated else "set"  # that it changed, never the secret
     event = "user.password_reset" if set(changes) == {"password"} else "user.update"  # as `python -m auth passwd`

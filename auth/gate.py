@@ -91,7 +91,7 @@ class Gate:
         if time.time() - g.session_t > self.settings.session_hours * 3600:
             return None
         return Principal(name=name, role=user["role"], district=user.get("district"),
-                         kind=user.get("source", "user"))
+                         kind=user.get("source", "user"), department=user.get("department"))
 
     def bearer_principal(self, token: str) -> Principal | None:
         """ONESCREEN_API_TOKEN (admin, whole city) or a personal API token (its user's role and district)."""
@@ -101,7 +101,8 @@ class Gate:
         user = self._cached("t:" + users.token_id(token), lambda: users.api_token_user(self.r, token))
         if not user:
             return None
-        return Principal(name=user["username"], role=user["role"], district=user.get("district"), kind="token")
+        return Principal(name=user["username"], role=user["role"], district=user.get("district"), kind="token",
+                         department=user.get("department"))
 
     # -- the gate itself ----------------------------------------------------------------------------------------
     def resolve(self) -> Principal | None:

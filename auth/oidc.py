@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from auth import session as sess
 from auth.login import safe_next
-from core.roles import ROLES
+from core.roles import NEEDS_DEPARTMENT, ROLES
 from store import audit, context, users
 from store.client import UNAVAILABLE
 from store.users import USERNAME
@@ -162,9 +162,10 @@ def register(server: Flask, settings: Any) -> bool:
             if existing and existing.get("disabled"):
                 _audit(username, False, "account disabled")
                 return _page(403, "This account is disabled in OneScreen: ask an administrator.")
-            name = claims.get("name")
+            name, department = claims.get("name"), claims.get(settings.oidc_department_claim)
             user = users.upsert_external_user(r, username, role, district, source="oidc",
-                                              display_name=name if isinstance(name, str) else None)
+                                              display_name=name if isinstance(name, str) else None,
+                                              department=department if role in NEEDS_DEPARTMENT else None)
         except ValueError as exc:
             _audit(username, False, str(exc))
             return _page(403, f"Your identity could not be used here: {exc}.")

@@ -11,12 +11,14 @@ from core.roles import allowed
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller. district: an adcode the caller is bound to (None = the whole city)."""
+    """An authenticated caller. district: an adcode the caller is bound to (None = the whole city); department: the
+    department a handler works for (the closed loop shows and lets them act on its cases only)."""
 
     name: str
     role: str
     district: str | None = None
     kind: str = "user"  # user | kiosk | token (personal API token) | env (ONESCREEN_API_TOKEN) | oidc
+    department: str | None = None
 
     def can(self, perm: str) -> bool:
         """Whether this caller's role holds the permission."""

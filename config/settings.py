@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "onescreen_role"  # claim holding the role (viewer/leader/analyst/operator/admin)
     oidc_district_claim: str = "onescreen_district"  # claim holding the district adcode (absent = whole city)
     oidc_default_role: str = "viewer"  # role when the claim is absent
+    oidc_department_claim: str = "onescreen_department"  # claim naming a handler's department (the closed loop)
     data_dir: Path = Path("var")
+    database_url: str | None = None  # the case records' SQL database (PostgreSQL); unset: SQLite in data_dir
 
     @property
     def kiosk_token_list(self) -> list[str]:

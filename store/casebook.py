@@ -187,6 +187,27 @@ class Casebook:
                 detail=json.dumps(dict(args or {}), ensure_ascii=False, sort_keys=True)))
         return after, True
 
+    def record(self, case_id: str) -> dict[str, Any] | None:
+        """One case's whole row (what the API shows), or None."""
+        with self.eng.connect() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
+        return None if row is None else dict(row)
+
+    def find(self, *, states: tuple[str, ...] = (), district: str | None = None, department: str | None = None,
+             limit: int = 200) -> list[dict[str, Any]]:
+        """Cases in these states (any when empty), of one district and/or department, oldest report first (the
+        queue's order: who waited longest comes first)."""
+        query = sa.select(cases)
+        if states:
+            query = query.where(cases.c.state.in_(states))
+        if district is not None:
+            query = query.where(cases.c.district == district)
+        if department is not None:
+            query = query.where(cases.c.department == department)
+        with self.eng.connect() as conn:
+            rows = conn.execute(query.order_by(cases.c.reported_ms, cases.c.id).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
+
     def trail(self, case_id: str) -> list[dict[str, Any]]:
         """Every recorded step of a case, oldest first (the report, then each action)."""
         with self.eng.connect() as conn:

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -15,7 +16,7 @@ from flask_caching import Cache
 
 from core import summary as summary_mod
 from core import tally
-from store import keys, snapshot
+from store import casebook, keys, snapshot
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.context")
@@ -44,6 +45,8 @@ class Context:
     _asked: dict[str | None, float] = field(default_factory=dict)  # scope -> when a summary of it was last asked for
     _hooks: dict[str, Any] = field(default_factory=dict)  # name -> fn(ctx, now_ms, scope), run after ahead summaries
     _ahead: threading.Thread | None = None
+    _casebook: Any = None  # store.casebook.Casebook, opened (and migrated) on first use
+    _db_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._tracker = snapshot.Tracker(
@@ -137,6 +140,17 @@ class Context:
         request of the tick would otherwise wait for: callbacks/wall.py registers the wall map's delta); one per
         name."""
         self._hooks.setdefault(name, hook)
+
+    def casebook(self) -> Any:
+        """The case records (store.casebook.Casebook): ONESCREEN_DATABASE_URL, else SQLite in the data directory;
+        opened and brought to the newest schema on first use, once per process."""
+        if self._casebook is None:
+            with self._db_lock:
+                if self._casebook is None:
+                    eng = casebook.engine_for(self.settings.database_url, Path(self.settings.data_dir))
+                    casebook.migrate(eng)
+                    self._casebook = casebook.Casebook(eng)
+        return self._casebook
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district

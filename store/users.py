@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.roles import check_role
+from core.roles import check_department, check_role
 from store import keys, lua
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -95,10 +95,12 @@ def count_users(r: redis.Redis) -> int:
 
 
 def create_user(r: redis.Redis, username: str, password: str, role: str, district: str | None = None,
-                display_name: str | None = None, created_by: str = "system") -> dict[str, Any]:
-    """Create a user; ValueError on bad input or when the name is taken."""
+                display_name: str | None = None, created_by: str = "system",
+                department: str | None = None) -> dict[str, Any]:
+    """Create a user (a handler with the department they work for); ValueError on bad input or a taken name."""
     user = {"username": check_username(username), "pw": generate_password_hash(check_password(password), method=KDF),
             "role": check_role(role), "district": check_district(district),
+            "department": check_department(role, department),
             "display_name": check_label(display_name or username, "display name"), "disabled": False, "sv": 1,
             "created_ms": _now(), "created_by": created_by}
     if not r.hsetnx(keys.USERS, username, json.dumps(user)):
@@ -107,13 +109,17 @@ def create_user(r: redis.Redis, username: str, password: str, role: str, distric
 
 
 def update_user(r: redis.Redis, username: str, *, role: str | None = None, district: Any = ...,
-                disabled: bool | None = None, password: str | None = None) -> dict[str, Any]:
-    """Change a user's role, district, disabled flag or password; any change ends their open sessions."""
+                disabled: bool | None = None, password: str | None = None, department: Any = ...) -> dict[str, Any]:
+    """Change a user's role, district, department, disabled flag or password; any change ends their open
+    sessions. A handler must keep a department."""
     user = get_user(r, username)
     if user is None:
         raise KeyError(username)
     if role is not None:
         user["role"] = check_role(role)
+    if role is not None or department is not ...:
+        user["department"] = check_department(user["role"], user.get("department") if department is ... else
+                                              department)
     if district is not ...:
         user["district"] = check_district(district)
     if disabled is not None:
@@ -259,29 +265,32 @@ UNUSABLE_PW = "!"  # not a werkzeug hash: check_password_hash() is always False,
 
 
 def upsert_external_user(r: redis.Redis, username: str, role: str, district: str | None, source: str = "oidc",
-                         display_name: str | None = None) -> dict[str, Any]:
-    """Create or refresh a user vouched for by an identity platform; sv changes only when role or district did.
+                         display_name: str | None = None, department: str | None = None) -> dict[str, Any]:
+    """Create or refresh a user vouched for by an identity platform; sv changes only when role, district or
+    department did.
 
     ValueError on bad input or when the name belongs to a local (password) account, which SSO must never take over."""
     check_username(username)
     check_role(role)
     district = check_district(district)
+    department = check_department(role, department)
     for _ in range(3):  # creation races with a concurrent first login of the same person: re-read and update
         user = get_user(r, username)
         if user is None:
             user = {"username": username, "pw": UNUSABLE_PW, "role": role, "district": district,
-                    "display_name": _claimed_name(display_name or username), "disabled": False, "sv": 1,
-                    "created_ms": _now(), "created_by": source, "source": source}
+                    "department": department, "display_name": _claimed_name(display_name or username),
+                    "disabled": False, "sv": 1, "created_ms": _now(), "created_by": source, "source": source}
             if r.hsetnx(keys.USERS, username, json.dumps(user)):
                 return user
             continue
         if user.get("source") != source:
             raise ValueError(f"user {username!r} is a local account, not one from {source}")
-        changed = (user.get("role"), user.get("district")) != (role, district)
-        fresh = {**user, "role": role, "district": district, "display_name": _claimed_name(display_name or user.get(
-            "display_name") or username), "last_login_ms": _now()}
+        changed = (user.get("role"), user.get("district"), user.get("department")) != (role, district, department)
+        fresh = {**user, "role": role, "district": district, "department": department,
+                 "display_name": _claimed_name(display_name or user.get("display_name") or username),
+                 "last_login_ms": _now()}
         if changed:
-            fresh["sv"] = int(user.get("sv", 1)) + 1  # a new role or district ends the sessions opened under the old
+            fresh["sv"] = int(user.get("sv", 1)) + 1  # a new role, district or department ends the old sessions
         r.hset(keys.USERS, username, json.dumps(fresh))
         return fresh
     raise ValueError(f"user {username!r} could not be stored")

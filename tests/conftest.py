@@ -99,8 +99,12 @@ class AppProcess:
     def __init__(self, redis_url: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        import tempfile
+
+        self._data = tempfile.TemporaryDirectory(prefix="onescreen-app-")  # the case records' SQLite, per app
         self.env = {**os.environ, "REDIS_URL": redis_url, "ONESCREEN_PORT": str(self.port),
-                    "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "1000", **AUTH_ENV, **(env or {})}
+                    "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "1000", "ONESCREEN_DATA_DIR": self._data.name,
+                    **AUTH_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> None:

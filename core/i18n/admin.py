@@ -51,6 +51,8 @@ _ADMIN_PAIRS: dict[str, tuple[str, str]] = {
     "denied": ("仅管理员可访问此页。", "Administrators only."),
     "role_viewer": ("查看者", "Viewer"), "role_leader": ("领导", "Leader"), "role_analyst": ("分析员", "Analyst"),
     "role_operator": ("值班员", "Operator"), "role_admin": ("管理员", "Admin"),
+    "role_inspector": ("监督员", "Inspector"), "role_handler": ("处置员", "Handler"),
+    "role_dispatcher": ("派遣员", "Dispatcher"),
 }
 ADMIN_TEXT: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in _ADMIN_PAIRS.items()}
                                          for i, lang in enumerate(LANGS)}

@@ -29,6 +29,8 @@ API_ROUTES = [
     ("GET", "/api/v1/history/air/1345A/at/1", "analyst"), ("GET", "/api/v1/geo/roads.geojson", "wall"),
     ("GET", "/tiles/1/0/0", "wall"), ("GET", "/api/v1/me", AUTHENTICATED),
     ("GET", "/api/v1/admin/users", "admin"), ("GET", "/api/v1/admin/audit", "admin"),
+    ("GET", "/api/v1/cases", "cases.read"), ("GET", "/api/v1/cases/nope", "cases.read"),
+    ("POST", "/api/v1/cases", "cases.report"), ("POST", "/api/v1/cases/nope/register", "cases.act"),
 ]
 PAGES = ["/", "/wall", "/analyst", "/alerts", "/admin", "/admin/confirm/delete-user/u-viewer"]
 
@@ -55,7 +57,8 @@ def sessions(app: AppProcess, redis_server: Any) -> dict[str, requests.Session]:
     out: dict[str, requests.Session] = {}
     for role in ROLES:
         if users.get_user(r, f"u-{role}") is None:
-            users.create_user(r, f"u-{role}", PASSWORD, role)
+            users.create_user(r, f"u-{role}", PASSWORD, role,
+                              department="市政设施管理处" if role == "handler" else None)
         s = requests.Session()
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', s.get(app.url + "/login").text).group(1)
         resp = s.post(app.url + "/login", data={"username": f"u-{role}", "password": PASSWORD, "csrf_token": csrf},

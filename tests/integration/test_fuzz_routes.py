@@ -10,9 +10,11 @@ import inspect
 import json
 import logging
 import re
+import tempfile
 import types
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -25,7 +27,7 @@ from hypothesis import strategies as st
 import app as app_module
 from config.settings import Settings
 from core.roles import ROLES
-from store import users
+from store import context, users
 from store.client import connect
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
 from tests.integration.test_scope_api import BAIYUN, TIANHE, seed
@@ -34,8 +36,8 @@ pytestmark = pytest.mark.integration
 PW = "fuzz-password-123"
 # Another district's entities: their names and ids never reach a Baiyun caller (unless it typed them itself).
 SECRET_NAMES = ("天河站",)
-SECRET_IDS = ("TH-AIR", "TH-ROAD", "TH-RIVER", "TH-C1", "TH-C2", "TH-C3", "TH-C4")
-OWN_IDS = ("BY-AIR", "BY-ROAD", "BY-RIVER", "BY-C1", "BY-C2")
+SECRET_IDS = ("TH-AIR", "TH-ROAD", "TH-RIVER", "TH-C1", "TH-C2", "TH-C3", "TH-C4", "TH-CASE")
+OWN_IDS = ("BY-AIR", "BY-ROAD", "BY-RIVER", "BY-C1", "BY-C2", "BY-CASE")
 CALLERS = [*(f"city-{r}" for r in ROLES), *(f"by-{r}" for r in ROLES), "kiosk", "by-kiosk", "by-token",
            "anonymous"]
 FEEDS = ["air", "traffic", "water", "service", "furniture", "nope"]
@@ -61,6 +63,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/api/v1/admin/kiosks": ("GET", "POST"), "/api/v1/admin/kiosks/<kid>": ("DELETE",),
     "/api/v1/admin/tokens": ("GET", "POST"), "/api/v1/admin/tokens/<tid>": ("DELETE",),
     "/api/v1/admin/audit": ("GET",), "/login/oidc": ("GET",), "/login/oidc/callback": ("GET",),
+    "/api/v1/cases": ("GET", "POST"), "/api/v1/cases/<case_id>": ("GET",),
+    "/api/v1/cases/<case_id>/<action>": ("POST",),
 }
 
 
@@ -70,16 +74,22 @@ class World:
     def __init__(self, redis_url: str) -> None:
         self.r = connect(redis_url)
         self.r.flushall()
+        self.data = tempfile.TemporaryDirectory(prefix="onescreen-fuzz-")  # the case records' SQLite
         self.app = app_module.create_app(Settings(redis_url=redis_url, simulator=False, secret_key="f" * 32,
                                                   admin_password=ADMIN_PW, api_token=API_TOKEN,
-                                                  ingest_token="ingest-fuzz-token-0123456789"))
-        seed(self.r)
+                                                  ingest_token="ingest-fuzz-token-0123456789",
+                                                  data_dir=Path(self.data.name)))
+        now = seed(self.r)
+        book = context.of(self.app.server).casebook()  # the closed loop's records: one case in each district
+        for cid, district, text in (("TH-CASE", TIANHE, "天河站旁井盖缺失"), ("BY-CASE", BAIYUN, "白云井盖缺失")):
+            book.report(cid, "0101", now, kind="component", district=district, lon=113.3, lat=23.2, description=text)
         self.clients: dict[str, FlaskClient] = {}
         self.headers: dict[str, dict[str, str]] = {c: {} for c in CALLERS}
         for role in ROLES:
             for prefix, district in (("city", None), ("by", BAIYUN)):
                 name = f"{prefix}-{role}"
-                users.create_user(self.r, name, PW, role, district=district)
+                users.create_user(self.r, name, PW, role, district=district,
+                                  department="市政设施管理处" if role == "handler" else None)
                 client = self.app.server.test_client()
                 assert client_login(client, name, PW).status_code == 303
                 self.clients[name] = client

@@ -1,0 +1,250 @@
+"""HTTP JSON API of the closed loop (issue #15), mounted at /api/v1: report a case, read the queue and one case with
+its trail, and take an action on it (core.case_flow says who may take which, store.casebook records it).
+
+    GET  /api/v1/cases?state=reported,registered&department=…&limit=N   the queue, longest waiting first
+    POST /api/v1/cases          {"category", "kind"?, "channel"?, "lon", "lat", "district"?, "component_id"?,
+                                 "description"?, "request_id"?}  -> 201 {"case"} (200 when request_id was seen)
+    GET  /api/v1/cases/<id>     -> {"case", "trail"}
+    POST /api/v1/cases/<id>/<action>   {"comment"?, "department"?, "into"?, "urgent"?, "expected_version"?,
+                                        "request_id"?} -> {"case", "applied"}
+
+Who sees what: a district-bound caller only their district's cases, a handler only the cases with their department;
+any other case answers 404 like an unknown id. An action the case's state does not allow, or one taken on a case
+someone changed since `expected_version`, is a 409 whose message says what the case is now; the same `request_id`
+sent again is answered from the record (applied: false), not applied twice. A report's district is the one its
+position falls in (the city's boundaries) unless given; a district-bound reporter reports in their district only.
+dispatch without a department takes the dispatch table's (config/case_rules.yaml); the due time is the dispatch time
+plus the category's limit (the urgent limit with "urgent": true).
+Errors are JSON {"error": "..."}: 400 bad input, 403 a role or department that may not, 404 unknown id, 409 state,
+503 database unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import numpy as np
+import sqlalchemy.exc
+from flask import Blueprint, jsonify, request
+
+from api.errors import guarded_by, json_error
+from auth import principal
+from config.settings import load_case_rules
+from core import case_flow as cf
+from core import geo
+from core.furniture_catalog import CATEGORIES, GROUPS
+from core.roles import LOOP_ROLES
+from store import casebook, context
+from store.client import UNAVAILABLE
+from views.map import points_in_polygons
+
+log = logging.getLogger("onescreen.api.cases")
+bp = Blueprint("cases", __name__, url_prefix="/api/v1")
+MAX_TEXT = 2000
+MAX_LIMIT = 1000
+COMPONENTS = frozenset(c["code"] for c in CATEGORIES)
+
+
+class BadRequest(ValueError):
+    """Input the API cannot use; its message goes back as a 400."""
+
+
+class NotFound(LookupError):
+    """An unknown case, or one the caller may not see (the same answer)."""
+
+
+_guarded = guarded_by(log, "cases API", ((NotFound, 404, None), (BadRequest, 400, None),
+                                         (PermissionError, 401, "authentication required"),
+                                         ((*UNAVAILABLE, sqlalchemy.exc.OperationalError), 503,
+                                          "case records unavailable")))
+
+
+def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A refusal of the loop (core.case_flow.Refused) answers its own status and reason; the rest as _guarded."""
+    @functools.wraps(view)
+    def refusals(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except cf.Refused as exc:
+            return json_error(exc.reason, exc.status)
+    return _guarded(refusals)
+
+
+@cache
+def _rules() -> Any:
+    return load_case_rules()
+
+
+def _body() -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool = False) -> str:
+    value = body.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+        raise BadRequest(f"{name} must be text of at most {limit} characters" + (" (required)" if required else ""))
+    return value.strip()
+
+
+def _visible(rec: dict[str, Any] | None, who: principal.Principal) -> dict[str, Any]:
+    """The case if this caller may see it, else NotFound (another district's or department's looks unknown)."""
+    if rec is None or (who.district is not None and rec.get("district") != who.district) or (
+            who.role == cf.HANDLER and rec.get("department") != who.department):
+        raise NotFound("no such case")
+    return rec
+
+
+def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    case = casebook._case(rec)  # noqa: SLF001 - the record's loop view
+    return {**rec, "overdue": cf.overdue(case, now_ms)}
+
+
+def _caller() -> principal.Principal:
+    who = principal.current()
+    if who is None:
+        raise PermissionError("no authenticated caller")
+    return who
+
+
+@cache
+def _rings(districts: str | None) -> dict[str, list[list[list[float]]]]:
+    return geo.district_rings(districts) if districts else {}
+
+
+def _district_at(lon: float, lat: float) -> str | None:
+    """The district of the city's boundaries a position falls in (None: outside them all, or no boundaries)."""
+    for adcode, rings in _rings((context.get().city.get("geo") or {}).get("districts")).items():
+        if points_in_polygons(np.array([lon]), np.array([lat]), rings)[0]:
+            return adcode
+    return None
+
+
+@bp.get("/cases")
+@guarded
+def list_cases() -> Any:
+    """The queue: the caller's visible cases, filtered by state and department, longest waiting first."""
+    who = _caller()
+    states = tuple(s for s in request.args.get("state", "").split(",") if s)
+    unknown = [s for s in states if s not in cf.STATES]
+    if unknown:
+        raise BadRequest(f"unknown state {unknown[0]!r}; expected some of {', '.join(cf.STATES)}")
+    try:
+        limit = int(request.args.get("limit", "200"))
+    except ValueError:
+        raise BadRequest("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be 1 to {MAX_LIMIT}")
+    department = request.args.get("department") or None
+    if who.role == cf.HANDLER:
+        department = who.department
+    rows = context.get().casebook().find(states=states, district=who.district, department=department, limit=limit)
+    now = int(time.time() * 1000)
+    return jsonify({"cases": [_shown(r, now) for r in rows]})
+
+
+@bp.get("/cases/<case_id>")
+@guarded
+def get_case(case_id: str) -> Any:
+    """One case and every step of its trail."""
+    book = context.get().casebook()
+    rec = _visible(book.record(case_id), _caller())
+    return jsonify({"case": _shown(rec, int(time.time() * 1000)), "trail": book.trail(case_id)})
+
+
+@bp.post("/cases")
+@guarded
+def report_case() -> Any:
+    """A new case from a report (state reported)."""
+    who, body = _caller(), _body()
+    unknown = set(body) - {"category", "kind", "channel", "lon", "lat", "district", "component_id", "description",
+                           "request_id"}
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
+    kind = body.get("kind", "event")
+    if kind not in casebook.KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(casebook.KINDS)}")
+    category = _text(body, "category", 4, required=True)
+    if kind == "component" and category not in COMPONENTS:
+        raise BadRequest(f"unknown component category {category!r} (GB/T 30428.2, e.g. 0101)")
+    if len(category) != 4 or not category.isdigit() or category[:2] not in GROUPS:
+        raise BadRequest(f"category must be a GB/T 30428.2 code of 4 digits in groups {', '.join(GROUPS)}")
+    channel = body.get("channel", "inspector" if who.role == cf.INSPECTOR else "superior")
+    if channel not in casebook.CHANNELS:
+        raise BadRequest(f"channel must be one of {', '.join(casebook.CHANNELS)}")
+    if who.role == cf.INSPECTOR and channel != "inspector":
+        raise BadRequest("an inspector reports on the inspector channel")
+    lon, lat = body.get("lon"), body.get("lat")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)) \
+            or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # type: ignore[operator]
+        raise BadRequest("lon and lat must be numbers (WGS-84 degrees)")
+    district = body.get("district") or _district_at(float(lon), float(lat))  # type: ignore[arg-type]
+    if district is not None and (not isinstance(district, str) or len(district) != 6 or not district.isdigit()):
+        raise BadRequest("district must be a six-digit adcode")
+    if who.district is not None and district != who.district:
+        raise cf.Refused(403, f"you report in district {who.district} only")
+    request_id = _text(body, "request_id", 64)
+    if request_id:  # the same report sent again (a phone on a bad network) is the same case
+        digest = hashlib.sha256(f"{who.name}\0{request_id}".encode()).hexdigest()[:12].upper()
+        case_id = f"OS-{digest}"
+    else:
+        case_id = f"OS-{secrets.token_hex(6).upper()}"
+    book = context.get().casebook()
+    seen = book.record(case_id) is not None
+    book.report(case_id, category, int(time.time() * 1000), kind=kind, channel=channel, district=district,
+                lon=float(lon), lat=float(lat), component_id=_text(body, "component_id", 64) or None,  # type: ignore[arg-type]
+                description=_text(body, "description"), by=who.name, role=who.role)
+    rec = _visible(book.record(case_id), who)
+    return jsonify({"case": _shown(rec, int(time.time() * 1000))}), 200 if seen else 201
+
+
+@bp.post("/cases/<case_id>/<action>")
+@guarded
+def act(case_id: str, action: str) -> Any:
+    """Take one action on a case."""
+    who, body = _caller(), _body()
+    if action not in cf.ACTIONS:
+        raise BadRequest(f"unknown action {action!r}; expected one of {', '.join(cf.ACTIONS)}")
+    unknown = set(body) - {"comment", "department", "into", "urgent", "expected_version", "request_id"}
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
+    version = body.get("expected_version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 0):
+        raise BadRequest("expected_version must be a whole number")
+    urgent = body.get("urgent", False)
+    if not isinstance(urgent, bool):
+        raise BadRequest("urgent must be true or false")
+    if who.role not in LOOP_ROLES:
+        raise cf.Refused(403, f"a {who.role} takes no part in the case loop")
+    book = context.get().casebook()
+    rec = _visible(book.record(case_id), who)
+    args: dict[str, Any] = {}
+    rules = _rules()
+    if action in ("dispatch", "redispatch"):
+        args["department"] = _text(body, "department", 64) or (
+            rules.department(rec["category"], rec["district"]) if action == "dispatch" else "")
+    if action == "merge":
+        into = _text(body, "into", 64)
+        if into:
+            _visible(book.record(into), who)  # another district's case looks unknown here too
+        args["into"] = into
+    actor = cf.Actor(who.name, who.role, who.department)
+    _, applied = book.act(case_id, action, actor, int(time.time() * 1000), comment=_text(body, "comment"),
+                          args=args, expected_version=version, request_id=_text(body, "request_id", 64) or None,
+                          limit_ms=rules.limit_ms(rec["category"], urgent))
+    return jsonify({"case": _shown(book.record(case_id), int(time.time() * 1000)),  # type: ignore[arg-type]
+                    "applied": applied})
