@@ -142,7 +142,8 @@ def logout() -> Response:
 
 @bp.get("/api/v1/me")
 def me() -> Response:
-    """Who the caller is (name, role, district, kind): for tools and tests."""
+    """Who the caller is (name, role, district, kind, and a handler's department): for tools and tests."""
     p = current()
     assert p is not None  # the gate let only authenticated callers through
-    return jsonify({"name": p.name, "role": p.role, "district": p.district, "kind": p.kind})
+    return jsonify({"name": p.name, "role": p.role, "district": p.district, "kind": p.kind,
+                    "department": p.department})

@@ -161,7 +161,7 @@ def create_user() -> Any:
     f = request.form
     user, generated = ops.create_user(ops.redis_client(), ops.actor(), f.get("username", "").strip(),
                                       f.get("role", ""), f.get("district", ""), f.get("password", ""),
-                                      f.get("display_name", ""))
+                                      f.get("display_name", ""), f.get("department", ""))
     if generated:
         return _secret("pw_for", generated, "users", name=user["username"])
     return _done("created_user", "users", name=user["username"])
@@ -170,7 +170,7 @@ def create_user() -> Any:
 @bp.post("/admin/users/<name>/update")
 @handled
 def update_user(name: str) -> Any:
-    """Change a user's role and district (their sessions end); an unchanged row changes nothing."""
+    """Change a user's role, district and department (their sessions end); an unchanged row changes nothing."""
     r = ops.redis_client()
     user = users.get_user(r, name)
     if user is None:
@@ -181,6 +181,9 @@ def update_user(name: str) -> Any:
         changes["role"] = role
     if (district or None) != user.get("district"):
         changes["district"] = district
+    department = request.form.get("department", "").strip()
+    if (department or None) != user.get("department"):
+        changes["department"] = department
     if not changes:
         return _done("unchanged", "users", name=name)
     ops.update_user(r, ops.actor(), name, **changes)

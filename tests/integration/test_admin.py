@@ -111,6 +111,7 @@ def test_create_with_a_chosen_password_redirects_with_a_notice(server: Flask, ad
     ("role", "root", "role must be one of"), ("district", "999999", "not a district of this city"),
     ("district", "tianhe", "six-digit adcode"), ("username", "bad name", "username"),
     ("username", "", "username"), ("password", "short", "password must be"),
+    ("role", "handler", "must be bound to a department"),  # the closed loop's handler works for one department
 ])
 def test_bad_input_is_a_400_with_the_reason_and_stores_nothing(admin: FlaskClient, r: redis.Redis, field: str,
                                                                 value: str, message: str) -> None:
@@ -308,3 +309,20 @@ def test_store_down_is_a_503_not_a_stack_trace(server: Flask, admin: FlaskClient
     page = admin.get("/admin?lang=en")
     assert page.status_code == 503 and "cannot be reached" in page.get_data(as_text=True)
     assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_a_handler_is_bound_to_a_department_and_keeps_one(server: Flask, admin: FlaskClient, r: redis.Redis) -> None:
+    """The closed loop's handler (issue #15) sees and acts on one department's cases: the form sets it, the row
+    changes it (ending the sessions), and a handler cannot lose it."""
+    assert post(admin, "/admin/users", username="hank", role="handler", department=" 市政设施管理处 ",
+                password=PW).status_code == 303
+    assert users.get_user(r, "hank")["department"] == "市政设施管理处"
+    hank = login(server, "hank", PW)
+    assert post(admin, "/admin/users/hank/update", role="handler", district="",
+                department="交通运输局").status_code == 303
+    assert hank.get("/api/v1/me").status_code == 401  # a new department ends the session
+    assert users.get_user(r, "hank")["department"] == "交通运输局"
+    resp = post(admin, "/admin/users/hank/update", role="handler", district="", department="", lang="en")
+    assert resp.status_code == 400 and "must be bound to a department" in resp.get_data(as_text=True)
+    assert users.get_user(r, "hank")["department"] == "交通运输局"
+    assert admin_events(r)[-1]["department"] == "交通运输局"
