@@ -179,7 +179,7 @@ def test_personal_api_token_carries_its_users_role_and_ends_with_revocation(app:
     token, tid = users.issue_api_token(r, "u-tok", "script")
     auth = {"Authorization": f"Bearer {token}"}
     assert requests.get(app.url + "/api/v1/me", headers=auth).json() == \
-        {"name": "u-tok", "role": "leader", "district": "440111", "kind": "token"}
+        {"name": "u-tok", "role": "leader", "district": "440111", "kind": "token", "department": None}
     assert requests.get(app.url + "/api/v1/alerts", headers=auth).status_code == 200
     assert requests.post(app.url + "/api/v1/alerts/x/ack", headers=auth, json={}).status_code == 403
     assert users.revoke_api_token(r, tid)

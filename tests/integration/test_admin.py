@@ -90,7 +90,7 @@ def test_create_user_then_log_in_with_the_shown_password(server: Flask, admin: F
     assert len(password) >= 16
     alice = login(server, "alice", password)
     assert alice.get("/api/v1/me").get_json() == {"name": "alice", "role": "operator", "district": "440106",
-                                                   "kind": "user"}
+                                                   "kind": "user", "department": None}
     assert alice.get("/admin").status_code == 403  # an operator is not an admin
     [entry] = admin_events(r)
     assert entry["event"] == "user.create" and entry["actor"] == ADMIN_USER and entry["username"] == "alice"
