@@ -162,7 +162,7 @@ def test_anonymous_gets_login_or_401_everywhere(app: AppProcess) -> None:
 
 def test_tokens_env_api_token_is_admin_and_ingest_token_reads_nothing(app: AppProcess) -> None:
     ok = requests.get(app.url + "/api/v1/me", headers={"Authorization": f"Bearer {API_TOKEN}"})
-    assert ok.json() == {"name": "api-token", "role": "admin", "district": None, "kind": "env"}
+    assert ok.json() == {"name": "api-token", "role": "admin", "district": None, "kind": "env", "department": None}
     for token in ("wrong-token-1234567", KIOSK):  # a kiosk token is no API token
         assert requests.get(app.url + "/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}).status_code \
             == 401
