@@ -8,7 +8,7 @@ from flask import Flask
 
 # Append a module name here to mount its blueprint (one line per module).
 MODULES: tuple[str, ...] = ("api.entities", "api.geo", "api.tiles", "api.alerts", "api.ingest", "api.ngsi")
-MODULES += ("api.history", "api.cases")
+MODULES += ("api.history", "api.cases", "api.open311")
 
 
 def register(server: Flask) -> None:

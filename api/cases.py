@@ -101,7 +101,7 @@ def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool
     return value.strip()
 
 
-def _visible(rec: dict[str, Any] | None, who: principal.Principal) -> dict[str, Any]:
+def visible(rec: dict[str, Any] | None, who: principal.Principal) -> dict[str, Any]:
     """The case if this caller may see it, else NotFound (another district's or department's looks unknown)."""
     if rec is None or (who.district is not None and rec.get("district") != who.district) or (
             who.role == cf.HANDLER and rec.get("department") != who.department):
@@ -114,7 +114,7 @@ def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
     return {**rec, "overdue": cf.overdue(case, now_ms)}
 
 
-def _caller() -> principal.Principal:
+def caller() -> principal.Principal:
     who = principal.current()
     if who is None:
         raise PermissionError("no authenticated caller")
@@ -126,7 +126,7 @@ def _rings(districts: str | None) -> dict[str, list[list[list[float]]]]:
     return geo.district_rings(districts) if districts else {}
 
 
-def _district_at(lon: float, lat: float) -> str | None:
+def district_at(lon: float, lat: float) -> str | None:
     """The district of the city's boundaries a position falls in (None: outside them all, or no boundaries)."""
     for adcode, rings in _rings((context.get().city.get("geo") or {}).get("districts")).items():
         if points_in_polygons(np.array([lon]), np.array([lat]), rings)[0]:
@@ -138,7 +138,7 @@ def _district_at(lon: float, lat: float) -> str | None:
 @guarded
 def list_cases() -> Any:
     """The queue: the caller's visible cases, filtered by state and department, longest waiting first."""
-    who = _caller()
+    who = caller()
     states = tuple(s for s in request.args.get("state", "").split(",") if s)
     unknown = [s for s in states if s not in cf.STATES]
     if unknown:
@@ -162,7 +162,7 @@ def list_cases() -> Any:
 def get_case(case_id: str) -> Any:
     """One case and every step of its trail."""
     book = context.get().casebook()
-    rec = _visible(book.record(case_id), _caller())
+    rec = visible(book.record(case_id), caller())
     return jsonify({"case": _shown(rec, int(time.time() * 1000)), "trail": book.trail(case_id)})
 
 
@@ -170,7 +170,7 @@ def get_case(case_id: str) -> Any:
 @guarded
 def report_case() -> Any:
     """A new case from a report (state reported)."""
-    who, body = _caller(), _body()
+    who, body = caller(), _body()
     unknown = set(body) - {"category", "kind", "channel", "lon", "lat", "district", "component_id", "description",
                            "request_id"}
     if unknown:
@@ -192,7 +192,7 @@ def report_case() -> Any:
     if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)) \
             or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # type: ignore[operator]
         raise BadRequest("lon and lat must be numbers (WGS-84 degrees)")
-    district = body.get("district") or _district_at(float(lon), float(lat))  # type: ignore[arg-type]
+    district = body.get("district") or district_at(float(lon), float(lat))  # type: ignore[arg-type]
     if district is not None and (not isinstance(district, str) or len(district) != 6 or not district.isdigit()):
         raise BadRequest("district must be a six-digit adcode")
     if who.district is not None and district != who.district:
@@ -208,7 +208,7 @@ def report_case() -> Any:
     book.report(case_id, category, int(time.time() * 1000), kind=kind, channel=channel, district=district,
                 lon=float(lon), lat=float(lat), component_id=_text(body, "component_id", 64) or None,  # type: ignore[arg-type]
                 description=_text(body, "description"), by=who.name, role=who.role)
-    rec = _visible(book.record(case_id), who)
+    rec = visible(book.record(case_id), who)
     return jsonify({"case": _shown(rec, int(time.time() * 1000))}), 200 if seen else 201
 
 
@@ -216,7 +216,7 @@ def report_case() -> Any:
 @guarded
 def act(case_id: str, action: str) -> Any:
     """Take one action on a case."""
-    who, body = _caller(), _body()
+    who, body = caller(), _body()
     if action not in cf.ACTIONS:
         raise BadRequest(f"unknown action {action!r}; expected one of {', '.join(cf.ACTIONS)}")
     unknown = set(body) - {"comment", "department", "into", "urgent", "expected_version", "request_id"}
@@ -231,7 +231,7 @@ def act(case_id: str, action: str) -> Any:
     if who.role not in LOOP_ROLES:
         raise cf.Refused(403, f"a {who.role} takes no part in the case loop")
     book = context.get().casebook()
-    rec = _visible(book.record(case_id), who)
+    rec = visible(book.record(case_id), who)
     args: dict[str, Any] = {}
     rules = _rules()
     if action in ("dispatch", "redispatch"):
@@ -240,7 +240,7 @@ def act(case_id: str, action: str) -> Any:
     if action == "merge":
         into = _text(body, "into", 64)
         if into:
-            _visible(book.record(into), who)  # another district's case looks unknown here too
+            visible(book.record(into), who)  # another district's case looks unknown here too
         args["into"] = into
     actor = cf.Actor(who.name, who.role, who.department)
     _, applied = book.act(case_id, action, actor, int(time.time() * 1000), comment=_text(body, "comment"),

@@ -73,3 +73,27 @@ def unavailable() -> Response:
                          "<title>OneScreen</title><p>Data store unavailable — retrying every 5 s.</p>", 503)
     resp.headers["Retry-After"] = "5"
     return resp
+
+
+def open311(fmt: str, root: str, item: str, rows: list[dict[str, object]], status: int = 200) -> Response:
+    """Open311 GeoReport v2's shapes: a JSON array, or XML <root><item><field>text</field>…</item>…</root>."""
+    if fmt != "xml":
+        resp = jsonify(rows)
+    else:
+        from xml.etree.ElementTree import Element, SubElement, tostring
+
+        top = Element(root)
+        for row in rows:
+            node = SubElement(top, item)
+            for key, value in row.items():
+                SubElement(node, key).text = "" if value is None else str(value)
+        resp = make_response(b'<?xml version="1.0" encoding="utf-8"?>' + tostring(top, encoding="utf-8",
+                                                                                    xml_declaration=False))
+        resp.mimetype = "text/xml"
+    resp.status_code = status
+    return resp
+
+
+def open311_error(fmt: str, code: int, description: str) -> Response:
+    """Open311's error list, in the asked format, with the same HTTP status."""
+    return open311(fmt, "errors", "error", [{"code": code, "description": description}], code)

@@ -187,6 +187,8 @@ class Gate:
         g.principal = None
         if path.startswith(policy.SELF_AUTH):
             return None
+        if path.startswith(policy.TOKEN_ONLY):
+            return self.token_only(path)
         if csrf.is_form_post() and not csrf.valid():
             return answers.plain("The form expired or did not come from this site: reload the page and try again.", 400)
         if path in policy.PUBLIC or path.startswith("/login/"):
@@ -220,6 +222,29 @@ class Gate:
                 callback_check.check(request.get_json(silent=True), g.callback)
             except callback_check.BadCallback as exc:
                 return answers.json_or_page(f"bad callback request: {exc}", 400)
+        return None
+
+    def token_only(self, path: str) -> Response | None:
+        """A route that takes an API token only (Open311: the spec's api_key in the query or form, or a bearer
+        header) and never the session cookie, so a cross-site form cannot act with a user's session and no CSRF
+        token is asked for. Refusals in the Open311 error shape."""
+        error_response = answers.open311_error
+        fmt = "xml" if path.endswith(".xml") else "json"
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
+        if not token:
+            key = request.values.get("api_key", "")
+            token = key if isinstance(key, str) else ""
+        try:
+            principal = self.bearer_principal(token) if token else None
+        except UNAVAILABLE:
+            return error_response(fmt, 503, "store unavailable")
+        if principal is None:
+            return error_response(fmt, 401, "an API token is required (api_key, or Authorization: Bearer)")
+        perm = policy.api_perm(path, request.method) or policy.NOBODY
+        if not principal.can(perm):
+            return error_response(fmt, 403, f"your role ({principal.role}) may not use this")
+        g.principal = principal
         return None
 
     def required(self, path: str) -> str:

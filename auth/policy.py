@@ -32,10 +32,14 @@ API: tuple[tuple[str, str, str], ...] = (
     ("/api/v1/cases/", "POST", "cases.act"),  # /api/v1/cases/<id>/<action>
     ("/api/v1/cases", "POST", "cases.report"),
     ("/api/v1/cases", "GET", "cases.read"),
+    ("/open311/v2/", "POST", "cases.report"),  # Open311 GeoReport v2: file a request
+    ("/open311/v2/", "GET", "cases.read"),
     ("/api/v1/geo/", "GET", "wall"),
     ("/tiles/", "GET", "wall"),
 )
 
+# Routes that take an API token only (the Open311 spec's api_key, or a bearer header), never the session cookie.
+TOKEN_ONLY = ("/open311/",)
 # Routes that authenticate themselves (ingest tokens) or must work before login.
 SELF_AUTH = ("/api/v1/ingest/", "/api/v1/ngsi-ld/")
 PUBLIC = ("/login", "/healthz", "/assets/login.css", "/favicon.ico", "/_favicon.ico")

@@ -194,18 +194,27 @@ class Casebook:
         return None if row is None else dict(row)
 
     def find(self, *, states: tuple[str, ...] = (), district: str | None = None, department: str | None = None,
-             limit: int = 200) -> list[dict[str, Any]]:
-        """Cases in these states (any when empty), of one district and/or department, oldest report first (the
-        queue's order: who waited longest comes first)."""
+             limit: int = 200, ids: tuple[str, ...] = (), categories: tuple[str, ...] = (),
+             since_ms: int | None = None, until_ms: int | None = None,
+             newest_first: bool = False) -> list[dict[str, Any]]:
+        """Cases in these states (any when empty), of one district and/or department, with these ids or categories,
+        reported in [since_ms, until_ms); oldest report first (the queue's order: who waited longest comes first),
+        or newest first."""
         query = sa.select(cases)
-        if states:
-            query = query.where(cases.c.state.in_(states))
+        for column, wanted in ((cases.c.state, states), (cases.c.id, ids), (cases.c.category, categories)):
+            if wanted:
+                query = query.where(column.in_(wanted))
         if district is not None:
             query = query.where(cases.c.district == district)
         if department is not None:
             query = query.where(cases.c.department == department)
+        if since_ms is not None:
+            query = query.where(cases.c.reported_ms >= since_ms)
+        if until_ms is not None:
+            query = query.where(cases.c.reported_ms < until_ms)
+        order = (cases.c.reported_ms.desc(), cases.c.id.desc()) if newest_first else (cases.c.reported_ms, cases.c.id)
         with self.eng.connect() as conn:
-            rows = conn.execute(query.order_by(cases.c.reported_ms, cases.c.id).limit(limit)).mappings().all()
+            rows = conn.execute(query.order_by(*order).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
 
     def trail(self, case_id: str) -> list[dict[str, Any]]:

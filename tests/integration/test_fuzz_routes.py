@@ -65,6 +65,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/api/v1/admin/audit": ("GET",), "/login/oidc": ("GET",), "/login/oidc/callback": ("GET",),
     "/api/v1/cases": ("GET", "POST"), "/api/v1/cases/<case_id>": ("GET",),
     "/api/v1/cases/<case_id>/<action>": ("POST",),
+    "/open311/v2/services.<any(json, xml):fmt>": ("GET",), "/open311/v2/requests.<any(json, xml):fmt>": ("GET", "POST"),
+    "/open311/v2/requests/<rid>.<any(json, xml):fmt>": ("GET",),
 }
 
 
@@ -151,7 +153,8 @@ realistic = st.one_of(
                            "zoom": st.integers(-5, 40), "w": st.integers(-10, 5000), "h": st.integers(-10, 5000)}),
 )
 values = st.one_of(st.none(), realistic, st.integers(0, 5), st.text(max_size=6), json_values)
-segment = st.one_of(ids_, st.text(min_size=1, max_size=12).filter(lambda s: "/" not in s and s not in (".", "..")),
+segment = st.one_of(ids_, st.sampled_from(["json", "xml"]),  # json/xml: Open311's format segment
+                    st.text(min_size=1, max_size=12).filter(lambda s: "/" not in s and s not in (".", "..")),
                     st.integers(-(2**70), 2**70).map(str))
 
 

@@ -76,7 +76,8 @@ def test_sign_in_maps_role_and_district_and_starts_a_session(client: FlaskClient
     op.claims = {"onescreen_role": "analyst", "onescreen_district": "440106", "name": "张伟"}
     resp = sign_in(client, op, next_="/analyst")
     assert resp.status_code == 303 and resp.headers["Location"] == "/analyst"
-    assert me(client).get_json() == {"name": "zhang.wei", "role": "analyst", "district": "440106", "kind": "oidc", "department": None}
+    assert me(client).get_json() == {"name": "zhang.wei", "role": "analyst", "district": "440106", "kind": "oidc",
+                                     "department": None}
     assert op.log[-2:] == ["/token", "/jwks"]
     user = users.get_user(r, "zhang.wei")
     assert user and user["pw"] == "!" and user["source"] == "oidc" and user["display_name"] == "张伟"
