@@ -29,6 +29,7 @@ from data_sources import pipeline
 from layouts import admin as admin_page
 from layouts import alerts as alerts_layout
 from layouts import analyst as analyst_layout
+from layouts import cases as cases_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
 from layouts.common import forbidden
@@ -131,6 +132,12 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
         lang = norm_lang(lang, lang_default)
         return alerts_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
 
+    def cases_page(lang: str | None = None, **_: Any) -> html.Div:
+        lang = norm_lang(lang, lang_default)
+        p = current()
+        return cases_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang,
+                                   may_report=p is not None and p.can("cases.report"))
+
     def guard(perm: str, page: Any) -> Any:
         """A page layout that renders only for roles holding perm (the gate refuses full loads and data too)."""
         def layout(lang: str | None = None, **query: Any) -> Any:
@@ -143,10 +150,12 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
     for name, path, page, title in (("alerts", "/alerts", alerts_page, "console_title"),
                                     ("wall", "/wall", wall_page, "wall_title"),
                                     ("analyst", "/analyst", analyst_page, "onemap_title"),
-                                    ("home", "/", home_page, "ov_title")):
+                                    ("home", "/", home_page, "ov_title"),
+                                    ("cases", "/cases", cases_page, "cases_title")):
         dash.register_page(name, path=path, layout=guard(policy.page_perm(path), page), title=t(title, lang_default))
     import callbacks.alerts  # noqa: F401  (registers callbacks)
     import callbacks.analyst  # noqa: F401
+    import callbacks.cases  # noqa: F401
     import callbacks.overview  # noqa: F401
     import callbacks.wall  # noqa: F401
 

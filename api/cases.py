@@ -25,26 +25,22 @@ import functools
 import hashlib
 import logging
 import math
-import secrets
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-import numpy as np
 import sqlalchemy.exc
 from flask import Blueprint, jsonify, request
 
 from api.errors import guarded_by, json_error
 from auth import principal
-from config.settings import load_case_rules
+from cases import service
+from cases.service import NotFound, visible
 from core import case_flow as cf
 from core import geo
 from core.furniture_catalog import CATEGORIES, GROUPS
-from core.roles import LOOP_ROLES
 from store import casebook, context
 from store.client import UNAVAILABLE
-from views.map import points_in_polygons
 
 log = logging.getLogger("onescreen.api.cases")
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
@@ -55,10 +51,6 @@ COMPONENTS = frozenset(c["code"] for c in CATEGORIES)
 
 class BadRequest(ValueError):
     """Input the API cannot use; its message goes back as a 400."""
-
-
-class NotFound(LookupError):
-    """An unknown case, or one the caller may not see (the same answer)."""
 
 
 _guarded = guarded_by(log, "cases API", ((NotFound, 404, None), (BadRequest, 400, None),
@@ -76,11 +68,6 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
         except cf.Refused as exc:
             return json_error(exc.reason, exc.status)
     return _guarded(refusals)
-
-
-@cache
-def _rules() -> Any:
-    return load_case_rules()
 
 
 def _body() -> dict[str, Any]:
@@ -101,14 +88,6 @@ def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool
     return value.strip()
 
 
-def visible(rec: dict[str, Any] | None, who: principal.Principal) -> dict[str, Any]:
-    """The case if this caller may see it, else NotFound (another district's or department's looks unknown)."""
-    if rec is None or (who.district is not None and rec.get("district") != who.district) or (
-            who.role == cf.HANDLER and rec.get("department") != who.department):
-        raise NotFound("no such case")
-    return rec
-
-
 def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
     case = casebook._case(rec)  # noqa: SLF001 - the record's loop view
     return {**rec, "overdue": cf.overdue(case, now_ms)}
@@ -121,17 +100,9 @@ def caller() -> principal.Principal:
     return who
 
 
-@cache
-def _rings(districts: str | None) -> dict[str, list[list[list[float]]]]:
-    return geo.district_rings(districts) if districts else {}
-
-
 def district_at(lon: float, lat: float) -> str | None:
     """The district of the city's boundaries a position falls in (None: outside them all, or no boundaries)."""
-    for adcode, rings in _rings((context.get().city.get("geo") or {}).get("districts")).items():
-        if points_in_polygons(np.array([lon]), np.array([lat]), rings)[0]:
-            return adcode
-    return None
+    return geo.district_at((context.get().city.get("geo") or {}).get("districts"), lon, lat)
 
 
 @bp.get("/cases")
@@ -150,9 +121,7 @@ def list_cases() -> Any:
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be 1 to {MAX_LIMIT}")
     department = request.args.get("department") or None
-    if who.role == cf.HANDLER:
-        department = who.department
-    rows = context.get().casebook().find(states=states, district=who.district, department=department, limit=limit)
+    rows = service.queue(context.get().casebook(), who, states, department, limit)
     now = int(time.time() * 1000)
     return jsonify({"cases": [_shown(r, now) for r in rows]})
 
@@ -202,7 +171,7 @@ def report_case() -> Any:
         digest = hashlib.sha256(f"{who.name}\0{request_id}".encode()).hexdigest()[:12].upper()
         case_id = f"OS-{digest}"
     else:
-        case_id = f"OS-{secrets.token_hex(6).upper()}"
+        case_id = casebook.new_id()
     book = context.get().casebook()
     seen = book.record(case_id) is not None
     book.report(case_id, category, int(time.time() * 1000), kind=kind, channel=channel, district=district,
@@ -228,23 +197,9 @@ def act(case_id: str, action: str) -> Any:
     urgent = body.get("urgent", False)
     if not isinstance(urgent, bool):
         raise BadRequest("urgent must be true or false")
-    if who.role not in LOOP_ROLES:
-        raise cf.Refused(403, f"a {who.role} takes no part in the case loop")
-    book = context.get().casebook()
-    rec = visible(book.record(case_id), who)
-    args: dict[str, Any] = {}
-    rules = _rules()
-    if action in ("dispatch", "redispatch"):
-        args["department"] = _text(body, "department", 64) or (
-            rules.department(rec["category"], rec["district"]) if action == "dispatch" else "")
-    if action == "merge":
-        into = _text(body, "into", 64)
-        if into:
-            visible(book.record(into), who)  # another district's case looks unknown here too
-        args["into"] = into
-    actor = cf.Actor(who.name, who.role, who.department)
-    _, applied = book.act(case_id, action, actor, int(time.time() * 1000), comment=_text(body, "comment"),
-                          args=args, expected_version=version, request_id=_text(body, "request_id", 64) or None,
-                          limit_ms=rules.limit_ms(rec["category"], urgent))
-    return jsonify({"case": _shown(book.record(case_id), int(time.time() * 1000)),  # type: ignore[arg-type]
-                    "applied": applied})
+    _, applied = service.take(context.get().casebook(), who, case_id, action, int(time.time() * 1000),
+                              comment=_text(body, "comment"), department=_text(body, "department", 64),
+                              into=_text(body, "into", 64), urgent=urgent, expected_version=version,
+                              request_id=_text(body, "request_id", 64) or None)
+    rec = context.get().casebook().record(case_id)
+    return jsonify({"case": _shown(rec, int(time.time() * 1000)), "applied": applied})  # type: ignore[arg-type]

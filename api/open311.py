@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +33,7 @@ from auth import answers, principal
 from core import case_flow as cf
 from core import times
 from core.furniture_catalog import CATEGORIES, GROUPS
-from store import context
+from store import casebook, context
 
 log = logging.getLogger("onescreen.api.open311")
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -180,7 +179,7 @@ def file_request(fmt: str) -> Response:
     district = district_at(lon, lat)
     if who.district is not None and district != who.district:
         raise Error(403, f"this token files requests in district {who.district} only")
-    case_id = f"OS-{secrets.token_hex(6).upper()}"
+    case_id = casebook.new_id()
     context.get().casebook().report(case_id, code, int(time.time() * 1000), kind="component", channel="public",
                                     district=district, lon=lon, lat=lat, description=description, by=who.name,
                                     role=who.role)

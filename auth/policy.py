@@ -10,13 +10,13 @@ NOBODY = "nobody"  # unknown callbacks: deny by default
 
 # Page paths (full page loads and the Dash pages callback) -> permission.
 PAGES: dict[str, str] = {"/": "overview", "/wall": "wall", "/analyst": "analyst", "/alerts": "alerts.read",
-                         "/admin": "admin"}
+                         "/admin": "admin", "/cases": "cases.read"}
 
 # Dash callbacks, by the id (or pattern-id "type") of their first output: exact ids first, then prefixes.
 CALLBACK_EXACT: dict[str, str] = {"ac-msg": "alerts.act", "am-download": "export", "_pages_content": AUTHENTICATED,
-                                  "_pages_dummy": AUTHENTICATED}
+                                  "_pages_dummy": AUTHENTICATED, "cs-msg": "cases.act", "cs-r-msg": "cases.report"}
 CALLBACK_PREFIX: tuple[tuple[str, str], ...] = (("ac-", "alerts.read"), ("ov-", "overview"), ("am-", "analyst"),
-                                                ("wall-", "wall"), ("kpi-", "wall"))
+                                                ("wall-", "wall"), ("kpi-", "wall"), ("cs-", "cases.read"))
 
 # API routes: (path prefix, method or "*", permission); first match wins.
 API: tuple[tuple[str, str, str], ...] = (

@@ -51,7 +51,7 @@ from bench.wall_bench import _request_body
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city
 from core import geo
-from core.geo import GEO_DIR
+from core.geo import GEO_DIR, points_in_polygons
 from core.i18n import t
 from core.readings import Reading
 from data_sources import pipeline
@@ -62,7 +62,6 @@ from store.context import AHEAD_IDLE_S
 from store.embedded import EmbeddedServer, free_port
 from store.writer import Writer
 from views.map import LAYERS as MAP_LAYERS
-from views.map import points_in_polygons
 from views.wall_panels import THEMES, theme_at
 
 CITY = Settings().city  # the profile the app runs with by default (guangzhou)

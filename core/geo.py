@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from core.coords import bbox
 
 GEO_DIR = Path(__file__).resolve().parent.parent / "geo"
@@ -64,3 +66,33 @@ def bounds(filename: str) -> list[list[float]]:
     if box is None:
         raise ValueError(f"{filename}: no geometry")
     return [[box[1], box[0]], [box[3], box[2]]]
+
+
+def points_in_polygons(lon: np.ndarray, lat: np.ndarray, rings: list[list[list[float]]]) -> np.ndarray:
+    """Even-odd point-in-polygon for many points (holes and multipolygons by parity): the points sorted by latitude
+    once, then each edge touches only the slice of points in its latitude band."""
+    order = np.argsort(lat, kind="stable")
+    ys, xs = lat[order], lon[order]
+    inside = np.zeros(len(ys), dtype=bool)
+    for ring in rings:
+        pts = np.asarray([c[:2] for c in ring], dtype=np.float64)
+        for (x1, y1), (x2, y2) in zip(pts, np.roll(pts, 1, axis=0), strict=True):
+            if y1 == y2:
+                continue
+            a, b = np.searchsorted(ys, [min(y1, y2), max(y1, y2)], side="left")
+            if a < b:
+                inside[a:b] ^= xs[a:b] < x1 + (ys[a:b] - y1) * (x2 - x1) / (y2 - y1)
+    out = np.zeros(len(ys), dtype=bool)
+    out[order] = inside
+    return out
+
+
+def district_at(filename: str | None, lon: float, lat: float) -> str | None:
+    """The adcode of the city's district a position falls in (None: outside them all, or no boundary file)."""
+    if not filename:
+        return None
+    for adcode, rings in district_rings(filename).items():
+        if points_in_polygons(np.array([lon]), np.array([lat]), rings)[0]:
+            return adcode
+    return None
+

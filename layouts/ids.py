@@ -112,6 +112,36 @@ def alert_row(alert_id: str) -> dict[str, str]:
     """One clickable row of the alert console."""
     return {"type": "alert-row", "id": alert_id}
 
+# Case console (/cases, the closed loop)
+CS_TICK = "cs-tick"
+CS_VIEW = "cs-view"
+CS_TABLE = "cs-table"
+CS_SELECTED = "cs-selected"
+CS_DETAIL = "cs-detail"
+CS_TRAIL = "cs-trail"
+CS_ACTION = "cs-action"
+CS_DEPT = "cs-dept"
+CS_INTO = "cs-into"
+CS_URGENT = "cs-urgent"
+CS_COMMENT = "cs-comment"
+CS_DO = "cs-do"
+CS_MSG = "cs-msg"
+CS_REFRESH = "cs-refresh"
+CS_LANG = "cs-lang"
+CS_R_CAT = "cs-r-cat"
+CS_R_LON = "cs-r-lon"
+CS_R_LAT = "cs-r-lat"
+CS_R_GPS = "cs-r-gps"
+CS_R_DESC = "cs-r-desc"
+CS_R_SEND = "cs-r-send"
+CS_R_MSG = "cs-r-msg"
+
+
+def case_row(case_id: str) -> dict[str, str]:
+    """One clickable row of the case console."""
+    return {"type": "case-row", "id": case_id}
+
+
 # Leader overview (the start page)
 OV_TICK = "ov-tick"
 OV_LANG = "ov-lang"

@@ -46,7 +46,8 @@ def header(city_name: str, lang: str) -> html.Header:
         html.Span("", id=ids.OV_STATUS, className="ov-status"),
         html.Nav(className="ov-nav", children=[
             *(html.A(t(key, lang), href=f"{path}?lang={lang}") for key, path in
-              (("wall_title", "/wall"), ("onemap_title", "/analyst"), ("console_title", "/alerts")) if may_open(path)),
+              (("wall_title", "/wall"), ("onemap_title", "/analyst"), ("console_title", "/alerts"),
+               ("cases_title", "/cases")) if may_open(path)),
             html.A(t("feeds", lang), href=f"#{ids.OV_FEEDS_SECTION}"),
         ]),
         html.Span("", id=ids.OV_CLOCK, className="ov-clock"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top. A package may import only packages on lower floors (and itself).
-FLOORS: tuple[str, ...] = ("indicators", "core", "config", "store", "alerts", "data_sources", "auth", "views",
+FLOORS: tuple[str, ...] = ("indicators", "core", "config", "store", "alerts", "cases", "data_sources", "auth", "views",
                            "layouts", "callbacks", "api", "app", "bench")
 
 

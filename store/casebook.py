@@ -11,6 +11,7 @@ not applied twice."""
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -66,6 +67,11 @@ case_events = sa.Table(
 
 KINDS = ("component", "event")
 CHANNELS = ("inspector", "video", "public", "superior", "alert")
+
+
+def new_id() -> str:
+    """A new case id: OS- and 12 random hex digits."""
+    return f"OS-{secrets.token_hex(6).upper()}"
 
 
 def engine_for(url: str | None, data_dir: Path) -> Engine:

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.case_points import CasePoints
 from core.furniture_catalog import CATEGORIES
-from core.geo import district_rings
+from core.geo import district_rings, points_in_polygons
 from data_sources.simulator.furniture import STATUS, FurnitureSet, generate
 from views.cluster import PointIndex, cluster
 
@@ -99,27 +99,6 @@ def furniture_clusters(seed: int, status: np.ndarray, bbox: Bbox, zoom: float, c
     res["p"] = [[FurnitureSet.entity_id(row), x, y, int(status[row]), CATEGORIES[int(data.cat[row])]["code"]]
                 for row, x, y in res["p"]]
     return res
-
-
-def points_in_polygons(lon: np.ndarray, lat: np.ndarray, rings: list[list[list[float]]]) -> np.ndarray:
-    """Even-odd point-in-polygon for many points (holes and multipolygons by parity): the points sorted by latitude
-    once, then each edge touches only the slice of points in its latitude band."""
-    order = np.argsort(lat, kind="stable")
-    ys, xs = lat[order], lon[order]
-    inside = np.zeros(len(ys), dtype=bool)
-    for ring in rings:
-        pts = np.asarray([c[:2] for c in ring], dtype=np.float64)
-        for (x1, y1), (x2, y2) in zip(pts, np.roll(pts, 1, axis=0), strict=True):
-            if y1 == y2:
-                continue
-            a, b = np.searchsorted(ys, [min(y1, y2), max(y1, y2)], side="left")
-            if a < b:
-                inside[a:b] ^= xs[a:b] < x1 + (ys[a:b] - y1) * (x2 - x1) / (y2 - y1)
-    out = np.zeros(len(ys), dtype=bool)
-    out[order] = inside
-    return out
-
-
 
 
 @cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.i18n.admin import ADMIN_TEXT
+from core.i18n.cases import CASE_TEXT
 from core.i18n.entity import BLACK_ODOROUS, ENTITY_LABELS, NO_BO_ITEMS, ROAD_CLASS
 
 __all__ = ["ADMIN_TEXT", "BLACK_ODOROUS", "ENTITY_LABELS", "LANGS", "NO_BO_ITEMS", "ROAD_CLASS", "TEXT", "norm_lang",
@@ -265,6 +266,9 @@ FEED_NAMES = {
     "service": {"zh": "诉求", "en": "Cases"},
     "water": {"zh": "水质", "en": "Water"},
 }
+
+
+TEXT.update(CASE_TEXT)
 
 
 def t(key: str, lang: str, **kw: Any) -> str:

@@ -32,7 +32,7 @@ API_ROUTES = [
     ("GET", "/api/v1/cases", "cases.read"), ("GET", "/api/v1/cases/nope", "cases.read"),
     ("POST", "/api/v1/cases", "cases.report"), ("POST", "/api/v1/cases/nope/register", "cases.act"),
 ]
-PAGES = ["/", "/wall", "/analyst", "/alerts", "/admin", "/admin/confirm/delete-user/u-viewer"]
+PAGES = ["/", "/wall", "/analyst", "/alerts", "/admin", "/admin/confirm/delete-user/u-viewer", "/cases"]
 
 
 def may(role: str, perm: str) -> bool:
@@ -128,7 +128,7 @@ def test_page_callback_renders_only_permitted_pages(app: AppProcess, sessions: d
                                                     caller: str) -> None:
     """Client-side navigation renders pages through Dash's pages callback: it applies the page's permission."""
     body = next(b for o, b in dash_requests(app, sessions["admin"]) if o.startswith(".._pages_content"))
-    for path in ("/", "/wall", "/analyst", "/alerts"):
+    for path in ("/", "/wall", "/analyst", "/alerts", "/cases"):
         for item in body["inputs"]:
             if item["property"] == "pathname":
                 item["value"] = path

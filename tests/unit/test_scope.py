@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core import geo as geo_mod
 from core import summary as summary_mod
 from store import scope
 from views import analyst
@@ -135,13 +136,13 @@ def test_points_in_polygons_handles_holes_by_parity() -> None:
     hole = [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]
     lon = np.array([1.0, 5.0, 11.0, 9.5, 5.0])
     lat = np.array([1.0, 5.0, 5.0, 9.5, 0.5])
-    assert map_view.points_in_polygons(lon, lat, [outer, hole]).tolist() == [True, False, False, True, True]
+    assert geo_mod.points_in_polygons(lon, lat, [outer, hole]).tolist() == [True, False, False, True, True]
 
 
 def test_furniture_belongs_to_the_district_it_lies_in() -> None:
-    from core.geo import district_rings
+    from core.geo import district_rings, points_in_polygons
     from data_sources.simulator.furniture import FurnitureSet
-    from views.map import furniture_in_district, furniture_index, points_in_polygons
+    from views.map import furniture_in_district, furniture_index
 
     seed, geo = 548, "guangzhou_districts.geojson"
     data, _ = furniture_index(seed)

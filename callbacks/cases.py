@@ -1,0 +1,155 @@
+"""Case console callbacks (/cases): thin wrappers over cases.service, store.casebook and views.cases."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy.exc
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+
+from auth import principal
+from cases import service
+from core import case_flow as cf
+from core import geo
+from core.furniture_catalog import CATEGORIES
+from core.i18n import t
+from layouts import cases as cases_layout
+from layouts import ids
+from store import casebook, context
+from views import cases as view
+
+DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+COMPONENTS = frozenset(c["code"] for c in CATEGORIES)
+
+
+def _tz() -> str:
+    return context.get().city.get("timezone", "Asia/Shanghai")
+
+
+def _districts() -> dict[str, tuple[str, str]]:
+    return geo.district_names((context.get().city.get("geo") or {}).get("districts"))
+
+
+def _who() -> principal.Principal:
+    who = principal.current()
+    if who is None:
+        raise PermissionError("no authenticated caller")
+    return who
+
+
+@callback(Output(ids.CS_TABLE, "children"),
+          Input(ids.CS_TICK, "n_intervals"), Input(ids.CS_VIEW, "value"), Input(ids.CS_REFRESH, "data"),
+          Input(ids.CS_SELECTED, "data"), State(ids.CS_LANG, "data"))
+def refresh(_n: Any, which: str | None, _r: Any, selected: str | None, lang: str | None) -> Any:
+    """The caller's queue (open cases) or all their visible cases, longest waiting first."""
+    states = tuple(cf.OPEN_STATES) if which != "all" else ()
+    try:
+        records = service.queue(context.get().casebook(), _who(), states)
+    except DB_DOWN:
+        return cases_layout.note(t("cs_db_down", lang))
+    now, tz, names = int(time.time() * 1000), _tz(), _districts()
+    rows = [view.row(rec, now, lang or "zh", tz, names) for rec in records]
+    return cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
+
+
+@callback(Output(ids.CS_SELECTED, "data"), Input({"type": "case-row", "id": ALL}, "n_clicks"),
+          prevent_initial_call=True)
+def select(clicks: list[int | None] | None) -> Any:
+    """The row that was clicked (re-rendered rows arrive with no clicks and change nothing)."""
+    if not ctx.triggered_id or not any(c for c in clicks or [] if c):
+        return no_update
+    return ctx.triggered_id["id"] if ctx.triggered[0].get("value") else no_update
+
+
+@callback(Output(ids.CS_DETAIL, "children"), Output(ids.CS_TRAIL, "children"), Output(ids.CS_ACTION, "options"),
+          Input(ids.CS_SELECTED, "data"), Input(ids.CS_TICK, "n_intervals"), Input(ids.CS_REFRESH, "data"),
+          State(ids.CS_LANG, "data"))
+def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[Any, Any, Any]:
+    """The selected case, its trail, and the actions the caller may take at its step."""
+    lang = lang or "zh"
+    if not selected:
+        return t("cs_pick", lang), None, []
+    who = _who()
+    book = context.get().casebook()
+    try:
+        rec = service.visible(book.record(selected), who)
+        steps = book.trail(selected)
+    except service.NotFound:
+        return t("cs_pick", lang), None, []
+    except DB_DOWN:
+        return t("cs_db_down", lang), no_update, no_update
+    row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts())
+    options = [{"label": t(f"cs_ac_{a}", lang), "value": a} for a in view.actions(who.role, rec["state"])]
+    return (cases_layout.card(row, lang), cases_layout.trail_table(view.trail(steps, lang, _tz())), options)
+
+
+@callback(Output(ids.CS_MSG, "children"), Output(ids.CS_REFRESH, "data"), Output(ids.CS_COMMENT, "value"),
+          Input(ids.CS_DO, "n_clicks"),
+          State(ids.CS_SELECTED, "data"), State(ids.CS_ACTION, "value"), State(ids.CS_DEPT, "value"),
+          State(ids.CS_INTO, "value"), State(ids.CS_URGENT, "value"), State(ids.CS_COMMENT, "value"),
+          State(ids.CS_REFRESH, "data"), State(ids.CS_LANG, "data"), prevent_initial_call=True)
+def act(_n: int | None, selected: str | None, action: str | None, department: str | None, into: str | None,
+        urgent: list[str] | None, comment: str | None, bump: int | None, lang: str | None) -> tuple[Any, Any, Any]:
+    """Take the chosen action on the selected case as the signed-in user; a refusal says why and changes nothing."""
+    lang = lang or "zh"
+    if not selected:
+        return t("cs_pick", lang), no_update, no_update
+    if not action or action not in cf.ACTIONS:
+        return t("cs_pick_action", lang), no_update, no_update
+    try:
+        rec, _ = service.take(context.get().casebook(), _who(), selected, action, int(time.time() * 1000),
+                              comment=(comment or "").strip()[:2000], department=(department or "").strip()[:64],
+                              into=(into or "").strip()[:64], urgent="urgent" in (urgent or []))
+    except cf.Refused as exc:
+        return exc.reason, no_update, no_update
+    except service.NotFound:
+        return t("cs_pick", lang), no_update, no_update
+    except DB_DOWN:
+        return t("cs_db_down", lang), no_update, no_update
+    done = t("cs_done", lang, action=t(f"cs_ac_{action}", lang), state=view.state_name(rec["state"], lang))
+    return done, (bump or 0) + 1, ""
+
+
+@callback(Output(ids.CS_R_MSG, "children"), Output(ids.CS_REFRESH, "data", allow_duplicate=True),
+          Output(ids.CS_R_DESC, "value"),
+          Input(ids.CS_R_SEND, "n_clicks"),
+          State(ids.CS_R_CAT, "value"), State(ids.CS_R_LON, "value"), State(ids.CS_R_LAT, "value"),
+          State(ids.CS_R_DESC, "value"), State(ids.CS_REFRESH, "data"), State(ids.CS_LANG, "data"),
+          prevent_initial_call=True)
+def report(_n: int | None, category: str | None, lon: float | None, lat: float | None, description: str | None,
+           bump: int | None, lang: str | None) -> tuple[Any, Any, Any]:
+    """A new case from the form, at the given position (its district from the city's boundaries)."""
+    lang = lang or "zh"
+    who = _who()
+    ok = category in COMPONENTS and all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat))
+    if not ok or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # type: ignore[operator]
+        return t("cs_need", lang), no_update, no_update
+    district = geo.district_at((context.get().city.get("geo") or {}).get("districts"), float(lon), float(lat))
+    if who.district is not None and district != who.district:
+        return cf.Refused(403, f"you report in district {who.district} only").reason, no_update, no_update
+    channel = "inspector" if who.role == cf.INSPECTOR else "superior"
+    case_id = casebook.new_id()
+    try:
+        context.get().casebook().report(case_id, str(category), int(time.time() * 1000), kind="component",
+                                        channel=channel, district=district, lon=float(lon), lat=float(lat),
+                                        description=(description or "").strip()[:2000], by=who.name, role=who.role)
+    except DB_DOWN:
+        return t("cs_db_down", lang), no_update, no_update
+    return t("cs_reported", lang, id=case_id), (bump or 0) + 1, ""
+
+
+# The phone's position into the form (the browser asks the user; nothing leaves the page without them).
+clientside_callback(
+    """function (n) {
+        var keep = window.dash_clientside.no_update;
+        if (!n || !navigator.geolocation) { return [keep, keep]; }
+        return new Promise(function (resolve) {
+            navigator.geolocation.getCurrentPosition(function (p) {
+                resolve([Math.round(p.coords.longitude * 1e6) / 1e6, Math.round(p.coords.latitude * 1e6) / 1e6]);
+            }, function () { resolve([keep, keep]); },
+            {enableHighAccuracy: true, timeout: 10000});
+        });
+    }""",
+    Output(ids.CS_R_LON, "value"), Output(ids.CS_R_LAT, "value"), Input(ids.CS_R_GPS, "n_clicks"),
+    prevent_initial_call=True)

@@ -1,0 +1,67 @@
+"""What a caller may see of the case records and the actions they take, whoever asks (api/cases.py, api/open311.py,
+callbacks/cases.py): one rule for every door.
+
+A caller is anything with name, role, district (None: the whole city) and department (a handler's). A
+district-bound caller sees only their district's cases, a handler only the cases with their department; any other
+case is NotFound, exactly like an unknown id. Actions go through store.casebook (core.case_flow decides what each
+role may do at each step); dispatch without a department takes the dispatch table's, and the due time is the
+category's limit (or the urgent one)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from config.settings import load_case_rules
+from core import case_flow as cf
+from core.case_rules import CaseRules
+from core.roles import LOOP_ROLES
+
+
+class NotFound(LookupError):
+    """An unknown case, or one the caller may not see (the same answer)."""
+
+
+@cache
+def rules() -> CaseRules:
+    """The dispatch table and time limits (config/case_rules.yaml), read once."""
+    return load_case_rules()
+
+
+def visible(rec: dict[str, Any] | None, who: Any) -> dict[str, Any]:
+    """The case if this caller may see it, else NotFound."""
+    if rec is None or (who.district is not None and rec.get("district") != who.district) or (
+            who.role == cf.HANDLER and rec.get("department") != who.department):
+        raise NotFound("no such case")
+    return rec
+
+
+def queue(book: Any, who: Any, states: tuple[str, ...] = (), department: str | None = None,
+          limit: int = 200) -> list[dict[str, Any]]:
+    """The caller's visible cases in these states, longest waiting first."""
+    if who.role == cf.HANDLER:
+        department = who.department
+    return book.find(states=states, district=who.district, department=department, limit=limit)
+
+
+def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment: str = "",
+         department: str = "", into: str = "", urgent: bool = False, expected_version: int | None = None,
+         request_id: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Take an action on a visible case as this caller; (the case's record after it, whether it was applied now).
+    cf.Refused with the reason when the loop does not allow it, NotFound when the caller cannot see the case (or
+    the case to merge into)."""
+    if who.role not in LOOP_ROLES:
+        raise cf.Refused(403, f"a {who.role} takes no part in the case loop")
+    rec = visible(book.record(case_id), who)
+    args: dict[str, Any] = {}
+    if action in ("dispatch", "redispatch"):
+        args["department"] = department or (rules().department(rec["category"], rec["district"])
+                                            if action == "dispatch" else "")
+    if action == "merge":
+        if into:
+            visible(book.record(into), who)
+        args["into"] = into
+    _, applied = book.act(case_id, action, cf.Actor(who.name, who.role, who.department), now_ms, comment=comment,
+                          args=args, expected_version=expected_version, request_id=request_id,
+                          limit_ms=rules().limit_ms(rec["category"], urgent))
+    return book.record(case_id), applied

@@ -1,0 +1,104 @@
+"""The case console (/cases, issue #15): the queue, one case with its trail and the actions the caller's role may
+take at its step, and (for those who report) a report form. Laid out for a laptop and, one column, for a phone
+(390 px): inspectors and handlers use it in the street."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from core.furniture_catalog import CATEGORIES, GROUPS
+from core.i18n import t
+from layouts import ids
+from layouts.common import lang_switch
+
+COLUMNS = ("cs_col_id", "cs_col_category", "cs_col_district", "cs_col_state", "cs_col_department", "cs_col_due")
+
+
+def layout(city_name: str, lang: str, may_report: bool) -> html.Div:
+    """The whole page; the list refreshes every few seconds."""
+    i = 0 if lang == "zh" else 1
+    categories = [{"label": f"{c['code']} {GROUPS[c['group']][i]} · {c['zh']}", "value": c["code"]}
+                  for c in CATEGORIES]
+    report = html.Details(className="cs-report", open=False, hidden=not may_report, children=[
+        html.Summary(t("cs_report", lang)),
+        dcc.Dropdown(id=ids.CS_R_CAT, options=categories, placeholder=t("cs_category", lang), className="cs-cat"),
+        html.Div(className="cs-pos", children=[
+            dcc.Input(id=ids.CS_R_LON, type="number", placeholder=t("cs_lon", lang), className="ctl-input",
+                      min=-180, max=180, step="any"),
+            dcc.Input(id=ids.CS_R_LAT, type="number", placeholder=t("cs_lat", lang), className="ctl-input",
+                      min=-90, max=90, step="any"),
+            html.Button(t("cs_gps", lang), id=ids.CS_R_GPS, n_clicks=0, className="btn"),
+        ]),
+        dcc.Textarea(id=ids.CS_R_DESC, placeholder=t("cs_desc", lang), maxLength=2000),
+        html.Button(t("cs_send", lang), id=ids.CS_R_SEND, n_clicks=0, className="btn btn-ack"),
+        html.Div(id=ids.CS_R_MSG, className="console-msg", role="status"),
+    ])
+    return html.Div(className=f"console-root cases-root lang-{lang}", children=[
+        html.Header(className="onemap-header", children=[
+            html.Span(f"{city_name} · {t('cases_title', lang)}", className="onemap-title"),
+            lang_switch(lang),
+            html.Div(className="onemap-controls", children=[
+                dcc.RadioItems(id=ids.CS_VIEW, value="open", inline=True, className="ctl ctl-check",
+                               options=[{"label": t("cs_queue", lang), "value": "open"},
+                                        {"label": t("cs_all", lang), "value": "all"}]),
+            ]),
+        ]),
+        html.Main(className="console-body", children=[
+            html.Section(className="console-list", children=[report, html.Div(id=ids.CS_TABLE)]),
+            html.Section(className="console-detail", children=[
+                html.Div(t("cs_pick", lang), id=ids.CS_DETAIL),
+                html.Div(className="console-actions cs-actions", children=[
+                    dcc.Dropdown(id=ids.CS_ACTION, options=[], placeholder=t("cs_action", lang), searchable=False),
+                    dcc.Input(id=ids.CS_DEPT, type="text", maxLength=64, className="ctl-input",
+                              placeholder=t("cs_department", lang)),
+                    dcc.Input(id=ids.CS_INTO, type="text", maxLength=64, className="ctl-input",
+                              placeholder=t("cs_into", lang)),
+                    dcc.Checklist(id=ids.CS_URGENT, value=[], className="ctl ctl-check",
+                                  options=[{"label": t("cs_urgent", lang), "value": "urgent"}]),
+                    dcc.Textarea(id=ids.CS_COMMENT, placeholder=t("cs_comment", lang), maxLength=2000),
+                    html.Button(t("cs_do", lang), id=ids.CS_DO, n_clicks=0, className="btn btn-ack"),
+                    html.Div(id=ids.CS_MSG, className="console-msg", role="status"),
+                ]),
+                html.H3(t("cs_trail", lang)),
+                html.Div(id=ids.CS_TRAIL, className="console-history"),
+            ]),
+        ]),
+        dcc.Store(id=ids.CS_SELECTED),
+        dcc.Store(id=ids.CS_REFRESH, data=0),
+        dcc.Store(id=ids.CS_LANG, data=lang),
+        dcc.Interval(id=ids.CS_TICK, interval=5000),
+    ])
+
+
+def note(text: str) -> html.P:
+    """A one-line message where the list would be."""
+    return html.P(text)
+
+
+def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.Table:
+    """The queue; a row is clickable, the selected one highlighted, an overdue one marked."""
+    head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in COLUMNS]))
+    body = [html.Tr(id=ids.case_row(r["id"]), n_clicks=0,
+                    className=" ".join(x for x in ("sel" if r["id"] == selected else "",
+                                                   "cs-late" if r["overdue"] else "") if x),
+                    children=[html.Td(r["id"], className="cs-id"), html.Td(r["category"]), html.Td(r["district"]),
+                              html.Td(r["state"]), html.Td(r["department"]), html.Td(r["due"])]) for r in rows]
+    return html.Table([head, html.Tbody(body)], className="console-table cs-table")
+
+
+def card(row: dict[str, Any], lang: str) -> html.Div:
+    """One case's fields."""
+    fields = (("cs_col_id", row["id"]), ("cs_col_category", row["category"]), ("cs_col_district", row["district"]),
+              ("cs_col_state", row["state"]), ("cs_col_department", row["department"]), ("cs_col_due", row["due"]),
+              ("cs_col_reported", row["reported"]), ("cs_desc", row["description"]))
+    return html.Div(className="detail-card cs-card", children=[
+        html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value or "—"))])])
+
+
+def trail_table(lines: list[dict[str, Any]]) -> html.Table:
+    """Every step of one case, oldest first: when, what, who, the comment."""
+    return html.Table(html.Tbody([html.Tr([html.Td(x["at"]), html.Td(x["action"]), html.Td(x["by"]),
+                                           html.Td(x["comment"])]) for x in lines]),
+                      className="console-table history")

@@ -1,0 +1,54 @@
+"""What the case console shows (pure): the queue's rows, one case's fields and trail, and the actions the caller's
+role may take at the case's step (core.case_flow's table, so the page offers only what the server would allow)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core import case_flow as cf
+from core.furniture_catalog import CATEGORIES
+from core.i18n import t
+
+NAMES = {c["code"]: c["zh"] for c in CATEGORIES}
+
+
+def when(ms: int | None, tz: str) -> str:
+    """A moment as the centre reads it: month-day hour:minute, local time."""
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).strftime("%m-%d %H:%M")
+
+
+def state_name(state: str, lang: str) -> str:
+    return t(f"cs_st_{state}", lang) if state in cf.STATES else state
+
+
+def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """One case as the queue and the card show it (every text from outside stays text: Dash renders it so)."""
+    i = 0 if lang == "zh" else 1
+    case = cf.Case(rec["id"], rec["state"], rec["category"], due_ms=rec.get("due_ms"))
+    late = cf.overdue(case, now_ms)
+    due = when(rec.get("due_ms"), tz)
+    return {"id": rec["id"], "category": f"{rec['category']} {NAMES.get(rec['category'], '')}".strip(),
+            "district": districts.get(rec.get("district") or "", (rec.get("district") or "",) * 2)[i],
+            "state": state_name(rec["state"], lang), "department": rec.get("department") or "",
+            "due": f"{due} · {t('cs_overdue', lang)}" if late else due, "overdue": late,
+            "reported": when(rec.get("reported_ms"), tz), "description": rec.get("description") or ""}
+
+
+def actions(role: str, state: str) -> list[str]:
+    """The actions this role may take on a case at this state, in the loop's order."""
+    return [a for a, (sources, _, roles, _) in cf.ACTIONS.items()
+            if state in sources and (role == cf.ADMIN or role in roles)]
+
+
+def trail(events: list[dict[str, Any]], lang: str, tz: str) -> list[dict[str, Any]]:
+    """A case's steps, oldest first."""
+    return [{"at": when(e.get("at_ms"), tz), "action": t(f"cs_ac_{e['action']}", lang)
+             if f"cs_ac_{e['action']}" in _KNOWN else str(e["action"]), "by": str(e.get("by") or ""),
+             "comment": str(e.get("comment") or "")} for e in events]
+
+
+_KNOWN = {f"cs_ac_{a}" for a in (*cf.ACTIONS, "report")}
