@@ -40,8 +40,8 @@ def _who() -> principal.Principal:
 
 @callback(Output(ids.CS_TABLE, "children"),
           Input(ids.CS_TICK, "n_intervals"), Input(ids.CS_VIEW, "value"), Input(ids.CS_REFRESH, "data"),
-          Input(ids.CS_SELECTED, "data"), State(ids.CS_LANG, "data"))
-def refresh(_n: Any, which: str | None, _r: Any, selected: str | None, lang: str | None) -> Any:
+          Input(ids.CS_R_DONE, "data"), Input(ids.CS_SELECTED, "data"), State(ids.CS_LANG, "data"))
+def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, lang: str | None) -> Any:
     """The caller's queue (open cases) or all their visible cases, longest waiting first."""
     states = tuple(cf.OPEN_STATES) if which != "all" else ()
     try:
@@ -111,11 +111,10 @@ def act(_n: int | None, selected: str | None, action: str | None, department: st
     return done, (bump or 0) + 1, ""
 
 
-@callback(Output(ids.CS_R_MSG, "children"), Output(ids.CS_REFRESH, "data", allow_duplicate=True),
-          Output(ids.CS_R_DESC, "value"),
+@callback(Output(ids.CS_R_MSG, "children"), Output(ids.CS_R_DONE, "data"), Output(ids.CS_R_DESC, "value"),
           Input(ids.CS_R_SEND, "n_clicks"),
           State(ids.CS_R_CAT, "value"), State(ids.CS_R_LON, "value"), State(ids.CS_R_LAT, "value"),
-          State(ids.CS_R_DESC, "value"), State(ids.CS_REFRESH, "data"), State(ids.CS_LANG, "data"),
+          State(ids.CS_R_DESC, "value"), State(ids.CS_R_DONE, "data"), State(ids.CS_LANG, "data"),
           prevent_initial_call=True)
 def report(_n: int | None, category: str | None, lon: float | None, lat: float | None, description: str | None,
            bump: int | None, lang: str | None) -> tuple[Any, Any, Any]:

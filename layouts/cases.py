@@ -67,6 +67,7 @@ def layout(city_name: str, lang: str, may_report: bool) -> html.Div:
         ]),
         dcc.Store(id=ids.CS_SELECTED),
         dcc.Store(id=ids.CS_REFRESH, data=0),
+        dcc.Store(id=ids.CS_R_DONE, data=0),
         dcc.Store(id=ids.CS_LANG, data=lang),
         dcc.Interval(id=ids.CS_TICK, interval=5000),
     ])

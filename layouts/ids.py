@@ -135,6 +135,7 @@ CS_R_GPS = "cs-r-gps"
 CS_R_DESC = "cs-r-desc"
 CS_R_SEND = "cs-r-send"
 CS_R_MSG = "cs-r-msg"
+CS_R_DONE = "cs-r-done"  # bumped by each report, so the queue shows it at once
 
 
 def case_row(case_id: str) -> dict[str, str]:

@@ -1,0 +1,101 @@
+"""The closed loop in Debian Chromium (issue #15): an inspector reports from a phone-sized page, a dispatcher registers
+and dispatches it on a laptop (the dispatch table picks the department), that department's handler handles it from
+a phone, and the inspector verifies and closes it. Each page offers only the actions its role may take at the
+case's step, and the trail names who did each."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import redis
+
+from config.settings import load_case_rules
+from store import users
+from tests.conftest import ARTIFACTS, AppProcess, login
+
+pytestmark = pytest.mark.e2e
+PW = "case-ui-password-1"
+PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 768}
+BAIYUN = "440111"
+IN_BAIYUN = (113.443, 23.3035)  # the air station 1355A
+
+
+def choose(page: Any, dropdown: str, option: str) -> None:
+    """Pick an option of a dcc.Dropdown by its label."""
+    page.click(f"#{dropdown}")
+    page.locator(".dash-dropdown-options").get_by_role("option", name=option, exact=True).click()
+
+
+def open_case(page: Any, case_id: str) -> None:
+    page.locator(".cs-table tbody tr", has_text=case_id).click()
+    page.wait_for_selector(f".cs-card:has-text('{case_id}')")
+
+
+def act(page: Any, action: str, state: str, comment: str = "") -> None:
+    choose(page, "cs-action", action)
+    if comment:
+        page.fill("#cs-comment", comment)
+    page.click("#cs-do")
+    page.wait_for_selector(f"#cs-msg:has-text('the case is now {state}')", timeout=5000)
+
+
+def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc: AppProcess,
+                                                          r: redis.Redis) -> None:
+    department = load_case_rules().department("0101", BAIYUN)
+    for name, role, dept in (("li.inspector", "inspector", None), ("wang.dispatch", "dispatcher", None),
+                             ("zhao.handler", "handler", department), ("qian.roads", "handler", "交通运输局")):
+        users.create_user(r, name, PW, role, department=dept)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    inspector = browser.new_page(viewport=PHONE)
+    login(inspector, app_proc.url, "li.inspector", PW)
+    inspector.goto(app_proc.url + "/cases?lang=en")
+    inspector.click(".cs-report summary")
+    choose(inspector, "cs-r-cat", "0101 Public utilities · 上水井盖")
+    inspector.fill("#cs-r-lon", str(IN_BAIYUN[0]))
+    inspector.fill("#cs-r-lat", str(IN_BAIYUN[1]))
+    inspector.fill("#cs-r-desc", "Cover missing outside the school <b>gate</b>")
+    inspector.click("#cs-r-send")
+    inspector.wait_for_selector("#cs-r-msg:has-text('Reported: OS-')", timeout=5000)
+    case_id = re.search(r"OS-[0-9A-F]{12}", inspector.inner_text("#cs-r-msg")).group(0)
+    inspector.wait_for_selector(f".cs-table:has-text('{case_id}')", timeout=7000)
+    assert inspector.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    inspector.screenshot(path=str(ARTIFACTS / "cases-inspector-390x844.png"), full_page=True)
+
+    dispatcher = browser.new_page(viewport=LAPTOP)
+    login(dispatcher, app_proc.url, "wang.dispatch", PW)
+    dispatcher.goto(app_proc.url + "/cases?lang=en")
+    open_case(dispatcher, case_id)
+    assert "Cover missing outside the school <b>gate</b>" in dispatcher.inner_text(".cs-card")  # text, not markup
+    act(dispatcher, "Register", "registered")
+    act(dispatcher, "Dispatch", "dispatched")
+    dispatcher.wait_for_selector(f".cs-card:has-text('{department}')")
+    dispatcher.screenshot(path=str(ARTIFACTS / "cases-dispatcher-1366x768.png"))
+
+    other = browser.new_page(viewport=PHONE)  # another department's handler does not see it
+    login(other, app_proc.url, "qian.roads", PW)
+    other.goto(app_proc.url + "/cases?lang=en")
+    other.wait_for_selector("#cs-table:has-text('No cases.')")
+
+    handler = browser.new_page(viewport=PHONE)
+    login(handler, app_proc.url, "zhao.handler", PW)
+    handler.goto(app_proc.url + "/cases?lang=en")
+    open_case(handler, case_id)
+    handler.click("#cs-action")
+    offered = handler.locator(".dash-dropdown-options [role=option]").all_inner_texts()
+    assert sorted(offered) == ["Accept", "Handled", "Return"], offered  # a handler's actions at this step, no more
+    handler.keyboard.press("Escape")
+    act(handler, "Handled", "handled", "New cover fitted")
+    assert handler.locator(".cs-report").is_hidden()  # handlers do not report
+
+    inspector.reload()
+    inspector.locator("#cs-view label", has_text="All").click()
+    open_case(inspector, case_id)
+    act(inspector, "Close (verified)", "closed", "Checked on site")
+    trail = inspector.locator("#cs-trail tr").all_inner_texts()
+    assert [line.split("\t")[1:3] for line in trail] == [
+        ["Report", "li.inspector"], ["Register", "wang.dispatch"], ["Dispatch", "wang.dispatch"],
+        ["Handled", "zhao.handler"], ["Close (verified)", "li.inspector"]], trail
+    inspector.screenshot(path=str(ARTIFACTS / "cases-closed-390x844.png"), full_page=True)
