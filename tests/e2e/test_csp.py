@@ -75,6 +75,7 @@ LIVE = {
     "/analyst?lang=en": "[...document.querySelectorAll('.aqi-pin')].some(e => e.textContent === '114')"
                         " && document.querySelectorAll('.leaflet-map-pane').length === 1",
     "/alerts?lang=en": "document.querySelectorAll('.console-table tbody tr').length > 0",
+    "/cases?lang=en": "(document.querySelector('#cs-table')?.textContent || '').includes('No cases')",
 }
 
 
