@@ -85,6 +85,7 @@ class Summary(TypedDict):
     service: ServiceSummary
     districts: dict[str, dict[str, Any]]  # adcode -> {aqi, aqi_color, tpi, tpi_level, water_worst}
     alerts: AlertSummary
+    loop: dict[str, Any]  # the closed loop today (store.loop.parse)
 
 
 def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, freshness: str = "data") -> FeedStatus:
@@ -402,6 +403,7 @@ def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]
         "service": service_summary(raw["service"]),
         "districts": districts,
         "alerts": alert_summary(raw.get("alerts", [])),
+        "loop": dict(raw.get("loop") or {}),  # the closed loop today (store.loop): open by step, overdue, closings
     }
 
 

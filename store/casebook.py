@@ -11,8 +11,9 @@ not applied twice."""
 from __future__ import annotations
 
 import json
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from core import case_flow as cf
 
+log = logging.getLogger("onescreen.casebook")
 metadata = sa.MetaData()
 
 cases = sa.Table(
@@ -119,10 +121,39 @@ def _case(row: Mapping[str, Any]) -> cf.Case:
 
 
 class Casebook:
-    """The case records of one database."""
+    """The case records of one database. `on_change(old, new)` (records before and after; old None for a new case)
+    is called after each change is committed, to keep the live layer (store.loop) in step; its failure is logged,
+    never the action's."""
 
-    def __init__(self, eng: Engine) -> None:
+    def __init__(self, eng: Engine, on_change: Callable[[dict[str, Any] | None, dict[str, Any]], None] | None = None,
+                 ) -> None:
         self.eng = eng
+        self.on_change = on_change
+
+    def _changed(self, old: dict[str, Any] | None, case_id: str) -> None:
+        if self.on_change is None:
+            return
+        try:
+            new = self.record(case_id)
+            if new is not None:
+                self.on_change(old, new)
+        except Exception:  # noqa: BLE001 - recorded is recorded: the layer is made again from the records
+            log.warning("case %s recorded, but the live layer was not updated", case_id, exc_info=True)
+
+    def state_counts(self) -> list[tuple[str | None, str, int]]:
+        """(district, state, cases) over every case."""
+        with self.eng.connect() as conn:
+            rows = conn.execute(sa.select(cases.c.district, cases.c.state, sa.func.count())
+                                .group_by(cases.c.district, cases.c.state)).all()
+        return [(d, s, int(n)) for d, s, n in rows]
+
+    def live(self, since_ms: int) -> list[dict[str, Any]]:
+        """The open cases and those closed since `since_ms` (what the live layer lists)."""
+        query = sa.select(cases.c.id, cases.c.state, cases.c.district, cases.c.due_ms, cases.c.closed_ms).where(
+            sa.or_(cases.c.state.in_(tuple(cf.OPEN_STATES)),
+                   sa.and_(cases.c.state == cf.CLOSED, cases.c.closed_ms >= since_ms)))
+        with self.eng.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def report(self, case_id: str, category: str, now_ms: int, *, kind: str = "event", channel: str = "inspector",
                district: str | None = None, lon: float | None = None, lat: float | None = None,
@@ -143,6 +174,7 @@ class Casebook:
             conn.execute(case_events.insert().values(
                 case_id=case_id, action="report", from_state=None, to_state=cf.REPORTED, by=by or channel,
                 role=role or channel, at_ms=now_ms, comment=description, version=0, detail="{}"))
+        self._changed(None, case_id)
         return self.get(case_id)  # type: ignore[return-value]
 
     def get(self, case_id: str) -> cf.Case | None:
@@ -191,6 +223,7 @@ class Casebook:
                 role=actor.role, at_ms=now_ms, comment=ev["comment"], department=after.department,
                 version=after.version, request_id=request_id or None,
                 detail=json.dumps(dict(args or {}), ensure_ascii=False, sort_keys=True)))
+        self._changed(dict(row), case_id)
         return after, True
 
     def record(self, case_id: str) -> dict[str, Any] | None:

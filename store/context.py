@@ -16,7 +16,7 @@ from flask_caching import Cache
 
 from core import summary as summary_mod
 from core import tally
-from store import casebook, keys, snapshot
+from store import casebook, keys, loop, snapshot
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.context")
@@ -149,8 +149,23 @@ class Context:
                 if self._casebook is None:
                     eng = casebook.engine_for(self.settings.database_url, Path(self.settings.data_dir))
                     casebook.migrate(eng)
-                    self._casebook = casebook.Casebook(eng)
+                    book = casebook.Casebook(eng, on_change=lambda old, new: loop.apply(self.redis, old, new,
+                                                                                        now_ms()))
+                    self._sync_loop(book)
+                    self._casebook = book
         return self._casebook
+
+    def _sync_loop(self, book: Any) -> None:
+        """Make the loop's live layer again from the records when it is not theirs (a new or flushed Redis, or
+        changes recorded while Redis was away)."""
+        try:
+            counts = book.state_counts()
+            if not loop.in_step(self.redis, counts):
+                now = now_ms()
+                if loop.rebuild(self.redis, counts, book.live(now - loop.KEEP_CLOSED_MS), self.districts, now):
+                    log.info("case live layer made again from the records")
+        except UNAVAILABLE:
+            log.warning("case live layer not checked: the store is unreachable")
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district

@@ -11,7 +11,7 @@ import redis
 
 from core import case_points
 from store import alerts as store_alerts
-from store import keys, lua
+from store import keys, loop, lua
 from store import scope as scope_mod
 
 POINT_FEEDS = ("air", "traffic", "water")
@@ -52,6 +52,7 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     pipe.zcount(open_due, "-inf", now_ms)
     pipe.zcount(closed, now_ms - DAY_MS, "+inf")
     pipe.zcount(late, now_ms - DAY_MS, "+inf")
+    loop.queue_read(pipe, now_ms, scope)
     store_alerts.queue_read_active(pipe)
     res = pipe.execute()
     out: dict[str, Any] = {}
@@ -64,8 +65,9 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
             out[feed], rows[feed], parts[feed] = tracker.apply_part(feed, res[i], now_ms, scope)
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
-    counts = res[-5 - 2 * len(wanted):-5]
-    n_open, n_overdue, n_closed, n_late = res[-5:-1]
+    counts = res[-9 - 2 * len(wanted):-9]
+    n_open, n_overdue, n_closed, n_late = res[-9:-5]
+    out["loop"] = loop.parse(res[-5:-1])
     out["alerts"] = store_alerts.parse_active(res[-1])
     out["service"] = {"open": n_open, "overdue": n_overdue, "closed_24h": n_closed, "late_24h": n_late,
                       "by_district": {ad: [counts[2 * i], counts[2 * i + 1]] for i, ad in enumerate(wanted)

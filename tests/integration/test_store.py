@@ -78,7 +78,7 @@ def test_stream_is_trimmed_to_retention(r: redis.Redis) -> None:
 def test_snapshot_reads_every_feed_and_health(r: redis.Redis) -> None:
     write(Writer(r, source="test"), [air("1345A", NOW, 30)])
     raw = snapshot.read(r, NOW)
-    assert set(raw) == {"air", "traffic", "water", "health", "service", "alerts"} and raw["alerts"] == []
+    assert set(raw) == {"air", "traffic", "water", "health", "service", "alerts", "loop"} and raw["alerts"] == []
     assert raw["air"]["1345A"]["ts"] == NOW and raw["health"]["air"]["source"] == "test"
     assert raw["health"]["water"] == {}
 

@@ -1,0 +1,105 @@
+"""The closed loop's live layer (store/loop.py) against a real Redis and the case records in SQLite: after every
+recorded change its counts are what counting the records gives (per state, overdue, closings of the last 24 h and
+the on-time share), for the city and each district; a layer that lost its keys is found out of step and made again
+from the records; two processes do not rebuild at once."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from core import case_flow as cf
+from store import casebook, keys, loop
+
+pytestmark = pytest.mark.integration
+H = 3_600_000
+DISTRICTS = ("440111", "440106")
+ACTORS = {role: cf.Actor(role, role, "市政" if role == cf.HANDLER else None)
+          for role in (cf.DISPATCHER, cf.HANDLER, cf.INSPECTOR)}
+
+
+def counted(book: casebook.Casebook, now: int, district: str | None) -> dict[str, Any]:
+    """The loop today, counted from the records (what the layer must say)."""
+    recs = [x for x in book.find(limit=100_000) if district is None or x["district"] == district]
+    n = {s: sum(1 for x in recs if x["state"] == s) for s in cf.STATES}
+    closed = [x for x in recs if x["state"] == cf.CLOSED and x["closed_ms"] >= now - 24 * H]
+    late = [x for x in closed if x["due_ms"] is not None and x["closed_ms"] > x["due_ms"]]
+    return {"reported": n[cf.REPORTED], "registered": n[cf.REGISTERED],
+            "dispatched": n[cf.DISPATCHED] + n[cf.ACCEPTED], "handled": n[cf.HANDLED],
+            "open": sum(n[s] for s in cf.OPEN_STATES),
+            "overdue": sum(1 for x in recs if x["state"] in cf.OPEN_STATES and x["due_ms"] is not None
+                           and x["due_ms"] < now),
+            "closed_24h": len(closed),
+            "on_time_rate": None if not closed else round(100.0 * (len(closed) - len(late)) / len(closed), 1)}
+
+
+def layer(r: redis.Redis, now: int, district: str | None) -> dict[str, Any]:
+    pipe = r.pipeline(transaction=False)
+    loop.queue_read(pipe, now, district)
+    return loop.parse(pipe.execute())
+
+
+def same(r: redis.Redis, book: casebook.Casebook, now: int) -> None:
+    for district in (None, *DISTRICTS):
+        assert layer(r, now, district) == counted(book, now, district), district
+
+
+def test_the_layer_follows_every_change_and_is_made_again_when_it_lost_its_keys(r: redis.Redis,
+                                                                                   tmp_path: Path) -> None:
+    clock = {"now": int(time.time() * 1000) - 40 * H}
+    book = casebook.Casebook(casebook.engine_for(None, tmp_path),
+                             on_change=lambda old, new: loop.apply(r, old, new, clock["now"]))
+    casebook.migrate(book.eng)
+    rnd = random.Random(11)
+    flow = ((cf.DISPATCHER, "register"), (cf.DISPATCHER, "dispatch"), (cf.HANDLER, "accept"),
+            (cf.HANDLER, "handle"), (cf.INSPECTOR, "close"))
+    steps: dict[str, int] = {}
+    for i in range(150):
+        clock["now"] += rnd.randint(1, 90) * 60_000
+        if i < 25 or rnd.random() < 0.2:
+            cid = f"C{i:03d}"
+            book.report(cid, "0101", clock["now"], district=rnd.choice((*DISTRICTS, None)), lon=113.3, lat=23.2)
+            steps[cid] = 0
+        else:
+            cid = rnd.choice([c for c, k in steps.items() if k < len(flow)])
+            role, action = flow[steps[cid]]
+            if action == "register" and rnd.random() < 0.15:
+                book.act(cid, "reject", ACTORS[role], clock["now"], comment="重复")
+                steps[cid] = len(flow)
+            else:
+                book.act(cid, action, ACTORS[role], clock["now"], args={"department": "市政"},
+                         limit_ms=rnd.choice((H, 4 * H, 48 * H)))
+                steps[cid] += 1
+        same(r, book, clock["now"])
+    same(r, book, clock["now"] + 30 * H)  # later: closings leave the 24 h, due times pass
+    assert layer(r, clock["now"], None)["closed_24h"] > 0 and layer(r, clock["now"], None)["overdue"] > 0
+
+    counts = book.state_counts()
+    assert not loop.in_step(r, counts)  # never made from the records: a process opening them makes it
+    assert loop.rebuild(r, counts, book.live(clock["now"] - loop.KEEP_CLOSED_MS), DISTRICTS, clock["now"])
+    assert loop.in_step(r, counts)
+    same(r, book, clock["now"])
+    r.delete(keys.LOOP_STATES, keys.district_key(keys.LOOP_DUE, DISTRICTS[0]))  # a Redis that lost some keys
+    assert not loop.in_step(r, counts)
+    r.set(keys.LOOP_BUILT + ":lock", "another process", px=5000)
+    assert not loop.rebuild(r, counts, book.live(0), DISTRICTS, clock["now"])  # one rebuild at a time
+    r.delete(keys.LOOP_BUILT + ":lock")
+    assert loop.rebuild(r, counts, book.live(clock["now"] - loop.KEEP_CLOSED_MS), DISTRICTS, clock["now"])
+    assert loop.in_step(r, counts)
+    same(r, book, clock["now"])
+
+
+def test_a_change_the_layer_could_not_take_is_not_the_actions_failure(r: redis.Redis, tmp_path: Path) -> None:
+    def broken(_old: Any, _new: Any) -> None:
+        raise redis.ConnectionError("Redis is away")
+
+    book = casebook.Casebook(casebook.engine_for(None, tmp_path), on_change=broken)
+    casebook.migrate(book.eng)
+    book.report("C1", "0101", int(time.time() * 1000), district=DISTRICTS[0])
+    case, applied = book.act("C1", "register", ACTORS[cf.DISPATCHER], int(time.time() * 1000))
+    assert applied and case.state == cf.REGISTERED  # recorded; the layer is put right when it is next opened
