@@ -7,6 +7,7 @@ WALL_CLOCK = "wall-clock"
 WALL_DATE = "wall-date"
 WALL_STATUS = "wall-status"
 WALL_SIM_BADGE = "wall-sim-badge"
+WALL_LOOP = "wall-loop"  # the closed loop today, in the 12345 tile
 WALL_CONN = "wall-conn"
 WALL_CONN_WATCH = "wall-conn-watch"
 WALL_LAST_OK = "wall-last-ok"

@@ -84,6 +84,16 @@ def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str
     }
 
 
+def loop_line(summary: dict[str, Any], lang: str) -> str:
+    """The closed loop today in one line (empty when the city does not run its cases here)."""
+    lp = summary.get("loop") or {}
+    if not lp.get("open") and not lp.get("closed_24h"):
+        return ""
+    rate = "—" if lp.get("on_time_rate") is None else f"{lp['on_time_rate']:.0f}%"
+    return t("loop_line", lang, reported=lp["reported"], registered=lp["registered"], dispatched=lp["dispatched"],
+             handled=lp["handled"], overdue=lp["overdue"], closed=lp["closed_24h"], rate=rate)
+
+
 def _worst_text(water: dict[str, Any], lang: str) -> str:
     """'最差 Ⅴ类' / 'worst: class V' for the worst class among current sections."""
     worst = water.get("worst")

@@ -56,4 +56,8 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "cs_ac_rework": {"zh": "返工", "en": "Rework"},
     "cs_ac_escalate": {"zh": "督办", "en": "Escalate"},
     "cs_ac_report": {"zh": "上报", "en": "Report"},
+    "loop_line": {"zh": "闭环 上报{reported} 立案{registered} 处置{dispatched} 核查{handled} · 超期{overdue} · "
+                        "24h结案{closed}（按期{rate}）",
+                  "en": "Loop: new {reported} · registered {registered} · with depts {dispatched} · to verify "
+                        "{handled} · overdue {overdue} · closed 24 h {closed} ({rate} on time)"},
 }

@@ -1,7 +1,7 @@
 """The closed loop in Debian Chromium (issue #15): an inspector reports from a phone-sized page, a dispatcher registers
 and dispatches it on a laptop (the dispatch table picks the department), that department's handler handles it from
 a phone, and the inspector verifies and closes it. Each page offers only the actions its role may take at the
-case's step, and the trail names who did each."""
+case's step, and the trail names who did each. The wall shows each step of the loop within two ticks."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ import redis
 
 from config.settings import load_case_rules
 from store import users
-from tests.conftest import ARTIFACTS, AppProcess, login
+from tests.conftest import ARTIFACTS, KIOSK, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 PW = "case-ui-password-1"
 PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 768}
+TWO_TICKS = 2 * 1000 + 1500  # AppProcess ticks every second
 BAIYUN = "440111"
 IN_BAIYUN = (113.443, 23.3035)  # the air station 1355A
 
@@ -48,6 +49,13 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
                              ("zhao.handler", "handler", department), ("qian.roads", "handler", "交通运输局")):
         users.create_user(r, name, PW, role, department=dept)
     ARTIFACTS.mkdir(exist_ok=True)
+    wall = browser.new_page(viewport={"width": 3840, "height": 2160})
+    wall.goto(app_proc.url + f"/wall?lang=en&theme=service&kiosk={KIOSK}")
+    wall.wait_for_selector(".tk-count")
+    assert wall.locator("#wall-loop").is_hidden()  # no case yet: no loop line
+
+    def on_wall(text: str) -> None:
+        wall.wait_for_selector(f"#wall-loop:has-text('{text}')", timeout=TWO_TICKS)
 
     inspector = browser.new_page(viewport=PHONE)
     login(inspector, app_proc.url, "li.inspector", PW)
@@ -61,6 +69,7 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     inspector.wait_for_selector("#cs-r-msg:has-text('Reported: OS-')", timeout=5000)
     case_id = re.search(r"OS-[0-9A-F]{12}", inspector.inner_text("#cs-r-msg")).group(0)
     inspector.wait_for_selector(f".cs-table:has-text('{case_id}')", timeout=7000)
+    on_wall("new 1 · registered 0")
     assert inspector.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
     inspector.screenshot(path=str(ARTIFACTS / "cases-inspector-390x844.png"), full_page=True)
 
@@ -71,6 +80,7 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     assert "Cover missing outside the school <b>gate</b>" in dispatcher.inner_text(".cs-card")  # text, not markup
     act(dispatcher, "Register", "registered")
     act(dispatcher, "Dispatch", "dispatched")
+    on_wall("with depts 1")
     dispatcher.wait_for_selector(f".cs-card:has-text('{department}')")
     dispatcher.screenshot(path=str(ARTIFACTS / "cases-dispatcher-1366x768.png"))
 
@@ -88,12 +98,15 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     assert sorted(offered) == ["Accept", "Handled", "Return"], offered  # a handler's actions at this step, no more
     handler.keyboard.press("Escape")
     act(handler, "Handled", "handled", "New cover fitted")
+    on_wall("to verify 1")
     assert handler.locator(".cs-report").is_hidden()  # handlers do not report
 
     inspector.reload()
     inspector.locator("#cs-view label", has_text="All").click()
     open_case(inspector, case_id)
     act(inspector, "Close (verified)", "closed", "Checked on site")
+    on_wall("closed 24 h 1 (100% on time)")
+    wall.screenshot(path=str(ARTIFACTS / "wall-loop-3840x2160.png"))
     trail = inspector.locator("#cs-trail tr").all_inner_texts()
     assert [line.split("\t")[1:3] for line in trail] == [
         ["Report", "li.inspector"], ["Register", "wang.dispatch"], ["Dispatch", "wang.dispatch"],
