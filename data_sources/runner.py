@@ -8,6 +8,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -147,6 +149,9 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     threading.Thread(target=record_kpis, args=(r, stop, traffic_cfg), name="kpi-recorder", daemon=True).start()
     history.keep_ms("air")  # a bad history_days in config/feeds.yaml: ValueError here, at start-up
     threading.Thread(target=compact_history, args=(r, stop), name="history-thinning", daemon=True).start()
+    if settings.simulator:
+        threading.Thread(target=simulate_loop, args=(settings, r, stop, city), name="loop-simulator",
+                         daemon=True).start()
     if not sources:
         return evaluator
     runner = Runner(r, sources, retention=settings.retention,
@@ -154,6 +159,30 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     th = threading.Thread(target=runner.run, args=(stop,), name="feed-runner", daemon=True)
     th.start()
     return th
+
+
+def simulate_loop(settings: Settings, r: redis.Redis, stop: threading.Event, city: dict[str, Any],
+                  period_s: float = 2.0, clock: Callable[[], float] = time.time) -> None:
+    """The simulated closed loop (data_sources/simulator/loop.py) on the case records, every period_s."""
+    from config.settings import load_case_rules
+    from data_sources.simulator.loop import LoopSimulator
+    from store import casebook, loop
+
+    try:
+        eng = casebook.engine_for(settings.database_url, Path(settings.data_dir))
+        casebook.migrate(eng)
+    except Exception:  # noqa: BLE001 - the demo's loop is not worth the feed runner
+        log.exception("case records unavailable: the simulated loop does not run")
+        return
+    book = casebook.Casebook(eng, on_change=lambda old, new: loop.apply(r, old, new, int(clock() * 1000)))
+    sim = LoopSimulator(book, GEO_DIR / city["geo"]["districts"], load_case_rules(), seed=settings.sim_seed,
+                        time_factor=settings.sim_time_factor)
+    while not stop.is_set():
+        try:
+            sim.step(int(clock() * 1000))
+        except Exception:  # noqa: BLE001 - a bad round is logged; the next one tries again
+            log.exception("simulated loop round failed")
+        stop.wait(period_s)
 
 
 def main() -> None:
