@@ -47,6 +47,11 @@ cases = sa.Table(
     sa.Column("escalations", sa.Integer, nullable=False, default=0),
     sa.Column("version", sa.Integer, nullable=False, default=0),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    # the queues: a step's cases longest waiting first, city-wide, per district, per department (migration 0002)
+    sa.Index("ix_cases_state_reported", "state", "reported_ms", "id"),
+    sa.Index("ix_cases_district_state_reported", "district", "state", "reported_ms"),
+    sa.Index("ix_cases_department_state_reported", "department", "state", "reported_ms"),
+    sa.Index("ix_cases_state_closed", "state", "closed_ms"),
 )
 
 case_events = sa.Table(
