@@ -164,6 +164,9 @@ def report_case() -> Any:
     district = body.get("district") or district_at(float(lon), float(lat))  # type: ignore[arg-type]
     if district is not None and (not isinstance(district, str) or len(district) != 6 or not district.isdigit()):
         raise BadRequest("district must be a six-digit adcode")
+    known = context.get().districts
+    if district is not None and known and district not in known:
+        raise BadRequest(f"district {district} is not one of this city's")
     if who.district is not None and district != who.district:
         raise cf.Refused(403, f"you report in district {who.district} only")
     request_id = _text(body, "request_id", 64)

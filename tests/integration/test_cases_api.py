@@ -124,6 +124,7 @@ def test_two_dispatchers_at_once_one_wins_and_a_resent_request_is_not_applied_tw
     ({"category": "0101", "photo": "x"}, "unknown fields: photo"),
     ({"category": "0101", "channel": "video"}, "inspector channel"),
     ({"category": "0101", "kind": "rumour"}, "kind must be"),
+    ({"category": "0101", "district": "110101"}, "not one of this city's"),
 ])
 def test_bad_reports_are_refused_with_the_reason(clients: dict[str, FlaskClient], body: dict[str, Any],
                                                  says: str) -> None:
