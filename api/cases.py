@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -157,11 +156,10 @@ def report_case() -> Any:
         raise BadRequest(f"channel must be one of {', '.join(casebook.CHANNELS)}")
     if who.role == cf.INSPECTOR and channel != "inspector":
         raise BadRequest("an inspector reports on the inspector channel")
-    lon, lat = body.get("lon"), body.get("lat")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)) \
-            or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # type: ignore[operator]
+    lon, lat = service.number_in(body.get("lon"), -180, 180), service.number_in(body.get("lat"), -90, 90)
+    if lon is None or lat is None:
         raise BadRequest("lon and lat must be numbers (WGS-84 degrees)")
-    district = body.get("district") or district_at(float(lon), float(lat))  # type: ignore[arg-type]
+    district = body.get("district") or district_at(lon, lat)
     if district is not None and (not isinstance(district, str) or len(district) != 6 or not district.isdigit()):
         raise BadRequest("district must be a six-digit adcode")
     known = context.get().districts
@@ -178,7 +176,7 @@ def report_case() -> Any:
     book = context.get().casebook()
     seen = book.record(case_id) is not None
     book.report(case_id, category, int(time.time() * 1000), kind=kind, channel=channel, district=district,
-                lon=float(lon), lat=float(lat), component_id=_text(body, "component_id", 64) or None,  # type: ignore[arg-type]
+                lon=lon, lat=lat, component_id=_text(body, "component_id", 64) or None,
                 description=_text(body, "description"), by=who.name, role=who.role)
     rec = visible(book.record(case_id), who)
     return jsonify({"case": _shown(rec, int(time.time() * 1000))}), 200 if seen else 201

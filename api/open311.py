@@ -180,7 +180,8 @@ def file_request(fmt: str) -> Response:
     if who.district is not None and district != who.district:
         raise Error(403, f"this token files requests in district {who.district} only")
     case_id = casebook.new_id()
-    context.get().casebook().report(case_id, code, int(time.time() * 1000), kind="component", channel="public",
+    channel = "inspector" if who.role == cf.INSPECTOR else "public"  # as the JSON API files an inspector's
+    context.get().casebook().report(case_id, code, int(time.time() * 1000), kind="component", channel=channel,
                                     district=district, lon=lon, lat=lat, description=description, by=who.name,
                                     role=who.role)
     return _answer(fmt, "service_requests", "request",

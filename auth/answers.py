@@ -3,6 +3,7 @@ browsers (the kiosk question, the store-unavailable page), and the request facts
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -75,6 +76,9 @@ def unavailable() -> Response:
     return resp
 
 
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def open311(fmt: str, root: str, item: str, rows: list[dict[str, object]], status: int = 200) -> Response:
     """Open311 GeoReport v2's shapes: a JSON array, or XML <root><item><field>text</field>…</item>…</root>."""
     if fmt != "xml":
@@ -85,8 +89,8 @@ def open311(fmt: str, root: str, item: str, rows: list[dict[str, object]], statu
         top = Element(root)
         for row in rows:
             node = SubElement(top, item)
-            for key, value in row.items():
-                SubElement(node, key).text = "" if value is None else str(value)
+            for key, value in row.items():  # characters XML 1.0 cannot hold are left out
+                SubElement(node, key).text = "" if value is None else _XML_BAD.sub("", str(value))
         resp = make_response(b'<?xml version="1.0" encoding="utf-8"?>' + tostring(top, encoding="utf-8",
                                                                                     xml_declaration=False))
         resp.mimetype = "text/xml"

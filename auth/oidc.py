@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from auth import session as sess
 from auth.login import safe_next
-from core.roles import NEEDS_DEPARTMENT, ROLES
+from core.roles import NEEDS_DEPARTMENT, PERMS, ROLES
 from store import audit, context, users
 from store.client import UNAVAILABLE
 from store.users import USERNAME
@@ -36,6 +36,8 @@ def enabled(settings: Any) -> bool:
 
 def check_config(settings: Any) -> None:
     """Refuse to start on a configuration that would fail (or leak the client secret) at the first sign-in."""
+    if settings.oidc_default_role in NEEDS_DEPARTMENT:
+        raise ValueError("ONESCREEN_OIDC_DEFAULT_ROLE cannot be a handler: a handler needs a department")
     if settings.oidc_default_role not in ROLES:
         raise ValueError(f"ONESCREEN_OIDC_DEFAULT_ROLE must be one of {', '.join(ROLES)}, "
                          f"not {settings.oidc_default_role!r}")
@@ -58,7 +60,9 @@ def _loopback(host: str) -> bool:
 def map_claims(claims: dict[str, Any], settings: Any) -> tuple[str, str, str | None]:
     """(username, role, district) from ID-token claims; ValueError when the district claim is malformed.
 
-    A list-valued role claim (groups) grants its highest known role; an unknown role falls back to the default.
+    A list-valued role claim (groups) grants the known role holding the most permissions (one role per user: a
+    person in analyst and dispatcher groups is a dispatcher, without the analyst's export); a handler only with a
+    department claim; an unknown role falls back to the default.
     A malformed district is refused rather than widened to the whole city."""
     names = [n for n in (claims.get("preferred_username"), claims.get("sub")) if isinstance(n, str)]
     username = next((n for n in names if USERNAME.match(n)), None)  # e.g. a Chinese display-style name: use sub
@@ -66,8 +70,12 @@ def map_claims(claims: dict[str, Any], settings: Any) -> tuple[str, str, str | N
         raise ValueError("the ID token names no usable user (preferred_username or sub: letters, digits, _ . @ -)")
     raw = claims.get(settings.oidc_role_claim)
     values = raw if isinstance(raw, list) else [raw]
-    known = [v for v in values if isinstance(v, str) and v in ROLES]
-    role = max(known, key=ROLES.index) if known else settings.oidc_default_role
+    department = claims.get(settings.oidc_department_claim)
+    known = [v for v in values if isinstance(v, str) and v in ROLES
+             and (v not in NEEDS_DEPARTMENT or (isinstance(department, str) and department.strip()))]
+    # one role per user: the one that may do the most (then the later in ROLES); a handler needs its department
+    role = max(known, key=lambda v: (sum(v in roles for roles in PERMS.values()), ROLES.index(v))) if known \
+        else settings.oidc_default_role
     district = claims.get(settings.oidc_district_claim)
     if isinstance(district, int) and not isinstance(district, bool):
         district = str(district)

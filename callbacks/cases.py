@@ -121,17 +121,17 @@ def report(_n: int | None, category: str | None, lon: float | None, lat: float |
     """A new case from the form, at the given position (its district from the city's boundaries)."""
     lang = lang or "zh"
     who = _who()
-    ok = category in COMPONENTS and all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat))
-    if not ok or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # type: ignore[operator]
+    x, y = service.number_in(lon, -180, 180), service.number_in(lat, -90, 90)
+    if category not in COMPONENTS or x is None or y is None:
         return t("cs_need", lang), no_update, no_update
-    district = geo.district_at((context.get().city.get("geo") or {}).get("districts"), float(lon), float(lat))
+    district = geo.district_at((context.get().city.get("geo") or {}).get("districts"), x, y)
     if who.district is not None and district != who.district:
         return cf.Refused(403, f"you report in district {who.district} only").reason, no_update, no_update
     channel = "inspector" if who.role == cf.INSPECTOR else "superior"
     case_id = casebook.new_id()
     try:
         context.get().casebook().report(case_id, str(category), int(time.time() * 1000), kind="component",
-                                        channel=channel, district=district, lon=float(lon), lat=float(lat),
+                                        channel=channel, district=district, lon=x, lat=y,
                                         description=(description or "").strip()[:2000], by=who.name, role=who.role)
     except DB_DOWN:
         return t("cs_db_down", lang), no_update, no_update

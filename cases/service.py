@@ -9,6 +9,7 @@ category's limit (or the urgent one)."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -26,6 +27,17 @@ class NotFound(LookupError):
 def rules() -> CaseRules:
     """The dispatch table and time limits (config/case_rules.yaml), read once."""
     return load_case_rules()
+
+
+def number_in(value: Any, lo: float, hi: float) -> float | None:
+    """A JSON or form number within [lo, hi] as a float (None: not a number, out of range, or too big to be one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        x = float(value)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) and lo <= x <= hi else None
 
 
 def visible(rec: dict[str, Any] | None, who: Any) -> dict[str, Any]:

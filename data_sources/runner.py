@@ -174,7 +174,7 @@ def simulate_loop(settings: Settings, r: redis.Redis, stop: threading.Event, cit
     except Exception:  # noqa: BLE001 - the demo's loop is not worth the feed runner
         log.exception("case records unavailable: the simulated loop does not run")
         return
-    book = casebook.Casebook(eng, on_change=lambda old, new: loop.apply(r, old, new, int(clock() * 1000)))
+    book = casebook.Casebook(eng, on_change=lambda row: loop.apply(r, row, int(clock() * 1000)))
     sim = LoopSimulator(book, GEO_DIR / city["geo"]["districts"], load_case_rules(), seed=settings.sim_seed,
                         time_factor=settings.sim_time_factor)
     while not stop.is_set():

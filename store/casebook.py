@@ -77,8 +77,8 @@ CHANNELS = ("inspector", "video", "public", "superior", "alert")
 
 
 def new_id() -> str:
-    """A new case id: OS- and 12 random hex digits."""
-    return f"OS-{secrets.token_hex(6).upper()}"
+    """A new case id: OS- and 20 random hex digits (80 bits: no two alike in any city's lifetime)."""
+    return f"OS-{secrets.token_hex(10).upper()}"
 
 
 def engine_for(url: str | None, data_dir: Path) -> Engine:
@@ -126,24 +126,30 @@ def _case(row: Mapping[str, Any]) -> cf.Case:
 
 
 class Casebook:
-    """The case records of one database. `on_change(old, new)` (records before and after; old None for a new case)
-    is called after each change is committed, to keep the live layer (store.loop) in step; its failure is logged,
-    never the action's."""
+    """The case records of one database. `on_change(row)` (the case's row as this change committed it) is called
+    after each commit, to keep the live layer (store.loop) in step; its failure is logged, never the action's."""
 
-    def __init__(self, eng: Engine, on_change: Callable[[dict[str, Any] | None, dict[str, Any]], None] | None = None,
-                 ) -> None:
+    def __init__(self, eng: Engine, on_change: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.eng = eng
         self.on_change = on_change
 
-    def _changed(self, old: dict[str, Any] | None, case_id: str) -> None:
+    def _changed(self, row: dict[str, Any]) -> None:
         if self.on_change is None:
             return
         try:
-            new = self.record(case_id)
-            if new is not None:
-                self.on_change(old, new)
+            self.on_change(row)
         except Exception:  # noqa: BLE001 - recorded is recorded: the layer is made again from the records
-            log.warning("case %s recorded, but the live layer was not updated", case_id, exc_info=True)
+            log.warning("case %s recorded, but the live layer was not updated", row.get("id"), exc_info=True)
+
+    def due_counts(self) -> dict[str | None, int]:
+        """Open cases with a due time, per district and for the whole city (None)."""
+        with self.eng.connect() as conn:
+            rows = conn.execute(sa.select(cases.c.district, sa.func.count())
+                                .where(cases.c.state.in_(tuple(cf.OPEN_STATES)), cases.c.due_ms.is_not(None))
+                                .group_by(cases.c.district)).all()
+        out: dict[str | None, int] = {d: int(n) for d, n in rows if d}
+        out[None] = sum(int(n) for _, n in rows)
+        return out
 
     def state_counts(self) -> list[tuple[str | None, str, int]]:
         """(district, state, cases) over every case."""
@@ -154,7 +160,8 @@ class Casebook:
 
     def live(self, since_ms: int) -> list[dict[str, Any]]:
         """The open cases and those closed since `since_ms` (what the live layer lists)."""
-        query = sa.select(cases.c.id, cases.c.state, cases.c.district, cases.c.due_ms, cases.c.closed_ms).where(
+        query = sa.select(cases.c.id, cases.c.state, cases.c.district, cases.c.due_ms, cases.c.closed_ms,
+                          cases.c.version, cases.c.updated_ms).where(
             sa.or_(cases.c.state.in_(tuple(cf.OPEN_STATES)),
                    sa.and_(cases.c.state == cf.CLOSED, cases.c.closed_ms >= since_ms)))
         with self.eng.connect() as conn:
@@ -168,18 +175,32 @@ class Casebook:
             raise cf.Refused(400, f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         if channel not in CHANNELS:
             raise cf.Refused(400, f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+        try:
+            return self._report(case_id, category, now_ms, kind, channel, district, lon, lat, component_id,
+                                description, by, role)
+        except sa.exc.IntegrityError:  # the same report at the same moment in another process: that one stands
+            case = self.get(case_id)
+            if case is None:
+                raise
+            return case
+
+    def _report(self, case_id: str, category: str, now_ms: int, kind: str, channel: str, district: str | None,
+                lon: float | None, lat: float | None, component_id: str | None, description: str, by: str,
+                role: str) -> cf.Case:
+        new: dict[str, Any]
         with self.eng.begin() as conn:
             row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
             if row is not None:
                 return _case(row)
-            conn.execute(cases.insert().values(
-                id=case_id, state=cf.REPORTED, category=category, kind=kind, channel=channel, district=district,
-                lon=lon, lat=lat, component_id=component_id, description=description, reported_ms=now_ms,
-                reworks=0, escalations=0, version=0, updated_ms=now_ms))
+            new = dict(id=case_id, state=cf.REPORTED, category=category, kind=kind, channel=channel,
+                       district=district, lon=lon, lat=lat, component_id=component_id, description=description,
+                       reported_ms=now_ms, due_ms=None, closed_ms=None, reworks=0, escalations=0, version=0,
+                       updated_ms=now_ms)
+            conn.execute(cases.insert().values(**new))
             conn.execute(case_events.insert().values(
                 case_id=case_id, action="report", from_state=None, to_state=cf.REPORTED, by=by or channel,
                 role=role or channel, at_ms=now_ms, comment=description, version=0, detail="{}"))
-        self._changed(None, case_id)
+        self._changed(new)
         return self.get(case_id)  # type: ignore[return-value]
 
     def get(self, case_id: str) -> cf.Case | None:
@@ -228,7 +249,7 @@ class Casebook:
                 role=actor.role, at_ms=now_ms, comment=ev["comment"], department=after.department,
                 version=after.version, request_id=request_id or None,
                 detail=json.dumps(dict(args or {}), ensure_ascii=False, sort_keys=True)))
-        self._changed(dict(row), case_id)
+        self._changed({**dict(row), **changes, "updated_ms": now_ms})
         return after, True
 
     def record(self, case_id: str) -> dict[str, Any] | None:

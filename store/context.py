@@ -20,6 +20,7 @@ from store import casebook, keys, loop, snapshot
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.context")
+LOOP_CHECK_S = 60.0  # how often each process checks the loop's live layer against the case records
 AHEAD_IDLE_S = 10.0  # the summary-ahead thread stops this long after the last request for a summary
 
 
@@ -149,23 +150,29 @@ class Context:
                 if self._casebook is None:
                     eng = casebook.engine_for(self.settings.database_url, Path(self.settings.data_dir))
                     casebook.migrate(eng)
-                    book = casebook.Casebook(eng, on_change=lambda old, new: loop.apply(self.redis, old, new,
-                                                                                        now_ms()))
-                    self._sync_loop(book)
+                    book = casebook.Casebook(eng, on_change=lambda row: loop.apply(self.redis, row, now_ms()))
+                    self._reconcile(book)
+                    threading.Thread(target=self._keep_loop, args=(book,), name="loop-reconcile",
+                                     daemon=True).start()
                     self._casebook = book
         return self._casebook
 
-    def _sync_loop(self, book: Any) -> None:
-        """Make the loop's live layer again from the records when it is not theirs (a new or flushed Redis, or
-        changes recorded while Redis was away)."""
+    def _reconcile(self, book: Any) -> None:
+        """Make the loop's live layer again when it is not the records' (a new or flushed Redis, changes recorded
+        while Redis was away)."""
         try:
-            counts = book.state_counts()
-            if not loop.in_step(self.redis, counts):
-                now = now_ms()
-                if loop.rebuild(self.redis, counts, book.live(now - loop.KEEP_CLOSED_MS), self.districts, now):
-                    log.info("case live layer made again from the records")
+            if loop.reconcile(self.redis, book, self.districts, now_ms()):
+                log.info("case live layer made again from the records")
         except UNAVAILABLE:
             log.warning("case live layer not checked: the store is unreachable")
+        except Exception:  # noqa: BLE001 - the records stay the truth; the next check tries again
+            log.exception("case live layer check failed")
+
+    def _keep_loop(self, book: Any, period_s: float = LOOP_CHECK_S) -> None:
+        """Check the live layer against the records every period_s, for as long as the process runs."""
+        while True:
+            time.sleep(period_s)
+            self._reconcile(book)
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district

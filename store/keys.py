@@ -137,9 +137,11 @@ def district_index_ready(feed: str = "service") -> str:
 
 # The closed loop's live layer (store/loop.py): what the screens count per tick, kept from the case records.
 LOOP_STATES = f"{PREFIX}:{{loop}}:states"  # hash state -> cases in it (per district: district_key(LOOP_STATES, ad))
-LOOP_DUE = f"{PREFIX}:{{loop}}:due"  # zset open case id -> due ms (cases with a department and a due time)
+LOOP_DUE = f"{PREFIX}:{{loop}}:due"  # zset open case id -> due ms (once dispatched; a returned case keeps its clock)
 LOOP_CLOSED = f"{PREFIX}:{{loop}}:closed"  # zset case id -> closed ms
 LOOP_LATE = f"{PREFIX}:{{loop}}:late"  # zset case id -> closed ms, of those closed after their due time
 LOOP_BUILT = f"{PREFIX}:{{loop}}:built"  # the last rebuild from the records (a lock while it runs)
+LOOP_CASES = f"{PREFIX}:{{loop}}:cases"  # hash case id -> what the layer counted of it (state, district, due, version)
+LOOP_FINAL = f"{PREFIX}:{{loop}}:final"  # zset case id -> when it became final (its entry above is dropped later)
 
 ADMIN_LOCK = f"{USERS}:admin-lock"  # serialises user changes, so two admins cannot demote the last two admins at once

@@ -73,7 +73,7 @@ class LoopSimulator:
                          role=cf.INSPECTOR)
 
     def _advance(self, rec: dict[str, Any], now_ms: int) -> None:
-        state, cid = rec["state"], rec["id"]
+        state, cid, v = rec["state"], rec["id"], rec["version"]
         u = _unit(cid, f"choice:{rec['version']}")
         limit = int(self.rules.limit_ms(rec["category"], urgent=u > 0.95) / self.speed)
         dispatcher = cf.Actor("sim.dispatcher", cf.DISPATCHER)
@@ -81,21 +81,23 @@ class LoopSimulator:
         inspector = cf.Actor("sim.inspector.verify", cf.INSPECTOR)
         if state == cf.REPORTED:
             if u < 0.07:
-                self.book.act(cid, "reject", dispatcher, now_ms, comment="不属于城市管理范围（模拟）")
+                self.book.act(cid, "reject", dispatcher, now_ms, comment="不属于城市管理范围（模拟）",
+                              expected_version=v)
             else:
-                self.book.act(cid, "register", dispatcher, now_ms)
+                self.book.act(cid, "register", dispatcher, now_ms, expected_version=v)
         elif state == cf.REGISTERED:
             dept = self.rules.department(rec["category"], rec.get("district"))
-            self.book.act(cid, "dispatch", dispatcher, now_ms, args={"department": dept}, limit_ms=limit)
+            self.book.act(cid, "dispatch", dispatcher, now_ms, args={"department": dept}, limit_ms=limit,
+                          expected_version=v)
         elif state == cf.DISPATCHED:
-            self.book.act(cid, "accept", handler, now_ms)
+            self.book.act(cid, "accept", handler, now_ms, expected_version=v)
         elif state == cf.ACCEPTED:
-            self.book.act(cid, "handle", handler, now_ms, comment="已处置（模拟）")
+            self.book.act(cid, "handle", handler, now_ms, comment="已处置（模拟）", expected_version=v)
         elif state == cf.HANDLED:
             if u < 0.12 and rec.get("reworks", 0) < 2:
-                self.book.act(cid, "rework", inspector, now_ms, comment="现场核查未修复（模拟）")
+                self.book.act(cid, "rework", inspector, now_ms, comment="现场核查未修复（模拟）", expected_version=v)
             else:
-                self.book.act(cid, "close", inspector, now_ms, comment="现场核查已修复（模拟）")
+                self.book.act(cid, "close", inspector, now_ms, comment="现场核查已修复（模拟）", expected_version=v)
 
     def step(self, now_ms: int) -> int:
         """One round: new reports for the time that passed, then every simulated case whose next step is due;
@@ -116,5 +118,5 @@ class LoopSimulator:
                 self._advance(rec, now_ms)
                 done += 1
             except cf.Refused:
-                continue  # someone acted on it meanwhile: its next step is drawn again from the new state
+                continue  # someone acted on it since it was read (409): its next step is drawn from the new state
         return done

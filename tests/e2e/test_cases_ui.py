@@ -67,7 +67,7 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     inspector.fill("#cs-r-desc", "Cover missing outside the school <b>gate</b>")
     inspector.click("#cs-r-send")
     inspector.wait_for_selector("#cs-r-msg:has-text('Reported: OS-')", timeout=5000)
-    case_id = re.search(r"OS-[0-9A-F]{12}", inspector.inner_text("#cs-r-msg")).group(0)
+    case_id = re.search(r"OS-[0-9A-F]{20}", inspector.inner_text("#cs-r-msg")).group(0)
     inspector.wait_for_selector(f".cs-table:has-text('{case_id}')", timeout=7000)
     on_wall("new 1 · registered 0")
     assert inspector.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll

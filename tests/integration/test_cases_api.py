@@ -119,7 +119,7 @@ def test_two_dispatchers_at_once_one_wins_and_a_resent_request_is_not_applied_tw
     ({"category": "9999", "kind": "component"}, "unknown component category"),
     ({"category": "0101x"}, "category"),
     ({"category": "0101", "lon": "113"}, "lon and lat"),
-    ({"category": "0101", "lon": 500}, "lon and lat"),
+    ({"category": "0101", "lon": 500}, "lon and lat"), ({"category": "0101", "lon": 10**400}, "lon and lat"),
     ({"category": "0101", "description": "x" * 5000}, "description"),
     ({"category": "0101", "photo": "x"}, "unknown fields: photo"),
     ({"category": "0101", "channel": "video"}, "inspector channel"),

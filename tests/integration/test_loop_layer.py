@@ -1,7 +1,8 @@
 """The closed loop's live layer (store/loop.py) against a real Redis and the case records in SQLite: after every
 recorded change its counts are what counting the records gives (per state, overdue, closings of the last 24 h and
-the on-time share), for the city and each district; a layer that lost its keys is found out of step and made again
-from the records; two processes do not rebuild at once."""
+the on-time share), for the city and each district; changes applied twice or out of order change nothing more; a
+layer that lost keys (any district's) is found out of step and made again from the records; a layer not built takes
+no changes; two processes do not rebuild at once."""
 
 from __future__ import annotations
 
@@ -52,9 +53,15 @@ def same(r: redis.Redis, book: casebook.Casebook, now: int) -> None:
 def test_the_layer_follows_every_change_and_is_made_again_when_it_lost_its_keys(r: redis.Redis,
                                                                                    tmp_path: Path) -> None:
     clock = {"now": int(time.time() * 1000) - 40 * H}
-    book = casebook.Casebook(casebook.engine_for(None, tmp_path),
-                             on_change=lambda old, new: loop.apply(r, old, new, clock["now"]))
+    applied: list[dict[str, Any]] = []  # every row as committed, to send again later, in any order
+
+    def on_change(row: dict[str, Any]) -> None:
+        applied.append(row)
+        loop.apply(r, row, clock["now"])
+
+    book = casebook.Casebook(casebook.engine_for(None, tmp_path), on_change=on_change)
     casebook.migrate(book.eng)
+    assert loop.rebuild(r, book, DISTRICTS, clock["now"])  # an empty layer, built: changes are applied from now
     rnd = random.Random(11)
     flow = ((cf.DISPATCHER, "register"), (cf.DISPATCHER, "dispatch"), (cf.HANDLER, "accept"),
             (cf.HANDLER, "handle"), (cf.INSPECTOR, "close"))
@@ -79,18 +86,24 @@ def test_the_layer_follows_every_change_and_is_made_again_when_it_lost_its_keys(
     same(r, book, clock["now"] + 30 * H)  # later: closings leave the 24 h, due times pass
     assert layer(r, clock["now"], None)["closed_24h"] > 0 and layer(r, clock["now"], None)["overdue"] > 0
 
-    counts = book.state_counts()
-    assert not loop.in_step(r, counts)  # never made from the records: a process opening them makes it
-    assert loop.rebuild(r, counts, book.live(clock["now"] - loop.KEEP_CLOSED_MS), DISTRICTS, clock["now"])
-    assert loop.in_step(r, counts)
+    for row in rnd.sample(applied, len(applied)):  # every change again, in any order: nothing moves
+        assert not loop.apply(r, row, clock["now"])
     same(r, book, clock["now"])
-    r.delete(keys.LOOP_STATES, keys.district_key(keys.LOOP_DUE, DISTRICTS[0]))  # a Redis that lost some keys
-    assert not loop.in_step(r, counts)
+
+    assert loop.in_step(r, book)
+    r.delete(keys.district_key(keys.LOOP_DUE, DISTRICTS[0]))  # a Redis that lost one district's due times
+    assert not loop.in_step(r, book)
     r.set(keys.LOOP_BUILT + ":lock", "another process", px=5000)
-    assert not loop.rebuild(r, counts, book.live(0), DISTRICTS, clock["now"])  # one rebuild at a time
+    assert not loop.reconcile(r, book, DISTRICTS, clock["now"])  # one rebuild at a time
     r.delete(keys.LOOP_BUILT + ":lock")
-    assert loop.rebuild(r, counts, book.live(clock["now"] - loop.KEEP_CLOSED_MS), DISTRICTS, clock["now"])
-    assert loop.in_step(r, counts)
+    assert loop.reconcile(r, book, DISTRICTS, clock["now"]) and loop.in_step(r, book)
+    same(r, book, clock["now"])
+    assert not loop.reconcile(r, book, DISTRICTS, clock["now"])  # in step: nothing to do
+
+    r.flushdb()  # a flushed Redis takes no changes until the layer is made again from the records
+    book.report("AFTER", "0101", clock["now"], district=DISTRICTS[1])
+    assert not r.exists(keys.LOOP_STATES) and not loop.in_step(r, book)
+    assert loop.reconcile(r, book, DISTRICTS, clock["now"])
     same(r, book, clock["now"])
 
 

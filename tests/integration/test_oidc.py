@@ -103,12 +103,20 @@ def test_sv_changes_only_when_role_or_district_does(client: FlaskClient, op: Fak
 @pytest.mark.parametrize(("claims", "role"), [({}, "viewer"), ({"onescreen_role": "superuser"}, "viewer"),
                                               ({"onescreen_role": ["viewer", "operator", "x"]}, "operator"),
                                               ({"onescreen_role": "admin", "preferred_username": None}, "admin"),
-                                              ({"preferred_username": "张伟"}, "viewer")])
+                                              ({"preferred_username": "张伟"}, "viewer"),
+                                              # the closed loop: the role that may do the most; a handler only
+                                              # with its department
+                                              ({"onescreen_role": ["analyst", "dispatcher"]}, "dispatcher"),
+                                              ({"onescreen_role": ["leader", "inspector"]}, "leader"),
+                                              ({"onescreen_role": ["handler", "viewer"]}, "viewer"),
+                                              ({"onescreen_role": ["handler", "viewer"],
+                                                "onescreen_department": "市政设施管理处"}, "handler")])
 def test_role_claim_mapping(client: FlaskClient, op: FakeOIDC, claims: dict[str, Any], role: str) -> None:
     op.claims = claims
     assert sign_in(client, op).status_code == 303
     body = me(client).get_json()
     assert body["role"] == role and body["district"] is None
+    assert body["department"] == (claims.get("onescreen_department") if role == "handler" else None)
     assert body["name"] == ("u-1001" if "preferred_username" in claims else "zhang.wei")  # sub when no name
 
 

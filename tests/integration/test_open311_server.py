@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import redis
@@ -23,6 +24,7 @@ from tests.conftest import ADMIN_PW, ADMIN_USER, API_AUTH, API_TOKEN, AppProcess
 pytestmark = pytest.mark.integration
 IN_BAIYUN, IN_TIANHE = (113.443, 23.3035), (113.384803, 23.123303)  # the air stations 1355A and 1347A
 HOSTILE = '井盖缺失 <script>alert("x")</script> & ]]>'
+BELL = "bell \x07 in the text"  # a character XML 1.0 cannot hold
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,9 @@ def test_a_12345_platform_files_requests_and_reads_them_back_with_the_loop_state
         assert not client.take_rejected(), fmt
     one = requests.get(f"{app.url}/open311/v2/requests/{done}.xml", params={"api_key": API_TOKEN}, timeout=10)
     assert one.status_code == 200 and "<status>closed</status>" in one.text and "<script>" not in one.text
+    rung = file(app, IN_BAIYUN, description=BELL).json()[0]["service_request_id"]
+    xml = requests.get(f"{app.url}/open311/v2/requests/{rung}.xml", params={"api_key": API_TOKEN}, timeout=10)
+    assert ElementTree.fromstring(xml.content).find("request/description").text == "bell  in the text"
     closed_only = requests.get(app.url + "/open311/v2/requests.json", params={"api_key": API_TOKEN,
                                                                              "status": "closed"}, timeout=10).json()
     assert [r["service_request_id"] for r in closed_only] == [done]

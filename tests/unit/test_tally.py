@@ -33,6 +33,8 @@ def doc(feed: str, eid: str, ts: int, rnd: random.Random) -> dict[str, Any]:
         return round(rnd.uniform(lo, hi), rnd.choice((0, 1, 3, 7)))
 
     m = {"name": f"n-{eid}", "district_adcode": rnd.choice(DISTRICTS)}
+    if rnd.random() < 0.1:  # the district only among the values, as some cases carry it (store.scope.district_of)
+        m.pop("district_adcode")
     if feed == "air":
         v = {k: num(0, 600) for k in summary.AIR_KEYS}
         aqi = rnd.choice([None, rnd.randint(0, 500), rnd.randint(95, 105), 150.5])
@@ -46,6 +48,8 @@ def doc(feed: str, eid: str, ts: int, rnd: random.Random) -> dict[str, Any]:
         v = {"do": num(0, 9)}
         d = {"klass": rnd.choice([*summary.WATER_CLASSES, None, "?"]),
              "black_odorous": rnd.choice([None, "none", "light", "heavy"])}
+    if "district_adcode" not in m and rnd.random() < 0.5:
+        v["district_adcode"] = rnd.choice(DISTRICTS[:2])
     return {"id": eid, "ts": ts, "v": v, "m": m, "d": d}
 
 
