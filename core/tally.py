@@ -252,16 +252,20 @@ class Tally:
     # --- the figures ---------------------------------------------------------------------------------------------
     def part(self, now_ms: int, scope: str | None = None) -> dict[str, Any]:
         """{"summary": the feed's summary, "districts": {adcode: the feed's district figures}} at `now_ms`, as
-        core.summary computes them from all the rows; scoped: of the scope's district only (its summary counted
-        from its rows: a scoped call costs the district, not the city)."""
-        self.at(now_ms)
+        core.summary computes them from all the rows; scoped: of the scope's district only, counted from its rows (a
+        scoped call costs the district, not the city, and leaves the city's clock where it is: a district's request
+        dated a moment before the one made ahead does not make the city count again)."""
         if scope is None:
+            self.at(now_ms)
             return {"summary": self._summary(self.city),
                     "districts": {ad: self._district(g) for ad, g in self.districts.items()}}
         g = self.districts.get(scope)
         if g is None:
             return {"summary": self._reference({}, now_ms), "districts": {}}
-        return {"summary": self._reference(g.members, now_ms), "districts": {scope: self._district(g)}}
+        every = {f: (g.members if f == self.feed else {}) for f in S.ENTITY_LAYERS}
+        figures = S.districts_of(every, now_ms, lambda _: self.stale_after_s, self.cfg)[scope]
+        mine = {"air": ("aqi", "aqi_color"), "traffic": ("tpi", "tpi_level"), "water": ("water_worst",)}[self.feed]
+        return {"summary": self._reference(g.members, now_ms), "districts": {scope: {k: figures[k] for k in mine}}}
 
     def _reference(self, rows: dict[str, Any], now_ms: int) -> dict[str, Any]:
         if self.feed == "air":
