@@ -5,6 +5,8 @@ its trail, and take an action on it (core.case_flow says who may take which, sto
     POST /api/v1/cases          {"category", "kind"?, "channel"?, "lon", "lat", "district"?, "component_id"?,
                                  "description"?, "request_id"?}  -> 201 {"case"} (200 when request_id was seen)
     GET  /api/v1/cases/<id>     -> {"case", "trail"}
+    GET  /api/v1/cases/departments?days=30   the departments ranked (综合评价): on-time closure rate, rework rate,
+                                             open and overdue now, mean hours from report to close
     POST /api/v1/cases/<id>/<action>   {"comment"?, "department"?, "into"?, "urgent"?, "expected_version"?,
                                         "request_id"?} -> {"case", "applied"}
 
@@ -123,6 +125,20 @@ def list_cases() -> Any:
     rows = service.queue(context.get().casebook(), who, states, department, limit)
     now = int(time.time() * 1000)
     return jsonify({"cases": [_shown(r, now) for r in rows]})
+
+
+@bp.get("/cases/departments")
+@guarded
+def departments() -> Any:
+    """The departments ranked (综合评价): on-time closure rate, rework rate, overdue, mean hours to close."""
+    try:
+        days = int(request.args.get("days", "30"))
+    except ValueError:
+        raise BadRequest("days must be a whole number") from None
+    if not 1 <= days <= 366:
+        raise BadRequest("days must be 1 to 366")
+    rows = service.ranking(context.get().casebook(), caller(), int(time.time() * 1000), days)
+    return jsonify({"days": days, "departments": rows})
 
 
 @bp.get("/cases/<case_id>")

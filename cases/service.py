@@ -56,6 +56,17 @@ def queue(book: Any, who: Any, states: tuple[str, ...] = (), department: str | N
     return book.find(states=states, district=who.district, department=department, limit=limit)
 
 
+def ranking(book: Any, who: Any, now_ms: int, days: int = 30) -> list[dict[str, Any]]:
+    """The departments' evaluation (综合评价) over the last `days`, as this caller may see it (a district-bound
+    caller: their district's cases; a handler: their own department), best first: on-time closure rate, then fewer
+    overdue, then the shorter mean time; departments with nothing closed last."""
+    rows = book.departments(now_ms - days * 86_400_000, now_ms, who.district)
+    if who.role == cf.HANDLER:
+        rows = [x for x in rows if x["department"] == who.department]
+    return sorted(rows, key=lambda x: (x["on_time_rate"] is None, -(x["on_time_rate"] or 0), x["overdue"],
+                                       x["mean_hours"] or 0, x["department"]))
+
+
 def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment: str = "",
          department: str = "", into: str = "", urgent: bool = False, expected_version: int | None = None,
          request_id: str | None = None) -> tuple[dict[str, Any], bool]:

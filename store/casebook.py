@@ -282,6 +282,37 @@ class Casebook:
             rows = conn.execute(query.order_by(*order).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
 
+    def departments(self, since_ms: int, now_ms: int, district: str | None = None) -> list[dict[str, Any]]:
+        """综合评价 per department: cases closed since `since_ms` (on time, late, reworked at least once, mean hours
+        from report to close) and open ones now (with it, overdue); of one district when given."""
+        closed = sa.select(
+            cases.c.department, sa.func.count().label("closed"),
+            sa.func.sum(sa.case((sa.and_(cases.c.due_ms.is_not(None), cases.c.closed_ms > cases.c.due_ms), 1),
+                                else_=0)).label("late"),
+            sa.func.sum(sa.case((cases.c.reworks > 0, 1), else_=0)).label("reworked"),
+            sa.func.avg(cases.c.closed_ms - cases.c.reported_ms).label("mean_ms"),
+        ).where(cases.c.state == cf.CLOSED, cases.c.closed_ms >= since_ms, cases.c.department.is_not(None))
+        opened = sa.select(
+            cases.c.department, sa.func.count().label("open"),
+            sa.func.sum(sa.case((sa.and_(cases.c.due_ms.is_not(None), cases.c.due_ms < now_ms), 1),
+                                else_=0)).label("overdue"),
+        ).where(cases.c.state.in_(tuple(cf.WITH_DEPARTMENT)), cases.c.department.is_not(None))
+        if district is not None:
+            closed, opened = closed.where(cases.c.district == district), opened.where(cases.c.district == district)
+        with self.eng.connect() as conn:
+            done = {r.department: r for r in conn.execute(closed.group_by(cases.c.department))}
+            now = {r.department: r for r in conn.execute(opened.group_by(cases.c.department))}
+        out = []
+        for dept in sorted({*done, *now}):
+            c, o = done.get(dept), now.get(dept)
+            n = int(c.closed) if c else 0
+            out.append({"department": dept, "closed": n, "late": int(c.late or 0) if c else 0,
+                        "on_time_rate": None if not n else round(100.0 * (n - int(c.late or 0)) / n, 1),
+                        "rework_rate": None if not n else round(100.0 * int(c.reworked or 0) / n, 1),
+                        "mean_hours": None if not n else round(float(c.mean_ms) / 3_600_000, 1),
+                        "open": int(o.open) if o else 0, "overdue": int(o.overdue or 0) if o else 0})
+        return out
+
     def trail(self, case_id: str) -> list[dict[str, Any]]:
         """Every recorded step of a case, oldest first (the report, then each action)."""
         with self.eng.connect() as conn:

@@ -76,6 +76,15 @@ def test_a_case_goes_round_the_loop_and_every_step_is_recorded(clients: dict[str
     closed = act(clients["inspector"], cid, "close", comment="现场核查已修复").get_json()["case"]
     assert closed["state"] == "closed" and closed["closed_ms"] is not None and closed["overdue"] is False
     assert act(clients["leader"], cid, "escalate").status_code == 409  # closed: nothing left to press
+    other = report(clients["inspector"]).get_json()["case"]["id"]  # a second case, left with the department
+    act(clients["dispatcher"], other, "register")
+    act(clients["dispatcher"], other, "dispatch", department="交通运输局")
+    ranking = clients["leader"].get("/api/v1/cases/departments?days=7").get_json()["departments"]
+    assert [(d["department"], d["closed"], d["on_time_rate"], d["open"]) for d in ranking] == [
+        (UTILITIES_BY, 1, 100.0, 0), ("交通运输局", 0, None, 1)]  # 综合评价: who closed on time first
+    assert [d["department"] for d in clients["handler"].get("/api/v1/cases/departments").get_json()[
+        "departments"]] == [UTILITIES_BY]  # a handler sees its own department's figures
+    assert clients["leader"].get("/api/v1/cases/departments?days=0").status_code == 400
     trail = clients["dispatcher"].get(f"/api/v1/cases/{cid}").get_json()["trail"]
     assert [(s["action"], s["by"], s["to_state"]) for s in trail] == [
         ("report", "inspector", "reported"), ("register", "dispatcher", "registered"),
