@@ -132,11 +132,12 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
         lang = norm_lang(lang, lang_default)
         return alerts_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
 
-    def cases_page(lang: str | None = None, **_: Any) -> html.Div:
+    def cases_page(lang: str | None = None, department: str | None = None, **_: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)
         p = current()
+        department = department.strip()[:64] if isinstance(department, str) and department.strip() else None
         return cases_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang,
-                                   may_report=p is not None and p.can("cases.report"))
+                                   may_report=p is not None and p.can("cases.report"), department=department)
 
     def guard(perm: str, page: Any) -> Any:
         """A page layout that renders only for roles holding perm (the gate refuses full loads and data too)."""

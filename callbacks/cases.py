@@ -40,12 +40,16 @@ def _who() -> principal.Principal:
 
 @callback(Output(ids.CS_TABLE, "children"),
           Input(ids.CS_TICK, "n_intervals"), Input(ids.CS_VIEW, "value"), Input(ids.CS_REFRESH, "data"),
-          Input(ids.CS_R_DONE, "data"), Input(ids.CS_SELECTED, "data"), State(ids.CS_LANG, "data"))
-def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, lang: str | None) -> Any:
-    """The caller's queue (open cases) or all their visible cases, longest waiting first."""
+          Input(ids.CS_R_DONE, "data"), Input(ids.CS_SELECTED, "data"), State(ids.CS_LANG, "data"),
+          State(ids.CS_DEPT_FILTER, "data"))
+def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, lang: str | None,
+            department: str | None = None) -> Any:
+    """The caller's queue (open cases) or all their visible cases, longest waiting first (one department's only,
+    when the page was opened for it)."""
     states = tuple(cf.OPEN_STATES) if which != "all" else ()
+    department = department[:64] if isinstance(department, str) and department else None
     try:
-        records = service.queue(context.get().casebook(), _who(), states)
+        records = service.queue(context.get().casebook(), _who(), states, department)
     except DB_DOWN:
         return cases_layout.note(t("cs_db_down", lang))
     now, tz, names = int(time.time() * 1000), _tz(), _districts()
@@ -152,3 +156,14 @@ clientside_callback(
     }""",
     Output(ids.CS_R_LON, "value"), Output(ids.CS_R_LAT, "value"), Input(ids.CS_R_GPS, "n_clicks"),
     prevent_initial_call=True)
+
+
+@callback(Output(ids.CS_OV_DEPTS, "children"), Input(ids.CS_OV_TICK, "n_intervals"), State(ids.OV_LANG, "data"))
+def departments(_n: Any, lang: str | None) -> Any:
+    """The overview's department ranking (综合评价) over the last 30 days, for the caller's district."""
+    lang = lang or "zh"
+    try:
+        rows = service.ranking(context.get().casebook(), _who(), int(time.time() * 1000))
+    except DB_DOWN:
+        return t("cs_db_down", lang)
+    return cases_layout.departments_table(view.department_rows(rows, lang), lang)

@@ -16,7 +16,33 @@ from layouts.common import lang_switch
 COLUMNS = ("cs_col_id", "cs_col_category", "cs_col_district", "cs_col_state", "cs_col_department", "cs_col_due")
 
 
-def layout(city_name: str, lang: str, may_report: bool) -> html.Div:
+DEPT_COLUMNS = ("cs_dcol_department", "cs_dcol_on_time", "cs_dcol_closed", "cs_dcol_rework", "cs_dcol_hours",
+                "cs_dcol_open", "cs_dcol_overdue")
+
+
+def departments_panel(lang: str) -> html.Section:
+    """The overview's department ranking (综合评价), best first; each department opens its cases in the console."""
+    return html.Section(className="ov-panel ov-depts", children=[
+        html.Div([html.H2(t("cs_depts_title", lang)),
+                  html.A(t("cases_title", lang), href=f"/cases?lang={lang}", className="ov-more")],
+                 className="ov-panel-head"),
+        html.Div(id=ids.CS_OV_DEPTS, className="ov-table-wrap"),
+        dcc.Interval(id=ids.CS_OV_TICK, interval=30_000),
+    ])
+
+
+def departments_table(rows: list[dict[str, Any]], lang: str) -> Any:
+    """The ranking's rows (views.cases.department_rows), or a note when there is nothing yet."""
+    if not rows:
+        return html.P(t("cs_depts_none", lang), className="ov-hint")
+    head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in DEPT_COLUMNS]))
+    body = [html.Tr([html.Td(html.A(r["department"], href=r["href"])), html.Td(r["on_time"]),
+                     html.Td(r["closed"]), html.Td(r["rework"]), html.Td(r["hours"]), html.Td(r["open"]),
+                     html.Td(r["overdue"], className="cs-late-n" if r["late"] else "")]) for r in rows]
+    return html.Table([head, html.Tbody(body)], className="ov-table cs-depts")
+
+
+def layout(city_name: str, lang: str, may_report: bool, department: str | None = None) -> html.Div:
     """The whole page; the list refreshes every few seconds."""
     i = 0 if lang == "zh" else 1
     categories = [{"label": f"{c['code']} {GROUPS[c['group']][i]} · {c['zh']}", "value": c["code"]}
@@ -43,6 +69,8 @@ def layout(city_name: str, lang: str, may_report: bool) -> html.Div:
                 dcc.RadioItems(id=ids.CS_VIEW, value="open", inline=True, className="ctl ctl-check",
                                options=[{"label": t("cs_queue", lang), "value": "open"},
                                         {"label": t("cs_all", lang), "value": "all"}]),
+                *([html.A(t("cs_filtered", lang, dept=department), href=f"/cases?lang={lang}",
+                          className="cs-filter")] if department else []),
             ]),
         ]),
         html.Main(className="console-body", children=[
@@ -68,6 +96,7 @@ def layout(city_name: str, lang: str, may_report: bool) -> html.Div:
         dcc.Store(id=ids.CS_SELECTED),
         dcc.Store(id=ids.CS_REFRESH, data=0),
         dcc.Store(id=ids.CS_R_DONE, data=0),
+        dcc.Store(id=ids.CS_DEPT_FILTER, data=department),
         dcc.Store(id=ids.CS_LANG, data=lang),
         dcc.Interval(id=ids.CS_TICK, interval=5000),
     ])

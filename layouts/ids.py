@@ -137,6 +137,9 @@ CS_R_DESC = "cs-r-desc"
 CS_R_SEND = "cs-r-send"
 CS_R_MSG = "cs-r-msg"
 CS_R_DONE = "cs-r-done"  # bumped by each report, so the queue shows it at once
+CS_DEPT_FILTER = "cs-dept-filter"  # the console opened for one department (?department=, from the overview)
+CS_OV_DEPTS = "cs-ov-depts"  # the overview's department ranking (a cases.read callback: the "cs-" prefix)
+CS_OV_TICK = "cs-ov-tick"
 
 
 def case_row(case_id: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from core.i18n import FEED_NAMES, t
+from layouts import cases as cases_layout
 from layouts import ids
 from layouts.common import lang_switch, may_open
 from views.overview import DEFAULT_SORT, KPIS, SORT_COLS, sort_note
@@ -99,6 +100,7 @@ def layout(city_name: str, lang: str, tick_ms: int) -> html.Div:
             html.Section([card(kpi, lang) for kpi in KPIS], className="ov-cards"),
             html.Div([ranking(lang), alerts_panel(lang)], className="ov-lower"),
         ]),
+        *([cases_layout.departments_panel(lang)] if may_open("/cases") else []),
         html.Section(id=ids.OV_FEEDS_SECTION, className="ov-panel ov-feeds", children=[
             html.H2(t("feeds", lang)), html.Div(id=ids.OV_FEEDS)]),
         html.Div(t("conn_lost", lang), id=ids.OV_CONN, className="ov-conn", hidden=True),

@@ -20,7 +20,7 @@ from store import casebook, keys, loop, snapshot
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.context")
-LOOP_CHECK_S = 60.0  # how often each process checks the loop's live layer against the case records
+LOOP_CHECK_S = 60.0  # how often each process checks the loop's live layer against the case records (0: never)
 AHEAD_IDLE_S = 10.0  # the summary-ahead thread stops this long after the last request for a summary
 
 
@@ -152,8 +152,9 @@ class Context:
                     casebook.migrate(eng)
                     book = casebook.Casebook(eng, on_change=lambda row: loop.apply(self.redis, row, now_ms()))
                     self._reconcile(book)
-                    threading.Thread(target=self._keep_loop, args=(book,), name="loop-reconcile",
-                                     daemon=True).start()
+                    if LOOP_CHECK_S > 0:
+                        threading.Thread(target=self._keep_loop, args=(book,), name="loop-reconcile",
+                                         daemon=True).start()
                     self._casebook = book
         return self._casebook
 
@@ -168,10 +169,10 @@ class Context:
         except Exception:  # noqa: BLE001 - the records stay the truth; the next check tries again
             log.exception("case live layer check failed")
 
-    def _keep_loop(self, book: Any, period_s: float = LOOP_CHECK_S) -> None:
-        """Check the live layer against the records every period_s, for as long as the process runs."""
+    def _keep_loop(self, book: Any) -> None:
+        """Check the live layer against the records every LOOP_CHECK_S, for as long as the process runs."""
         while True:
-            time.sleep(period_s)
+            time.sleep(LOOP_CHECK_S)
             self._reconcile(book)
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:

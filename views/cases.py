@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from core import case_flow as cf
@@ -52,3 +53,15 @@ def trail(events: list[dict[str, Any]], lang: str, tz: str) -> list[dict[str, An
 
 
 _KNOWN = {f"cs_ac_{a}" for a in (*cf.ACTIONS, "report")}
+
+
+def department_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The departments' evaluation as the overview shows it (cases.service.ranking's order)."""
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.0f}%"
+
+    return [{"department": r["department"], "on_time": pct(r["on_time_rate"]), "closed": str(r["closed"]),
+             "rework": pct(r["rework_rate"]),
+             "hours": "—" if r["mean_hours"] is None else t("cs_hours", lang, h=f"{r['mean_hours']:.1f}"),
+             "open": str(r["open"]), "overdue": str(r["overdue"]), "late": bool(r["overdue"]),
+             "href": f"/cases?lang={lang}&department={quote(r['department'])}"} for r in rows]

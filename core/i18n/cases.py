@@ -56,6 +56,17 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "cs_ac_rework": {"zh": "返工", "en": "Rework"},
     "cs_ac_escalate": {"zh": "督办", "en": "Escalate"},
     "cs_ac_report": {"zh": "上报", "en": "Report"},
+    "cs_depts_title": {"zh": "部门处置评价（近30天）", "en": "Departments, last 30 days"},
+    "cs_depts_none": {"zh": "近30天没有派遣的案件。", "en": "No cases dispatched in the last 30 days."},
+    "cs_dcol_department": {"zh": "部门", "en": "Department"},
+    "cs_dcol_on_time": {"zh": "按期结案率", "en": "Closed on time"},
+    "cs_dcol_closed": {"zh": "结案", "en": "Closed"},
+    "cs_dcol_rework": {"zh": "返工率", "en": "Reworked"},
+    "cs_dcol_hours": {"zh": "平均用时", "en": "Mean time"},
+    "cs_dcol_open": {"zh": "在办", "en": "Open"},
+    "cs_dcol_overdue": {"zh": "超期", "en": "Overdue"},
+    "cs_hours": {"zh": "{h} 小时", "en": "{h} h"},
+    "cs_filtered": {"zh": "仅显示：{dept}", "en": "Only: {dept}"},
     "loop_line": {"zh": "闭环 上报{reported} 立案{registered} 处置{dispatched} 核查{handled} · 超期{overdue} · "
                         "24h结案{closed}（按期{rate}）",
                   "en": "Loop: new {reported} · registered {registered} · with depts {dispatched} · to verify "

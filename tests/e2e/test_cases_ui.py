@@ -46,7 +46,8 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
                                                           r: redis.Redis) -> None:
     department = load_case_rules().department("0101", BAIYUN)
     for name, role, dept in (("li.inspector", "inspector", None), ("wang.dispatch", "dispatcher", None),
-                             ("zhao.handler", "handler", department), ("qian.roads", "handler", "交通运输局")):
+                             ("zhao.handler", "handler", department), ("qian.roads", "handler", "交通运输局"),
+                             ("sun.leader", "leader", None)):
         users.create_user(r, name, PW, role, department=dept)
     ARTIFACTS.mkdir(exist_ok=True)
     wall = browser.new_page(viewport={"width": 3840, "height": 2160})
@@ -112,3 +113,16 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
         ["Report", "li.inspector"], ["Register", "wang.dispatch"], ["Dispatch", "wang.dispatch"],
         ["Handled", "zhao.handler"], ["Close (verified)", "li.inspector"]], trail
     inspector.screenshot(path=str(ARTIFACTS / "cases-closed-390x844.png"), full_page=True)
+
+    leader = browser.new_page(viewport=LAPTOP)  # 综合评价: the department closed it on time; one click to its cases
+    login(leader, app_proc.url, "sun.leader", PW)
+    leader.goto(app_proc.url + "/?lang=en")
+    row = leader.locator(".cs-depts tbody tr", has_text=department)
+    row.wait_for(timeout=5000)
+    assert row.locator("td").all_inner_texts()[1:4] == ["100%", "1", "0%"]
+    leader.locator(".cs-depts").scroll_into_view_if_needed()
+    leader.screenshot(path=str(ARTIFACTS / "overview-departments-1366x768.png"))
+    row.locator("a").click()
+    leader.wait_for_selector(f".cs-filter:has-text('{department}')")
+    leader.locator("#cs-view label", has_text="All").click()
+    leader.wait_for_selector(f".cs-table:has-text('{case_id}')")
