@@ -29,7 +29,7 @@ from flask import Blueprint, jsonify, request
 
 from alerts import actions as alerts_api
 from alerts.rules import load_rules
-from api.errors import guarded_by
+from api.errors import guarded_by, json_object
 from auth import principal
 from core import times
 from core.alerts import AlertError, Conflict, NotFound
@@ -79,16 +79,6 @@ def parse_iso(value: str, name: str) -> int:
     return int(dt.timestamp() * 1000)
 
 
-def _body() -> dict[str, Any]:
-    """The JSON object body (an empty one when there is no body)."""
-    if not request.get_data():
-        return {}
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
-    return data
-
-
 def _with_times(rec: dict[str, Any]) -> dict[str, Any]:
     """An alert record with ISO 8601 'since' beside since_ms."""
     return {**rec, "since": iso(rec.get("since_ms"))}
@@ -118,7 +108,7 @@ def _visible_alert(r: redis.Redis, alert_id: str, scope: str | None) -> None:
 @guarded
 def ack(alert_id: str) -> Any:
     """Acknowledge a firing alert as the authenticated caller, with an optional comment."""
-    body = _body()
+    body = json_object(BadRequest)
     r, by = _redis(), principal.operator()
     _visible_alert(r, alert_id, principal.current_scope())
     rec = alerts_api.acknowledge(r, alert_id, by, body.get("comment", ""), context.now_ms())
@@ -164,7 +154,7 @@ def _rule_ids() -> frozenset[str]:
 @guarded
 def create_silence() -> Any:
     """Start a maintenance window for a rule, an entity and/or a district (a district caller's: their district)."""
-    body = _body()
+    body = json_object(BadRequest)
     now = context.now_ms()
     if "until" in body and isinstance(body["until"], str):
         until = parse_iso(body["until"], "until")

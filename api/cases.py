@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy.exc
 from flask import Blueprint, jsonify, request
 
-from api.errors import guarded_by, json_error
+from api.errors import guarded_by, json_error, json_object
 from auth import principal
 from cases import service
 from cases.service import NotFound, visible
@@ -69,15 +69,6 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
         except cf.Refused as exc:
             return json_error(exc.reason, exc.status)
     return _guarded(refusals)
-
-
-def _body() -> dict[str, Any]:
-    if not request.get_data():
-        return {}
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
-    return data
 
 
 def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool = False) -> str:
@@ -154,7 +145,7 @@ def get_case(case_id: str) -> Any:
 @guarded
 def report_case() -> Any:
     """A new case from a report (state reported)."""
-    who, body = caller(), _body()
+    who, body = caller(), json_object(BadRequest)
     unknown = set(body) - {"category", "kind", "channel", "lon", "lat", "district", "component_id", "description",
                            "request_id"}
     if unknown:
@@ -202,7 +193,7 @@ def report_case() -> Any:
 @guarded
 def act(case_id: str, action: str) -> Any:
     """Take one action on a case."""
-    who, body = caller(), _body()
+    who, body = caller(), json_object(BadRequest)
     if action not in cf.ACTIONS:
         raise BadRequest(f"unknown action {action!r}; expected one of {', '.join(cf.ACTIONS)}")
     unknown = set(body) - {"comment", "department", "into", "urgent", "expected_version", "request_id"}

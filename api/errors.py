@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 # (exception class or classes, HTTP status, fixed message or None for the exception's own)
 Statuses = Sequence[tuple[type[BaseException] | tuple[type[BaseException], ...], int, str | None]]
@@ -37,3 +37,13 @@ def guarded_by(log: logging.Logger, what: str,
                 return json_error("internal error", 500)
         return wrapper
     return guarded
+
+
+def json_object(error: type[ValueError] = ValueError) -> dict[str, Any]:
+    """The request's JSON object body (an empty one when there is no body); `error` with the reason otherwise."""
+    if not request.get_data():
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise error("the body must be a JSON object")
+    return data

@@ -171,9 +171,10 @@ class Context:
 
     def _keep_loop(self, book: Any) -> None:
         """Check the live layer against the records every LOOP_CHECK_S, for as long as the process runs."""
-        while True:
+        while LOOP_CHECK_S > 0:
             time.sleep(LOOP_CHECK_S)
-            self._reconcile(book)
+            if LOOP_CHECK_S > 0:
+                self._reconcile(book)
 
     def case_points(self, tick: int, scope: str | None = None) -> Any:
         """This tick's open cases as the case layer draws them (core.case_points.CasePoints; of the scope's district

@@ -73,9 +73,17 @@ def no_summary_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     from store import context
 
     monkeypatch.setattr(context, "AHEAD_IDLE_S", 0.0)
-    # nor does an in-process app check the closed loop's live layer against its own case records every minute:
-    # an earlier test's app would make the shared server's layer again from that test's records
-    monkeypatch.setattr(context, "LOOP_CHECK_S", 0.0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_loop_check() -> None:
+    """Nor does an in-process app check the closed loop's live layer against its own case records every minute, for
+    the whole session (module-scoped apps included, which are made before any per-test setting): an earlier test's
+    app would make the shared server's layer again from that test's records. store/loop.py's own tests call the
+    check; the app processes of the browser tests run it."""
+    from store import context
+
+    context.LOOP_CHECK_S = 0.0
 
 
 @pytest.fixture(scope="session")
