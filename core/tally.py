@@ -195,7 +195,7 @@ class Tally:
 
     def fill(self, rows: dict[str, Any]) -> None:
         """Start again from these rows all at once (what putting them one by one gives, with each list sorted once:
-        a whole feed arriving in one batch costs about what counting it from scratch does)."""
+        about half the cost of putting them one by one; store.snapshot.Tracker fills when over half a feed changed)."""
         limit, add, part_of, value_of = self.limit, self._add, self._part_of, self._value_of
         self.rows = dict(rows)
         self.city, self.districts, self.counted, self.heap = Group(), {}, {}, []

@@ -105,7 +105,7 @@ def test_a_flushed_or_replaced_store_is_read_again_whole(r: redis.Redis) -> None
 
 
 def test_a_batch_of_most_of_a_feed_refills_its_figures_and_a_small_one_steps_them(r: redis.Redis) -> None:
-    """Both ways core.tally follows a feed (all at once past a third of the rows, else change by change) give the
+    """Both ways core.tally follows a feed (all at once past half the rows, else change by change) give the
     figures a whole read gives, and a tick in between sees the rows go stale."""
     now = int(time.time() * 1000)
     w, tracker = Writer(r), new_tracker()
