@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import sqlalchemy.exc
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
 
 from auth import principal
 from cases import service
@@ -57,13 +57,17 @@ def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, 
     return cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
 
 
-@callback(Output(ids.CS_SELECTED, "data"), Input({"type": "case-row", "id": ALL}, "n_clicks"),
-          prevent_initial_call=True)
-def select(clicks: list[int | None] | None) -> Any:
-    """The row that was clicked (re-rendered rows arrive with no clicks and change nothing)."""
-    if not ctx.triggered_id or not any(c for c in clicks or [] if c):
-        return no_update
-    return ctx.triggered_id["id"] if ctx.triggered[0].get("value") else no_update
+# The row that was clicked, chosen in the browser: a server round trip here lost clicks whenever the table was
+# re-rendered (a tick, a change of view) while it was in flight, because re-rendered rows re-trigger this callback
+# with no clicks and Dash drops the earlier, now stale, answer. Rows arrive with no clicks and change nothing.
+clientside_callback(
+    """function (clicks) {
+        var keep = window.dash_clientside.no_update;
+        var t = window.dash_clientside.callback_context.triggered;
+        if (!t || t.length !== 1 || !t[0].value) { return keep; }
+        try { return JSON.parse(t[0].prop_id.slice(0, t[0].prop_id.lastIndexOf("."))).id; } catch (e) { return keep; }
+    }""",
+    Output(ids.CS_SELECTED, "data"), Input({"type": "case-row", "id": ALL}, "n_clicks"), prevent_initial_call=True)
 
 
 @callback(Output(ids.CS_DETAIL, "children"), Output(ids.CS_TRAIL, "children"), Output(ids.CS_ACTION, "options"),
