@@ -4,7 +4,10 @@ its trail, and take an action on it (core.case_flow says who may take which, sto
     GET  /api/v1/cases?state=reported,registered&department=…&limit=N   the queue, longest waiting first
     POST /api/v1/cases          {"category", "kind"?, "channel"?, "lon", "lat", "district"?, "component_id"?,
                                  "description"?, "request_id"?}  -> 201 {"case"} (200 when request_id was seen)
-    GET  /api/v1/cases/<id>     -> {"case", "trail"}
+    GET  /api/v1/cases/<id>     -> {"case", "trail", "photos"}
+    POST /api/v1/cases/<id>/photos   the image as the body (image/jpeg, image/png, image/webp; at most 8 MB) or a
+                                     multipart form's `photo` -> 201 {"photo": {"sha256", "url", ...}}
+    GET  /api/v1/cases/<id>/photos/<sha256>   the image
     GET  /api/v1/cases/departments?days=30   the departments ranked (综合评价): on-time closure rate, rework rate,
                                              open and overdue now, mean hours from report to close
     POST /api/v1/cases/<id>/<action>   {"comment"?, "department"?, "into"?, "urgent"?, "expected_version"?,
@@ -31,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy.exc
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from api.errors import guarded_by, json_error, json_object
 from auth import principal
@@ -40,7 +43,7 @@ from cases.service import NotFound, visible
 from core import case_flow as cf
 from core import geo
 from core.furniture_catalog import CATEGORIES, GROUPS
-from store import casebook, context
+from store import casebook, context, photos
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.api.cases")
@@ -66,7 +69,7 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
     def refusals(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except cf.Refused as exc:
+        except (cf.Refused, photos.BadPhoto) as exc:
             return json_error(exc.reason, exc.status)
     return _guarded(refusals)
 
@@ -138,7 +141,55 @@ def get_case(case_id: str) -> Any:
     """One case and every step of its trail."""
     book = context.get().casebook()
     rec = visible(book.record(case_id), caller())
-    return jsonify({"case": _shown(rec, int(time.time() * 1000)), "trail": book.trail(case_id)})
+    return jsonify({"case": _shown(rec, int(time.time() * 1000)), "trail": book.trail(case_id),
+                    "photos": [_photo(p) for p in book.photos(case_id)]})
+
+
+def _photo(rec: dict[str, Any]) -> dict[str, Any]:
+    """A photo's record as the API shows it, with the address of its image."""
+    return {**{k: rec[k] for k in ("sha256", "content_type", "bytes", "width", "height", "by", "role", "at_ms",
+                                   "version")}, "url": photo_url(rec["case_id"], rec["sha256"])}
+
+
+def photo_url(case_id: str, sha256: str) -> str:
+    return f"/api/v1/cases/{case_id}/photos/{sha256}"
+
+
+@bp.post("/cases/<case_id>/photos")
+@guarded
+def add_photo(case_id: str) -> Any:
+    """A photo of an open case: the image itself as the body (Content-Type image/jpeg, image/png or image/webp), or
+    a multipart form's `photo` file. 201 with its record (200 when the case had it already)."""
+    who = caller()
+    if request.content_length is not None and request.content_length > photos.MAX_BYTES + 65_536:
+        raise photos.BadPhoto(f"the photo is {request.content_length:,} bytes; at most {photos.MAX_BYTES:,}", 413)
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("photo")
+        if upload is None:
+            raise BadRequest("the form has no file named photo")
+        data = upload.stream.read(photos.MAX_BYTES + 1)
+    else:
+        data = request.get_data(cache=False)
+    rec, new = service.add_photo(context.get().casebook(), context.get().photos(), who, case_id, data,
+                                 int(time.time() * 1000))
+    return jsonify({"photo": _photo(rec)}), 201 if new else 200
+
+
+@bp.get("/cases/<case_id>/photos/<sha256>")
+@guarded
+def get_photo(case_id: str, sha256: str) -> Any:
+    """One photo of a visible case, as the type it was checked as; never sniffed, never run."""
+    book = context.get().casebook()
+    visible(book.record(case_id), caller())
+    rec = book.photo(case_id, sha256) if photos.SHA.match(sha256) else None
+    data = None if rec is None else context.get().photos().get(rec["sha256"], rec["content_type"])
+    if data is None:
+        raise NotFound("no such photo")
+    resp = Response(data, mimetype=rec["content_type"])  # type: ignore[index]
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return resp
 
 
 @bp.post("/cases")

@@ -113,7 +113,8 @@ def install(app: dash.Dash, settings: Any) -> None:
     @server.after_request
     def _security_headers(resp: Response) -> Response:
         h = resp.headers
-        h["Content-Security-Policy"] = csp()
+        if "Content-Security-Policy" not in h:  # a route's own, stricter policy stands (a case photo: sandboxed)
+            h["Content-Security-Policy"] = csp()
         if ancestors == ["'self'"]:
             h["X-Frame-Options"] = "SAMEORIGIN"  # for old browsers; it cannot name other hosts, so only then
         elif ancestors == ["'none'"]:

@@ -17,6 +17,7 @@ from config.settings import load_case_rules
 from core import case_flow as cf
 from core.case_rules import CaseRules
 from core.roles import LOOP_ROLES
+from store import photos
 
 
 class NotFound(LookupError):
@@ -88,3 +89,16 @@ def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment
                           args=args, expected_version=expected_version, request_id=request_id,
                           limit_ms=rules().limit_ms(rec["category"], urgent))
     return book.record(case_id), applied
+
+
+def add_photo(book: Any, kept: Any, who: Any, case_id: str, data: bytes, now_ms: int,
+              reporting: bool = False) -> tuple[dict[str, Any], bool]:
+    """A photo of a visible, open case from someone on the loop (or from its reporter as they report it): checked
+    (store.photos.check: BadPhoto says why not), kept in `kept` (store.photos.PhotoDir), recorded with the step the
+    case is at. (Its record, whether it is new.)"""
+    if who.role not in LOOP_ROLES and not reporting:
+        raise cf.Refused(403, f"a {who.role} adds no photos to cases")
+    visible(book.record(case_id), who)
+    info = photos.check(data)
+    kept.put(data, info)
+    return book.add_photo(case_id, info, who.name, who.role, now_ms)

@@ -72,6 +72,23 @@ case_events = sa.Table(
     sa.UniqueConstraint("case_id", "request_id", name="uq_case_events_request"),
 )
 
+case_photos = sa.Table(  # the bytes are in store.photos.PhotoDir, by their SHA-256
+    "case_photos", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(64), sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("by", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # the case's version then: the step it came with
+    sa.UniqueConstraint("case_id", "sha256", name="uq_case_photos_sha"),
+)
+
+MAX_PHOTOS = 20  # per case: the report's, the handler's, the check's, with room to spare
 KINDS = ("component", "event")
 CHANNELS = ("inspector", "video", "public", "superior", "alert")
 
@@ -312,6 +329,45 @@ class Casebook:
                         "mean_hours": None if not n else round(float(c.mean_ms) / 3_600_000, 1),
                         "open": int(o.open) if o else 0, "overdue": int(o.overdue or 0) if o else 0})
         return out
+
+    def add_photo(self, case_id: str, info: Mapping[str, Any], by: str, role: str, now_ms: int
+                  ) -> tuple[dict[str, Any], bool]:
+        """Record a checked photo (store.photos.check) of an open case, with the step the case is at; (its record,
+        whether it is new: the same photo again is the same record). Refused 404 for an unknown case, 409 for a
+        closed one or one that has MAX_PHOTOS already."""
+        with self.eng.begin() as conn:
+            row = conn.execute(sa.select(cases.c.state, cases.c.version).where(cases.c.id == case_id)).first()
+            if row is None:
+                raise cf.Refused(404, f"no case {case_id!r}")
+            seen = conn.execute(sa.select(case_photos).where(case_photos.c.case_id == case_id,
+                                                             case_photos.c.sha256 == info["sha256"])).mappings().first()
+            if seen is not None:
+                return dict(seen), False
+            if row.state in cf.FINAL_STATES:
+                raise cf.Refused(409, f"case {case_id} is {row.state}: it takes no more photos")
+            n = conn.execute(sa.select(sa.func.count()).select_from(case_photos)
+                             .where(case_photos.c.case_id == case_id)).scalar_one()
+            if n >= MAX_PHOTOS:
+                raise cf.Refused(409, f"case {case_id} has {MAX_PHOTOS} photos already")
+            new = dict(case_id=case_id, sha256=info["sha256"], content_type=info["content_type"],
+                       bytes=int(info["bytes"]), width=int(info["width"]), height=int(info["height"]), by=by,
+                       role=role, at_ms=now_ms, version=int(row.version))
+            new["id"] = conn.execute(case_photos.insert().values(**new)).inserted_primary_key[0]
+        return new, True
+
+    def photos(self, case_id: str) -> list[dict[str, Any]]:
+        """A case's photos, oldest first."""
+        with self.eng.connect() as conn:
+            rows = conn.execute(sa.select(case_photos).where(case_photos.c.case_id == case_id)
+                                .order_by(case_photos.c.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def photo(self, case_id: str, sha256: str) -> dict[str, Any] | None:
+        """One photo's record of a case, or None."""
+        with self.eng.connect() as conn:
+            row = conn.execute(sa.select(case_photos).where(case_photos.c.case_id == case_id,
+                                                            case_photos.c.sha256 == sha256)).mappings().first()
+        return None if row is None else dict(row)
 
     def trail(self, case_id: str) -> list[dict[str, Any]]:
         """Every recorded step of a case, oldest first (the report, then each action)."""

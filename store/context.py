@@ -17,6 +17,7 @@ from flask_caching import Cache
 from core import summary as summary_mod
 from core import tally
 from store import casebook, keys, loop, snapshot
+from store import photos as photo_store
 from store.client import UNAVAILABLE
 
 log = logging.getLogger("onescreen.context")
@@ -157,6 +158,10 @@ class Context:
                                          daemon=True).start()
                     self._casebook = book
         return self._casebook
+
+    def photos(self) -> photo_store.PhotoDir:
+        """Where the cases' photos are kept: the data directory's photos/."""
+        return photo_store.PhotoDir(Path(self.settings.data_dir) / "photos")
 
     def _reconcile(self, book: Any) -> None:
         """Make the loop's live layer again when it is not the records' (a new or flushed Redis, changes recorded
