@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from typing import Any
 
@@ -16,7 +18,7 @@ from core.furniture_catalog import CATEGORIES
 from core.i18n import t
 from layouts import cases as cases_layout
 from layouts import ids
-from store import casebook, context
+from store import casebook, context, photos
 from views import cases as view
 
 DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
@@ -83,67 +85,113 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
     try:
         rec = service.visible(book.record(selected), who)
         steps = book.trail(selected)
+        shots = view.photos(book.photos(selected), selected, lang, _tz())
     except service.NotFound:
         return t("cs_pick", lang), None, []
     except DB_DOWN:
         return t("cs_db_down", lang), no_update, no_update
     row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts())
     options = [{"label": t(f"cs_ac_{a}", lang), "value": a} for a in view.actions(who.role, rec["state"])]
-    return (cases_layout.card(row, lang), cases_layout.trail_table(view.trail(steps, lang, _tz())), options)
+    return (cases_layout.card(row, lang, shots), cases_layout.trail_table(view.trail(steps, lang, _tz())), options)
 
 
 @callback(Output(ids.CS_MSG, "children"), Output(ids.CS_REFRESH, "data"), Output(ids.CS_COMMENT, "value"),
+          Output(ids.CS_PHOTO, "contents"),
           Input(ids.CS_DO, "n_clicks"),
           State(ids.CS_SELECTED, "data"), State(ids.CS_ACTION, "value"), State(ids.CS_DEPT, "value"),
           State(ids.CS_INTO, "value"), State(ids.CS_URGENT, "value"), State(ids.CS_COMMENT, "value"),
-          State(ids.CS_REFRESH, "data"), State(ids.CS_LANG, "data"), prevent_initial_call=True)
+          State(ids.CS_PHOTO, "contents"), State(ids.CS_REFRESH, "data"), State(ids.CS_LANG, "data"),
+          prevent_initial_call=True)
 def act(_n: int | None, selected: str | None, action: str | None, department: str | None, into: str | None,
-        urgent: list[str] | None, comment: str | None, bump: int | None, lang: str | None) -> tuple[Any, Any, Any]:
-    """Take the chosen action on the selected case as the signed-in user; a refusal says why and changes nothing."""
+        urgent: list[str] | None, comment: str | None, photo: str | None, bump: int | None,
+        lang: str | None) -> tuple[Any, Any, Any, Any]:
+    """Take the chosen action on the selected case as the signed-in user, then add the photo (if any) to the step
+    it led to; a photo alone (no action chosen) is added to the step the case is at. A refusal says why and changes
+    nothing."""
     lang = lang or "zh"
+    keep = (no_update, no_update, no_update)
     if not selected:
-        return t("cs_pick", lang), no_update, no_update
-    if not action or action not in cf.ACTIONS:
-        return t("cs_pick_action", lang), no_update, no_update
+        return t("cs_pick", lang), *keep
+    if not photo and (not action or action not in cf.ACTIONS):
+        return t("cs_pick_action", lang), *keep
+    if action and action not in cf.ACTIONS:
+        return t("cs_pick_action", lang), *keep
+    book, who, now = context.get().casebook(), _who(), int(time.time() * 1000)
     try:
-        rec, _ = service.take(context.get().casebook(), _who(), selected, action, int(time.time() * 1000),
-                              comment=(comment or "").strip()[:2000], department=(department or "").strip()[:64],
-                              into=(into or "").strip()[:64], urgent="urgent" in (urgent or []))
-    except cf.Refused as exc:
-        return exc.reason, no_update, no_update
+        data = _photo_bytes(photo)
+        done = t("cs_photo_added", lang)
+        if action:
+            rec, _ = service.take(book, who, selected, action, now,
+                                  comment=(comment or "").strip()[:2000], department=(department or "").strip()[:64],
+                                  into=(into or "").strip()[:64], urgent="urgent" in (urgent or []))
+            done = t("cs_done", lang, action=t(f"cs_ac_{action}", lang), state=view.state_name(rec["state"], lang))
+        if data is not None:
+            try:
+                service.add_photo(book, context.get().photos(), who, selected, data, now)
+            except (photos.BadPhoto, cf.Refused) as exc:
+                if not action:
+                    raise
+                done = f"{done} · {t('cs_photo_not_kept', lang, reason=exc.reason)}"
+    except (cf.Refused, photos.BadPhoto) as exc:
+        return exc.reason, *keep
     except service.NotFound:
-        return t("cs_pick", lang), no_update, no_update
+        return t("cs_pick", lang), *keep
     except DB_DOWN:
-        return t("cs_db_down", lang), no_update, no_update
-    done = t("cs_done", lang, action=t(f"cs_ac_{action}", lang), state=view.state_name(rec["state"], lang))
-    return done, (bump or 0) + 1, ""
+        return t("cs_db_down", lang), *keep
+    return done, (bump or 0) + 1, "" if action else no_update, None
+
+
+def _photo_bytes(contents: str | None) -> bytes | None:
+    """An upload's bytes from the data URL the browser sent (None: no photo); BadPhoto when it is not one."""
+    if not contents:
+        return None
+    head, sep, body = str(contents).partition(",")
+    if not sep or not head.startswith("data:") or not head.endswith(";base64"):
+        raise photos.BadPhoto("the photo did not arrive whole: choose it again")
+    if len(body) > (photos.MAX_BYTES + 2) // 3 * 4 + 4:
+        raise photos.BadPhoto(f"the photo is larger than {photos.MAX_BYTES:,} bytes", 413)
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise photos.BadPhoto("the photo did not arrive whole: choose it again") from None
 
 
 @callback(Output(ids.CS_R_MSG, "children"), Output(ids.CS_R_DONE, "data"), Output(ids.CS_R_DESC, "value"),
+          Output(ids.CS_R_PHOTO, "contents"),
           Input(ids.CS_R_SEND, "n_clicks"),
           State(ids.CS_R_CAT, "value"), State(ids.CS_R_LON, "value"), State(ids.CS_R_LAT, "value"),
-          State(ids.CS_R_DESC, "value"), State(ids.CS_R_DONE, "data"), State(ids.CS_LANG, "data"),
-          prevent_initial_call=True)
+          State(ids.CS_R_DESC, "value"), State(ids.CS_R_PHOTO, "contents"), State(ids.CS_R_DONE, "data"),
+          State(ids.CS_LANG, "data"), prevent_initial_call=True)
 def report(_n: int | None, category: str | None, lon: float | None, lat: float | None, description: str | None,
-           bump: int | None, lang: str | None) -> tuple[Any, Any, Any]:
-    """A new case from the form, at the given position (its district from the city's boundaries)."""
+           photo: str | None, bump: int | None, lang: str | None) -> tuple[Any, Any, Any, Any]:
+    """A new case from the form, at the given position (its district from the city's boundaries), with its photo.
+    A photo that is not one refuses the report with the reason, the form as it was."""
     lang = lang or "zh"
+    keep = (no_update, no_update, no_update)
     who = _who()
     x, y = service.number_in(lon, -180, 180), service.number_in(lat, -90, 90)
     if category not in COMPONENTS or x is None or y is None:
-        return t("cs_need", lang), no_update, no_update
+        return t("cs_need", lang), *keep
     district = geo.district_at((context.get().city.get("geo") or {}).get("districts"), x, y)
     if who.district is not None and district != who.district:
-        return cf.Refused(403, f"you report in district {who.district} only").reason, no_update, no_update
-    channel = "inspector" if who.role == cf.INSPECTOR else "superior"
-    case_id = casebook.new_id()
+        return cf.Refused(403, f"you report in district {who.district} only").reason, *keep
     try:
-        context.get().casebook().report(case_id, str(category), int(time.time() * 1000), kind="component",
-                                        channel=channel, district=district, lon=x, lat=y,
-                                        description=(description or "").strip()[:2000], by=who.name, role=who.role)
+        data = _photo_bytes(photo)
+        if data is not None:
+            photos.check(data)
+    except photos.BadPhoto as exc:
+        return t("cs_photo_not_kept", lang, reason=exc.reason), *keep
+    channel = "inspector" if who.role == cf.INSPECTOR else "superior"
+    case_id, now = casebook.new_id(), int(time.time() * 1000)
+    book = context.get().casebook()
+    try:
+        book.report(case_id, str(category), now, kind="component", channel=channel, district=district, lon=x, lat=y,
+                    description=(description or "").strip()[:2000], by=who.name, role=who.role)
+        if data is not None:
+            service.add_photo(book, context.get().photos(), who, case_id, data, now, reporting=True)
     except DB_DOWN:
-        return t("cs_db_down", lang), no_update, no_update
-    return t("cs_reported", lang, id=case_id), (bump or 0) + 1, ""
+        return t("cs_db_down", lang), *keep
+    return t("cs_reported", lang, id=case_id), (bump or 0) + 1, "", None
 
 
 # The phone's position into the form (the browser asks the user; nothing leaves the page without them).
@@ -160,6 +208,13 @@ clientside_callback(
     }""",
     Output(ids.CS_R_LON, "value"), Output(ids.CS_R_LAT, "value"), Input(ids.CS_R_GPS, "n_clicks"),
     prevent_initial_call=True)
+
+
+# The chosen photo's name beside its button, so the user sees what will be sent (cleared once it is).
+for _upload, _name in ((ids.CS_PHOTO, ids.CS_PHOTO_NAME), (ids.CS_R_PHOTO, ids.CS_R_PHOTO_NAME)):
+    clientside_callback(
+        """function (contents, name) { return contents && name ? String(name) : ""; }""",
+        Output(_name, "children"), Input(_upload, "contents"), State(_upload, "filename"))
 
 
 @callback(Output(ids.CS_OV_DEPTS, "children"), Input(ids.CS_OV_TICK, "n_intervals"), State(ids.OV_LANG, "data"))

@@ -12,6 +12,7 @@ from core.furniture_catalog import CATEGORIES, GROUPS
 from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
+from store.photos import MAX_BYTES  # the browser refuses a bigger photo before sending it
 
 COLUMNS = ("cs_col_id", "cs_col_category", "cs_col_district", "cs_col_state", "cs_col_department", "cs_col_due")
 
@@ -58,6 +59,7 @@ def layout(city_name: str, lang: str, may_report: bool, department: str | None =
             html.Button(t("cs_gps", lang), id=ids.CS_R_GPS, n_clicks=0, className="btn"),
         ]),
         dcc.Textarea(id=ids.CS_R_DESC, placeholder=t("cs_desc", lang), maxLength=2000),
+        photo_input(ids.CS_R_PHOTO, ids.CS_R_PHOTO_NAME, lang),
         html.Button(t("cs_send", lang), id=ids.CS_R_SEND, n_clicks=0, className="btn btn-ack"),
         html.Div(id=ids.CS_R_MSG, className="console-msg", role="status"),
     ])
@@ -86,6 +88,7 @@ def layout(city_name: str, lang: str, may_report: bool, department: str | None =
                     dcc.Checklist(id=ids.CS_URGENT, value=[], className="ctl ctl-check",
                                   options=[{"label": t("cs_urgent", lang), "value": "urgent"}]),
                     dcc.Textarea(id=ids.CS_COMMENT, placeholder=t("cs_comment", lang), maxLength=2000),
+                    photo_input(ids.CS_PHOTO, ids.CS_PHOTO_NAME, lang),
                     html.Button(t("cs_do", lang), id=ids.CS_DO, n_clicks=0, className="btn btn-ack"),
                     html.Div(id=ids.CS_MSG, className="console-msg", role="status"),
                 ]),
@@ -99,6 +102,15 @@ def layout(city_name: str, lang: str, may_report: bool, department: str | None =
         dcc.Store(id=ids.CS_DEPT_FILTER, data=department),
         dcc.Store(id=ids.CS_LANG, data=lang),
         dcc.Interval(id=ids.CS_TICK, interval=5000),
+    ])
+
+
+def photo_input(upload_id: str, name_id: str, lang: str) -> html.Div:
+    """A photo to send with a report or an action: the phone's camera or a file, checked again on the server."""
+    return html.Div(className="cs-photo-in", children=[
+        dcc.Upload(id=upload_id, accept="image/jpeg,image/png,image/webp", max_size=MAX_BYTES, multiple=False,
+                   className="btn cs-upload", children=html.Span(t("cs_photo_pick", lang))),
+        html.Span(id=name_id, className="cs-photo-name", role="status"),
     ])
 
 
@@ -118,13 +130,16 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
     return html.Table([head, html.Tbody(body)], className="console-table cs-table")
 
 
-def card(row: dict[str, Any], lang: str) -> html.Div:
-    """One case's fields."""
+def card(row: dict[str, Any], lang: str, shots: list[dict[str, str]] | None = None) -> html.Div:
+    """One case's fields and its photos (each opens whole in a new tab)."""
     fields = (("cs_col_id", row["id"]), ("cs_col_category", row["category"]), ("cs_col_district", row["district"]),
               ("cs_col_state", row["state"]), ("cs_col_department", row["department"]), ("cs_col_due", row["due"]),
               ("cs_col_reported", row["reported"]), ("cs_desc", row["description"]))
+    strip = [html.H4(t("cs_photos", lang)), html.Div(className="cs-photos", children=[
+        html.A(html.Img(src=p["url"], alt=p["alt"], className="cs-photo"), href=p["url"],
+               target="_blank", rel="noopener noreferrer", title=p["alt"]) for p in shots])] if shots else []
     return html.Div(className="detail-card cs-card", children=[
-        html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value or "—"))])])
+        html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value or "—"))]), *strip])
 
 
 def trail_table(lines: list[dict[str, Any]]) -> html.Table:

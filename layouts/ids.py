@@ -116,6 +116,10 @@ def alert_row(alert_id: str) -> dict[str, str]:
 # Case console (/cases, the closed loop)
 CS_TICK = "cs-tick"
 CS_VIEW = "cs-view"
+CS_PHOTO = "cs-photo"
+CS_PHOTO_NAME = "cs-photo-name"
+CS_R_PHOTO = "cs-r-photo"
+CS_R_PHOTO_NAME = "cs-r-photo-name"
 CS_TABLE = "cs-table"
 CS_SELECTED = "cs-selected"
 CS_DETAIL = "cs-detail"

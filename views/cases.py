@@ -65,3 +65,9 @@ def department_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any
              "hours": "—" if r["mean_hours"] is None else t("cs_hours", lang, h=f"{r['mean_hours']:.1f}"),
              "open": str(r["open"]), "overdue": str(r["overdue"]), "late": bool(r["overdue"]),
              "href": f"/cases?lang={lang}&department={quote(r['department'])}"} for r in rows]
+
+
+def photos(recs: list[dict[str, Any]], case_id: str, lang: str, tz: str) -> list[dict[str, str]]:
+    """A case's photos as the card shows them: the image's address and what it is (who, when) for its alt text."""
+    return [{"url": f"/api/v1/cases/{quote(case_id, safe='')}/photos/{p['sha256']}",
+             "alt": t("cs_photo_alt", lang, by=str(p.get("by") or ""), at=when(p.get("at_ms"), tz))} for p in recs]

@@ -5,11 +5,13 @@ case's step, and the trail names who did each. The wall shows each step of the l
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
 import redis
+from PIL import Image
 
 from config.settings import load_case_rules
 from store import users
@@ -32,6 +34,19 @@ def choose(page: Any, dropdown: str, option: str) -> None:
 def open_case(page: Any, case_id: str) -> None:
     page.locator(".cs-table tbody tr", has_text=case_id).click()
     page.wait_for_selector(f".cs-card:has-text('{case_id}')")
+
+
+def photo(colour: tuple[int, int, int], fmt: str = "JPEG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (160, 120), colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+def shown(page: Any, n: int) -> None:
+    """The case card shows n photos, each loaded and decoded by the browser."""
+    page.wait_for_function(
+        "n => { const im = document.querySelectorAll('.cs-card img.cs-photo');"
+        " return im.length === n && [...im].every(i => i.complete && i.naturalWidth === 160); }", arg=n)
 
 
 def act(page: Any, action: str, state: str, comment: str = "") -> None:
@@ -66,6 +81,9 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     inspector.fill("#cs-r-lon", str(IN_BAIYUN[0]))
     inspector.fill("#cs-r-lat", str(IN_BAIYUN[1]))
     inspector.fill("#cs-r-desc", "Cover missing outside the school <b>gate</b>")
+    inspector.locator("#cs-r-photo input[type=file]").set_input_files(
+        files=[{"name": "cover.jpg", "mimeType": "image/jpeg", "buffer": photo((90, 90, 90))}])
+    inspector.wait_for_selector("#cs-r-photo-name:has-text('cover.jpg')")
     inspector.click("#cs-r-send")
     inspector.wait_for_selector("#cs-r-msg:has-text('Reported: OS-')", timeout=5000)
     case_id = re.search(r"OS-[0-9A-F]{20}", inspector.inner_text("#cs-r-msg")).group(0)
@@ -79,6 +97,7 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     dispatcher.goto(app_proc.url + "/cases?lang=en")
     open_case(dispatcher, case_id)
     assert "Cover missing outside the school <b>gate</b>" in dispatcher.inner_text(".cs-card")  # text, not markup
+    shown(dispatcher, 1)  # the inspector's photo, decoded by the browser
     act(dispatcher, "Register", "registered")
     act(dispatcher, "Dispatch", "dispatched")
     on_wall("with depts 1")
@@ -98,7 +117,10 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     offered = handler.locator(".dash-dropdown-options [role=option]").all_inner_texts()
     assert sorted(offered) == ["Accept", "Handled", "Return"], offered  # a handler's actions at this step, no more
     handler.keyboard.press("Escape")
+    handler.locator("#cs-photo input[type=file]").set_input_files(
+        files=[{"name": "fixed.png", "mimeType": "image/png", "buffer": photo((30, 160, 60), "PNG")}])
     act(handler, "Handled", "handled", "New cover fitted")
+    shown(handler, 2)  # the report's and the handler's
     on_wall("to verify 1")
     assert handler.locator(".cs-report").is_hidden()  # handlers do not report
 

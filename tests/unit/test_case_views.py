@@ -1,0 +1,26 @@
+"""The case console's photo strip (views/cases.py, layouts/cases.py): each photo's address names its case and hash,
+its alt text says who took it and when (text from outside stays text), and the card renders with them."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import plotly.utils
+
+from layouts import cases as layout
+from views import cases as view
+
+
+def test_the_card_shows_each_photo_with_who_and_when() -> None:
+    now = int(time.time() * 1000)
+    recs = [{"sha256": "a" * 64, "by": "li<script>", "at_ms": now}, {"sha256": "b" * 64, "by": "zhao", "at_ms": now}]
+    shots = view.photos(recs, "OS-1/../x", "en", "Asia/Shanghai")
+    assert [s["url"] for s in shots] == [f"/api/v1/cases/OS-1%2F..%2Fx/photos/{c * 64}" for c in "ab"]
+    assert shots[0]["alt"].startswith("Photo by li<script>, ") and view.when(now, "Asia/Shanghai") in shots[0]["alt"]
+    row = {k: "x" for k in ("id", "category", "district", "state", "department", "due", "reported", "description")}
+    card = json.loads(json.dumps(layout.card(row, "en", shots), cls=plotly.utils.PlotlyJSONEncoder))
+    imgs = [c["props"]["children"]["props"] for c in card["props"]["children"][-1]["props"]["children"]]
+    assert [(i["src"], i["alt"]) for i in imgs] == [(s["url"], s["alt"]) for s in shots]
+    assert len(json.loads(json.dumps(layout.card(row, "en"), cls=plotly.utils.PlotlyJSONEncoder))["props"]
+               ["children"]) == 1  # no photos: no strip
