@@ -42,7 +42,8 @@ from cases import service
 from cases.service import NotFound, visible
 from core import case_flow as cf
 from core import geo
-from core.furniture_catalog import CATEGORIES, GROUPS
+from core.event_catalog import EVENT_CODES
+from core.furniture_catalog import CATEGORIES
 from store import casebook, context, photos
 from store.client import UNAVAILABLE
 
@@ -207,8 +208,8 @@ def report_case() -> Any:
     category = _text(body, "category", 4, required=True)
     if kind == "component" and category not in COMPONENTS:
         raise BadRequest(f"unknown component category {category!r} (GB/T 30428.2, e.g. 0101)")
-    if len(category) != 4 or not category.isdigit() or category[:2] not in GROUPS:
-        raise BadRequest(f"category must be a GB/T 30428.2 code of 4 digits in groups {', '.join(GROUPS)}")
+    if kind == "event" and category not in EVENT_CODES:
+        raise BadRequest(f"unknown event category {category!r} (core/event_catalog.py, e.g. 0505)")
     channel = body.get("channel", "inspector" if who.role == cf.INSPECTOR else "superior")
     if channel not in casebook.CHANNELS:
         raise BadRequest(f"channel must be one of {', '.join(casebook.CHANNELS)}")

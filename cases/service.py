@@ -79,7 +79,8 @@ def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment
     rec = visible(book.record(case_id), who)
     args: dict[str, Any] = {}
     if action in ("dispatch", "redispatch"):
-        args["department"] = department or (rules().department(rec["category"], rec["district"])
+        kind = rec.get("kind") or "component"
+        args["department"] = department or (rules().department(rec["category"], rec["district"], kind)
                                             if action == "dispatch" else "")
     if action == "merge":
         if into:
@@ -87,7 +88,7 @@ def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment
         args["into"] = into
     _, applied = book.act(case_id, action, cf.Actor(who.name, who.role, who.department), now_ms, comment=comment,
                           args=args, expected_version=expected_version, request_id=request_id,
-                          limit_ms=rules().limit_ms(rec["category"], urgent))
+                          limit_ms=rules().limit_ms(rec["category"], urgent, rec.get("kind") or "component"))
     return book.record(case_id), applied
 
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from core import case_flow as cf
+from core.event_catalog import NAMES as EVENT_NAMES
 from core.furniture_catalog import CATEGORIES
 from core.i18n import t
 
@@ -32,7 +33,8 @@ def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[st
     case = cf.Case(rec["id"], rec["state"], rec["category"], due_ms=rec.get("due_ms"))
     late = cf.overdue(case, now_ms)
     due = when(rec.get("due_ms"), tz)
-    return {"id": rec["id"], "category": f"{rec['category']} {NAMES.get(rec['category'], '')}".strip(),
+    names = EVENT_NAMES if rec.get("kind") == "event" else NAMES
+    return {"id": rec["id"], "category": f"{rec['category']} {names.get(rec['category'], '')}".strip(),
             "district": districts.get(rec.get("district") or "", (rec.get("district") or "",) * 2)[i],
             "state": state_name(rec["state"], lang), "department": rec.get("department") or "",
             "due": f"{due} · {t('cs_overdue', lang)}" if late else due, "overdue": late,

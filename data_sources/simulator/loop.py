@@ -75,7 +75,7 @@ class LoopSimulator:
     def _advance(self, rec: dict[str, Any], now_ms: int) -> None:
         state, cid, v = rec["state"], rec["id"], rec["version"]
         u = _unit(cid, f"choice:{rec['version']}")
-        limit = int(self.rules.limit_ms(rec["category"], urgent=u > 0.95) / self.speed)
+        limit = int(self.rules.limit_ms(rec["category"], urgent=u > 0.95, kind=rec.get("kind") or "component") / self.speed)
         dispatcher = cf.Actor("sim.dispatcher", cf.DISPATCHER)
         handler = cf.Actor(f"sim.handler.{rec.get('department')}", cf.HANDLER, rec.get("department"))
         inspector = cf.Actor("sim.inspector.verify", cf.INSPECTOR)
@@ -86,7 +86,7 @@ class LoopSimulator:
             else:
                 self.book.act(cid, "register", dispatcher, now_ms, expected_version=v)
         elif state == cf.REGISTERED:
-            dept = self.rules.department(rec["category"], rec.get("district"))
+            dept = self.rules.department(rec["category"], rec.get("district"), rec.get("kind") or "component")
             self.book.act(cid, "dispatch", dispatcher, now_ms, args={"department": dept}, limit_ms=limit,
                           expected_version=v)
         elif state == cf.DISPATCHED:

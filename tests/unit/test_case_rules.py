@@ -9,6 +9,7 @@ import pytest
 
 from config.settings import load_case_rules
 from core import case_rules
+from core.event_catalog import EVENT_CODES, EVENT_GROUPS
 from core.furniture_catalog import CATEGORIES, GROUPS
 
 H = 3_600_000
@@ -46,6 +47,12 @@ def test_time_limits_and_the_warning_before_the_deadline() -> None:
     ({"limits_h": {"default": 0}}, "limits_h.default"),
     ({"limits_h": {"by_category": {"0101": True}}}, "by_category.0101"),
     ({"warn_share": 1.5}, "warn_share"),
+    ({"route": [{"category": "01", "event": "01", "department": "x"}]}, "not both"),
+    ({"route": [{"event": "5", "department": "x"}]}, "event must be"),
+    ({"limits_h": {"by_event": {"05": -1}}}, "by_event.05"),
+    ({"video_events": {"parking": "0101x"}}, "video_events.parking"),
+    ({"video_events": {"<script>": "0505"}}, "video_events.<script>"),
+    ({"video_events": ["parking"]}, "video_events must map"),
 ])
 def test_a_bad_table_is_refused_naming_the_entry(change: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words.replace(".", r"\.")):
@@ -55,5 +62,10 @@ def test_a_bad_table_is_refused_naming_the_entry(change: dict, words: str) -> No
 def test_the_shipped_table_routes_only_real_categories() -> None:
     rules = load_case_rules()
     codes = {c["code"] for c in CATEGORIES} | set(GROUPS)
+    codes |= {case_rules.EVENT + c for c in EVENT_CODES | set(EVENT_GROUPS)}
     assert {cat for cat, _ in rules.route} <= codes and set(rules.by_category) <= codes
+    assert set(rules.video_events.values()) <= EVENT_CODES
+    # an event's category is routed apart from the component with the same digits
+    assert rules.department("0505", kind="event") == "公安交警支队" != rules.department("0505")
+    assert rules.limit_ms("0406", kind="event") == 4 * 3_600_000 != rules.limit_ms("0406")
     assert rules.department("0118") == "消防救援支队" and rules.department("0101", "440111") == "白云区市政所"
