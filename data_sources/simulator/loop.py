@@ -75,7 +75,8 @@ class LoopSimulator:
     def _advance(self, rec: dict[str, Any], now_ms: int) -> None:
         state, cid, v = rec["state"], rec["id"], rec["version"]
         u = _unit(cid, f"choice:{rec['version']}")
-        limit = int(self.rules.limit_ms(rec["category"], urgent=u > 0.95, kind=rec.get("kind") or "component") / self.speed)
+        kind = rec.get("kind") or "component"
+        limit = int(self.rules.limit_ms(rec["category"], urgent=u > 0.95, kind=kind) / self.speed)
         dispatcher = cf.Actor("sim.dispatcher", cf.DISPATCHER)
         handler = cf.Actor(f"sim.handler.{rec.get('department')}", cf.HANDLER, rec.get("department"))
         inspector = cf.Actor("sim.inspector.verify", cf.INSPECTOR)

@@ -36,8 +36,8 @@ def image(fmt: str, size: tuple[int, int] = (64, 48), mode: str = "RGB", colour:
 def clients(redis_server: Any, r: redis.Redis, tmp_path: Path) -> dict[str, FlaskClient]:
     dash_app = app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="p" * 32,
                                               admin_password=ADMIN_PW, api_token=API_TOKEN, data_dir=tmp_path))
-    people = {"inspector": ("inspector", None), "dispatcher": ("dispatcher", None), "handler": ("handler", UTILITIES_BY),
-              "other-handler": ("handler", "交通运输局"), "viewer": ("viewer", None)}
+    people = {"inspector": ("inspector", None), "dispatcher": ("dispatcher", None),
+              "handler": ("handler", UTILITIES_BY), "other-handler": ("handler", "交通运输局"), "viewer": ("viewer", None)}
     out = {}
     for name, (role, department) in people.items():
         users.create_user(r, name, PW, role, department=department)
@@ -95,8 +95,8 @@ def test_a_photo_goes_with_its_case_and_back_only_to_those_who_see_it(clients: d
     assert clients["inspector"].get(f"/api/v1/cases/{cid}/photos/{'0' * 64}").status_code == 404
     sneaky = clients["inspector"].get(f"/api/v1/cases/{cid}/photos/..%2F..%2Fcases.db")
     assert not sneaky.mimetype.startswith("image/") and b"SQLite format" not in sneaky.data  # the page, not a file
-    assert sorted(p.name for p in (tmp_path / "photos").rglob("*") if p.is_file()) == sorted(
-        [f"{got[0]['sha256']}.jpg", f"{got[1]['sha256']}.png", f"{got[2]['sha256']}.jpg"])  # kept once each, nothing half-written
+    kept = sorted(p.name for p in (tmp_path / "photos").rglob("*") if p.is_file())  # once each, nothing half-written
+    assert kept == sorted([f"{got[0]['sha256']}.jpg", f"{got[1]['sha256']}.png", f"{got[2]['sha256']}.jpg"])
 
     clients["handler"].post(f"/api/v1/cases/{cid}/handle", json={"comment": "已补装"})
     clients["inspector"].post(f"/api/v1/cases/{cid}/close", json={})
