@@ -37,7 +37,8 @@ def clients(redis_server: Any, r: redis.Redis, tmp_path: Path) -> dict[str, Flas
     dash_app = app_module.create_app(Settings(redis_url=redis_server.url, simulator=False, secret_key="p" * 32,
                                               admin_password=ADMIN_PW, api_token=API_TOKEN, data_dir=tmp_path))
     people = {"inspector": ("inspector", None), "dispatcher": ("dispatcher", None),
-              "handler": ("handler", UTILITIES_BY), "other-handler": ("handler", "交通运输局"), "viewer": ("viewer", None)}
+              "handler": ("handler", UTILITIES_BY), "other-handler": ("handler", "交通运输局"),
+              "viewer": ("viewer", None)}
     out = {}
     for name, (role, department) in people.items():
         users.create_user(r, name, PW, role, department=department)
