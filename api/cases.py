@@ -26,9 +26,12 @@ Errors are JSON {"error": "..."}: 400 bad input, 403 a role or department that m
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +45,7 @@ from cases import service
 from cases.service import NotFound, visible
 from core import case_flow as cf
 from core import geo
+from core.derive import parse_time_ms
 from core.event_catalog import EVENT_CODES
 from core.furniture_catalog import CATEGORIES
 from store import casebook, context, photos
@@ -239,6 +243,67 @@ def report_case() -> Any:
                 description=_text(body, "description"), by=who.name, role=who.role)
     rec = visible(book.record(case_id), who)
     return jsonify({"case": _shown(rec, int(time.time() * 1000))}), 200 if seen else 201
+
+
+VIDEO_FIELDS = {"camera_id", "event_type", "time", "lon", "lat", "snapshot", "confidence", "description"}
+CAMERA = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+SKEW_MS = 5 * 60_000  # a camera's clock may run this far ahead
+VIDEO_WINDOW_MS = 7 * 86_400_000  # an event older than this is history, not a case to dispatch
+
+
+@bp.post("/cases/video")
+@guarded
+def video_event() -> Any:
+    """A video-analytics event opens a case (channel video): {"camera_id", "event_type" (config/case_rules.yaml
+    video_events), "time" (ISO 8601 with offset, or epoch ms), "lon", "lat", "snapshot" (the frame, base64 JPEG, PNG
+    or WebP), "confidence"? (0-1), "description"?}. The same camera, type and time again is the same case (200)."""
+    who, body = caller(), json_object(BadRequest)
+    unknown = set(body) - VIDEO_FIELDS
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
+    camera = body.get("camera_id")
+    if not isinstance(camera, str) or not CAMERA.fullmatch(camera):
+        raise BadRequest("camera_id must be 1-64 letters, digits or _ . : -")
+    kinds = service.rules().video_events
+    event_type = body.get("event_type")
+    if not isinstance(event_type, str) or event_type not in kinds:
+        raise BadRequest(f"event_type must be one of {', '.join(sorted(kinds))} (config/case_rules.yaml)")
+    now = int(time.time() * 1000)
+    at = parse_time_ms(body.get("time"))
+    if at is None:
+        raise BadRequest("time must be ISO 8601 with a UTC offset, or epoch milliseconds")
+    if not now - VIDEO_WINDOW_MS <= at <= now + SKEW_MS:
+        raise BadRequest("time must be within the last 7 days (and not ahead of this server's clock by 5 minutes)")
+    confidence = body.get("confidence")
+    if confidence is not None and service.number_in(confidence, 0, 1) is None:
+        raise BadRequest("confidence must be a number from 0 to 1")
+    lon, lat = service.number_in(body.get("lon"), -180, 180), service.number_in(body.get("lat"), -90, 90)
+    if lon is None or lat is None:
+        raise BadRequest("lon and lat must be numbers (WGS-84 degrees)")
+    snapshot = body.get("snapshot")
+    if not isinstance(snapshot, str) or not snapshot:
+        raise BadRequest("snapshot must be the frame as base64 (JPEG, PNG or WebP)")
+    if len(snapshot) > (photos.MAX_BYTES + 2) // 3 * 4 + 4:
+        raise photos.BadPhoto(f"the snapshot is larger than {photos.MAX_BYTES:,} bytes", 413)
+    try:
+        frame = base64.b64decode(snapshot, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("snapshot must be base64 (RFC 4648, no line breaks)") from None
+    photos.check(frame)  # a frame that is not an image refuses the event before any case is made
+    district = district_at(lon, lat)
+    if who.district is not None and district != who.district:
+        raise cf.Refused(403, f"you report in district {who.district} only")
+    digest = hashlib.sha256(f"{camera}\0{event_type}\0{at}".encode()).hexdigest()[:20].upper()
+    case_id = f"OS-{digest}"
+    book = context.get().casebook()
+    seen = book.record(case_id) is not None
+    text = _text(body, "description")
+    note = f"[{camera} · {event_type}" + (f" · {float(confidence):.2f}" if confidence is not None else "") + "]"
+    book.report(case_id, kinds[event_type], at, kind="event", channel="video", district=district, lon=lon, lat=lat,
+                description=f"{note} {text}".strip(), by=f"camera:{camera}"[:64], role=who.role)
+    shot, _ = service.add_photo(book, context.get().photos(), who, case_id, frame, now, reporting=True)
+    rec = visible(book.record(case_id), who)
+    return jsonify({"case": _shown(rec, now), "photo": _photo(shot)}), 200 if seen else 201
 
 
 @bp.post("/cases/<case_id>/<action>")

@@ -29,6 +29,7 @@ API: tuple[tuple[str, str, str], ...] = (
     ("/api/v1/silences", "*", "alerts.act"),
     ("/api/v1/entities/", "GET", "analyst"),
     ("/api/v1/history/", "GET", "export"),  # bulk history; one entity at one moment (replay popups): see api_perm
+    ("/api/v1/cases/video", "POST", "cases.report"),  # a video-analytics event opens a case
     ("/api/v1/cases/", "POST", "cases.act"),  # /api/v1/cases/<id>/<action>
     ("/api/v1/cases", "POST", "cases.report"),
     ("/api/v1/cases", "GET", "cases.read"),

@@ -65,6 +65,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/api/v1/admin/audit": ("GET",), "/login/oidc": ("GET",), "/login/oidc/callback": ("GET",),
     "/api/v1/cases": ("GET", "POST"), "/api/v1/cases/<case_id>": ("GET",), "/api/v1/cases/departments": ("GET",),
     "/api/v1/cases/<case_id>/<action>": ("POST",), "/api/v1/cases/<case_id>/photos": ("POST",),
+    "/api/v1/cases/video": ("POST",),
     "/api/v1/cases/<case_id>/photos/<sha256>": ("GET",),
     "/open311/v2/services.<any(json, xml):fmt>": ("GET",), "/open311/v2/requests.<any(json, xml):fmt>": ("GET", "POST"),
     "/open311/v2/requests/<rid>.<any(json, xml):fmt>": ("GET",),
