@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.alerts import AGE_METRIC, SEVERITY
+from core.event_catalog import EVENT_CODES
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "alerts.yaml"
 ORDERED = (">", ">=", "<", "<=")
@@ -44,6 +45,22 @@ class Clear(_Frozen):
     for_s: float = Field(default=0.0, ge=0)
 
 
+class OpenCase(_Frozen):
+    """An alert that stays active `after_s` (at `level` or worse) opens a case of event category `event`
+    (core/event_catalog.py) for the department the dispatch table names (cases/from_alerts.py)."""
+
+    event: str
+    after_s: float = Field(default=0.0, ge=0)
+    level: Literal["blue", "yellow", "orange", "red"] | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, v: str) -> str:
+        if v not in EVENT_CODES:
+            raise ValueError(f"{v!r} is not an event category of core/event_catalog.py (e.g. 0601)")
+        return v
+
+
 class Rule(_Frozen):
     """A threshold rule (levels on a metric) or a staleness rule (an entity or feed silent past its limit)."""
 
@@ -61,6 +78,7 @@ class Rule(_Frozen):
     entities: tuple[str, ...] | None = None
     districts: tuple[str, ...] | None = None
     enabled: bool = True
+    case: OpenCase | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
@@ -68,6 +86,8 @@ class Rule(_Frozen):
         if self.kind == "stale":
             if self.comparator is not None or self.levels or self.clear.threshold is not None:
                 raise ValueError("kind: a stale rule takes no comparator, levels or clear.threshold")
+            if self.case is not None:
+                raise ValueError("case: a silent feed is the centre's to fix, not a department's case")
             if self.metric not in ("", AGE_METRIC):
                 raise ValueError(f"metric: a stale rule watches {AGE_METRIC!r}, not {self.metric!r}")
             object.__setattr__(self, "metric", AGE_METRIC)
@@ -76,6 +96,8 @@ class Rule(_Frozen):
             missing = [f for f in ("metric", "comparator", "levels") if not getattr(self, f)]
             raise ValueError(f"{missing[0]}: a threshold rule needs metric, comparator and at least one level")
         names = [lv.level for lv in self.levels]
+        if self.case is not None and self.case.level is not None and self.case.level not in names:
+            raise ValueError(f"case.level: {self.case.level} is not one of this rule's levels {names}")
         ranks = [SEVERITY.index(n) for n in names]
         if ranks != sorted(set(ranks)):
             raise ValueError(f"levels: must be distinct and ordered blue < yellow < orange < red, got {names}")

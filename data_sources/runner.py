@@ -26,6 +26,7 @@ from store.client import UNAVAILABLE, connect
 from store.writer import Writer
 
 log = logging.getLogger("onescreen.runner")
+ALERT_CASES_S = 10.0  # how often active alerts are checked for the cases they are due to open
 
 
 class Runner:
@@ -152,6 +153,7 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     if settings.simulator:
         threading.Thread(target=simulate_loop, args=(settings, r, stop, city), name="loop-simulator",
                          daemon=True).start()
+    threading.Thread(target=open_alert_cases, args=(settings, r, stop), name="alert-cases", daemon=True).start()
     if not sources:
         return evaluator
     runner = Runner(r, sources, retention=settings.retention,
@@ -161,20 +163,29 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     return th
 
 
-def simulate_loop(settings: Settings, r: redis.Redis, stop: threading.Event, city: dict[str, Any],
-                  period_s: float = 2.0, clock: Callable[[], float] = time.time) -> None:
-    """The simulated closed loop (data_sources/simulator/loop.py) on the case records, every period_s."""
-    from config.settings import load_case_rules
-    from data_sources.simulator.loop import LoopSimulator
+def _casebook(settings: Settings, r: redis.Redis, clock: Callable[[], float]) -> Any:
+    """The case records for a background thread (migrated, keeping the live layer in step), or None when the
+    database cannot be opened (logged)."""
     from store import casebook, loop
 
     try:
         eng = casebook.engine_for(settings.database_url, Path(settings.data_dir))
         casebook.migrate(eng)
-    except Exception:  # noqa: BLE001 - the demo's loop is not worth the feed runner
-        log.exception("case records unavailable: the simulated loop does not run")
+    except Exception:  # noqa: BLE001 - a thread of the loop is not worth the feed runner
+        log.exception("case records unavailable")
+        return None
+    return casebook.Casebook(eng, on_change=lambda row: loop.apply(r, row, int(clock() * 1000)))
+
+
+def simulate_loop(settings: Settings, r: redis.Redis, stop: threading.Event, city: dict[str, Any],
+                  period_s: float = 2.0, clock: Callable[[], float] = time.time) -> None:
+    """The simulated closed loop (data_sources/simulator/loop.py) on the case records, every period_s."""
+    from config.settings import load_case_rules
+    from data_sources.simulator.loop import LoopSimulator
+
+    book = _casebook(settings, r, clock)
+    if book is None:
         return
-    book = casebook.Casebook(eng, on_change=lambda row: loop.apply(r, row, int(clock() * 1000)))
     sim = LoopSimulator(book, GEO_DIR / city["geo"]["districts"], load_case_rules(), seed=settings.sim_seed,
                         time_factor=settings.sim_time_factor)
     while not stop.is_set():
@@ -182,6 +193,30 @@ def simulate_loop(settings: Settings, r: redis.Redis, stop: threading.Event, cit
             sim.step(int(clock() * 1000))
         except Exception:  # noqa: BLE001 - a bad round is logged; the next one tries again
             log.exception("simulated loop round failed")
+        stop.wait(period_s)
+
+
+def open_alert_cases(settings: Settings, r: redis.Redis, stop: threading.Event, period_s: float = ALERT_CASES_S,
+                     clock: Callable[[], float] = time.time) -> None:
+    """Alerts whose rule says `case:` open their case once they have been active long enough (cases/from_alerts.py),
+    checked every period_s."""
+    from alerts.rules import load_rules
+    from cases.from_alerts import AlertCases
+
+    rules = load_rules()
+    if not any(rule.case for rule in rules.rules):
+        return
+    book = _casebook(settings, r, clock)
+    if book is None:
+        return
+    opener = AlertCases(r, book, rules)
+    while not stop.is_set():
+        try:
+            opener.step(int(clock() * 1000))
+        except UNAVAILABLE as exc:
+            log.warning("store unreachable, alert cases checked again in %.0f s: %s", period_s, exc)
+        except Exception:  # noqa: BLE001 - logged; the next round tries again (the case ids make it safe)
+            log.exception("opening cases from alerts failed")
         stop.wait(period_s)
 
 

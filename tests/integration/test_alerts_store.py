@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,10 +190,12 @@ def test_stale_feed_raises_a_stale_alert_and_holds_the_station(r: redis.Redis) -
     assert {a["id"]: a["state"] for a in actions.all_alerts(r)} == {"stale:air": "resolved", "aqi:A": "resolved"}
 
 
-def test_runner_starts_the_evaluator_even_without_sources(redis_server: EmbeddedServer, r: redis.Redis) -> None:
+def test_runner_starts_the_evaluator_even_without_sources(redis_server: EmbeddedServer, r: redis.Redis,
+                                                          tmp_path: Path) -> None:
     stop = threading.Event()
-    th = runner.start_thread(Settings(redis_url=redis_server.url, simulator=False), r, stop)
+    th = runner.start_thread(Settings(redis_url=redis_server.url, simulator=False, data_dir=tmp_path), r, stop)
     assert th is not None and th.name == "alert-evaluator" and th.is_alive()
+    assert "alert-cases" in {t.name for t in threading.enumerate()}  # config/alerts.yaml has a rule with case:
     now = int(time.time() * 1000)
     ingest(r, now, A=500.0)  # the published event wakes the evaluator: fires without waiting for the timer
     deadline = time.monotonic() + 10
