@@ -8,7 +8,9 @@
   // Per map: the entity values held and what they are ({v: version, area, on: layers}); each tick brings what changed
   // since (views/delta.py), for what is drawn near the view (views/geometry.py): what came into view whole.
   var ENTITY = ["air", "traffic", "water"], held = {}, ver = {};
-  var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", furniture: "furniture"};
+  var FEED = {air: "air", roads: "traffic", water: "water", cases: "service", loop: "loop", furniture: "furniture"};
+  // The loop's cases by step (core/loop_points.py STEPS): reported, registered, with the department, handled
+  var STEP_COLOR = ["#ffd60a", "#bf5af2", "#0a84ff", "#30d158"];
   var WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6};
   var SELECTABLE = {air: 1, traffic: 1, water: 1};  // feeds with history: a click opens the analyst's side panel
   var maps = {}, filt = {}, picked = {}, refilterAt = {}, pendingFit = {}, outline = {};
@@ -178,6 +180,61 @@
     }
   }
 
+  // A loop case's popup: its step, department and due time, its photos and its trail, from the cases API (which
+  // answers only what the caller may see), built as text nodes; a link opens it in the case console.
+  function bindCase(lyr, id, h) {
+    lyr.bindPopup(os.textEl("span", "…"), {maxWidth: 460, minWidth: 300});
+    lyr.on("popupopen", function () {
+      fetch("/api/v1/cases/" + encodeURIComponent(id), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (info) { if (lyr.isPopupOpen()) { lyr.setPopupContent(casePopup(info, h)); } })
+        .catch(function () {});
+    });
+  }
+  function casePopup(info, h) {
+    var w = h.words || {}, box = os.textEl("div", "", "entity-popup case-popup");
+    if (!info || !info.case) { box.appendChild(os.textEl("span", w.gone || "—")); return box; }
+    var c = info.case, fmt = new Intl.DateTimeFormat(h.lang === "en" ? "en-GB" : "zh-CN", {timeZone: h.tz ||
+      "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false});
+    var when = function (ms) { return typeof ms === "number" ? fmt.format(new Date(ms)) : "—"; };
+    box.appendChild(os.textEl("div", c.id + " · " + c.category, "ep-title"));
+    var table = document.createElement("table");
+    [[w.state, (w.states || {})[c.state] || c.state], [w.department, c.department || "—"],
+     [w.due, when(c.due_ms) + (c.overdue ? " · " + (w.overdue || "") : "")], [w.reported, when(c.reported_ms)],
+     [w.what, c.description || "—"]].forEach(function (r) {
+      var tr = document.createElement("tr");
+      tr.appendChild(os.textEl("th", r[0]));
+      tr.appendChild(os.textEl("td", r[1]));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    var shots = Array.isArray(info.photos) ? info.photos : [];
+    if (shots.length) {
+      var strip = os.textEl("div", "", "cp-photos");
+      shots.forEach(function (p) {
+        if (typeof p.url !== "string" || p.url.indexOf("/api/v1/cases/") !== 0) { return; }
+        var a = document.createElement("a"), img = document.createElement("img");
+        a.href = p.url; a.target = "_blank"; a.rel = "noopener noreferrer";
+        img.src = p.url; img.alt = (w.photo || "") + " " + (p.by || "") + " " + when(p.at_ms); img.className = "cp-photo";
+        a.appendChild(img);
+        strip.appendChild(a);
+      });
+      box.appendChild(strip);
+    }
+    var trail = os.textEl("ol", "", "cp-trail");
+    (Array.isArray(info.trail) ? info.trail : []).forEach(function (e) {
+      trail.appendChild(os.textEl("li", when(e.at_ms) + " " + ((w.actions || {})[e.action] || e.action) + " · " +
+        (e.by || "") + (e.comment ? " — " + e.comment : "")));
+    });
+    box.appendChild(trail);
+    var open = document.createElement("a");
+    open.href = "/cases?lang=" + encodeURIComponent(h.lang || "zh") + "&case=" + encodeURIComponent(c.id);
+    open.textContent = w.open || "→";
+    open.className = "cp-open";
+    box.appendChild(open);
+    return box;
+  }
+
   function refreshPopup(lyr, feed, id, lang) {
     var at = (last.am || {}).at;  // replaying: the entity as it was at that minute (feeds with history)
     var url = at && SELECTABLE[feed] ? "/api/v1/history/" + feed + "/" + encodeURIComponent(id) + "/at/" + at
@@ -255,15 +312,23 @@
       if (p.n) {
         var size = Math.round((26 + 9 * Math.log10(p.n)) * scale());
         var share = p.bad / p.n;
-        var ring = p.kind === "cases" ? (p.bad ? "#ff3b30" : "#49c6ff") : "#7f8ea6";
+        var ring = p.kind === "cases" ? (p.bad ? "#ff3b30" : "#49c6ff")
+          : p.kind === "loop" ? (p.bad ? "#ff3b30" : "#0a84ff") : "#7f8ea6";
         var html = '<div class="cl-pin" style="width:' + size + "px;height:" + size + "px;border-color:" + ring +
           '"><span>' + os.esc(p.n >= 1000 ? (p.n / 1000).toFixed(p.n >= 10000 ? 0 : 1) + "k" : p.n) + "</span>" +
           (p.bad ? '<b class="cl-bad">' + os.esc(p.bad) + "</b>" : "") + "</div>";
         var m = L.marker(latlng, {icon: L.divIcon({className: "cl-icon cl-" + p.kind, iconSize: [size, size], html: html}),
                                   keyboard: false, title: String(p.n) + (share ? " · " + p.bad : ""),
-                                  zIndexOffset: p.kind === "cases" ? 0 : -1000});
+                                  zIndexOffset: p.kind === "furniture" ? -1000 : 0});
         m.on("click", function () { context.map.setView(latlng, Math.min(context.map.getZoom() + 2, 19)); });
         return m;
+      }
+      if (p.kind === "loop") {  // a square, unlike the 12345 circles: its step's colour, red-edged with "!" when late
+        var words = context.hideout.words || {}, step = STEP_COLOR[p.cat] ? p.cat : 0, px = Math.round(16 * scale());
+        var title = (words.steps || [])[step] + (p.flag ? " · " + (words.overdue || "") : "");
+        return L.marker(latlng, {icon: L.divIcon({className: "lp-icon", iconSize: [px, px], html: '<div class="lp-pin' +
+          (p.flag ? " lp-late" : "") + '" style="background:' + STEP_COLOR[step] + '">' + (p.flag ? "!" : "") + "</div>"}),
+          keyboard: false, title: title, alt: title, zIndexOffset: 500});
       }
       var color = p.kind === "cases" ? (p.flag ? "#ff3b30" : "#49c6ff")
         : (p.flag === 2 ? "#ff3b30" : p.flag === 1 ? "#ff9f0a" : "#7f8ea6");
@@ -276,10 +341,12 @@
       if (h.layer === "districts") {
         lyr.bindTooltip(os.textEl("span", h.lang === "en" ? (p.name_en || p.name) : p.name),
                         {permanent: true, direction: "center", className: "district-label", opacity: 1});
+      } else if (h.layer === "loop" && !(p.n)) {
+        bindCase(lyr, id, h);
       } else if (FEED[h.layer] && !(p.n)) {
         bindDetails(lyr, FEED[h.layer], id, h.lang, h.map);
       }
-      if (h.layer === "cases" || h.layer === "furniture") { return; }
+      if (h.layer === "cases" || h.layer === "loop" || h.layer === "furniture") { return; }
       lyr._osDistrict = String(p.district_adcode || "");
       lyr._osWeight = (lyr.options || {}).weight;
       layers(h.map, h.layer)[id] = lyr;
@@ -288,14 +355,14 @@
     },
     apply: function (map, data, at) {
       var nu = window.dash_clientside.no_update;
-      if (!data) { return [nu, nu, nu, nu]; }
-      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu]; }  // stale
+      if (!data) { return [nu, nu, nu, nu, nu]; }
+      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu, nu]; }  // stale
       var full = data.base === null || data.base === undefined, h = held[map] = held[map] || {}, changed = {};
       var mine = ver[map] || {};  // a delta applies only to what it was taken against: version, area and layers
       if (!full && (data.base !== mine.v || JSON.stringify(data.base_area || null) !== JSON.stringify(mine.area || null) ||
                     JSON.stringify(data.base_on || []) !== JSON.stringify(mine.on || []))) {
         ver[map] = null;
-        return [nu, nu, nu, null];  // everything again on the next tick
+        return [nu, nu, nu, nu, null];  // everything again on the next tick
       }
       ENTITY.forEach(function (layer) {
         var sent = data[layer] || {}, gone = (data.gone || {})[layer] || [];
@@ -306,7 +373,7 @@
       });
       if (ENTITY.some(function (layer, i) { return Object.keys(h[layer]).length !== (data.n || [])[i]; })) {
         ver[map] = null;  // the merge does not add up: everything again on the next tick
-        return [nu, nu, nu, null];
+        return [nu, nu, nu, nu, null];
       }
       var prev = last[map];
       last[map] = Object.assign({}, data, {air: h.air, traffic: h.traffic, water: h.water});
@@ -326,7 +393,7 @@
         });
       });
       var out = [];
-      ["cases", "furniture"].forEach(function (kind) {
+      ["cases", "loop", "furniture"].forEach(function (kind) {
         var v = data[kind];
         if (v === undefined || v === null) { out.push(nu); return; }
         var js = JSON.stringify(v);
@@ -405,7 +472,7 @@
     },
     legendHidden: function (overlays, meta) {
       var names = (meta || {}).names || {}, on = (overlays || []).map(function (n) { return names[n] || n; });
-      return ["air", "roads", "water", "cases", "furniture"].map(function (l) { return on.indexOf(l) < 0; });
+      return ["air", "roads", "water", "cases", "loop", "furniture"].map(function (l) { return on.indexOf(l) < 0; });
     }
   };
 })();

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import sqlalchemy.exc
 from dash import Input, Output, State, callback, clientside_callback
 
 from auth import principal
+from core import case_flow as cf
+from core import roles
 from core import summary as summary_mod
 from core.summary import ENTITY_LAYERS
 from layouts import ids
@@ -17,7 +20,8 @@ from views import delta, geometry, replay
 from views import map as map_view
 
 FURNITURE_REFRESH_MS = 10_000
-LEGEND_LAYERS = ("air", "roads", "water", "cases", "furniture")
+DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+LEGEND_LAYERS = ("air", "roads", "water", "cases", "loop", "furniture")
 ENTITY_OVERLAY = {"air": "air", "traffic": "roads", "water": "water"}  # feed -> the one map's layer
 
 
@@ -72,7 +76,8 @@ def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int
 def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
                cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
                district: str | None = None, scope: str | None = None,
-               held: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+               held: dict[str, Any] | None = None,
+               loop_for: tuple[str | None] | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
     change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser.
     Everything is limited to the caller's scope first (a district user's map knows only their district).
@@ -80,7 +85,8 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     its view (an area a little larger than the view, snapped to tiles), and a delta from what the page holds (`held`:
     the version, area and layers of its values, views.delta): whole after a load, when the page holds a version no
     longer kept, and while replaying (a moment's values are not a version). What came into view arrives whole; what
-    left it is listed gone."""
+    left it is listed gone. The loop's cases only for a caller who may read them (`loop_for`: (their department, a
+    handler's, else None); None: not for this caller), now only."""
     summary = ctx.summary(now, scope)
     if summary is None:
         return None, sent
@@ -115,6 +121,13 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     if bbox and "cases" in on:
         cases = ctx.case_points(tick, scope).in_district(district)
         out["cases"] = map_view.case_clusters(cases, bbox, z, now, cell_px=cell)
+    if bbox and "loop" in on and loop_for is not None and at is None:
+        try:
+            seen = ctx.loop_points(tick).seen_by(scope or district, loop_for[0])
+        except DB_DOWN:
+            seen = None  # the records are away: the layer keeps what it shows
+        if seen is not None:
+            out["loop"] = map_view.loop_clusters(seen, bbox, z, now, cell_px=cell)
     out["furniture"] = None
     if bbox and "furniture" in on:
         key = f"{bbox}|{z}|{sorted(cats or [])}|{only_bad}"
@@ -147,15 +160,19 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     on = [names.get(n, n) for n in overlays] if overlays is not None else (meta or {}).get("initial", [])
     now = context.now_ms()
     at_ms = replay.at_of(at, now)
+    who = principal.current()
+    loop_for = ((who.department if who.role == cf.HANDLER else None,)
+                if who is not None and roles.allowed(who.role, "cases.read") else None)
     return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
                       mode or "none", sent or {}, at=at_ms,
                       district=None if district in (None, "", "all") else district, scope=principal.current_scope(),
-                      held=held)
+                      held=held, loop_for=loop_for)
 
 
 clientside_callback(
     "function(data, at) { return window.onescreen.onemap.apply('am', data, at); }",
-    Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
+    Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("loop"), "data"),
+    Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
     Output(ids.AM_VER, "data"), Input(ids.AM_VALUES, "data"), State(ids.AM_AT, "data"),
 )
 

@@ -15,9 +15,11 @@ import dash_leaflet as dl
 from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
+from core import case_flow as cf
 from core.furniture_catalog import CATEGORIES, GROUPS
 from core.geo import districts
 from core.i18n import t
+from core.loop_points import STEPS
 from indicators import aqi_cn, traffic, water
 from layouts import analyst_panel, ids
 from layouts.common import lang_switch
@@ -27,6 +29,7 @@ from views.map import CHOROPLETH, LAYERS
 from views.replay import parse_at
 
 ns = Namespace("onescreen", "onemap")
+STEP_COLORS = ("#ffd60a", "#bf5af2", "#0a84ff", "#30d158")  # assets/onemap.js STEP_COLOR: reported .. handled
 DEFAULT_ON = ("districts", "rivers", "air", "roads", "water", "cases")
 
 
@@ -73,9 +76,21 @@ def tile_layers(basemap: dict[str, Any]) -> list[Any]:
     return []
 
 
-def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str) -> Any:
+def loop_words(lang: str) -> dict[str, Any]:
+    """What the loop layer's pins and popups say (core/loop_points.py STEPS), in the page's language."""
+    return {"steps": [t(f"cs_st_{s}", lang) for s in STEPS], "overdue": t("cs_overdue", lang),
+            "states": {s: t(f"cs_st_{s}", lang) for s in cf.STATES},
+            "actions": {a: t(f"cs_ac_{a}", lang) for a in (*cf.ACTIONS, "report")},
+            "state": t("cs_col_state", lang), "department": t("cs_col_department", lang), "due": t("cs_col_due", lang),
+            "reported": t("cs_col_reported", lang), "what": t("cs_desc", lang), "photo": t("cs_photos", lang),
+            "open": t("cs_open_console", lang), "gone": t("cs_gone", lang)}
+
+
+def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str, tz: str = "Asia/Shanghai") -> Any:
     """One overlay's Leaflet layer; entity layers register themselves for in-place restyling."""
-    hide = {"map": "am", "layer": layer, "lang": lang}
+    hide: dict[str, Any] = {"map": "am", "layer": layer, "lang": lang}
+    if layer == "loop":
+        hide.update(words=loop_words(lang), tz=tz)
     common = {"id": ids.map_layer(layer), "hideout": hide, "coordsToLatLng": coords}
     if layer == "districts":
         return dl.GeoJSON(url=urls["districts"], style=ns("districtStyle"), onEachFeature=ns("register"), **common)
@@ -105,6 +120,8 @@ def legends(lang: str, on: list[str]) -> html.Div:
                                             for c in water.CLASSES]),
         "cases": (t("legend_cases", lang), [("#49c6ff", t("cases_open", lang)), ("#ff3b30", t("cases_overdue", lang)),
                                             ("#2b3f5e", t("cluster", lang))]),
+        "loop": (t("legend_loop", lang), [*zip(STEP_COLORS, (t(f"cs_st_{s}", lang) for s in STEPS), strict=True),
+                                          ("#ff3b30", t("cs_overdue", lang))]),
         "furniture": (t("legend_furniture", lang), [("#7f8ea6", t("furn_normal", lang)),
                                                     ("#ff9f0a", t("furn_damaged", lang)),
                                                     ("#ff3b30", t("furn_missing", lang))]),
@@ -143,7 +160,7 @@ def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], 
     tz = city.get("timezone", "Asia/Shanghai")
     coords = ns("toGcj") if basemap.get("crs") == "gcj02" else None
     names = {t(f"layer_{layer}", lang): layer for layer in LAYERS}
-    overlays = [dl.Overlay(_layer(layer, urls, coords, lang), name=t(f"layer_{layer}", lang),
+    overlays = [dl.Overlay(_layer(layer, urls, coords, lang, tz), name=t(f"layer_{layer}", lang),
                            checked=layer in view["layers"]) for layer in LAYERS]
     name = city.get("name_zh") if lang == "zh" else city.get("name_en")
     district_list = districts(city["geo"]["districts"]) if city.get("geo", {}).get("districts") else {}

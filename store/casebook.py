@@ -52,6 +52,7 @@ cases = sa.Table(
     sa.Index("ix_cases_district_state_reported", "district", "state", "reported_ms"),
     sa.Index("ix_cases_department_state_reported", "department", "state", "reported_ms"),
     sa.Index("ix_cases_state_closed", "state", "closed_ms"),
+    sa.Index("ix_cases_updated", "updated_ms"),  # what changed since a moment (the one map's case layer; 0004)
 )
 
 case_events = sa.Table(
@@ -329,6 +330,19 @@ class Casebook:
                         "mean_hours": None if not n else round(float(c.mean_ms) / 3_600_000, 1),
                         "open": int(o.open) if o else 0, "overdue": int(o.overdue or 0) if o else 0})
         return out
+
+    def positions(self, changed_since_ms: int | None = None) -> list[dict[str, Any]]:
+        """Cases as the one map draws them (id, state, lon, lat, due_ms, district, department, updated_ms): every
+        open case with a position, or every case changed since `changed_since_ms` whatever its state (so a reader
+        keeping them up to date sees the ones that closed)."""
+        query = sa.select(cases.c.id, cases.c.state, cases.c.lon, cases.c.lat, cases.c.due_ms, cases.c.district,
+                          cases.c.department, cases.c.updated_ms)
+        if changed_since_ms is None:
+            query = query.where(cases.c.state.in_(tuple(cf.OPEN_STATES)), cases.c.lon.is_not(None))
+        else:
+            query = query.where(cases.c.updated_ms >= changed_since_ms)
+        with self.eng.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def add_photo(self, case_id: str, info: Mapping[str, Any], by: str, role: str, now_ms: int
                   ) -> tuple[dict[str, Any], bool]:

@@ -14,8 +14,8 @@ import redis
 from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
 
+from core import loop_points, tally
 from core import summary as summary_mod
-from core import tally
 from store import casebook, keys, loop, snapshot
 from store import photos as photo_store
 from store.client import UNAVAILABLE
@@ -48,6 +48,7 @@ class Context:
     _hooks: dict[str, Any] = field(default_factory=dict)  # name -> fn(ctx, now_ms, scope), run after ahead summaries
     _ahead: threading.Thread | None = None
     _casebook: Any = None  # store.casebook.Casebook, opened (and migrated) on first use
+    _loop_table: loop_points.Table = field(default_factory=loop_points.Table)
     _db_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -158,6 +159,11 @@ class Context:
                                          daemon=True).start()
                     self._casebook = book
         return self._casebook
+
+    def loop_points(self, tick: int) -> Any:
+        """The loop's open cases with a position (core.loop_points.LoopPoints), read from the records once per
+        process and tick: what changed since the last read."""
+        return self.memo("loop-points", tick, lambda: self._loop_table.refresh(self.casebook(), now_ms()))
 
     def photos(self) -> photo_store.PhotoDir:
         """Where the cases' photos are kept: the data directory's photos/."""

@@ -10,10 +10,11 @@ import numpy as np
 from core.case_points import CasePoints
 from core.furniture_catalog import CATEGORIES
 from core.geo import district_rings, points_in_polygons
+from core.loop_points import LoopPoints
 from data_sources.simulator.furniture import STATUS, FurnitureSet, generate
 from views.cluster import PointIndex, cluster
 
-LAYERS = ("districts", "rivers", "air", "roads", "water", "cases", "furniture")
+LAYERS = ("districts", "rivers", "air", "roads", "water", "cases", "loop", "furniture")
 CHOROPLETH = ("none", "aqi", "tpi", "open", "overdue", "water")
 _STATUS_CODE = {name: i for i, name in enumerate(STATUS)}
 _CAT_INDEX = {c["code"]: i for i, c in enumerate(CATEGORIES)}
@@ -50,6 +51,19 @@ def case_clusters(points: CasePoints, bbox: Bbox, zoom: float, now_ms: int, *,
     overdue = points.overdue(now_ms)
     res = cluster(PointIndex.build(points.lon, points.lat), bbox, zoom, flag=overdue, max_points=60, cell_px=cell_px)
     res["p"] = [[points.ids[row], round(x, 5), round(y, 5), int(overdue[row])] for row, x, y in res["p"]]
+    return res
+
+
+def loop_clusters(points: LoopPoints, bbox: Bbox, zoom: float, now_ms: int, *,
+                  cell_px: float = 110.0) -> dict[str, list[Any]]:
+    """The loop's open cases in view: clusters [lon, lat, n, n_overdue] or points [id, lon, lat, overdue, step]
+    (step: core.loop_points.STEPS' index)."""
+    if not len(points):
+        return {"c": [], "p": []}
+    overdue = points.overdue(now_ms)
+    res = cluster(PointIndex.build(points.lon, points.lat), bbox, zoom, flag=overdue, max_points=80, cell_px=cell_px)
+    res["p"] = [[points.ids[row], round(x, 5), round(y, 5), int(overdue[row]), int(points.step[row])]
+                for row, x, y in res["p"]]
     return res
 
 

@@ -109,7 +109,8 @@ def test_a_case_waits_for_its_level(r: redis.Redis, book: Any) -> None:
     ev = Evaluator(r, rules, city={}, feeds_cfg=FEEDS)
 
     def air(ts: int, pm25: float) -> None:
-        rd = Reading("air", "1355A", ts, {"pm25_1h": pm25, "pm10_1h": 40}, {"name": "白云站", "district_adcode": BAIYUN})
+        meta = {"name": "白云站", "district_adcode": BAIYUN}
+        rd = Reading("air", "1355A", ts, {"pm25_1h": pm25, "pm10_1h": 40}, meta)
         Writer(r, source="test").write([(rd, derive(rd))], ts)
 
     air(t0, 150)  # PM2.5 150 -> IAQI 200 (HJ 633-2026 Table 1): blue here
