@@ -43,7 +43,8 @@ def departments_table(rows: list[dict[str, Any]], lang: str) -> Any:
     return html.Table([head, html.Tbody(body)], className="ov-table cs-depts")
 
 
-def layout(city_name: str, lang: str, may_report: bool, department: str | None = None) -> html.Div:
+def layout(city_name: str, lang: str, may_report: bool, department: str | None = None,
+           selected: str | None = None) -> html.Div:
     """The whole page; the list refreshes every few seconds."""
     i = 0 if lang == "zh" else 1
     categories = [{"label": f"{c['code']} {GROUPS[c['group']][i]} · {c['zh']}", "value": c["code"]}
@@ -96,7 +97,7 @@ def layout(city_name: str, lang: str, may_report: bool, department: str | None =
                 html.Div(id=ids.CS_TRAIL, className="console-history"),
             ]),
         ]),
-        dcc.Store(id=ids.CS_SELECTED),
+        dcc.Store(id=ids.CS_SELECTED, data=selected),
         dcc.Store(id=ids.CS_REFRESH, data=0),
         dcc.Store(id=ids.CS_R_DONE, data=0),
         dcc.Store(id=ids.CS_DEPT_FILTER, data=department),

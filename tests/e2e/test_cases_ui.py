@@ -104,6 +104,20 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     dispatcher.wait_for_selector(f".cs-card:has-text('{department}')")
     dispatcher.screenshot(path=str(ARTIFACTS / "cases-dispatcher-1366x768.png"))
 
+    # the one map's loop layer: the case is a square where it was reported, in the colour of its step; its popup
+    # shows the case with its photo, and opens it in the console
+    dispatcher.goto(app_proc.url + f"/analyst?lang=en&layers=districts,loop&c={IN_BAIYUN[1]},{IN_BAIYUN[0]}&z=15")
+    pin = dispatcher.locator(f".lp-icon[title='dispatched']")
+    pin.wait_for(timeout=TWO_TICKS * 2)
+    pin.click()
+    dispatcher.wait_for_selector(f".case-popup:has-text('{case_id}')")
+    assert department in dispatcher.inner_text(".case-popup")
+    dispatcher.wait_for_function("() => { const i = document.querySelector('.case-popup img.cp-photo');"
+                                 " return i && i.complete && i.naturalWidth === 160; }")
+    dispatcher.screenshot(path=str(ARTIFACTS / "onemap-loop-1366x768.png"))
+    dispatcher.click(".case-popup .cp-open")
+    dispatcher.wait_for_selector(f".cs-card:has-text('{case_id}')")
+
     other = browser.new_page(viewport=PHONE)  # another department's handler does not see it
     login(other, app_proc.url, "qian.roads", PW)
     other.goto(app_proc.url + "/cases?lang=en")
