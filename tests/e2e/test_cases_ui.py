@@ -107,7 +107,7 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     # the one map's loop layer: the case is a square where it was reported, in the colour of its step; its popup
     # shows the case with its photo, and opens it in the console
     dispatcher.goto(app_proc.url + f"/analyst?lang=en&layers=districts,loop&c={IN_BAIYUN[1]},{IN_BAIYUN[0]}&z=15")
-    pin = dispatcher.locator(f".lp-icon[title='dispatched']")
+    pin = dispatcher.locator(".lp-icon[title='dispatched']")
     pin.wait_for(timeout=TWO_TICKS * 2)
     pin.click()
     dispatcher.wait_for_selector(f".case-popup:has-text('{case_id}')")
