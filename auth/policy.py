@@ -14,7 +14,8 @@ PAGES: dict[str, str] = {"/": "overview", "/wall": "wall", "/analyst": "analyst"
 
 # Dash callbacks, by the id (or pattern-id "type") of their first output: exact ids first, then prefixes.
 CALLBACK_EXACT: dict[str, str] = {"ac-msg": "alerts.act", "am-download": "export", "_pages_content": AUTHENTICATED,
-                                  "_pages_dummy": AUTHENTICATED, "cs-msg": "cases.act", "cs-r-msg": "cases.report"}
+                                  "_pages_dummy": AUTHENTICATED, "cs-msg": "cases.act", "cs-ov-msg": "cases.act",
+                                  "cs-r-msg": "cases.report"}
 CALLBACK_PREFIX: tuple[tuple[str, str], ...] = (("ac-", "alerts.read"), ("ov-", "overview"), ("am-", "analyst"),
                                                 ("wall-", "wall"), ("kpi-", "wall"), ("cs-", "cases.read"))
 

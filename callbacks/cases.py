@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import sqlalchemy.exc
-from dash import ALL, Input, Output, State, callback, clientside_callback, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from auth import principal
 from cases import service
@@ -226,3 +226,39 @@ def departments(_n: Any, lang: str | None) -> Any:
     except DB_DOWN:
         return t("cs_db_down", lang)
     return cases_layout.departments_table(view.department_rows(rows, lang), lang)
+
+
+@callback(Output(ids.CS_OV_LATE, "children"), Input(ids.CS_OV_TICK, "n_intervals"), Input(ids.CS_OV_BUMP, "data"),
+          State(ids.OV_LANG, "data"))
+def overdue(_n: Any, _bump: Any, lang: str | None) -> Any:
+    """The overview's longest overdue cases (the caller's district's), with a 督办 button for those on the loop."""
+    lang = lang or "zh"
+    who = _who()
+    try:
+        recs = service.overdue(context.get().casebook(), who, int(time.time() * 1000))
+    except DB_DOWN:
+        return t("cs_db_down", lang)
+    rows = view.overdue_rows(recs, int(time.time() * 1000), lang, _districts())
+    return cases_layout.overdue_table(rows, lang, who.role in cf.ACTIONS["escalate"][2] or who.role == cf.ADMIN)
+
+
+@callback(Output(ids.CS_OV_MSG, "children"), Output(ids.CS_OV_BUMP, "data"),
+          Input({"type": "cs-ov-press", "id": ALL}, "n_clicks"), State(ids.CS_OV_BUMP, "data"),
+          State(ids.OV_LANG, "data"), prevent_initial_call=True)
+def press(clicks: list[int | None] | None, bump: int | None, lang: str | None) -> tuple[Any, Any]:
+    """督办 from the overview: the case is escalated (its state stays; the department sees it pressed)."""
+    lang = lang or "zh"
+    trig = ctx.triggered_id
+    if not isinstance(trig, dict) or not any(c for c in clicks or [] if c) or not ctx.triggered[0].get("value"):
+        return no_update, no_update
+    case_id = str(trig.get("id") or "")[:64]
+    try:
+        service.take(context.get().casebook(), _who(), case_id, "escalate", int(time.time() * 1000),
+                     comment=t("cs_press_comment", lang))
+    except cf.Refused as exc:
+        return exc.reason, (bump or 0) + 1
+    except service.NotFound:
+        return t("cs_pick", lang), no_update
+    except DB_DOWN:
+        return t("cs_db_down", lang), no_update
+    return t("cs_pressed", lang, id=case_id), (bump or 0) + 1

@@ -57,6 +57,12 @@ def queue(book: Any, who: Any, states: tuple[str, ...] = (), department: str | N
     return book.find(states=states, district=who.district, department=department, limit=limit)
 
 
+def overdue(book: Any, who: Any, now_ms: int, limit: int = 8) -> list[dict[str, Any]]:
+    """The caller's visible open cases past their due time, the longest overdue first (what a leader presses: 督办)."""
+    return book.overdue(now_ms, district=who.district, department=who.department if who.role == cf.HANDLER else None,
+                        limit=limit)
+
+
 def ranking(book: Any, who: Any, now_ms: int, days: int = 30) -> list[dict[str, Any]]:
     """The departments' evaluation (综合评价) over the last `days`, as this caller may see it (a district-bound
     caller: their district's cases; a handler: their own department), best first: on-time closure rate, then fewer

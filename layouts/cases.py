@@ -28,8 +28,25 @@ def departments_panel(lang: str) -> html.Section:
                   html.A(t("cases_title", lang), href=f"/cases?lang={lang}", className="ov-more")],
                  className="ov-panel-head"),
         html.Div(id=ids.CS_OV_DEPTS, className="ov-table-wrap"),
+        html.H3(t("cs_late_title", lang), className="ov-h3"),
+        html.Div(id=ids.CS_OV_LATE, className="ov-table-wrap"),
+        html.Div(id=ids.CS_OV_MSG, className="console-msg", role="status"),
+        dcc.Store(id=ids.CS_OV_BUMP, data=0),
         dcc.Interval(id=ids.CS_OV_TICK, interval=30_000),
     ])
+
+
+def overdue_table(rows: list[dict[str, Any]], lang: str, may_press: bool) -> Any:
+    """The longest overdue cases; each opens in the console, and one who may act presses it (督办) here."""
+    if not rows:
+        return html.P(t("cs_late_none", lang), className="ov-hint")
+    body = [html.Tr([html.Td(html.A(r["id"], href=r["href"]), className="cs-id"), html.Td(r["category"]),
+                     html.Td(r["district"]), html.Td(r["department"]), html.Td(r["late"], className="cs-late-n"),
+                     html.Td(t("cs_pressed_n", lang, n=r["presses"]) if r["presses"] else ""),
+                     html.Td(html.Button(t("cs_press", lang), id=ids.case_press(r["id"]), n_clicks=0,
+                                         className="btn btn-ack", title=f"{t('cs_press', lang)} {r['id']}")
+                             if may_press else "")]) for r in rows]
+    return html.Table(html.Tbody(body), className="ov-table cs-late-table")
 
 
 def departments_table(rows: list[dict[str, Any]], lang: str) -> Any:

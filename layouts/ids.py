@@ -144,6 +144,14 @@ CS_R_DONE = "cs-r-done"  # bumped by each report, so the queue shows it at once
 CS_DEPT_FILTER = "cs-dept-filter"  # the console opened for one department (?department=, from the overview)
 CS_OV_DEPTS = "cs-ov-depts"  # the overview's department ranking (a cases.read callback: the "cs-" prefix)
 CS_OV_TICK = "cs-ov-tick"
+CS_OV_LATE = "cs-ov-late"  # the overview's longest overdue cases
+CS_OV_MSG = "cs-ov-msg"  # what a press (督办) did: a cases.act callback (auth/policy.py)
+CS_OV_BUMP = "cs-ov-bump"
+
+
+def case_press(case_id: str) -> dict[str, str]:
+    """The overview's 督办 button of one case."""
+    return {"type": "cs-ov-press", "id": case_id}
 
 
 def case_row(case_id: str) -> dict[str, str]:

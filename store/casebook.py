@@ -53,6 +53,7 @@ cases = sa.Table(
     sa.Index("ix_cases_department_state_reported", "department", "state", "reported_ms"),
     sa.Index("ix_cases_state_closed", "state", "closed_ms"),
     sa.Index("ix_cases_updated", "updated_ms"),  # what changed since a moment (the one map's case layer; 0004)
+    sa.Index("ix_cases_state_due", "state", "due_ms"),  # the longest overdue first (the overview's 督办 list; 0004)
 )
 
 case_events = sa.Table(
@@ -330,6 +331,18 @@ class Casebook:
                         "mean_hours": None if not n else round(float(c.mean_ms) / 3_600_000, 1),
                         "open": int(o.open) if o else 0, "overdue": int(o.overdue or 0) if o else 0})
         return out
+
+    def overdue(self, now_ms: int, *, district: str | None = None, department: str | None = None,
+                limit: int = 8) -> list[dict[str, Any]]:
+        """Open cases past their due time, the longest overdue first (of one district and/or department)."""
+        query = sa.select(cases).where(cases.c.state.in_(tuple(cf.OPEN_STATES)), cases.c.due_ms < now_ms)
+        if district is not None:
+            query = query.where(cases.c.district == district)
+        if department is not None:
+            query = query.where(cases.c.department == department)
+        with self.eng.connect() as conn:
+            rows = conn.execute(query.order_by(cases.c.due_ms, cases.c.id).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
 
     def positions(self, changed_since_ms: int | None = None) -> list[dict[str, Any]]:
         """Cases as the one map draws them (id, state, lon, lat, due_ms, district, department, updated_ms): every

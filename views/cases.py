@@ -73,3 +73,19 @@ def photos(recs: list[dict[str, Any]], case_id: str, lang: str, tz: str) -> list
     """A case's photos as the card shows them: the image's address and what it is (who, when) for its alt text."""
     return [{"url": f"/api/v1/cases/{quote(case_id, safe='')}/photos/{p['sha256']}",
              "alt": t("cs_photo_alt", lang, by=str(p.get("by") or ""), at=when(p.get("at_ms"), tz))} for p in recs]
+
+
+def overdue_rows(recs: list[dict[str, Any]], now_ms: int, lang: str, districts: dict[str, tuple[str, str]]
+                 ) -> list[dict[str, Any]]:
+    """The longest overdue cases as the overview lists them: how late, where, with whom, how often pressed."""
+    i = 0 if lang == "zh" else 1
+    out = []
+    for rec in recs:
+        names = EVENT_NAMES if rec.get("kind") == "event" else NAMES
+        late_h = max(0.0, (now_ms - int(rec["due_ms"])) / 3_600_000)
+        out.append({"id": rec["id"], "category": f"{rec['category']} {names.get(rec['category'], '')}".strip(),
+                    "district": districts.get(rec.get("district") or "", (rec.get("district") or "",) * 2)[i],
+                    "department": rec.get("department") or "", "late": t("cs_late_by", lang, h=f"{late_h:.1f}"),
+                    "presses": int(rec.get("escalations") or 0), "state": state_name(rec["state"], lang),
+                    "href": f"/cases?lang={lang}&case={quote(rec['id'])}"})
+    return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,8 @@ import redis
 from PIL import Image
 
 from config.settings import load_case_rules
-from store import users
+from core import case_flow as cf
+from store import casebook, users
 from tests.conftest import ARTIFACTS, KIOSK, AppProcess, login
 
 pytestmark = pytest.mark.e2e
@@ -22,6 +25,7 @@ PW = "case-ui-password-1"
 PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 768}
 TWO_TICKS = 2 * 1000 + 1500  # AppProcess ticks every second
 BAIYUN = "440111"
+DAY = 86_400_000
 IN_BAIYUN = (113.443, 23.3035)  # the air station 1355A
 
 
@@ -150,9 +154,28 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
         ["Handled", "zhao.handler"], ["Close (verified)", "li.inspector"]], trail
     inspector.screenshot(path=str(ARTIFACTS / "cases-closed-390x844.png"), full_page=True)
 
+    # a roads case dispatched three days ago with a day to do it: overdue, so the leader's overview lists it to press
+    book = casebook.Casebook(casebook.engine_for(None, Path(app_proc._data.name)))  # noqa: SLF001 - the app's records
+    late = casebook.new_id()
+    now = int(time.time() * 1000)
+    book.report(late, "0210", now - 3 * DAY, kind="component", district=BAIYUN, lon=IN_BAIYUN[0], lat=IN_BAIYUN[1],
+                description="人行道板破损", by="li.inspector", role="inspector")
+    book.act(late, "register", cf.Actor("wang.dispatch", cf.DISPATCHER), now - 3 * DAY)
+    book.act(late, "dispatch", cf.Actor("wang.dispatch", cf.DISPATCHER), now - 3 * DAY,
+             args={"department": "交通运输局"}, limit_ms=DAY)
+
     leader = browser.new_page(viewport=LAPTOP)  # 综合评价: the department closed it on time; one click to its cases
     login(leader, app_proc.url, "sun.leader", PW)
     leader.goto(app_proc.url + "/?lang=en")
+    pressed = leader.locator(".cs-late-table tr", has_text=late)
+    pressed.wait_for(timeout=5000)
+    assert "48.0 h overdue" in pressed.inner_text() or "47.9 h overdue" in pressed.inner_text()
+    pressed.get_by_role("button", name="Press").click()  # 督办
+    leader.wait_for_selector(f"#cs-ov-msg:has-text('Pressed {late}')")
+    leader.wait_for_selector(f".cs-late-table tr:has-text('{late}'):has-text('pressed 1×')")
+    leader.locator(".cs-late-table").scroll_into_view_if_needed()
+    leader.screenshot(path=str(ARTIFACTS / "overview-pressed-1366x768.png"))
+    assert [e["action"] for e in book.trail(late)][-1] == "escalate" and book.record(late)["escalations"] == 1
     row = leader.locator(".cs-depts tbody tr", has_text=department)
     row.wait_for(timeout=5000)
     assert row.locator("td").all_inner_texts()[1:4] == ["100%", "1", "0%"]
