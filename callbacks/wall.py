@@ -33,7 +33,8 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
     Output(ids.WALL_SIM_BADGE, "style"), Output(ids.WALL_MAP_VALUES, "data"), Output(ids.WALL_THEME, "children"),
     Output(ids.WALL_ALERT_COUNTS, "children"), Output(ids.WALL_ALERT_ITEMS, "children"),
     Output(ids.WALL_TAKEOVER, "children"), Output(ids.WALL_TAKEOVER, "hidden"),
-    Output(ids.WALL_LOOP, "children"), Output(ids.WALL_LOOP, "hidden"), Output(ids.WALL_LAST_OK, "data"),
+    Output(ids.WALL_LOOP, "children"), Output(ids.WALL_LOOP, "className"), Output(ids.WALL_LOOP, "hidden"),
+    Output(ids.WALL_LAST_OK, "data"),
 ]
 
 
@@ -50,7 +51,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     if summary is None:
         kept = [no_update] * (len(TILE_FEEDS) * (len(TILE_PARTS) + 1))
         return (*kept, date, clock, t("store_down", lang), "wall-status status-down", no_update, no_update,
-                no_update, no_update, no_update, no_update, no_update, no_update, no_update,
+                no_update, no_update, no_update, no_update, no_update, no_update, no_update, no_update,
                 {**last_ok, "store": False})
     nm = names.for_lang(lang)
     tiles = wall_view.tiles(summary, lang, nm)
@@ -59,7 +60,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
             tiles[feed]["class"] += " kpi-active"
     flat = [tiles[feed][part] for feed in TILE_FEEDS for part, _, _ in TILE_PARTS]
     tops = panels.top_lists(summary, panels.overdue_by_district(summary), districts or {}, lang, nm)
-    loop = wall_view.loop_line(summary, lang)
+    loop, loop_cls = wall_view.loop_line(summary, lang), wall_view.loop_class(summary)
     status, status_cls = wall_view.header_status(summary, lang)
     badge = {} if wall_view.simulated(summary) else {"display": "none"}
     alerts = summary.get("alerts", {})
@@ -68,7 +69,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     return (*flat, *[wall_layout.top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
             wall_view.map_values(summary, cases or case_points.EMPTY, theme, now_ms, view, layers),
             t(f"theme_{theme}", lang), *strip,
-            loop, not loop, {**last_ok, "store": True})
+            loop, loop_cls, not loop, {**last_ok, "store": True})
 
 
 @callback(*OUTPUTS, Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_LANG, "data"), State(ids.WALL_PIN, "data"),

@@ -88,6 +88,8 @@ def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment
         kind = rec.get("kind") or "component"
         args["department"] = department or (rules().department(rec["category"], rec["district"], kind)
                                             if action == "dispatch" else "")
+        if action == "dispatch" and urgent:
+            args["urgent"] = True
     if action == "merge":
         if into:
             visible(book.record(into), who)

@@ -85,6 +85,8 @@ class Case:
     merged_into: str | None = None
     reworks: int = 0
     escalations: int = 0
+    urgent: bool = False  # dispatched with the urgent time limit
+    dispatched_ms: int | None = None  # the last dispatch (a redispatch keeps it)
     version: int = 0
 
 
@@ -106,8 +108,9 @@ def apply(case: Case, action: str, actor: Actor, now_ms: int, *, comment: str = 
           args: Mapping[str, Any] | None = None, limit_ms: int | None = None) -> Step:
     """The case after `action` by `actor` at `now_ms`, and its audit event; Refused when not allowed.
 
-    args: dispatch/redispatch {"department"}, merge {"into"}. limit_ms: the category's handling time limit, which
-    dispatch turns into the due time (none: no due time)."""
+    args: dispatch/redispatch {"department"}, dispatch also {"urgent"} (a redispatch keeps the case's), merge
+    {"into"}. limit_ms: the category's handling time limit (the urgent one for an urgent case), which dispatch turns
+    into the due time (none: no due time)."""
     args = dict(args or {})
     spec = ACTIONS.get(action)
     if spec is None:
@@ -130,8 +133,11 @@ def apply(case: Case, action: str, actor: Actor, now_ms: int, *, comment: str = 
             raise Refused(400, f"{action} needs a department")
         if action == "redispatch" and dept == case.department:
             raise Refused(409, f"case {case.id} is already with {dept!r}")
-        due = case.due_ms if action == "redispatch" else (None if limit_ms is None else now_ms + int(limit_ms))
-        after = replace(case, department=dept, due_ms=due)
+        if action == "redispatch":  # the clock, and its urgency, go with the case
+            after = replace(case, department=dept)
+        else:
+            after = replace(case, department=dept, due_ms=None if limit_ms is None else now_ms + int(limit_ms),
+                            urgent=bool(args.get("urgent")), dispatched_ms=now_ms)
     elif action == "merge":
         into = str(args.get("into") or "").strip()
         if not into or into == case.id:
@@ -148,7 +154,8 @@ def apply(case: Case, action: str, actor: Actor, now_ms: int, *, comment: str = 
     after = replace(after, state=target or case.state, version=case.version + 1)
     event = {"case": case.id, "action": action, "from": case.state, "to": after.state, "by": actor.name,
              "role": actor.role, "at_ms": now_ms, "comment": comment, "department": after.department,
-             "version": after.version, **({"into": after.merged_into} if action == "merge" else {})}
+             "version": after.version, **({"into": after.merged_into} if action == "merge" else {}),
+             **({"urgent": True} if action == "dispatch" and after.urgent else {})}
     return Step(after, event)
 
 

@@ -45,6 +45,8 @@ cases = sa.Table(
     sa.Column("merged_into", sa.String(64)),
     sa.Column("reworks", sa.Integer, nullable=False, default=0),
     sa.Column("escalations", sa.Integer, nullable=False, default=0),
+    sa.Column("urgent", sa.Boolean, nullable=False, default=False, server_default=sa.false()),  # dispatched urgent
+    sa.Column("dispatched_ms", sa.BigInteger),  # the last dispatch (a redispatch keeps it, as it keeps the due time)
     sa.Column("version", sa.Integer, nullable=False, default=0),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
     # the queues: a step's cases longest waiting first, city-wide, per district, per department (migration 0002)
@@ -141,7 +143,8 @@ def _case(row: Mapping[str, Any]) -> cf.Case:
     return cf.Case(id=row["id"], state=row["state"], category=row["category"], district=row["district"],
                    department=row["department"], due_ms=row["due_ms"], reported_ms=row["reported_ms"],
                    closed_ms=row["closed_ms"], merged_into=row["merged_into"], reworks=row["reworks"],
-                   escalations=row["escalations"], version=row["version"])
+                   escalations=row["escalations"], urgent=bool(row.get("urgent")), dispatched_ms=row.get("dispatched_ms"),
+                   version=row["version"])
 
 
 class Casebook:
@@ -160,11 +163,13 @@ class Casebook:
         except Exception:  # noqa: BLE001 - recorded is recorded: the layer is made again from the records
             log.warning("case %s recorded, but the live layer was not updated", row.get("id"), exc_info=True)
 
-    def due_counts(self) -> dict[str | None, int]:
-        """Open cases with a due time, per district and for the whole city (None)."""
+    def due_counts(self, urgent: bool = False) -> dict[str | None, int]:
+        """Open cases with a due time (`urgent`: the urgent ones), per district and for the whole city (None)."""
+        wanted = cases.c.due_ms.is_not(None) if not urgent else sa.and_(cases.c.urgent.is_(True),
+                                                                         cases.c.dispatched_ms.is_not(None))
         with self.eng.connect() as conn:
             rows = conn.execute(sa.select(cases.c.district, sa.func.count())
-                                .where(cases.c.state.in_(tuple(cf.OPEN_STATES)), cases.c.due_ms.is_not(None))
+                                .where(cases.c.state.in_(tuple(cf.OPEN_STATES)), wanted)
                                 .group_by(cases.c.district)).all()
         out: dict[str | None, int] = {d: int(n) for d, n in rows if d}
         out[None] = sum(int(n) for _, n in rows)
@@ -180,7 +185,7 @@ class Casebook:
     def live(self, since_ms: int) -> list[dict[str, Any]]:
         """The open cases and those closed since `since_ms` (what the live layer lists)."""
         query = sa.select(cases.c.id, cases.c.state, cases.c.district, cases.c.due_ms, cases.c.closed_ms,
-                          cases.c.version, cases.c.updated_ms).where(
+                          cases.c.version, cases.c.updated_ms, cases.c.urgent, cases.c.dispatched_ms).where(
             sa.or_(cases.c.state.in_(tuple(cf.OPEN_STATES)),
                    sa.and_(cases.c.state == cf.CLOSED, cases.c.closed_ms >= since_ms)))
         with self.eng.connect() as conn:
@@ -213,7 +218,8 @@ class Casebook:
                 return _case(row)
             new = dict(id=case_id, state=cf.REPORTED, category=category, kind=kind, channel=channel,
                        district=district, lon=lon, lat=lat, component_id=component_id, description=description,
-                       reported_ms=now_ms, due_ms=None, closed_ms=None, reworks=0, escalations=0, version=0,
+                       reported_ms=now_ms, due_ms=None, closed_ms=None, reworks=0, escalations=0, urgent=False,
+                       dispatched_ms=None, version=0,
                        updated_ms=now_ms)
             conn.execute(cases.insert().values(**new))
             conn.execute(case_events.insert().values(

@@ -142,6 +142,7 @@ LOOP_CLOSED = f"{PREFIX}:{{loop}}:closed"  # zset case id -> closed ms
 LOOP_LATE = f"{PREFIX}:{{loop}}:late"  # zset case id -> closed ms, of those closed after their due time
 LOOP_BUILT = f"{PREFIX}:{{loop}}:built"  # the last rebuild from the records (a lock while it runs)
 LOOP_CASES = f"{PREFIX}:{{loop}}:cases"  # hash case id -> what the layer counted of it (state, district, due, version)
+LOOP_URGENT = f"{PREFIX}:{{loop}}:urgent"  # zset open urgent case id -> when it was dispatched (urgent)
 LOOP_FINAL = f"{PREFIX}:{{loop}}:final"  # zset case id -> when it became final (its entry above is dropped later)
 
 ADMIN_LOCK = f"{USERS}:admin-lock"  # serialises user changes, so two admins cannot demote the last two admins at once

@@ -24,6 +24,7 @@ from core import case_flow as cf
 from store import keys
 
 KEEP_CLOSED_MS = 8 * 86_400_000  # closings kept for the 24 h and 7-day figures
+NEW_URGENT_MS = 30 * 60_000  # an urgent case flashes on the wall this long after it was dispatched
 LOCK_MS = 60_000
 RETRIES = 20
 
@@ -58,11 +59,14 @@ def _queue(pipe: Any, cid: str, old: dict[str, Any] | None, new: dict[str, Any],
             if count:
                 pipe.hincrby(_k(keys.LOOP_STATES, ad), old["state"], -1)
             pipe.zrem(_k(keys.LOOP_DUE, ad), cid)
+            pipe.zrem(_k(keys.LOOP_URGENT, ad), cid)
     for ad in _districts(new.get("district")):
         if count:
             pipe.hincrby(_k(keys.LOOP_STATES, ad), new["state"], 1)
         if new["state"] in cf.OPEN_STATES and new.get("due_ms") is not None:
             pipe.zadd(_k(keys.LOOP_DUE, ad), {cid: int(new["due_ms"])})
+        if new.get("urgent") and new["state"] in cf.OPEN_STATES and new.get("dispatched_ms") is not None:
+            pipe.zadd(_k(keys.LOOP_URGENT, ad), {cid: int(new["dispatched_ms"])})
         if new["state"] == cf.CLOSED and new.get("closed_ms") is not None:
             pipe.zadd(_k(keys.LOOP_CLOSED, ad), {cid: int(new["closed_ms"])})
             if new.get("due_ms") is not None and new["closed_ms"] > new["due_ms"]:
@@ -118,7 +122,7 @@ def rebuild(r: redis.Redis, book: Any, districts: Iterable[str], now_ms: int) ->
                     pipe.multi()
                     for ad in {None, *districts, *(d for d, _, _ in counts if d), *(x["district"] for x in live)}:
                         pipe.delete(*(_k(base, ad) for base in (keys.LOOP_STATES, keys.LOOP_DUE, keys.LOOP_CLOSED,
-                                                                keys.LOOP_LATE)))
+                                                                keys.LOOP_LATE, keys.LOOP_URGENT)))
                     pipe.delete(keys.LOOP_CASES, keys.LOOP_FINAL)
                     for district, state, n in counts:
                         for ad in _districts(district):
@@ -137,24 +141,26 @@ def rebuild(r: redis.Redis, book: Any, districts: Iterable[str], now_ms: int) ->
 
 
 def in_step(r: redis.Redis, book: Any) -> bool:
-    """Whether the layer is built and holds the records' counts: per state, city and each district, and the open
-    cases with a due time."""
+    """Whether the layer is built and holds the records' counts: per state, city and each district, the open cases
+    with a due time and the open urgent ones."""
     if not r.exists(keys.LOOP_BUILT):
         return False
     want: dict[str | None, dict[str, int]] = {}
     for district, state, n in book.state_counts():
         for ad in _districts(district):
             want.setdefault(ad, {})[state] = want.setdefault(ad, {}).get(state, 0) + int(n)
-    due = dict(book.due_counts())
+    due, urgent = dict(book.due_counts()), dict(book.due_counts(urgent=True))
     pipe = r.pipeline(transaction=False)
-    places = sorted({None, *want, *due}, key=lambda x: x or "")
+    places = sorted({None, *want, *due, *urgent}, key=lambda x: x or "")
     for ad in places:
         pipe.hgetall(_k(keys.LOOP_STATES, ad))
         pipe.zcard(_k(keys.LOOP_DUE, ad))
+        pipe.zcard(_k(keys.LOOP_URGENT, ad))
     got = pipe.execute()
     for i, ad in enumerate(places):
-        have = {k: int(v) for k, v in got[2 * i].items() if int(v)}
-        if have != {k: v for k, v in want.get(ad, {}).items() if v} or got[2 * i + 1] != due.get(ad, 0):
+        have = {k: int(v) for k, v in got[3 * i].items() if int(v)}
+        if have != {k: v for k, v in want.get(ad, {}).items() if v} or got[3 * i + 1] != due.get(ad, 0) \
+                or got[3 * i + 2] != urgent.get(ad, 0):
             return False
     return True
 
@@ -165,18 +171,25 @@ def reconcile(r: redis.Redis, book: Any, districts: Iterable[str], now_ms: int) 
 
 
 def queue_read(pipe: Any, now_ms: int, scope: str | None = None) -> None:
-    """Queue the tick's reads of the layer (the city's, or one district's): 4 answers for `parse`."""
+    """Queue the tick's reads of the layer (the city's, or one district's): ANSWERS answers for `parse`."""
     pipe.hgetall(_k(keys.LOOP_STATES, scope))
     pipe.zcount(_k(keys.LOOP_DUE, scope), "-inf", f"({now_ms}")
     pipe.zcount(_k(keys.LOOP_CLOSED, scope), now_ms - 86_400_000, "+inf")
     pipe.zcount(_k(keys.LOOP_LATE, scope), now_ms - 86_400_000, "+inf")
+    pipe.zcard(_k(keys.LOOP_URGENT, scope))
+    pipe.zcount(_k(keys.LOOP_URGENT, scope), now_ms - NEW_URGENT_MS, "+inf")
+
+
+ANSWERS = 6
 
 
 def parse(answers: list[Any]) -> dict[str, Any]:
-    """The loop today: open cases by step, overdue ones, closings in the last 24 h and the on-time share."""
-    states, overdue, closed, late = answers
+    """The loop today: open cases by step, overdue ones, closings in the last 24 h and the on-time share, open
+    urgent cases and those that became urgent in the last NEW_URGENT_MS (what the wall flashes)."""
+    states, overdue, closed, late, urgent, urgent_new = answers
     n = {s: max(0, int(states.get(s, 0))) for s in cf.STATES}
     return {"reported": n[cf.REPORTED], "registered": n[cf.REGISTERED],
             "dispatched": n[cf.DISPATCHED] + n[cf.ACCEPTED], "handled": n[cf.HANDLED],
             "open": sum(n[s] for s in cf.OPEN_STATES), "overdue": int(overdue), "closed_24h": int(closed),
-            "on_time_rate": None if not closed else round(100.0 * (int(closed) - int(late)) / int(closed), 1)}
+            "on_time_rate": None if not closed else round(100.0 * (int(closed) - int(late)) / int(closed), 1),
+            "urgent": int(urgent), "urgent_new": int(urgent_new)}

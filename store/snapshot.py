@@ -65,9 +65,10 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
             out[feed], rows[feed], parts[feed] = tracker.apply_part(feed, res[i], now_ms, scope)
     base = len(POINT_FEEDS)
     out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
-    counts = res[-9 - 2 * len(wanted):-9]
-    n_open, n_overdue, n_closed, n_late = res[-9:-5]
-    out["loop"] = loop.parse(res[-5:-1])
+    tail = loop.ANSWERS + 1  # the loop's answers, then the active alerts
+    counts = res[-tail - 4 - 2 * len(wanted):-tail - 4]
+    n_open, n_overdue, n_closed, n_late = res[-tail - 4:-tail]
+    out["loop"] = loop.parse(res[-tail:-1])
     out["alerts"] = store_alerts.parse_active(res[-1])
     out["service"] = {"open": n_open, "overdue": n_overdue, "closed_24h": n_closed, "late_24h": n_late,
                       "by_district": {ad: [counts[2 * i], counts[2 * i + 1]] for i, ad in enumerate(wanted)

@@ -90,8 +90,18 @@ def loop_line(summary: dict[str, Any], lang: str) -> str:
     if not lp.get("open") and not lp.get("closed_24h"):
         return ""
     rate = "—" if lp.get("on_time_rate") is None else f"{lp['on_time_rate']:.0f}%"
-    return t("loop_line", lang, reported=lp["reported"], registered=lp["registered"], dispatched=lp["dispatched"],
+    line = t("loop_line", lang, reported=lp["reported"], registered=lp["registered"], dispatched=lp["dispatched"],
              handled=lp["handled"], overdue=lp["overdue"], closed=lp["closed_24h"], rate=rate)
+    if lp.get("urgent_new"):
+        return f"{t('loop_urgent_new', lang, n=lp['urgent_new'], all=lp.get('urgent', 0))} · {line}"
+    if lp.get("urgent"):
+        return f"{t('loop_urgent', lang, n=lp['urgent'])} · {line}"
+    return line
+
+
+def loop_class(summary: dict[str, Any]) -> str:
+    """The loop line flashes, as a new alert does, while an urgent case dispatched in the last half hour is open."""
+    return "kpi-loop loop-urgent tk-flash" if (summary.get("loop") or {}).get("urgent_new") else "kpi-loop"
 
 
 def _worst_text(water: dict[str, Any], lang: str) -> str:

@@ -103,8 +103,12 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     assert "Cover missing outside the school <b>gate</b>" in dispatcher.inner_text(".cs-card")  # text, not markup
     shown(dispatcher, 1)  # the inspector's photo, decoded by the browser
     act(dispatcher, "Register", "registered")
+    dispatcher.locator("#cs-urgent label", has_text="Urgent").click()  # a missing cover outside a school: urgent
     act(dispatcher, "Dispatch", "dispatched")
     on_wall("with depts 1")
+    on_wall("new urgent 1")  # ... and the wall's loop line flashes, as a new alert does
+    assert "tk-flash" in (wall.get_attribute("#wall-loop", "class") or "")
+    wall.screenshot(path=str(ARTIFACTS / "wall-urgent-3840x2160.png"))
     dispatcher.wait_for_selector(f".cs-card:has-text('{department}')")
     dispatcher.screenshot(path=str(ARTIFACTS / "cases-dispatcher-1366x768.png"))
 
@@ -147,6 +151,7 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     open_case(inspector, case_id)
     act(inspector, "Close (verified)", "closed", "Checked on site")
     on_wall("closed 24 h 1 (100% on time)")
+    assert "tk-flash" not in (wall.get_attribute("#wall-loop", "class") or "")  # closed: nothing urgent is open
     wall.screenshot(path=str(ARTIFACTS / "wall-loop-3840x2160.png"))
     trail = inspector.locator("#cs-trail tr").all_inner_texts()
     assert [line.split("\t")[1:3] for line in trail] == [

@@ -36,7 +36,10 @@ def counted(book: casebook.Casebook, now: int, district: str | None) -> dict[str
             "overdue": sum(1 for x in recs if x["state"] in cf.OPEN_STATES and x["due_ms"] is not None
                            and x["due_ms"] < now),
             "closed_24h": len(closed),
-            "on_time_rate": None if not closed else round(100.0 * (len(closed) - len(late)) / len(closed), 1)}
+            "on_time_rate": None if not closed else round(100.0 * (len(closed) - len(late)) / len(closed), 1),
+            "urgent": sum(1 for x in recs if x["state"] in cf.OPEN_STATES and x["urgent"]),
+            "urgent_new": sum(1 for x in recs if x["state"] in cf.OPEN_STATES and x["urgent"]
+                              and x["dispatched_ms"] >= now - loop.NEW_URGENT_MS)}
 
 
 def layer(r: redis.Redis, now: int, district: str | None) -> dict[str, Any]:
@@ -79,12 +82,14 @@ def test_the_layer_follows_every_change_and_is_made_again_when_it_lost_its_keys(
                 book.act(cid, "reject", ACTORS[role], clock["now"], comment="重复")
                 steps[cid] = len(flow)
             else:
-                book.act(cid, action, ACTORS[role], clock["now"], args={"department": "市政"},
+                book.act(cid, action, ACTORS[role], clock["now"],
+                         args={"department": "市政", "urgent": rnd.random() < 0.3},
                          limit_ms=rnd.choice((H, 4 * H, 48 * H)))
                 steps[cid] += 1
         same(r, book, clock["now"])
     same(r, book, clock["now"] + 30 * H)  # later: closings leave the 24 h, due times pass
     assert layer(r, clock["now"], None)["closed_24h"] > 0 and layer(r, clock["now"], None)["overdue"] > 0
+    assert layer(r, clock["now"], None)["urgent"] > 0  # the stream made some urgent cases that are still open
 
     for row in rnd.sample(applied, len(applied)):  # every change again, in any order: nothing moves
         assert not loop.apply(r, row, clock["now"])
@@ -96,6 +101,10 @@ def test_the_layer_follows_every_change_and_is_made_again_when_it_lost_its_keys(
     r.set(keys.LOOP_BUILT + ":lock", "another process", px=5000)
     assert not loop.reconcile(r, book, DISTRICTS, clock["now"])  # one rebuild at a time
     r.delete(keys.LOOP_BUILT + ":lock")
+    assert loop.reconcile(r, book, DISTRICTS, clock["now"]) and loop.in_step(r, book)
+    same(r, book, clock["now"])
+    r.delete(keys.LOOP_URGENT)  # ... or the city's urgent cases
+    assert not loop.in_step(r, book)
     assert loop.reconcile(r, book, DISTRICTS, clock["now"]) and loop.in_step(r, book)
     same(r, book, clock["now"])
     assert not loop.reconcile(r, book, DISTRICTS, clock["now"])  # in step: nothing to do
