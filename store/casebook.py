@@ -143,8 +143,8 @@ def _case(row: Mapping[str, Any]) -> cf.Case:
     return cf.Case(id=row["id"], state=row["state"], category=row["category"], district=row["district"],
                    department=row["department"], due_ms=row["due_ms"], reported_ms=row["reported_ms"],
                    closed_ms=row["closed_ms"], merged_into=row["merged_into"], reworks=row["reworks"],
-                   escalations=row["escalations"], urgent=bool(row.get("urgent")), dispatched_ms=row.get("dispatched_ms"),
-                   version=row["version"])
+                   escalations=row["escalations"], urgent=bool(row.get("urgent")),
+                   dispatched_ms=row.get("dispatched_ms"), version=row["version"])
 
 
 class Casebook:
