@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from auth import principal
@@ -41,10 +42,14 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
 
 
 
+DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
 def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: str, tick_ms: int, *,
                   takeover_s: float = 30, theme: str = "air", cases: CasePoints | None = None,
                   view: dict[str, Any] | None = None, districts: dict[str, tuple[str, str]] | None = None,
-                  meta: dict[str, Any] | None = None, layers: dict[str, Any] | None = None) -> tuple[Any, ...]:
+                  meta: dict[str, Any] | None = None, layers: dict[str, Any] | None = None,
+                  slowest: list[tuple[str, int]] | None = None) -> tuple[Any, ...]:
     """Every wall output for one tick, in OUTPUTS order; a None summary means the store is unreachable."""
     date, clock = wall_view.clock(now_ms, tz, lang)
     last_ok = {"t": now_ms, "tick": tick_ms, **(meta or {})}
@@ -60,7 +65,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
             tiles[feed]["class"] += " kpi-active"
     flat = [tiles[feed][part] for feed in TILE_FEEDS for part, _, _ in TILE_PARTS]
     tops = panels.top_lists(summary, panels.overdue_by_district(summary), districts or {}, lang, nm)
-    loop, loop_cls = wall_view.loop_line(summary, lang), wall_view.loop_class(summary)
+    loop, loop_cls = wall_view.loop_line(summary, lang, slowest or []), wall_view.loop_class(summary)
     status, status_cls = wall_view.header_status(summary, lang)
     badge = {} if wall_view.simulated(summary) else {"display": "none"}
     alerts = summary.get("alerts", {})
@@ -96,14 +101,28 @@ def wall_tick(_n: int | None, lang: str | None, pinned: str | None, view: dict[s
 
     def build() -> tuple[Any, ...]:
         summary = ctx.summary(now, scope)
+        slow = slowest(ctx, now, scope) if summary and (summary.get("loop") or {}).get("overdue") else []
         cases = ctx.case_points(tick, scope) if summary and theme == "service" else None  # the case layer only
         layers = None if summary is None else map_delta(ctx, summary, tick, scope, lag)
         return wall_response(summary, lang, now, ctx.city.get("timezone", "Asia/Shanghai"), s.tick_ms,
                              takeover_s=s.wall_red_takeover_s, theme=theme, cases=cases, view=view,
                              districts=scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope),
                              meta={"cfg": ctx.config_version, "hour": wall_view.city_hour(now, ctx.city),
-                                   "reload_hour": s.wall_reload_hour}, layers=layers)
+                                   "reload_hour": s.wall_reload_hour}, layers=layers, slowest=slow)
     return ctx.memo(key, tick, build)
+
+
+def slowest(ctx: context.Context, now_ms: int, scope: str | None, n: int = 2) -> list[tuple[str, int]]:
+    """The departments with the most overdue cases now (the wall's "slowest"), read from the case records once a
+    minute per process and scope; none while the records are unreachable."""
+    def read() -> list[tuple[str, int]]:
+        try:
+            rows = ctx.casebook().departments(now_ms - 30 * 86_400_000, now_ms, scope)
+        except DB_DOWN:
+            return []
+        late = sorted((r for r in rows if r["overdue"]), key=lambda r: (-r["overdue"], r["department"]))
+        return [(r["department"], int(r["overdue"])) for r in late[:n]]
+    return ctx.memo(scope_mod.key("wall-slowest", scope), now_ms // 60_000, read)
 
 
 def map_delta(ctx: context.Context, summary: dict[str, Any], tick: int, scope: str | None,

@@ -84,14 +84,19 @@ def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str
     }
 
 
-def loop_line(summary: dict[str, Any], lang: str) -> str:
-    """The closed loop today in one line (empty when the city does not run its cases here)."""
+def loop_line(summary: dict[str, Any], lang: str, slowest: list[tuple[str, int]] | None = None) -> str:
+    """The closed loop today in one line (empty when the city does not run its cases here): new urgent cases first,
+    then the count at each step, and the departments with the most overdue cases (`slowest`)."""
     lp = summary.get("loop") or {}
     if not lp.get("open") and not lp.get("closed_24h"):
         return ""
     rate = "—" if lp.get("on_time_rate") is None else f"{lp['on_time_rate']:.0f}%"
     line = t("loop_line", lang, reported=lp["reported"], registered=lp["registered"], dispatched=lp["dispatched"],
              handled=lp["handled"], overdue=lp["overdue"], closed=lp["closed_24h"], rate=rate)
+    if slowest:
+        sep = "、" if lang == "zh" else ", "
+        line += " · " + t("loop_slowest", lang, depts=sep.join(t("loop_dept_late", lang, dept=d, n=k)
+                                                              for d, k in slowest))
     if lp.get("urgent_new"):
         return f"{t('loop_urgent_new', lang, n=lp['urgent_new'], all=lp.get('urgent', 0))} · {line}"
     if lp.get("urgent"):

@@ -86,6 +86,8 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "cs_filtered": {"zh": "仅显示：{dept}", "en": "Only: {dept}"},
     "loop_urgent_new": {"zh": "⚠ 新紧急案件 {n}（在办紧急 {all}）", "en": "⚠ new urgent {n} (urgent open {all})"},
     "loop_urgent": {"zh": "紧急在办 {n}", "en": "urgent open {n}"},
+    "loop_slowest": {"zh": "超期最多：{depts}", "en": "most overdue: {depts}"},
+    "loop_dept_late": {"zh": "{dept} {n}件", "en": "{dept} {n}"},
     "loop_line": {"zh": "闭环 上报{reported} 立案{registered} 处置{dispatched} 核查{handled} · 超期{overdue} · "
                         "24h结案{closed}（按期{rate}）",
                   "en": "Loop: new {reported} · registered {registered} · with depts {dispatched} · to verify "
