@@ -32,6 +32,7 @@ from api.cases import caller, district_at, visible
 from auth import answers, principal
 from core import case_flow as cf
 from core import times
+from core.event_catalog import EVENT_GROUPS, EVENTS
 from core.furniture_catalog import CATEGORIES, GROUPS
 from store import casebook, context
 
@@ -41,6 +42,13 @@ CAP = 1000
 DEFAULT_DAYS = 90
 DAY_MS = 86_400_000
 SERVICES = {c["code"]: c for c in CATEGORIES}
+EVENT_PREFIX = "E"  # an event category's service code: E0505 (the same digits as component 0505, another thing)
+EVENT_SERVICES = {EVENT_PREFIX + e["code"]: e for e in EVENTS}
+
+
+def service_code(rec: dict[str, Any]) -> str:
+    """A case's GeoReport service code: its component category, or E and its event category."""
+    return EVENT_PREFIX + rec["category"] if rec.get("kind") == "event" else rec["category"]
 NOTES = {cf.REPORTED: "reported 已上报", cf.REGISTERED: "registered 已立案", cf.DISPATCHED: "dispatched 已派遣",
          cf.ACCEPTED: "accepted 已受理", cf.HANDLED: "handled 已处置, awaiting verification 待核查",
          cf.CLOSED: "closed 已结案", cf.REJECTED: "rejected 不予立案", cf.MERGED: "merged 已合并"}
@@ -85,10 +93,11 @@ def as_request(rec: dict[str, Any]) -> dict[str, Any]:
     notes = NOTES.get(rec["state"], rec["state"])
     if rec.get("merged_into"):
         notes += f" → {rec['merged_into']}"
-    service = SERVICES.get(rec["category"])
+    code = service_code(rec)
+    service = SERVICES.get(code) or EVENT_SERVICES.get(code)
     return {"service_request_id": rec["id"], "status": "open" if rec["state"] in cf.OPEN_STATES else "closed",
             "status_notes": notes, "service_name": service["zh"] if service else rec["category"],
-            "service_code": rec["category"], "description": rec.get("description") or "",
+            "service_code": code, "description": rec.get("description") or "",
             "agency_responsible": rec.get("department") or "", "service_notice": "",
             "requested_datetime": _iso(rec["reported_ms"]), "updated_datetime": _iso(rec["updated_ms"]),
             "expected_datetime": _iso(rec.get("due_ms")), "address": "", "address_id": "", "zipcode": "",
@@ -115,9 +124,13 @@ def _list(name: str, limit: int = 50) -> tuple[str, ...]:
 @bp.get("/services.<any(json, xml):fmt>")
 @_guarded
 def services(fmt: str) -> Response:
-    """The service list: every component category (GB/T 30428.2), its group as the spec's group."""
+    """The service list: every component category (GB/T 30428.2), its group as the spec's group, then every event
+    category as E and its code, its group the event class's."""
     rows = [{"service_code": c["code"], "service_name": c["zh"], "description": "", "metadata": "false",
              "type": "realtime", "keywords": "", "group": GROUPS[c["group"]][0]} for c in CATEGORIES]
+    rows += [{"service_code": code, "service_name": e["zh"], "description": "", "metadata": "false",
+              "type": "realtime", "keywords": "事件", "group": EVENT_GROUPS[e["group"]][0]}
+             for code, e in EVENT_SERVICES.items()]
     if fmt == "json":
         for row in rows:
             row["metadata"] = False
@@ -139,8 +152,14 @@ def requests_(fmt: str) -> Response:
     since, until = _when("start_date"), _when("end_date")
     if not ids and since is None:
         since = (until or now) - DEFAULT_DAYS * DAY_MS
+    codes = _list("service_code")
+    events = [c for c in codes if c.startswith(EVENT_PREFIX)]
+    if events and len(events) != len(codes):
+        raise Error(400, "service_code: ask for component and event (E…) codes in separate requests")
+    kinds = ("event",) if events else ("component",) if codes else ()
     rows = context.get().casebook().find(
-        ids=ids, states=states, categories=_list("service_code"), since_ms=None if ids else since,
+        ids=ids, states=states, categories=tuple(c.removeprefix(EVENT_PREFIX) for c in codes), kinds=kinds,
+        since_ms=None if ids else since,
         until_ms=None if ids else until, district=who.district,
         department=who.department if who.role == cf.HANDLER else None, limit=CAP, newest_first=True)
     return _answer(fmt, "service_requests", "request", [as_request(r) for r in rows])
@@ -165,8 +184,9 @@ def file_request(fmt: str) -> Response:
     who: principal.Principal = caller()
     form = request.form
     code = form.get("service_code", "")
-    if code not in SERVICES:
+    if code not in SERVICES and code not in EVENT_SERVICES:
         raise Error(400, f"unknown service_code {code[:16]!r}: see services.{fmt}")
+    kind = "event" if code in EVENT_SERVICES else "component"
     try:
         lat, lon = float(form.get("lat", "")), float(form.get("long", ""))
     except ValueError:
@@ -181,8 +201,8 @@ def file_request(fmt: str) -> Response:
         raise Error(403, f"this token files requests in district {who.district} only")
     case_id = casebook.new_id()
     channel = "inspector" if who.role == cf.INSPECTOR else "public"  # as the JSON API files an inspector's
-    context.get().casebook().report(case_id, code, int(time.time() * 1000), kind="component", channel=channel,
-                                    district=district, lon=lon, lat=lat, description=description, by=who.name,
-                                    role=who.role)
+    context.get().casebook().report(case_id, code.removeprefix(EVENT_PREFIX), int(time.time() * 1000), kind=kind,
+                                    channel=channel, district=district, lon=lon, lat=lat, description=description,
+                                    by=who.name, role=who.role)
     return _answer(fmt, "service_requests", "request",
                    [{"service_request_id": case_id, "service_notice": "", "account_id": ""}], 201)

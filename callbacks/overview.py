@@ -77,7 +77,7 @@ def kpi_series(ctx: context.Context, now_ms: int, scope: str | None = None) -> d
 def feed_health(now_ms: int) -> dict[str, dict[str, Any]] | None:
     """Every feed's health hash, read once per tick per process; None while the store is unreachable."""
     ctx = context.get()
-    feeds = tuple(ctx.feeds)
+    feeds = (*ctx.feeds, "forward")  # and the Open311 forwarding outbox's, when it runs
     try:
         return ctx.memo("feed_health", ctx.tick_of(now_ms), lambda: read_health(ctx.redis, feeds))
     except UNAVAILABLE:

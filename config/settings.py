@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     oidc_department_claim: str = "onescreen_department"  # claim naming a handler's department (the closed loop)
     data_dir: Path = Path("var")
     database_url: str | None = None  # the case records' SQL database (PostgreSQL); unset: SQLite in data_dir
+    # Forward the cases OneScreen opens to the city hotline's Open311 GeoReport v2 endpoint (its base URL, ending
+    # /open311/v2 or similar), with its API key and jurisdiction; unset: nothing is forwarded.
+    open311_upstream: str | None = None
+    open311_upstream_key: str | None = None
+    open311_jurisdiction: str | None = None
 
     @property
     def kiosk_token_list(self) -> list[str]:

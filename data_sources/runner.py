@@ -27,6 +27,7 @@ from store.writer import Writer
 
 log = logging.getLogger("onescreen.runner")
 ALERT_CASES_S = 10.0  # how often active alerts are checked for the cases they are due to open
+FORWARD_S = 10.0  # how often the Open311 forwarding outbox is worked
 
 
 class Runner:
@@ -154,6 +155,8 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
         threading.Thread(target=simulate_loop, args=(settings, r, stop, city), name="loop-simulator",
                          daemon=True).start()
     threading.Thread(target=open_alert_cases, args=(settings, r, stop), name="alert-cases", daemon=True).start()
+    if settings.open311_upstream:
+        threading.Thread(target=forward_cases, args=(settings, r, stop), name="open311-forward", daemon=True).start()
     if not sources:
         return evaluator
     runner = Runner(r, sources, retention=settings.retention,
@@ -217,6 +220,27 @@ def open_alert_cases(settings: Settings, r: redis.Redis, stop: threading.Event, 
             log.warning("store unreachable, alert cases checked again in %.0f s: %s", period_s, exc)
         except Exception:  # noqa: BLE001 - logged; the next round tries again (the case ids make it safe)
             log.exception("opening cases from alerts failed")
+        stop.wait(period_s)
+
+
+def forward_cases(settings: Settings, r: redis.Redis, stop: threading.Event, period_s: float = FORWARD_S,
+                  clock: Callable[[], float] = time.time) -> None:
+    """The cases OneScreen opens, filed with the city hotline's Open311 endpoint (open311_forward.py), every
+    period_s."""
+    from data_sources.providers.open311_forward import Forwarder
+
+    book = _casebook(settings, r, clock)
+    if book is None or not settings.open311_upstream:
+        return
+    fwd = Forwarder(book, r, settings.open311_upstream, settings.open311_upstream_key,
+                    jurisdiction=settings.open311_jurisdiction)
+    while not stop.is_set():
+        try:
+            fwd.step(int(clock() * 1000))
+        except UNAVAILABLE as exc:
+            log.warning("store unreachable, forwarding tries again in %.0f s: %s", period_s, exc)
+        except Exception:  # noqa: BLE001 - logged; the outbox keeps every case for the next round
+            log.exception("forwarding round failed")
         stop.wait(period_s)
 
 

@@ -183,5 +183,13 @@ def status_table(summary: Mapping[str, Any] | None, lang: str, health: Mapping[s
         if health is not None:
             cells += health_cells(health.get(f), now_ms, lang, reasons)
         rows.append(html.Tr(cells, className="feed-stale" if s.get("state") == "stale" else None))
+    fwd = (health or {}).get("forward")
+    if fwd:  # the Open311 forwarding outbox (data_sources/providers/open311_forward.py), when it runs
+        queue = t("ov_forward_queue", lang, pending=int(_num(fwd.get("pending")) or 0),
+                  dead=int(_num(fwd.get("dead")) or 0), sent=int(_num(fwd.get("sent")) or 0))
+        cells = [html.Td(t("ov_forward", lang)), html.Td(str(fwd.get("source") or "—")), html.Td(queue),
+                 *health_cells(fwd, now_ms, lang, reasons)[:-1], html.Td("—")]
+        rows.append(html.Tr(cells[:len(cols)], className="feed-forward" + (" feed-stale" if _num(fwd.get("dead"))
+                                                                            else "")))
     head = html.Thead(html.Tr([html.Th(t(f"ov_h_{c}", lang)) for c in cols]))
     return html.Table([head, html.Tbody(rows)], className="ov-feed-table")

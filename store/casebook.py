@@ -92,6 +92,19 @@ case_photos = sa.Table(  # the bytes are in store.photos.PhotoDir, by their SHA-
     sa.UniqueConstraint("case_id", "sha256", name="uq_case_photos_sha"),
 )
 
+case_forwards = sa.Table(  # the Open311 forwarding outbox (data_sources/providers/open311_forward.py; 0006)
+    "case_forwards", metadata,
+    sa.Column("case_id", sa.String(64), sa.ForeignKey("cases.id"), primary_key=True),
+    sa.Column("state", sa.String(8), nullable=False),  # pending, sent or dead (the dead letters)
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("sent_ms", sa.BigInteger),
+    sa.Column("upstream_id", sa.String(128)),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_case_forwards_state_next", "state", "next_ms"),
+)
+
 MAX_PHOTOS = 20  # per case: the report's, the handler's, the check's, with room to spare
 KINDS = ("component", "event")
 CHANNELS = ("inspector", "video", "public", "superior", "alert")
@@ -284,14 +297,15 @@ class Casebook:
         return None if row is None else dict(row)
 
     def find(self, *, states: tuple[str, ...] = (), district: str | None = None, department: str | None = None,
-             limit: int = 200, ids: tuple[str, ...] = (), categories: tuple[str, ...] = (),
+             limit: int = 200, ids: tuple[str, ...] = (), categories: tuple[str, ...] = (), kinds: tuple[str, ...] = (),
              since_ms: int | None = None, until_ms: int | None = None,
              newest_first: bool = False) -> list[dict[str, Any]]:
         """Cases in these states (any when empty), of one district and/or department, with these ids or categories,
         reported in [since_ms, until_ms); oldest report first (the queue's order: who waited longest comes first),
         or newest first."""
         query = sa.select(cases)
-        for column, wanted in ((cases.c.state, states), (cases.c.id, ids), (cases.c.category, categories)):
+        for column, wanted in ((cases.c.state, states), (cases.c.id, ids), (cases.c.category, categories),
+                               (cases.c.kind, kinds)):
             if wanted:
                 query = query.where(column.in_(wanted))
         if district is not None:
@@ -401,6 +415,57 @@ class Casebook:
             row = conn.execute(sa.select(case_photos).where(case_photos.c.case_id == case_id,
                                                             case_photos.c.sha256 == sha256)).mappings().first()
         return None if row is None else dict(row)
+
+    def forward_enqueue(self, channels: tuple[str, ...], since_ms: int, now_ms: int) -> int:
+        """Put into the forwarding outbox every case of these channels reported since `since_ms` that is not in it
+        yet (pending, to be tried now); how many were added."""
+        have = sa.select(case_forwards.c.case_id)
+        new = sa.select(cases.c.id).where(cases.c.channel.in_(channels), cases.c.reported_ms >= since_ms,
+                                          cases.c.id.not_in(have))
+        with self.eng.begin() as conn:
+            ids = [r[0] for r in conn.execute(new).all()]
+            if ids:
+                conn.execute(case_forwards.insert(), [dict(case_id=i, state="pending", attempts=0, next_ms=now_ms,
+                                                           created_ms=now_ms) for i in ids])
+        return len(ids)
+
+    def forward_due(self, now_ms: int, limit: int = 50) -> list[dict[str, Any]]:
+        """Pending forwards whose try is due, oldest first, with their case's fields."""
+        query = (sa.select(cases, case_forwards.c.attempts).join(case_forwards, case_forwards.c.case_id == cases.c.id)
+                 .where(case_forwards.c.state == "pending", case_forwards.c.next_ms <= now_ms)
+                 .order_by(case_forwards.c.next_ms, cases.c.id).limit(limit))
+        with self.eng.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def forward_done(self, case_id: str, now_ms: int, *, upstream_id: str | None = None, error: str | None = None,
+                     next_ms: int | None = None) -> None:
+        """Record one try: sent (with the upstream's id), to be tried again at `next_ms`, or dead (an error and no
+        next try)."""
+        if error is None:
+            values: dict[str, Any] = dict(state="sent", sent_ms=now_ms, upstream_id=upstream_id, last_error=None)
+        else:
+            values = dict(state="pending" if next_ms is not None else "dead", last_error=error[:2000],
+                          next_ms=next_ms if next_ms is not None else now_ms)
+        with self.eng.begin() as conn:
+            conn.execute(case_forwards.update().where(case_forwards.c.case_id == case_id)
+                         .values(**values, attempts=case_forwards.c.attempts + 1))
+
+    def forwards(self, state: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """The outbox's rows (of one state), newest first."""
+        query = sa.select(case_forwards)
+        if state is not None:
+            query = query.where(case_forwards.c.state == state)
+        with self.eng.connect() as conn:
+            return [dict(r) for r in conn.execute(query.order_by(case_forwards.c.created_ms.desc(),
+                                                                case_forwards.c.case_id).limit(limit))
+                    .mappings().all()]
+
+    def forward_counts(self) -> dict[str, int]:
+        """How many forwards are pending, sent and dead."""
+        with self.eng.connect() as conn:
+            rows = conn.execute(sa.select(case_forwards.c.state, sa.func.count()).group_by(case_forwards.c.state))
+            got = {str(s): int(n) for s, n in rows.all()}
+        return {s: got.get(s, 0) for s in ("pending", "sent", "dead")}
 
     def trail(self, case_id: str) -> list[dict[str, Any]]:
         """Every recorded step of a case, oldest first (the report, then each action)."""

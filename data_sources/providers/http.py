@@ -86,8 +86,18 @@ class HttpClient:
             headers: Mapping[str, str] | None = None) -> Response:
         """One GET; every failure becomes a SourceError subclass with the URL path in its message."""
         url = self.url(path, params)
+        return self._send(urllib.request.Request(url, headers={**self.headers, **(headers or {})}, method="GET"), url)
+
+    def post_form(self, path: str, form: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> Response:
+        """One POST of a urlencoded form (Open311 GeoReport v2 posts so); failures as get's."""
+        url = self.url(path)
+        body = urllib.parse.urlencode({k: v for k, v in form.items() if v is not None}).encode()
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            **self.headers, "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        return self._send(req, url)
+
+    def _send(self, req: urllib.request.Request, url: str) -> Response:
         shown = urllib.parse.urlsplit(url).path or "/"
-        req = urllib.request.Request(url, headers={**self.headers, **(headers or {})}, method="GET")
         t0 = time.perf_counter()
         try:
             with self._open(req, timeout=self.timeout_s) as resp:
