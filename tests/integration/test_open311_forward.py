@@ -1,9 +1,9 @@
 """Forwarding to the hotline's Open311 endpoint (issue #15, data_sources/providers/open311_forward.py). The upstream
 here is a real Open311 GeoReport v2 server: another OneScreen (api/open311.py) served over HTTP on loopback, with its
 own records and its own Redis database. The cases OneScreen opens are filed there (an event under E and its code)
-and keep the upstream's id; one the upstream refuses (no position) is a dead letter at once; while it cannot be reached, tries
-wait 30 s, 1, 2 … minutes and end as dead letters after MAX_ATTEMPTS; the hotline's own cases are never sent back;
-the API key never reaches a log line."""
+and keep the upstream's id; one the upstream refuses (no position) is a dead letter at once; while it cannot be
+reached, tries wait 30 s, 1, 2 … minutes and end as dead letters after MAX_ATTEMPTS; the hotline's own cases are
+never sent back; the API key never reaches a log line."""
 
 from __future__ import annotations
 

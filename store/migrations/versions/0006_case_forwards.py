@@ -1,5 +1,5 @@
-"""The Open311 forwarding outbox (data_sources/providers/open311_forward.py): one row per case sent, or to be sent, to the city's upstream
-Open311 endpoint; its attempts, the next try, the upstream's id, and the dead letters.
+"""The Open311 forwarding outbox (data_sources/providers/open311_forward.py): one row per case sent, or to be sent,
+to the city's upstream Open311 endpoint; its attempts, the next try, the upstream's id, and the dead letters.
 
 Revision ID: 0006
 Revises: 0005
