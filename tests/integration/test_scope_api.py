@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from config.settings import Settings
 from core import case_points
 from core.derive import derive
 from core.readings import Reading
-from store import keys, snapshot, users
+from store import casebook, keys, snapshot, users
 from store.writer import Writer
 from tests.conftest import ADMIN_PW, API_AUTH, API_TOKEN, AppProcess, client_login
 
@@ -338,6 +339,23 @@ def test_map_values_callback_never_carries_another_district(served: str, r: redi
     city = _session(served, "city.op", CITY_PW)
     everything = json.loads(_call(city, "am-values", MAP))["response"]["am-values"]["data"]
     assert set(everything["air"]) == {"1355A", "1347A"} and TIANHE in everything["districts"]
+
+
+def test_the_loop_layer_never_carries_another_districts_cases(served: str, app_proc: AppProcess,
+                                                             r: redis.Redis) -> None:
+    seed(r)
+    book = casebook.Casebook(casebook.engine_for(None, Path(app_proc._data.name)))  # noqa: SLF001 - the app's records
+    now = int(time.time() * 1000)
+    ids = {}
+    for ad, (lon, lat) in ((BAIYUN, (113.443, 23.3035)), (TIANHE, (113.3848, 23.1233))):
+        ids[ad] = casebook.new_id()
+        book.report(ids[ad], "0101", now, kind="component", district=ad, lon=lon, lat=lat, description="井盖")
+    view = {**MAP, "am-layers": ["loop"], "am-district": None}
+    mine = _call(_session(served, "baiyun.op", BY_PW), "am-values", view)
+    loop = json.loads(mine)["response"]["am-values"]["data"]["loop"]
+    assert [p[0] for p in loop["p"]] == [ids[BAIYUN]] and loop["c"] == [] and ids[TIANHE] not in mine
+    everything = json.loads(_call(_session(served, "city.op", CITY_PW), "am-values", view))
+    assert sorted(p[0] for p in everything["response"]["am-values"]["data"]["loop"]["p"]) == sorted(ids.values())
 
 
 def _untimed(text: str) -> str:
