@@ -50,6 +50,7 @@ from core.event_catalog import EVENT_CODES
 from core.furniture_catalog import CATEGORIES
 from store import casebook, context, photos
 from store.client import UNAVAILABLE
+from views.cases import due_soon
 
 log = logging.getLogger("onescreen.api.cases")
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
@@ -90,7 +91,8 @@ def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool
 
 def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
     case = casebook._case(rec)  # noqa: SLF001 - the record's loop view
-    return {**rec, "overdue": cf.overdue(case, now_ms)}
+    return {**rec, "overdue": cf.overdue(case, now_ms),
+            "due_soon": not cf.overdue(case, now_ms) and due_soon(rec, now_ms, service.rules().warn_share)}
 
 
 def caller() -> principal.Principal:

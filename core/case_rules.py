@@ -57,7 +57,12 @@ class CaseRules:
 
     def due_soon(self, dispatched_ms: int, due_ms: int, now_ms: int) -> bool:
         """An open case past warn_share of its time but not yet due (the warning before the deadline)."""
-        return dispatched_ms + self.warn_share * (due_ms - dispatched_ms) <= now_ms <= due_ms
+        return due_soon(dispatched_ms, due_ms, now_ms, self.warn_share)
+
+
+def due_soon(dispatched_ms: int, due_ms: int, now_ms: int, warn_share: float) -> bool:
+    """Past `warn_share` of the time from dispatch to due, and not yet due."""
+    return dispatched_ms + warn_share * (due_ms - dispatched_ms) <= now_ms <= due_ms
 
 
 def _hours(value: Any, where: str) -> float:

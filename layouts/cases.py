@@ -142,7 +142,8 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
     head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in COLUMNS]))
     body = [html.Tr(id=ids.case_row(r["id"]), n_clicks=0,
                     className=" ".join(x for x in ("sel" if r["id"] == selected else "",
-                                                   "cs-late" if r["overdue"] else "") if x),
+                                                   "cs-late" if r["overdue"] else "",
+                                                   "cs-soon" if r.get("due_soon") else "") if x),
                     children=[html.Td(r["id"], className="cs-id"), html.Td(r["category"]), html.Td(r["district"]),
                               html.Td(r["state"]), html.Td(r["department"]), html.Td(r["due"])]) for r in rows]
     return html.Table([head, html.Tbody(body)], className="console-table cs-table")

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from core import case_flow as cf
+from core import case_rules
 from core.event_catalog import NAMES as EVENT_NAMES
 from core.furniture_catalog import CATEGORIES
 from core.i18n import t
@@ -27,17 +28,29 @@ def state_name(state: str, lang: str) -> str:
     return t(f"cs_st_{state}", lang) if state in cf.STATES else state
 
 
-def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """One case as the queue and the card show it (every text from outside stays text: Dash renders it so)."""
+def due_soon(rec: dict[str, Any], now_ms: int, warn_share: float) -> bool:
+    """An open case past `warn_share` of its time since dispatch but not yet due: the warning before the deadline."""
+    due, sent = rec.get("due_ms"), rec.get("dispatched_ms")
+    return (rec.get("state") in cf.OPEN_STATES and due is not None and sent is not None and due > sent
+            and case_rules.due_soon(int(sent), int(due), now_ms, warn_share))
+
+
+def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[str, tuple[str, str]],
+        warn_share: float = 0.8) -> dict[str, Any]:
+    """One case as the queue and the card show it (every text from outside stays text: Dash renders it so): its due
+    time says overdue, or due soon once `warn_share` of its time is gone."""
     i = 0 if lang == "zh" else 1
     case = cf.Case(rec["id"], rec["state"], rec["category"], due_ms=rec.get("due_ms"))
     late = cf.overdue(case, now_ms)
+    soon = not late and due_soon(rec, now_ms, warn_share)
     due = when(rec.get("due_ms"), tz)
+    if soon:
+        due = f"{due} · {t('cs_due_soon', lang)}"
     names = EVENT_NAMES if rec.get("kind") == "event" else NAMES
     return {"id": rec["id"], "category": f"{rec['category']} {names.get(rec['category'], '')}".strip(),
             "district": districts.get(rec.get("district") or "", (rec.get("district") or "",) * 2)[i],
             "state": state_name(rec["state"], lang), "department": rec.get("department") or "",
-            "due": f"{due} · {t('cs_overdue', lang)}" if late else due, "overdue": late,
+            "due": f"{due} · {t('cs_overdue', lang)}" if late else due, "overdue": late, "due_soon": soon,
             "reported": when(rec.get("reported_ms"), tz), "description": rec.get("description") or ""}
 
 

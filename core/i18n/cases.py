@@ -16,6 +16,7 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "cs_col_due": {"zh": "时限", "en": "Due"},
     "cs_col_reported": {"zh": "上报", "en": "Reported"},
     "cs_overdue": {"zh": "超期", "en": "overdue"},
+    "cs_due_soon": {"zh": "临期", "en": "due soon"},
     "cs_action": {"zh": "操作", "en": "Action"},
     "cs_department": {"zh": "部门（默认按派遣规则）", "en": "Department (default: the dispatch table's)"},
     "cs_into": {"zh": "合并到案件编号", "en": "Merge into case"},

@@ -24,3 +24,18 @@ def test_the_card_shows_each_photo_with_who_and_when() -> None:
     assert [(i["src"], i["alt"]) for i in imgs] == [(s["url"], s["alt"]) for s in shots]
     assert len(json.loads(json.dumps(layout.card(row, "en"), cls=plotly.utils.PlotlyJSONEncoder))["props"]
                ["children"]) == 1  # no photos: no strip
+
+
+def test_a_case_is_due_soon_once_most_of_its_time_is_gone_and_overdue_after() -> None:
+    now = int(time.time() * 1000)
+    h = 3_600_000
+    rec = {"id": "OS-1", "state": "dispatched", "category": "0101", "dispatched_ms": now - 8 * h, "due_ms": now + 2 * h}
+    names: dict[str, tuple[str, str]] = {}
+    soon = view.row(rec, now, "en", "Asia/Shanghai", names, warn_share=0.8)  # 80 % of ten hours gone
+    assert soon["due_soon"] and soon["due"].endswith("due soon") and not soon["overdue"]
+    calm = view.row(rec, now, "en", "Asia/Shanghai", names, warn_share=0.9)
+    assert not calm["due_soon"] and "due soon" not in calm["due"]
+    late = view.row({**rec, "due_ms": now - 1}, now, "zh", "Asia/Shanghai", names)
+    assert late["overdue"] and not late["due_soon"] and late["due"].endswith("超期")
+    assert not view.row({**rec, "state": "closed"}, now, "en", "Asia/Shanghai", names)["due_soon"]
+    assert not view.row({**rec, "dispatched_ms": None}, now, "en", "Asia/Shanghai", names)["due_soon"]
