@@ -15,6 +15,10 @@
     POST   /api/v1/admin/tokens                {"username", "name"} -> 201 {"id", "token"} (shown once)
     DELETE /api/v1/admin/tokens/<id>           -> {"revoked": id}
     GET    /api/v1/admin/audit?count=N         {"entries": [...]} newest first (N 1..1000, default 200)
+    GET    /api/v1/admin/case-rules            {"version", "yaml", "by", "at_ms"}: the dispatch table in force
+                                               (version 0: config/case_rules.yaml, never edited)
+    PUT    /api/v1/admin/case-rules            {"yaml", "expected_version"?} -> {"version"}: checked as the file is;
+                                               applies in every process within 5 s
 
 The operations are auth.accounts (shared with the admin page): secrets are returned to the caller once and never
 logged or audited.
@@ -24,13 +28,15 @@ Errors are JSON {"error": "..."}: 400 bad input, 403 not an admin, 404 unknown, 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Blueprint, jsonify, request
 
 from api.errors import guarded_by
 from auth import accounts as ops
-from store import audit, users
+from store import audit, context, users
 
 log = logging.getLogger("onescreen.admin")
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -39,6 +45,8 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 # in this order: redis's LockError is both unreachable and a ValueError
 guarded = guarded_by(log, "admin API", ((PermissionError, 403, None), (ops.NotFound, 404, None),
                                         (ops.Conflict, 409, None), (ops.UNREACHABLE, 503, "store unavailable"),
+                                        ((sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError), 503,
+                                         "case records unavailable"),
                                         (ValueError, 400, None)))
 
 
@@ -157,3 +165,24 @@ def api_audit() -> Any:
     if not 1 <= count <= 1000:
         raise ValueError("count must be within 1..1000")
     return jsonify({"entries": audit.read(ops.redis_client(), count)})
+
+
+@bp.get("/case-rules")
+@guarded
+def api_case_rules() -> Any:
+    """The dispatch table and time limits in force."""
+    ops.actor()
+    return jsonify(ops.case_rules(context.get().casebook()))
+
+
+@bp.put("/case-rules")
+@guarded
+def api_save_case_rules() -> Any:
+    """A new dispatch table (YAML text, as config/case_rules.yaml), checked before it is saved."""
+    who, body = ops.actor(), _body()
+    unknown = set(body) - {"yaml", "expected_version"}
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+    version = ops.save_case_rules(context.get().casebook(), body.get("yaml"), body.get("expected_version"), who,
+                                  int(time.time() * 1000))
+    return jsonify({"version": version})

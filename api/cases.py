@@ -91,8 +91,9 @@ def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool
 
 def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
     case = casebook._case(rec)  # noqa: SLF001 - the record's loop view
+    share = service.rules(context.get().casebook()).warn_share
     return {**rec, "overdue": cf.overdue(case, now_ms),
-            "due_soon": not cf.overdue(case, now_ms) and due_soon(rec, now_ms, service.rules().warn_share)}
+            "due_soon": not cf.overdue(case, now_ms) and due_soon(rec, now_ms, share)}
 
 
 def caller() -> principal.Principal:
@@ -266,7 +267,7 @@ def video_event() -> Any:
     camera = body.get("camera_id")
     if not isinstance(camera, str) or not CAMERA.fullmatch(camera):
         raise BadRequest("camera_id must be 1-64 letters, digits or _ . : -")
-    kinds = service.rules().video_events
+    kinds = service.rules(context.get().casebook()).video_events
     event_type = body.get("event_type")
     if not isinstance(event_type, str) or event_type not in kinds:
         raise BadRequest(f"event_type must be one of {', '.join(sorted(kinds))} (config/case_rules.yaml)")

@@ -14,6 +14,8 @@ from typing import Any
 import redis
 
 from auth.principal import current
+from cases import service
+from core.case_flow import Refused
 from core.geo import districts as load_districts
 from core.roles import check_department, check_role
 from store import audit, context, keys, users
@@ -193,3 +195,23 @@ def actor() -> str:
     if p is None or p.role != "admin":
         raise PermissionError("admin only")
     return p.name
+
+
+def case_rules(book: Any) -> dict[str, Any]:
+    """The dispatch table in force, as its YAML text and version (0: the shipped file's)."""
+    version, text = service.rules_text(book)
+    stored = book.rules_doc()
+    return {"version": version, "yaml": text, "by": (stored or {}).get("by"), "at_ms": (stored or {}).get("at_ms")}
+
+
+def save_case_rules(book: Any, text: Any, expected_version: Any, actor_name: str, now_ms: int) -> int:
+    """Check and save a new dispatch table (ValueError naming the bad entry, Conflict when someone saved since
+    `expected_version`), and audit it; its version."""
+    if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+        raise ValueError("expected_version must be a whole number")
+    try:
+        version = service.save_rules(book, text, actor_name, now_ms, expected_version)
+    except Refused as exc:
+        raise Conflict(exc.reason) from None
+    audit.record(redis_client(), "case_rules.save", actor_name, version=version)
+    return version

@@ -55,7 +55,7 @@ def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, 
     except DB_DOWN:
         return cases_layout.note(t("cs_db_down", lang))
     now, tz, names = int(time.time() * 1000), _tz(), _districts()
-    share = service.rules().warn_share
+    share = service.rules(context.get().casebook()).warn_share
     rows = [view.row(rec, now, lang or "zh", tz, names, share) for rec in records]
     return cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
 
@@ -91,7 +91,8 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
         return t("cs_pick", lang), None, []
     except DB_DOWN:
         return t("cs_db_down", lang), no_update, no_update
-    row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts(), service.rules().warn_share)
+    share = service.rules(book).warn_share
+    row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts(), share)
     options = [{"label": t(f"cs_ac_{a}", lang), "value": a} for a in view.actions(who.role, rec["state"])]
     return (cases_layout.card(row, lang, shots), cases_layout.trail_table(view.trail(steps, lang, _tz())), options)
 

@@ -10,24 +10,83 @@ category's limit (or the urgent one)."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 from functools import cache
 from typing import Any
 
-from config.settings import load_case_rules
+import yaml
+
+from config.settings import CONFIG_DIR, load_case_rules
 from core import case_flow as cf
+from core import case_rules
 from core.case_rules import CaseRules
 from core.roles import LOOP_ROLES
 from store import photos
+
+RULES_FILE = CONFIG_DIR / "case_rules.yaml"
+MAX_RULES_TEXT = 100_000
 
 
 class NotFound(LookupError):
     """An unknown case, or one the caller may not see (the same answer)."""
 
 
+RULES_CHECK_S = 5.0  # how often a process looks for a newer saved dispatch table
+_held: dict[int, tuple[float, int, CaseRules]] = {}  # id(book) -> (checked at, version, rules)
+_held_lock = threading.Lock()
+
+
 @cache
-def rules() -> CaseRules:
-    """The dispatch table and time limits (config/case_rules.yaml), read once."""
+def file_rules() -> CaseRules:
+    """The shipped dispatch table and time limits (config/case_rules.yaml), read once."""
     return load_case_rules()
+
+
+def rules(book: Any = None) -> CaseRules:
+    """The dispatch table in force: the newest an admin saved in these case records (`book`), else the file's.
+    A process looks for a newer one at most every RULES_CHECK_S; without records, the file's."""
+    if book is None:
+        return file_rules()
+    now = time.monotonic()
+    held = _held.get(id(book))
+    if held is not None and now - held[0] < RULES_CHECK_S:
+        return held[2]
+    stored = book.rules_doc()
+    version = 0 if stored is None else int(stored["version"])
+    if held is not None and held[1] == version:
+        current = held[2]
+    else:
+        current = file_rules() if stored is None else case_rules.parse(yaml.safe_load(stored["doc"]) or {})
+    with _held_lock:
+        _held[id(book)] = (now, version, current)
+    return current
+
+
+def rules_text(book: Any) -> tuple[int, str]:
+    """(version, YAML text) of the dispatch table in force: 0 and the file's text when none was saved."""
+    stored = book.rules_doc()
+    if stored is None:
+        return 0, RULES_FILE.read_text(encoding="utf-8")
+    return int(stored["version"]), str(stored["doc"])
+
+
+def save_rules(book: Any, text: str, by: str, now_ms: int, expected_version: int | None = None) -> int:
+    """Check and save a new dispatch table (YAML, as config/case_rules.yaml is written); its version. ValueError
+    naming the bad entry; Refused 409 when someone saved since `expected_version`."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_RULES_TEXT:
+        raise ValueError(f"the dispatch table must be YAML text of at most {MAX_RULES_TEXT:,} characters")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the dispatch table is not YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("the dispatch table must be a YAML mapping (default_department, route, limits_h …)")
+    case_rules.parse(doc)  # ValueError naming the entry
+    version = book.save_rules_doc(text, by, now_ms, expected_version)
+    with _held_lock:
+        _held.pop(id(book), None)  # this process sees it at once; the others within RULES_CHECK_S
+    return version
 
 
 def number_in(value: Any, lo: float, hi: float) -> float | None:
@@ -86,7 +145,7 @@ def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment
     args: dict[str, Any] = {}
     if action in ("dispatch", "redispatch"):
         kind = rec.get("kind") or "component"
-        args["department"] = department or (rules().department(rec["category"], rec["district"], kind)
+        args["department"] = department or (rules(book).department(rec["category"], rec["district"], kind)
                                             if action == "dispatch" else "")
         if action == "dispatch" and urgent:
             args["urgent"] = True
@@ -96,7 +155,7 @@ def take(book: Any, who: Any, case_id: str, action: str, now_ms: int, *, comment
         args["into"] = into
     _, applied = book.act(case_id, action, cf.Actor(who.name, who.role, who.department), now_ms, comment=comment,
                           args=args, expected_version=expected_version, request_id=request_id,
-                          limit_ms=rules().limit_ms(rec["category"], urgent, rec.get("kind") or "component"))
+                          limit_ms=rules(book).limit_ms(rec["category"], urgent, rec.get("kind") or "component"))
     return book.record(case_id), applied
 
 

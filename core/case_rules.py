@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.event_catalog import EVENT_CODES
+from core.event_catalog import EVENT_CODES, EVENT_GROUPS
+from core.furniture_catalog import CATEGORIES, GROUPS
 
 H_MS = 3_600_000
 _CATEGORY = re.compile(r"[0-9]{2}([0-9]{2})?")
 _ADCODE = re.compile(r"[0-9]{6}")
+KNOWN = {"category": frozenset({c["code"] for c in CATEGORIES} | set(GROUPS)),
+         "event": frozenset(EVENT_CODES | set(EVENT_GROUPS))}
 _VIDEO_TYPE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
@@ -87,6 +90,10 @@ def parse(doc: Mapping[str, Any]) -> CaseRules:
         cat, dept, dist = str(rule[field_name]), rule.get("department"), rule.get("district")
         if not _CATEGORY.fullmatch(cat):
             raise ValueError(f"{where}: {field_name} must be a 2-digit group or 4-digit category code, not {cat!r}")
+        known = KNOWN[field_name]
+        if cat not in known:
+            raise ValueError(f"{where}: there is no {field_name} {cat!r} (core/"
+                             f"{'event_catalog' if field_name == 'event' else 'furniture_catalog'}.py)")
         cat = _key(cat, "event" if field_name == "event" else "component")
         if dist is not None and not _ADCODE.fullmatch(str(dist)):
             raise ValueError(f"{where}: district must be a 6-digit adcode, not {dist!r}")
@@ -100,8 +107,9 @@ def parse(doc: Mapping[str, Any]) -> CaseRules:
     by_category = {}
     for table, kind in (("by_category", "component"), ("by_event", "event")):
         for cat, hours in (limits.get(table) or {}).items():
-            if not _CATEGORY.fullmatch(str(cat)):
-                raise ValueError(f"case rules: limits_h.{table} key must be a category or group code, not {cat!r}")
+            if not _CATEGORY.fullmatch(str(cat)) or str(cat) not in KNOWN["event" if kind == "event" else "category"]:
+                raise ValueError(f"case rules: limits_h.{table} key must be a known category or group code, "
+                                 f"not {cat!r}")
             by_category[_key(str(cat), kind)] = _hours(hours, f"case rules: limits_h.{table}.{cat}")
     video = doc.get("video_events") or {}
     if not isinstance(video, Mapping):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy.exc
 from flask import Blueprint, Response, flash, get_flashed_messages, redirect, render_template_string, request, url_for
 
 from auth import accounts as ops
@@ -29,6 +31,7 @@ from store import audit, context, users
 log = logging.getLogger("onescreen.admin")
 bp = Blueprint("admin", __name__)
 AUDIT_ROWS = 200
+DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 CONFIRM = {"delete-user": "admin.delete_user", "reset-password": "admin.reset_password",
            "revoke-kiosk": "admin.revoke_kiosk", "revoke-token": "admin.revoke_token"}
 PAGE = (Path(__file__).with_name("admin.html")).read_text(encoding="utf-8")  # the one template, Jinja
@@ -87,8 +90,12 @@ def _main(status: int = 200, error: str | None = None) -> Response:
                             if k not in ("id", "ts", "event", "actor"))
         entries.append({"ts": e.get("ts"), "event": e.get("event", ""), "actor": e.get("actor", ""),
                         "details": details})
+    try:
+        rules = ops.case_rules(context.get().casebook())
+    except DB_DOWN:
+        rules = None
     return _render("main", status, error=error, districts=dist, users=users.list_users(r),
-                   kiosks=users.list_kiosks(r), tokens=users.list_api_tokens(r), entries=entries)
+                   kiosks=users.list_kiosks(r), tokens=users.list_api_tokens(r), entries=entries, rules=rules)
 
 
 def handled(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -215,6 +222,16 @@ def delete_user(name: str) -> Any:
     """Delete a user and their API tokens."""
     ops.delete_user(ops.redis_client(), ops.actor(), name)
     return _done("deleted_user", "users", name=name)
+
+
+@bp.post("/admin/case-rules")
+@handled
+def save_case_rules() -> Any:
+    """Check and save the dispatch table; a mistake re-renders the page with the text as typed and the reason."""
+    expected = request.form.get("expected_version", "")
+    version = ops.save_case_rules(context.get().casebook(), request.form.get("yaml", ""),
+                                  int(expected) if expected.isdigit() else None, ops.actor(), int(time.time() * 1000))
+    return _done("rules_saved", "rules", v=version)
 
 
 @bp.post("/admin/kiosks")

@@ -105,6 +105,14 @@ case_forwards = sa.Table(  # the Open311 forwarding outbox (data_sources/provide
     sa.Index("ix_case_forwards_state_next", "state", "next_ms"),
 )
 
+case_rules_docs = sa.Table(  # the dispatch table as an admin saved it, every version (migration 0007)
+    "case_rules_docs", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("doc", sa.Text, nullable=False),  # the YAML text, as config/case_rules.yaml is written
+    sa.Column("by", sa.String(64), nullable=False),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+)
+
 MAX_PHOTOS = 20  # per case: the report's, the handler's, the check's, with room to spare
 KINDS = ("component", "event")
 CHANNELS = ("inspector", "video", "public", "superior", "alert")
@@ -466,6 +474,24 @@ class Casebook:
             rows = conn.execute(sa.select(case_forwards.c.state, sa.func.count()).group_by(case_forwards.c.state))
             got = {str(s): int(n) for s, n in rows.all()}
         return {s: got.get(s, 0) for s in ("pending", "sent", "dead")}
+
+    def rules_doc(self) -> dict[str, Any] | None:
+        """The newest saved dispatch table {version, doc, by, at_ms}, or None when none was ever saved."""
+        with self.eng.connect() as conn:
+            row = conn.execute(sa.select(case_rules_docs).order_by(case_rules_docs.c.version.desc()).limit(1)
+                               ).mappings().first()
+        return None if row is None else dict(row)
+
+    def save_rules_doc(self, doc: str, by: str, now_ms: int, expected_version: int | None = None) -> int:
+        """Save a new version of the dispatch table (checked by the caller); its version. Refused 409 when
+        `expected_version` is given and is not the newest (0: none saved yet): someone saved meanwhile."""
+        with self.eng.begin() as conn:
+            newest = conn.execute(sa.select(sa.func.max(case_rules_docs.c.version))).scalar() or 0
+            if expected_version is not None and expected_version != newest:
+                raise cf.Refused(409, f"the dispatch table changed meanwhile: it is version {newest} now, "
+                                      f"not {expected_version}")
+            return int(conn.execute(case_rules_docs.insert().values(doc=doc, by=by, at_ms=now_ms))
+                       .inserted_primary_key[0])
 
     def trail(self, case_id: str) -> list[dict[str, Any]]:
         """Every recorded step of a case, oldest first (the report, then each action)."""
