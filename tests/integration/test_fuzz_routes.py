@@ -63,6 +63,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/api/v1/admin/kiosks": ("GET", "POST"), "/api/v1/admin/kiosks/<kid>": ("DELETE",),
     "/api/v1/admin/tokens": ("GET", "POST"), "/api/v1/admin/tokens/<tid>": ("DELETE",),
     "/api/v1/admin/audit": ("GET",), "/login/oidc": ("GET",), "/login/oidc/callback": ("GET",),
+    "/api/v1/admin/case-rules": ("GET", "PUT"), "/admin/case-rules": ("POST",),
     "/api/v1/cases": ("GET", "POST"), "/api/v1/cases/<case_id>": ("GET",), "/api/v1/cases/departments": ("GET",),
     "/api/v1/cases/<case_id>/<action>": ("POST",), "/api/v1/cases/<case_id>/photos": ("POST",),
     "/api/v1/cases/video": ("POST",),
