@@ -36,6 +36,7 @@ from layouts import wall as wall_layout
 from layouts.common import forbidden
 from store import context, history
 from store.client import UNAVAILABLE, connect
+from views import map as map_view
 
 CASE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 log = logging.getLogger("onescreen")
@@ -135,14 +136,15 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
         return alerts_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang)
 
     def cases_page(lang: str | None = None, department: str | None = None, case: str | None = None,
-                   **_: Any) -> html.Div:
+                   component: str | None = None, **_: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)
         p = current()
         department = department.strip()[:64] if isinstance(department, str) and department.strip() else None
         case = case if isinstance(case, str) and CASE_ID.fullmatch(case) else None  # opened from a map pin
+        part = map_view.component(settings.furniture_seed, component) if isinstance(component, str) else None
         return cases_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang,
                                    may_report=p is not None and p.can("cases.report"), department=department,
-                                   selected=case)
+                                   selected=case, component=part)
 
     def guard(perm: str, page: Any) -> Any:
         """A page layout that renders only for roles holding perm (the gate refuses full loads and data too)."""

@@ -50,6 +50,7 @@ from core.event_catalog import EVENT_CODES
 from core.furniture_catalog import CATEGORIES
 from store import casebook, context, photos
 from store.client import UNAVAILABLE
+from views import map as map_view
 from views.cases import due_soon
 
 log = logging.getLogger("onescreen.api.cases")
@@ -209,10 +210,20 @@ def report_case() -> Any:
                            "request_id"}
     if unknown:
         raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
-    kind = body.get("kind", "event")
+    kind = body.get("kind", "component" if body.get("component_id") else "event")
     if kind not in casebook.KINDS:
         raise BadRequest(f"kind must be one of {', '.join(casebook.KINDS)}")
+    component_id = _text(body, "component_id", 64) or None
+    part = None
+    if component_id is not None:  # a component of the city-component layer: its category and, unless given, place
+        part = map_view.component(context.get().settings.furniture_seed, component_id)
+        if part is None or kind != "component":
+            raise BadRequest(f"there is no component {component_id!r} in the city-component layer"
+                             if part is None else "a case about a component is of kind component")
+        body = {"category": part["code"], "lon": part["lon"], "lat": part["lat"], **body}
     category = _text(body, "category", 4, required=True)
+    if part is not None and category != part["code"]:
+        raise BadRequest(f"component {component_id} is of category {part['code']}, not {category}")
     if kind == "component" and category not in COMPONENTS:
         raise BadRequest(f"unknown component category {category!r} (GB/T 30428.2, e.g. 0101)")
     if kind == "event" and category not in EVENT_CODES:
@@ -242,7 +253,7 @@ def report_case() -> Any:
     book = context.get().casebook()
     seen = book.record(case_id) is not None
     book.report(case_id, category, int(time.time() * 1000), kind=kind, channel=channel, district=district,
-                lon=lon, lat=lat, component_id=_text(body, "component_id", 64) or None,
+                lon=lon, lat=lat, component_id=component_id,
                 description=_text(body, "description"), by=who.name, role=who.role)
     rec = visible(book.record(case_id), who)
     return jsonify({"case": _shown(rec, int(time.time() * 1000))}), 200 if seen else 201

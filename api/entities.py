@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import quote
 
 from flask import Blueprint, jsonify, request
 
 from auth import principal
 from core.furniture_catalog import CATEGORIES
 from core.geo import district_names
-from core.i18n import norm_lang
+from core.i18n import norm_lang, t
 from core.readings import FEEDS
 from data_sources.simulator.furniture import FurnitureSet
 from store import context, snapshot
@@ -46,6 +47,10 @@ def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
         return jsonify(error=f"no {feed} entity {entity_id!r}"), 404
     body = entity.details(feed, doc, lang, context.now_ms(), ctx.city.get("timezone", "Asia/Shanghai"),
                           district_names(ctx.city["geo"]["districts"]))
+    who = principal.current()
+    if feed == "furniture" and who is not None and who.can("cases.report"):  # report a case about it, prefilled
+        body["action"] = {"href": f"/cases?lang={lang}&component={quote(entity_id, safe='')}",
+                          "text": t("cs_report_component", lang)}
     return jsonify(id=entity_id, feed=feed, ts=doc.get("ts"), values=doc.get("v"), derived=doc.get("d"), **body)
 
 

@@ -164,6 +164,14 @@
       table.appendChild(tr);
     });
     box.appendChild(table);
+    var act = info.action;  // e.g. a component's "report a case about it": a same-site path only
+    if (act && typeof act.href === "string" && act.href.charAt(0) === "/" && act.href.charAt(1) !== "/") {
+      var a = document.createElement("a");
+      a.href = act.href;
+      a.textContent = String(act.text || "→");
+      a.className = "ep-action";
+      box.appendChild(a);
+    }
     return box;
   }
 

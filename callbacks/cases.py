@@ -20,6 +20,7 @@ from layouts import cases as cases_layout
 from layouts import ids
 from store import casebook, context, photos
 from views import cases as view
+from views import map as map_view
 
 DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 COMPONENTS = frozenset(c["code"] for c in CATEGORIES)
@@ -163,16 +164,19 @@ def _photo_bytes(contents: str | None) -> bytes | None:
           Input(ids.CS_R_SEND, "n_clicks"),
           State(ids.CS_R_CAT, "value"), State(ids.CS_R_LON, "value"), State(ids.CS_R_LAT, "value"),
           State(ids.CS_R_DESC, "value"), State(ids.CS_R_PHOTO, "contents"), State(ids.CS_R_DONE, "data"),
-          State(ids.CS_LANG, "data"), prevent_initial_call=True)
+          State(ids.CS_LANG, "data"), State(ids.CS_R_COMP, "data"), prevent_initial_call=True)
 def report(_n: int | None, category: str | None, lon: float | None, lat: float | None, description: str | None,
-           photo: str | None, bump: int | None, lang: str | None) -> tuple[Any, Any, Any, Any]:
+           photo: str | None, bump: int | None, lang: str | None,
+           component: str | None = None) -> tuple[Any, Any, Any, Any]:
     """A new case from the form, at the given position (its district from the city's boundaries), with its photo.
     A photo that is not one refuses the report with the reason, the form as it was."""
     lang = lang or "zh"
     keep = (no_update, no_update, no_update)
     who = _who()
     x, y = service.number_in(lon, -180, 180), service.number_in(lat, -90, 90)
-    if category not in COMPONENTS or x is None or y is None:
+    part = map_view.component(context.get().settings.furniture_seed, component) if component else None
+    if category not in COMPONENTS or x is None or y is None or (component and (part is None or
+                                                                               part["code"] != category)):
         return t("cs_need", lang), *keep
     district = geo.district_at((context.get().city.get("geo") or {}).get("districts"), x, y)
     if who.district is not None and district != who.district:
@@ -188,7 +192,8 @@ def report(_n: int | None, category: str | None, lon: float | None, lat: float |
     book = context.get().casebook()
     try:
         book.report(case_id, str(category), now, kind="component", channel=channel, district=district, lon=x, lat=y,
-                    description=(description or "").strip()[:2000], by=who.name, role=who.role)
+                    component_id=part["id"] if part else None, description=(description or "").strip()[:2000],
+                    by=who.name, role=who.role)
         if data is not None:
             service.add_photo(book, context.get().photos(), who, case_id, data, now, reporting=True)
     except DB_DOWN:

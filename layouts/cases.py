@@ -61,19 +61,22 @@ def departments_table(rows: list[dict[str, Any]], lang: str) -> Any:
 
 
 def layout(city_name: str, lang: str, may_report: bool, department: str | None = None,
-           selected: str | None = None) -> html.Div:
+           selected: str | None = None, component: dict[str, Any] | None = None) -> html.Div:
     """The whole page; the list refreshes every few seconds."""
     i = 0 if lang == "zh" else 1
     categories = [{"label": f"{c['code']} {GROUPS[c['group']][i]} · {c['zh']}", "value": c["code"]}
                   for c in CATEGORIES]
-    report = html.Details(className="cs-report", open=False, hidden=not may_report, children=[
+    part = component or {}
+    report = html.Details(className="cs-report", open=bool(component), hidden=not may_report, children=[
         html.Summary(t("cs_report", lang)),
-        dcc.Dropdown(id=ids.CS_R_CAT, options=categories, placeholder=t("cs_category", lang), className="cs-cat"),
+        *([html.P(t("cs_component", lang, id=part["id"]), className="cs-comp")] if component else []),
+        dcc.Dropdown(id=ids.CS_R_CAT, options=categories, placeholder=t("cs_category", lang), className="cs-cat",
+                     value=part.get("code"), disabled=bool(component)),
         html.Div(className="cs-pos", children=[
             dcc.Input(id=ids.CS_R_LON, type="number", placeholder=t("cs_lon", lang), className="ctl-input",
-                      min=-180, max=180, step="any"),
+                      min=-180, max=180, step="any", value=part.get("lon")),
             dcc.Input(id=ids.CS_R_LAT, type="number", placeholder=t("cs_lat", lang), className="ctl-input",
-                      min=-90, max=90, step="any"),
+                      min=-90, max=90, step="any", value=part.get("lat")),
             html.Button(t("cs_gps", lang), id=ids.CS_R_GPS, n_clicks=0, className="btn"),
         ]),
         dcc.Textarea(id=ids.CS_R_DESC, placeholder=t("cs_desc", lang), maxLength=2000),
@@ -117,6 +120,7 @@ def layout(city_name: str, lang: str, may_report: bool, department: str | None =
         dcc.Store(id=ids.CS_SELECTED, data=selected),
         dcc.Store(id=ids.CS_REFRESH, data=0),
         dcc.Store(id=ids.CS_R_DONE, data=0),
+        dcc.Store(id=ids.CS_R_COMP, data=part.get("id")),
         dcc.Store(id=ids.CS_DEPT_FILTER, data=department),
         dcc.Store(id=ids.CS_LANG, data=lang),
         dcc.Interval(id=ids.CS_TICK, interval=5000),

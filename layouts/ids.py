@@ -119,6 +119,7 @@ CS_VIEW = "cs-view"
 CS_PHOTO = "cs-photo"
 CS_PHOTO_NAME = "cs-photo-name"
 CS_R_PHOTO = "cs-r-photo"
+CS_R_COMP = "cs-r-comp"  # the component a report is about (opened from its map popup)
 CS_R_PHOTO_NAME = "cs-r-photo-name"
 CS_TABLE = "cs-table"
 CS_SELECTED = "cs-selected"

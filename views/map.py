@@ -115,6 +115,17 @@ def furniture_clusters(seed: int, status: np.ndarray, bbox: Bbox, zoom: float, c
     return res
 
 
+def component(seed: int, entity_id: str) -> dict[str, Any] | None:
+    """One city component of the layer by its id: {"id", "code" (its GB/T 30428.2 category), "lon", "lat"}, or
+    None when there is no such component."""
+    data, _ = furniture_index(seed)
+    row = FurnitureSet.index_of(entity_id) if isinstance(entity_id, str) else None
+    if row is None or row >= len(data):
+        return None
+    return {"id": entity_id, "code": CATEGORIES[int(data.cat[row])]["code"], "lon": round(float(data.lon[row]), 6),
+            "lat": round(float(data.lat[row]), 6)}
+
+
 @cache
 def furniture_in_district(seed: int, filename: str, adcode: str) -> np.ndarray:
     """Which synthetic components lie in a district (computed on a district caller's first request, then kept)."""

@@ -6,16 +6,19 @@ is a 409 naming the state now; a request sent again is not applied twice; bad in
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import plotly.utils
 import pytest
 import redis
 from flask.testing import FlaskClient
 
 import app as app_module
 from config.settings import Settings, load_case_rules
+from layouts import cases as cases_layout
 from store import users
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
 
@@ -152,3 +155,29 @@ def test_bad_actions_are_refused_with_the_reason(clients: dict[str, FlaskClient]
         resp = act(clients["dispatcher"], cid, action, **body)
         assert resp.status_code == status and says in resp.get_json()["error"], (action, resp.get_json())
     assert clients["dispatcher"].get("/api/v1/cases/NOPE").status_code == 404
+
+
+def test_a_case_about_a_component_takes_its_category_and_place_from_the_layer(clients: dict[str, FlaskClient]) -> None:
+    from views import map as map_view
+
+    part = map_view.component(Settings().furniture_seed, "F000042")
+    assert part is not None
+    made = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "description": "破损"})
+    assert made.status_code == 201, made.get_json()
+    case = made.get_json()["case"]
+    assert (case["kind"], case["category"], case["component_id"], case["lon"], case["lat"]) == (
+        "component", part["code"], "F000042", part["lon"], part["lat"])
+    wrong = "0101" if part["code"] != "0101" else "0102"
+    other = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "category": wrong})
+    assert other.status_code == 400 and f"of category {part['code']}" in other.get_json()["error"]
+    for bad in ("F999999", "F0000421", "../x"):
+        resp = clients["dispatcher"].post("/api/v1/cases", json={"component_id": bad})
+        assert resp.status_code == 400 and "no component" in resp.get_json()["error"]
+    event = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "kind": "event"})
+    assert event.status_code == 400 and "kind component" in event.get_json()["error"]
+    link = clients["dispatcher"].get("/api/v1/entities/furniture/F000042?lang=en").get_json()["action"]
+    assert link["href"] == "/cases?lang=en&component=F000042"
+    seen = clients["analyst"].get("/api/v1/entities/furniture/F000042")
+    assert seen.status_code == 200 and "action" not in seen.get_json()  # an analyst reads it but does not report
+    form = json.dumps(cases_layout.layout("Guangzhou", "en", True, component=part), cls=plotly.utils.PlotlyJSONEncoder)
+    assert f'"value": "{part["code"]}"' in form and "Component F000042" in form  # the console's form, prefilled
