@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -136,7 +137,7 @@ def engine_for(url: str | None, data_dir: Path) -> Engine:
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # the driver's own BEGIN off: ours below
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _wal(cur)
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -148,14 +149,39 @@ def engine_for(url: str | None, data_dir: Path) -> Engine:
     return eng
 
 
+WAL_TRIES = 300  # x 0.1 s: a new database's first writer may hold its lock that long (its first migration)
+
+
+def _wal(cur: Any) -> None:
+    """WAL mode (kept in the file once set). Switching needs the database to itself, and SQLite answers "locked" at
+    once rather than waiting, so a new database opened by two threads or processes at the same moment (the web
+    process and the feed runner, both migrating it) tries again until the other's transaction ends."""
+    import sqlite3
+
+    for attempt in range(WAL_TRIES):
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_TRIES - 1:
+                raise
+            time.sleep(0.1)
+
+
 def migrate(eng: Engine) -> None:
-    """Bring the schema to the newest migration (store/migrations; Alembic), in one transaction."""
+    """Bring the schema to the newest migration (store/migrations; Alembic), in one transaction. Any number of
+    processes may do it at once: SQLite's writers queue (BEGIN IMMEDIATE), PostgreSQL's take an advisory lock, so
+    the later ones find the schema new and do nothing."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
     with eng.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4751)")  # "OS": the case records' migrations
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

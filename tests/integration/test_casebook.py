@@ -124,3 +124,25 @@ def test_dispatchers_in_other_processes_racing_on_one_case_one_wins(book: casebo
     assert [t["action"] for t in trail] == ["report", "register", "dispatch"]
     with book.eng.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(casebook.case_events)).scalar() == 3
+
+
+def _migrate(args: tuple[str | None, str]) -> str:
+    """One process opening fresh records and migrating them, as the web process and the feed runner do at once."""
+    url, data_dir = args
+    eng = casebook.engine_for(url, Path(data_dir))
+    try:
+        casebook.migrate(eng)
+        with eng.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar())
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_processes_migrating_fresh_records_at_once_all_succeed(dialect: str, request: pytest.FixtureRequest,
+                                                               tmp_path: Path) -> None:
+    url = None if dialect == "sqlite" else request.getfixturevalue("pg_server").fresh_database(
+        f"m{uuid.uuid4().hex[:12]}")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        heads = pool.map(_migrate, [(url, str(tmp_path / "fresh"))] * 6)
+    assert len(set(heads)) == 1 and heads[0].isdigit(), heads  # every one at the newest, none failed
