@@ -88,8 +88,8 @@ class LoopSimulator:
                 self.book.act(cid, "register", dispatcher, now_ms, expected_version=v)
         elif state == cf.REGISTERED:
             dept = self.rules.department(rec["category"], rec.get("district"), rec.get("kind") or "component")
-            self.book.act(cid, "dispatch", dispatcher, now_ms, args={"department": dept}, limit_ms=limit,
-                          expected_version=v)
+            self.book.act(cid, "dispatch", dispatcher, now_ms, args={"department": dept, "urgent": u > 0.95},
+                          limit_ms=limit, expected_version=v)
         elif state == cf.DISPATCHED:
             self.book.act(cid, "accept", handler, now_ms, expected_version=v)
         elif state == cf.ACCEPTED:
