@@ -210,7 +210,7 @@ def report_case() -> Any:
                            "request_id"}
     if unknown:
         raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
-    kind = body.get("kind", "component" if body.get("component_id") else "event")
+    kind = body.get("kind", "component")  # as the console and Open311 report: a component unless it says event
     if kind not in casebook.KINDS:
         raise BadRequest(f"kind must be one of {', '.join(casebook.KINDS)}")
     component_id = _text(body, "component_id", 64) or None
@@ -314,7 +314,7 @@ def video_event() -> Any:
     text = _text(body, "description")
     note = f"[{camera} · {event_type}" + (f" · {float(confidence):.2f}" if confidence is not None else "") + "]"
     book.report(case_id, kinds[event_type], at, kind="event", channel="video", district=district, lon=lon, lat=lat,
-                description=f"{note} {text}".strip(), by=f"camera:{camera}"[:64], role=who.role)
+                description=f"{note} {text}".strip(), by=f"camera:{camera}"[:64], role=who.role, recorded_ms=now)
     shot, _ = service.add_photo(book, context.get().photos(), who, case_id, frame, now, reporting=True)
     rec = visible(book.record(case_id), who)
     return jsonify({"case": _shown(rec, now), "photo": _photo(shot)}), 200 if seen else 201

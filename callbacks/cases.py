@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import time
 from typing import Any
 
@@ -22,6 +23,7 @@ from store import casebook, context, photos
 from views import cases as view
 from views import map as map_view
 
+log = logging.getLogger("onescreen.cases.console")
 DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 COMPONENTS = frozenset(c["code"] for c in CATEGORIES)
 
@@ -53,10 +55,10 @@ def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, 
     department = department[:64] if isinstance(department, str) and department else None
     try:
         records = service.queue(context.get().casebook(), _who(), states, department)
+        share = service.rules(context.get().casebook()).warn_share
     except DB_DOWN:
         return cases_layout.note(t("cs_db_down", lang))
     now, tz, names = int(time.time() * 1000), _tz(), _districts()
-    share = service.rules(context.get().casebook()).warn_share
     rows = [view.row(rec, now, lang or "zh", tz, names, share) for rec in records]
     return cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
 
@@ -88,11 +90,11 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
         rec = service.visible(book.record(selected), who)
         steps = book.trail(selected)
         shots = view.photos(book.photos(selected), selected, lang, _tz())
+        share = service.rules(book).warn_share
     except service.NotFound:
         return t("cs_pick", lang), None, []
     except DB_DOWN:
         return t("cs_db_down", lang), no_update, no_update
-    share = service.rules(book).warn_share
     row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts(), share)
     options = [{"label": t(f"cs_ac_{a}", lang), "value": a} for a in view.actions(who.role, rec["state"])]
     return (cases_layout.card(row, lang, shots), cases_layout.trail_table(view.trail(steps, lang, _tz())), options)
@@ -194,11 +196,16 @@ def report(_n: int | None, category: str | None, lon: float | None, lat: float |
         book.report(case_id, str(category), now, kind="component", channel=channel, district=district, lon=x, lat=y,
                     component_id=part["id"] if part else None, description=(description or "").strip()[:2000],
                     by=who.name, role=who.role)
-        if data is not None:
-            service.add_photo(book, context.get().photos(), who, case_id, data, now, reporting=True)
     except DB_DOWN:
         return t("cs_db_down", lang), *keep
-    return t("cs_reported", lang, id=case_id), (bump or 0) + 1, "", None
+    done = t("cs_reported", lang, id=case_id)
+    if data is not None:  # the case stands whatever becomes of its photo: the message says, so it is not sent twice
+        try:
+            service.add_photo(book, context.get().photos(), who, case_id, data, now, reporting=True)
+        except (*DB_DOWN, OSError, photos.BadPhoto, cf.Refused) as exc:
+            log.warning("case %s: its photo was not kept: %s", case_id, exc)
+            done = f"{done} · {t('cs_photo_not_kept', lang, reason=getattr(exc, 'reason', type(exc).__name__))}"
+    return done, (bump or 0) + 1, "", None
 
 
 # The phone's position into the form (the browser asks the user; nothing leaves the page without them).

@@ -1,7 +1,9 @@
 """OneScreen's own sensors open cases (issue #15: the platform as a channel of 信息采集). An alert whose rule has
-`case:` (config/alerts.yaml) and that has stayed active — firing or acknowledged, not silenced — for the rule's
-after_s, at its level or worse, opens one event case on the alert channel: where the entity is, in its district,
-saying what the alert saw. The dispatch table (config/case_rules.yaml) then names the department, as for any event.
+`case:` (config/alerts.yaml) and that has stayed active — firing or acknowledged, not silenced, its value not stale —
+for the rule's after_s (counted from its firing, or, with `level`, from when the measured value reached that level:
+a level raised because nobody acknowledged does not count), opens one event case on the alert channel: where the
+entity is, in its district, saying what the alert saw. The dispatch table (config/case_rules.yaml) then names the
+department, as for any event. (An alert silenced past after_s opens its case when the silence ends.)
 
 One case per firing: the case's id comes from the alert's id and the moment it fired, so any number of runners
 open it once, and an alert that resolves and fires again later opens a new one."""
@@ -17,7 +19,7 @@ from typing import Any
 import redis
 
 from alerts.rules import OpenCase, RuleSet
-from core.alerts import level_rank
+from core.alerts import is_active
 from store import alerts as alert_store
 from store import snapshot
 
@@ -57,21 +59,36 @@ class AlertCases:
     def __init__(self, r: redis.Redis, book: Any, rules: RuleSet) -> None:
         self.r, self.book = r, book
         self.specs: dict[str, OpenCase] = {rule.id: rule.case for rule in rules.rules if rule.enabled and rule.case}
+        self.levels = {rule.id: [lv.level for lv in rule.levels] for rule in rules.rules}
         self.known: set[str] = set()
+
+    def _since(self, alert: dict[str, Any], spec: OpenCase) -> int | None:
+        """Since when the alert has been at the case's level: its firing, or when the measured value (not a level
+        raised because nobody acknowledged) first reached `spec.level` in this run; None: not there now."""
+        if spec.level is None:
+            fired = alert.get("fired_ms")
+            return fired if isinstance(fired, int) else None
+        names = self.levels.get(str(alert.get("rule")), [])
+        want = names.index(spec.level) if spec.level in names else None
+        measured, since = alert.get("vlevel"), alert.get("level_since") or []
+        if want is None or not isinstance(measured, int) or measured < want or want >= len(since):
+            return None
+        at = since[want]
+        return at if isinstance(at, int) else None
 
     def step(self, now_ms: int) -> list[str]:
         """Open every case now due; the ids opened."""
         if not self.specs:
             return []
         due: list[tuple[str, dict[str, Any], OpenCase]] = []
-        for alert in alert_store.read_active(self.r):
+        for alert in alert_store.load(self.r).states.values():
             spec = self.specs.get(str(alert.get("rule")))
             fired = alert.get("fired_ms")
-            if spec is None or alert.get("silenced") or not isinstance(fired, int):
-                continue
-            if now_ms - fired < spec.after_s * 1000:
-                continue
-            if spec.level is not None and level_rank(str(alert.get("level"))) < level_rank(spec.level):
+            if spec is None or not is_active(alert) or alert.get("silenced") or alert.get("held") \
+                    or not isinstance(fired, int):
+                continue  # a silenced alert, or one whose value went stale, opens nothing
+            since = self._since(alert, spec)
+            if since is None or now_ms - since < spec.after_s * 1000:
                 continue
             cid = case_id(str(alert["id"]), fired)
             if cid not in self.known:

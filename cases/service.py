@@ -9,9 +9,11 @@ category's limit (or the urgent one)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
+import weakref
 from functools import cache
 from typing import Any
 
@@ -33,8 +35,9 @@ class NotFound(LookupError):
 
 
 RULES_CHECK_S = 5.0  # how often a process looks for a newer saved dispatch table
-_held: dict[int, tuple[float, int, CaseRules]] = {}  # id(book) -> (checked at, version, rules)
+_held: weakref.WeakKeyDictionary[Any, tuple[float, int, CaseRules]] = weakref.WeakKeyDictionary()  # book -> rules
 _held_lock = threading.Lock()
+log = logging.getLogger("onescreen.cases")
 
 
 @cache
@@ -45,21 +48,29 @@ def file_rules() -> CaseRules:
 
 def rules(book: Any = None) -> CaseRules:
     """The dispatch table in force: the newest an admin saved in these case records (`book`), else the file's.
-    A process looks for a newer one at most every RULES_CHECK_S; without records, the file's."""
+    A process looks for a newer one at most every RULES_CHECK_S; without records, the file's. A saved table that
+    no longer reads (a code the catalogue dropped since) is logged and the last good one stays in force."""
     if book is None:
         return file_rules()
     now = time.monotonic()
-    held = _held.get(id(book))
+    held = _held.get(book)
     if held is not None and now - held[0] < RULES_CHECK_S:
         return held[2]
     stored = book.rules_doc()
     version = 0 if stored is None else int(stored["version"])
     if held is not None and held[1] == version:
         current = held[2]
+    elif stored is None:
+        current = file_rules()
     else:
-        current = file_rules() if stored is None else case_rules.parse(yaml.safe_load(stored["doc"]) or {})
+        try:
+            current = case_rules.parse(yaml.safe_load(stored["doc"]) or {})
+        except (ValueError, yaml.YAMLError, AttributeError, TypeError):
+            log.exception("saved dispatch table version %s does not read: the last good one stays", version)
+            current = held[2] if held is not None else file_rules()
     with _held_lock:
-        _held[id(book)] = (now, version, current)
+        if (_held.get(book) or (0.0, -1, None))[1] <= version:  # never put back an older one read meanwhile
+            _held[book] = (now, version, current)
     return current
 
 
@@ -82,10 +93,13 @@ def save_rules(book: Any, text: str, by: str, now_ms: int, expected_version: int
         raise ValueError(f"the dispatch table is not YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict):
         raise ValueError("the dispatch table must be a YAML mapping (default_department, route, limits_h …)")
-    case_rules.parse(doc)  # ValueError naming the entry
+    try:
+        case_rules.parse(doc)  # ValueError naming the entry
+    except (AttributeError, TypeError) as exc:  # a section of the wrong shape the parser did not expect
+        raise ValueError(f"the dispatch table is not shaped as config/case_rules.yaml: {exc}") from None
     version = book.save_rules_doc(text, by, now_ms, expected_version)
     with _held_lock:
-        _held.pop(id(book), None)  # this process sees it at once; the others within RULES_CHECK_S
+        _held.pop(book, None)  # this process sees it at once; the others within RULES_CHECK_S
     return version
 
 

@@ -77,8 +77,16 @@ def _hours(value: Any, where: str) -> float:
 def parse(doc: Mapping[str, Any]) -> CaseRules:
     """The table from the YAML document; ValueError naming the bad entry."""
     default = doc.get("default_department")
-    if not isinstance(default, str) or not default.strip():
+    if not isinstance(default, str) or not default.strip() or len(default.strip()) > 64:
         raise ValueError("case rules: default_department must be a department's name")
+    if not isinstance(doc.get("route") or [], list):
+        raise ValueError("case rules: route must be a list of entries")
+    for section in ("limits_h",):
+        if not isinstance(doc.get(section) or {}, Mapping):
+            raise ValueError(f"case rules: {section} must be a mapping")
+    for table in ("by_category", "by_event"):
+        if not isinstance((doc.get("limits_h") or {}).get(table) or {}, Mapping):
+            raise ValueError(f"case rules: limits_h.{table} must map codes to hours")
     route: dict[tuple[str, str | None], str] = {}
     for i, rule in enumerate(doc.get("route") or []):
         where = f"case rules: route entry {i + 1}"
@@ -97,8 +105,8 @@ def parse(doc: Mapping[str, Any]) -> CaseRules:
         cat = _key(cat, "event" if field_name == "event" else "component")
         if dist is not None and not _ADCODE.fullmatch(str(dist)):
             raise ValueError(f"{where}: district must be a 6-digit adcode, not {dist!r}")
-        if not isinstance(dept, str) or not dept.strip():
-            raise ValueError(f"{where}: department must be a name")
+        if not isinstance(dept, str) or not dept.strip() or len(dept.strip()) > 64:
+            raise ValueError(f"{where}: department must be a name of at most 64 characters")
         key = (cat, None if dist is None else str(dist))
         if key in route:
             raise ValueError(f"{where}: {cat} {dist or ''} is routed twice")

@@ -240,15 +240,18 @@ class Casebook:
 
     def report(self, case_id: str, category: str, now_ms: int, *, kind: str = "event", channel: str = "inspector",
                district: str | None = None, lon: float | None = None, lat: float | None = None,
-               component_id: str | None = None, description: str = "", by: str = "", role: str = "") -> cf.Case:
-        """A new case from a report (state reported); the same id again answers the case as it is (idempotent)."""
+               component_id: str | None = None, description: str = "", by: str = "", role: str = "",
+               recorded_ms: int | None = None) -> cf.Case:
+        """A new case from a report (state reported) made at `now_ms`; the same id again answers the case as it is
+        (idempotent). `recorded_ms`: when it was recorded here, when that is later (a camera's event sent late):
+        readers of what changed since a moment go by it."""
         if kind not in KINDS:
             raise cf.Refused(400, f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         if channel not in CHANNELS:
             raise cf.Refused(400, f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
         try:
             return self._report(case_id, category, now_ms, kind, channel, district, lon, lat, component_id,
-                                description, by, role)
+                                description, by, role, max(now_ms, recorded_ms or now_ms))
         except sa.exc.IntegrityError:  # the same report at the same moment in another process: that one stands
             case = self.get(case_id)
             if case is None:
@@ -257,7 +260,7 @@ class Casebook:
 
     def _report(self, case_id: str, category: str, now_ms: int, kind: str, channel: str, district: str | None,
                 lon: float | None, lat: float | None, component_id: str | None, description: str, by: str,
-                role: str) -> cf.Case:
+                role: str, recorded_ms: int) -> cf.Case:
         new: dict[str, Any]
         with self.eng.begin() as conn:
             row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).mappings().first()
@@ -267,7 +270,7 @@ class Casebook:
                        district=district, lon=lon, lat=lat, component_id=component_id, description=description,
                        reported_ms=now_ms, due_ms=None, closed_ms=None, reworks=0, escalations=0, urgent=False,
                        dispatched_ms=None, version=0,
-                       updated_ms=now_ms)
+                       updated_ms=recorded_ms)
             conn.execute(cases.insert().values(**new))
             conn.execute(case_events.insert().values(
                 case_id=case_id, action="report", from_state=None, to_state=cf.REPORTED, by=by or channel,
@@ -413,11 +416,23 @@ class Casebook:
 
     def add_photo(self, case_id: str, info: Mapping[str, Any], by: str, role: str, now_ms: int
                   ) -> tuple[dict[str, Any], bool]:
+        """Record a checked photo of an open case (see _add_photo); the same photo sent twice at once is one."""
+        try:
+            return self._add_photo(case_id, info, by, role, now_ms)
+        except sa.exc.IntegrityError:  # the same photo at the same moment from another request: that one stands
+            seen = self.photo(case_id, str(info["sha256"]))
+            if seen is None:
+                raise
+            return seen, False
+
+    def _add_photo(self, case_id: str, info: Mapping[str, Any], by: str, role: str, now_ms: int
+                   ) -> tuple[dict[str, Any], bool]:
         """Record a checked photo (store.photos.check) of an open case, with the step the case is at; (its record,
         whether it is new: the same photo again is the same record). Refused 404 for an unknown case, 409 for a
         closed one or one that has MAX_PHOTOS already."""
         with self.eng.begin() as conn:
-            row = conn.execute(sa.select(cases.c.state, cases.c.version).where(cases.c.id == case_id)).first()
+            row = conn.execute(sa.select(cases.c.state, cases.c.version).where(cases.c.id == case_id)
+                               .with_for_update()).first()  # PostgreSQL: photos of one case counted one at a time
             if row is None:
                 raise cf.Refused(404, f"no case {case_id!r}")
             seen = conn.execute(sa.select(case_photos).where(case_photos.c.case_id == case_id,
@@ -511,13 +526,18 @@ class Casebook:
     def save_rules_doc(self, doc: str, by: str, now_ms: int, expected_version: int | None = None) -> int:
         """Save a new version of the dispatch table (checked by the caller); its version. Refused 409 when
         `expected_version` is given and is not the newest (0: none saved yet): someone saved meanwhile."""
-        with self.eng.begin() as conn:
-            newest = conn.execute(sa.select(sa.func.max(case_rules_docs.c.version))).scalar() or 0
-            if expected_version is not None and expected_version != newest:
-                raise cf.Refused(409, f"the dispatch table changed meanwhile: it is version {newest} now, "
-                                      f"not {expected_version}")
-            return int(conn.execute(case_rules_docs.insert().values(doc=doc, by=by, at_ms=now_ms))
-                       .inserted_primary_key[0])
+        try:
+            with self.eng.begin() as conn:
+                newest = conn.execute(sa.select(sa.func.max(case_rules_docs.c.version))).scalar() or 0
+                if expected_version is not None and expected_version != newest:
+                    raise cf.Refused(409, f"the dispatch table changed meanwhile: it is version {newest} now, "
+                                          f"not {expected_version}")
+                # the version is ours to name: of two saves over the same one (PostgreSQL lets both read it), the
+                # second's insert collides and is refused, never silently stacked on the first
+                conn.execute(case_rules_docs.insert().values(version=newest + 1, doc=doc, by=by, at_ms=now_ms))
+                return int(newest + 1)
+        except sa.exc.IntegrityError:
+            raise cf.Refused(409, "the dispatch table changed meanwhile: read it again") from None
 
     def trail(self, case_id: str) -> list[dict[str, Any]]:
         """Every recorded step of a case, oldest first (the report, then each action)."""

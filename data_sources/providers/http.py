@@ -62,6 +62,13 @@ class HttpPolled:
         return self.http.poll_latency_ms
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are answered as errors (their 3xx status), not followed."""
+
+    def redirect_request(self, *_: Any, **__: Any) -> None:
+        return None
+
+
 class HttpClient:
     """GETs against one provider; records each request's latency and the total of the current poll."""
 
@@ -71,6 +78,7 @@ class HttpClient:
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self.timeout_s = timeout_s
         self._open = opener or urllib.request.urlopen
+        self._post_open = opener or urllib.request.build_opener(_NoRedirect).open
         self.last_latency_ms: float | None = None
         self.poll_latency_ms = 0.0
 
@@ -89,18 +97,19 @@ class HttpClient:
         return self._send(urllib.request.Request(url, headers={**self.headers, **(headers or {})}, method="GET"), url)
 
     def post_form(self, path: str, form: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> Response:
-        """One POST of a urlencoded form (Open311 GeoReport v2 posts so); failures as get's."""
+        """One POST of a urlencoded form (Open311 GeoReport v2 posts so); failures as get's. A redirect is not
+        followed (urllib would turn the POST into a GET without its form): it is an error with its 3xx status."""
         url = self.url(path)
         body = urllib.parse.urlencode({k: v for k, v in form.items() if v is not None}).encode()
         req = urllib.request.Request(url, data=body, method="POST", headers={
             **self.headers, "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
-        return self._send(req, url)
+        return self._send(req, url, self._post_open)
 
-    def _send(self, req: urllib.request.Request, url: str) -> Response:
+    def _send(self, req: urllib.request.Request, url: str, opener: Callable[..., Any] | None = None) -> Response:
         shown = urllib.parse.urlsplit(url).path or "/"
         t0 = time.perf_counter()
         try:
-            with self._open(req, timeout=self.timeout_s) as resp:
+            with (opener or self._open)(req, timeout=self.timeout_s) as resp:
                 body = resp.read(MAX_BODY + 1)
                 status, hdrs = resp.status, dict(resp.headers.items())
         except urllib.error.HTTPError as exc:

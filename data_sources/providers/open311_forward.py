@@ -13,6 +13,7 @@ a URL or a log line."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import urllib.parse
@@ -27,7 +28,9 @@ from store import keys
 log = logging.getLogger("onescreen.forward")
 FORWARDED = ("inspector", "video", "alert", "superior")  # not "public": those came from the hotline
 MAX_ATTEMPTS = 8
-WINDOW_MS = 86_400_000  # cases reported in the last day are forwarded (not the whole history, on first start)
+# cases reported in the last 8 days are forwarded: a camera's event may be up to 7 days old (api/cases.py), and a
+# runner away for a week catches up; on first start, not the whole history
+WINDOW_MS = 8 * 86_400_000
 HEALTH = "forward"
 RETRYABLE = frozenset({0, 408, 425, 429})  # 0: not reached at all
 
@@ -69,9 +72,15 @@ class Forwarder:
     def __init__(self, book: Any, r: redis.Redis | None, base_url: str, api_key: str | None = None, *,
                  jurisdiction: str | None = None, timeout_s: float = 10.0, opener: Any = None) -> None:
         self.book, self.r = book, r
-        self.http = HttpClient(base_url, timeout_s=timeout_s, opener=opener)
+        parts = urllib.parse.urlsplit(base_url)
+        self.host = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}" or "upstream"
+        headers = {}
+        if parts.username is not None:  # user:password@ in the URL: HTTP Basic, and never shown or logged
+            pair = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+            base_url = urllib.parse.urlunsplit(parts._replace(netloc=self.host))
+        self.http = HttpClient(base_url, headers=headers, timeout_s=timeout_s, opener=opener)
         self.api_key, self.jurisdiction = api_key, jurisdiction
-        self.host = urllib.parse.urlsplit(base_url).netloc or base_url
 
     def step(self, now_ms: int, limit: int = 50) -> dict[str, int]:
         """Queue the new cases, try the due ones; what happened this round."""
@@ -83,6 +92,8 @@ class Forwarder:
             try:
                 resp = self.http.post_form("requests.json", request_form(case, self.api_key, self.jurisdiction))
                 latency = resp.latency_ms
+                if resp.status not in (200, 201):
+                    raise SourcePayloadError(f"the upstream answered HTTP {resp.status}, not 201")
                 self.book.forward_done(case["id"], now_ms, upstream_id=created_id(resp.body))
                 done["sent"] += 1
                 ok = True
@@ -94,7 +105,9 @@ class Forwarder:
             except SourceError as exc:  # a timeout
                 error, again = str(exc), True
             latency = self.http.last_latency_ms
-            last_error = f"{case['id']}: {error}"
+            if self.api_key:  # an upstream may echo the form it refused
+                error = error.replace(self.api_key, "[redacted]")
+            last_error = error  # shown on every overview: no case id (the outbox row keeps it)
             if again and attempts + 1 < MAX_ATTEMPTS:
                 self.book.forward_done(case["id"], now_ms, error=error, next_ms=now_ms + backoff_ms(attempts))
                 done["retry"] += 1

@@ -43,7 +43,7 @@ class FurnitureSet:
     @staticmethod
     def index_of(entity_id: str) -> int | None:
         """Row of an id, or None when it is not one of ours."""
-        if len(entity_id) == 7 and entity_id[0] == "F" and entity_id[1:].isdigit():
+        if len(entity_id) == 7 and entity_id[0] == "F" and entity_id[1:].isascii() and entity_id[1:].isdigit():
             return int(entity_id[1:])
         return None
 

@@ -104,7 +104,7 @@ def test_a_case_waits_for_its_level(r: redis.Redis, book: Any) -> None:
     rules = parse_rules({"rules": [
         {"id": "aqi", "name_zh": "站点AQI超标", "name_en": "Station AQI", "scope": "station", "metric": "aqi",
          "comparator": ">", "levels": [{"level": "blue", "threshold": 100}, {"level": "red", "threshold": 300}],
-         "for_s": 0, "case": {"event": "0602", "after_s": 0, "level": "red"}}]})
+         "for_s": 0, "escalate_after_s": 60, "case": {"event": "0602", "after_s": 0, "level": "red"}}]})
     t0 = int(time.time() * 1000) - H
     ev = Evaluator(r, rules, city={}, feeds_cfg=FEEDS)
 
@@ -117,10 +117,14 @@ def test_a_case_waits_for_its_level(r: redis.Redis, book: Any) -> None:
     ev.evaluate(t0)
     assert actions.active(r)[0]["level"] == "blue"
     assert AlertCases(r, book, rules).step(t0 + 1000) == []
-    air(t0 + 60_000, 400)  # PM2.5 400 -> IAQI above 300: red
-    ev.evaluate(t0 + 60_000)
+    for k in (1, 2, 3, 4):  # nobody acknowledges: it is escalated up to red, but the air never reached red
+        ev.evaluate(t0 + k * 61_000)
     assert actions.active(r)[0]["level"] == "red"
-    [cid] = AlertCases(r, book, rules).step(t0 + 61_000)
+    assert AlertCases(r, book, rules).step(t0 + 250_000) == []
+    air(t0 + 300_000, 400)  # PM2.5 400 -> IAQI above 300: red
+    ev.evaluate(t0 + 300_000)
+    assert actions.active(r)[0]["level"] == "red"
+    [cid] = AlertCases(r, book, rules).step(t0 + 301_000)
     assert book.record(cid)["category"] == "0602" and book.record(cid)["lon"] is None  # no position sent: none made up
 
 

@@ -97,3 +97,17 @@ def test_the_admin_page_saves_the_table_or_shows_the_mistake_with_the_text_as_ty
     assert "Version 1, saved by admin" in admin.get("/admin?lang=en").get_data(as_text=True)
     forged = admin.post("/admin/case-rules", data={"csrf_token": "forged", "yaml": good})
     assert forged.status_code == 400
+
+
+def test_a_saved_table_that_no_longer_reads_leaves_the_last_good_one_in_force(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    book = casebook.Casebook(casebook.engine_for(None, tmp_path))
+    casebook.migrate(book.eng)
+    monkeypatch.setattr(service, "RULES_CHECK_S", 0.0)
+    good = with_route(service.RULES_FILE.read_text(encoding="utf-8"), event="0508", department="城管执法大队")
+    assert service.save_rules(book, good, "admin", 1) == 1
+    assert service.rules(book).department("0508", None, "event") == "城管执法大队"
+    book.save_rules_doc("route: [{event: '0699', department: x}]\ndefault_department: y\n", "someone", 2)  # unchecked
+    assert service.rules(book).department("0508", None, "event") == "城管执法大队"  # the last good one stands
+    other = casebook.Casebook(book.eng)  # a process that never read a good one: the file's
+    assert service.rules(other).department("0508", None, "event") == service.file_rules().default_department

@@ -170,7 +170,7 @@ def test_a_case_about_a_component_takes_its_category_and_place_from_the_layer(cl
     wrong = "0101" if part["code"] != "0101" else "0102"
     other = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "category": wrong})
     assert other.status_code == 400 and f"of category {part['code']}" in other.get_json()["error"]
-    for bad in ("F999999", "F0000421", "../x"):
+    for bad in ("F999999", "F0000421", "../x", "F²²²²²²"):
         resp = clients["dispatcher"].post("/api/v1/cases", json={"component_id": bad})
         assert resp.status_code == 400 and "no component" in resp.get_json()["error"]
     event = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "kind": "event"})

@@ -164,3 +164,27 @@ def test_events_are_open311_services_under_e_and_their_code(upstream: Upstream) 
     assert [e["service_code"] for e in parts] == ["0505"]
     mixed = client.get("/open311/v2/requests.json", query_string={**key, "service_code": "0505,E0505"})
     assert mixed.status_code == 400 and "separate" in mixed.get_json()[0]["description"]
+
+
+def test_a_redirect_is_not_followed_into_a_get_and_credentials_stay_out_of_the_health(book: Any,
+                                                                                        r: redis.Redis) -> None:
+    def moved(environ: dict[str, Any], start: Any) -> list[bytes]:  # an http -> https move, as hotlines do
+        start("302 Found", [("Location", "/open311/v2/requests.json?page=1"), ("Content-Type", "text/plain")])
+        return [b"moved"]
+
+    srv = make_server("127.0.0.1", free_port(), moved, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        now = int(time.time() * 1000)
+        cid = report(book, now, "0101", "inspector")
+        sender = fwd.Forwarder(book, r, f"http://ops:hunter2@127.0.0.1:{srv.server_port}/open311/v2", API_TOKEN,
+                               timeout_s=5)
+        assert sender.step(now) == {"sent": 0, "retry": 0, "dead": 1}
+        row = book.forwards()[0]
+        assert row["case_id"] == cid and row["upstream_id"] is None and "HTTP 302" in row["last_error"]
+        health = r.hgetall(keys.health("forward"))
+        assert health["source"] == f"127.0.0.1:{srv.server_port}" and "hunter2" not in str(health)
+        assert cid not in health["last_error"]  # every overview shows it: no case ids
+    finally:
+        srv.shutdown()
+        srv.server_close()
