@@ -28,6 +28,11 @@ def size(full: T, smoke: T) -> T:
     return smoke if SMOKE else full
 
 
+def ratio(a: float, b: float, spec: str = ".1f", unit: str = "x", none: str = "—") -> str:
+    """a / b formatted, or `none` when b is 0: a smoke run's short window on a slow machine may measure nothing."""
+    return f"{a / b:{spec}}{unit}" if b else none
+
+
 def auth_env() -> dict[str, str]:
     """The access-control environment every bench app starts with: one secret key (shared by all gunicorn
     workers), the first-start admin password, one kiosk link token and the env API token."""

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import auth_env, print_figures, session_cookie, size, start_gunicorn, tear_down
+from bench.common import auth_env, print_figures, ratio, session_cookie, size, start_gunicorn, tear_down
 from core.geo import GEO_DIR
 from data_sources.runner import Runner
 from data_sources.simulator.city import Simulator
@@ -104,10 +104,10 @@ def run() -> list[str]:
         fast = _wrk(base + "/_dash-update-component", wall_body, cookie, tmp)
         naive = _wrk(base + "/_dash-update-component", naive_body, cookie, tmp)
         # a smoke run's window is one second: a slow machine may finish no naive request in it (no ratio then)
-        ratio = f"{fast / naive:.1f}x" if naive else "— (the naive variant finished no request in the window)"
+        ratio_s = ratio(fast, naive, none="— (the naive variant finished no request in the window)")
         return [
             f"wall snapshot callback, gunicorn 2 workers (gthread), wrk {CONNECTIONS} conns {DURATION_S} s: "
-            f"{fast:,.0f} req/s   naive go.Figure variant: {naive:,.0f} req/s   ratio {ratio}   "
+            f"{fast:,.0f} req/s   naive go.Figure variant: {naive:,.0f} req/s   ratio {ratio_s}   "
             f"(target >= 1,000 req/s)",
             f"wall tick response body: {tick_bytes:,} bytes   naive variant: {naive_bytes:,} bytes   "
             f"ratio {naive_bytes / tick_bytes:.1f}x   (target <= 20,000 bytes)",
