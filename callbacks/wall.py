@@ -34,7 +34,9 @@ OUTPUTS = [Output(build(feed), prop) for feed in TILE_FEEDS for _, build, prop i
     Output(ids.WALL_SIM_BADGE, "style"), Output(ids.WALL_MAP_VALUES, "data"), Output(ids.WALL_THEME, "children"),
     Output(ids.WALL_ALERT_COUNTS, "children"), Output(ids.WALL_ALERT_ITEMS, "children"),
     Output(ids.WALL_TAKEOVER, "children"), Output(ids.WALL_TAKEOVER, "hidden"),
-    Output(ids.WALL_LOOP, "children"), Output(ids.WALL_LOOP, "className"), Output(ids.WALL_LOOP, "hidden"),
+    *[Output(ids.loop_step(step), "children") for step in wall_view.LOOP_STEPS],
+    Output(ids.WALL_LOOP_RATE, "children"), Output(ids.WALL_LOOP_URGENT, "children"),
+    Output(ids.WALL_LOOP_SLOW, "children"), Output(ids.WALL_LOOP, "className"),
     Output(ids.WALL_LAST_OK, "data"),
 ]
 
@@ -56,7 +58,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     if summary is None:
         kept = [no_update] * (len(TILE_FEEDS) * (len(TILE_PARTS) + 1))
         return (*kept, date, clock, t("store_down", lang), "wall-status status-down", no_update, no_update,
-                no_update, no_update, no_update, no_update, no_update, no_update, no_update, no_update,
+                no_update, no_update, no_update, no_update, no_update, *[no_update] * (len(wall_view.LOOP_STEPS) + 4),
                 {**last_ok, "store": False})
     nm = names.for_lang(lang)
     tiles = wall_view.tiles(summary, lang, nm)
@@ -65,7 +67,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
             tiles[feed]["class"] += " kpi-active"
     flat = [tiles[feed][part] for feed in TILE_FEEDS for part, _, _ in TILE_PARTS]
     tops = panels.top_lists(summary, panels.overdue_by_district(summary), districts or {}, lang, nm)
-    loop, loop_cls = wall_view.loop_line(summary, lang, slowest or []), wall_view.loop_class(summary)
+    loop = wall_view.loop_panel(summary, lang, slowest or [])
     status, status_cls = wall_view.header_status(summary, lang)
     badge = {} if wall_view.simulated(summary) else {"display": "none"}
     alerts = summary.get("alerts", {})
@@ -74,7 +76,8 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
     return (*flat, *[wall_layout.top_items(tops[f]) for f in TILE_FEEDS], date, clock, status, status_cls, badge,
             wall_view.map_values(summary, cases or case_points.EMPTY, theme, now_ms, view, layers),
             t(f"theme_{theme}", lang), *strip,
-            loop, loop_cls, not loop, {**last_ok, "store": True})
+            *[loop["counts"][step] for step in wall_view.LOOP_STEPS], loop["on_time"], loop["urgent"], loop["slow"],
+            loop["class"], {**last_ok, "store": True})
 
 
 @callback(*OUTPUTS, Input(ids.WALL_TICK, "n_intervals"), State(ids.WALL_LANG, "data"), State(ids.WALL_PIN, "data"),

@@ -17,7 +17,7 @@ from alerts import service as alert_service
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city, load_feeds
 from core import summary
-from core.geo import GEO_DIR
+from core.geo import GEO_DIR, district_names
 from core.readings import Source, SourceError
 from data_sources import pipeline
 from indicators.traffic import TrafficConfig
@@ -26,6 +26,7 @@ from store.client import UNAVAILABLE, connect
 from store.writer import Writer
 
 log = logging.getLogger("onescreen.runner")
+LOOP_KEEP_S = 60.0  # how often the runner checks the loop's live layer against the case records
 ALERT_CASES_S = 10.0  # how often active alerts are checked for the cases they are due to open
 FORWARD_S = 10.0  # how often the Open311 forwarding outbox is worked
 
@@ -154,6 +155,7 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     if settings.simulator:
         threading.Thread(target=simulate_loop, args=(settings, r, stop, city), name="loop-simulator",
                          daemon=True).start()
+    threading.Thread(target=keep_loop, args=(settings, r, stop, city), name="loop-keeper", daemon=True).start()
     threading.Thread(target=open_alert_cases, args=(settings, r, stop), name="alert-cases", daemon=True).start()
     if settings.open311_upstream:
         threading.Thread(target=forward_cases, args=(settings, r, stop), name="open311-forward", daemon=True).start()
@@ -178,6 +180,25 @@ def _casebook(settings: Settings, r: redis.Redis, clock: Callable[[], float]) ->
         log.exception("case records unavailable")
         return None
     return casebook.Casebook(eng, on_change=lambda row: loop.apply(r, row, int(clock() * 1000)))
+
+
+def keep_loop(settings: Settings, r: redis.Redis, stop: threading.Event, city: dict[str, Any],
+              period_s: float = LOOP_KEEP_S, clock: Callable[[], float] = time.time) -> None:
+    """Make the loop's live layer from the case records when it is not theirs (a new or flushed store), at start and
+    every period_s: the wall counts the loop from it, though no page has opened the records yet."""
+    from store import loop
+
+    book = _casebook(settings, r, clock)
+    if book is None:
+        return
+    districts = tuple(district_names(city["geo"]["districts"]))
+    while not stop.is_set():
+        try:
+            if loop.reconcile(r, book, districts, int(clock() * 1000)):
+                log.info("case live layer made from the records")
+        except Exception:  # noqa: BLE001 - the records stay the truth; the next round tries again
+            log.exception("case live layer check failed")
+        stop.wait(period_s)
 
 
 def simulate_loop(settings: Settings, r: redis.Redis, stop: threading.Event, city: dict[str, Any],

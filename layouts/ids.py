@@ -7,7 +7,10 @@ WALL_CLOCK = "wall-clock"
 WALL_DATE = "wall-date"
 WALL_STATUS = "wall-status"
 WALL_SIM_BADGE = "wall-sim-badge"
-WALL_LOOP = "wall-loop"  # the closed loop today, in the 12345 tile
+WALL_LOOP = "wall-loop"  # the closed loop's panel under the map (flashes while a new urgent case is open)
+WALL_LOOP_URGENT = "wall-loop-urgent"
+WALL_LOOP_RATE = "wall-loop-rate"
+WALL_LOOP_SLOW = "wall-loop-slow"
 WALL_CONN = "wall-conn"
 WALL_CONN_WATCH = "wall-conn-watch"
 WALL_LAST_OK = "wall-last-ok"
@@ -28,6 +31,11 @@ MAP_DISTRICTS = "map-districts"
 MAP_RIVERS = "map-rivers"
 MAP_STATIONS = "map-stations"
 MAP_LEGEND = "map-legend"
+
+
+def loop_step(step: str) -> str:
+    """The count of one step of the loop on the wall's loop panel (views.wall.LOOP_STEPS)."""
+    return f"wall-loop-{step.replace('_', '-')}"
 
 
 def kpi_tile(feed: str) -> dict[str, str]:

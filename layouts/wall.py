@@ -1,4 +1,5 @@
-"""The command-centre wall: header, four themed panels around the one map, the alert strip; dark, no inputs.
+"""The command-centre wall: header, four themed panels around the one map, the loop under it, the alert strip; dark,
+no inputs.
 
 Laid out in viewport units (not CSS-scaled) for 1366×768 up to 5760×3240. On a 3×3 video wall of 1080p screens the
 side columns (24 %) sit inside the outer tile columns, so bezels cross only the map.
@@ -16,6 +17,7 @@ from core import levels
 from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
+from views import wall as wall_view
 
 ns = Namespace("onescreen", "wallmap")
 TILE_FEEDS = ("air", "traffic", "service", "water")
@@ -30,11 +32,29 @@ def tile(feed: str, lang: str) -> html.Section:
         html.Div([html.Div("—", id=ids.kpi_value(feed), className="kpi-value"),
                   html.Div("", id=ids.kpi_level(feed), className="kpi-level")], className="kpi-main"),
         html.Div("", id=ids.kpi_sub(feed), className="kpi-sub"),
-        *([html.Div("", id=ids.WALL_LOOP, className="kpi-loop", hidden=True)] if feed == "service" else []),
         html.Div([html.Span(t("trend_24h", lang), className="spark-label"),
                   html.Img(id=ids.kpi_spark(feed), className="kpi-spark", alt="")], className="spark-row"),
         html.Div(t(f"top_{feed}", lang), className="top-title"),
         html.Ol(id=ids.kpi_top(feed), className="kpi-top"),
+    ])
+
+
+def loop_panel(lang: str) -> html.Section:
+    """The closed loop under the map: the open cases at each step, the overdue ones, closings in 24 h and their
+    on-time share, new urgent cases (flashing) and the departments with the most overdue; each tick fills the
+    numbers and lines only (callbacks.wall)."""
+    def step(name: str) -> html.Div:
+        return html.Div([html.Span("0", id=ids.loop_step(name), className="loop-n"),
+                         html.Span(t(f"loop_step_{name}", lang), className="loop-label"),
+                         *([html.Span("", id=ids.WALL_LOOP_RATE, className="loop-rate")]
+                           if name == "closed_24h" else [])],
+                        className=f"loop-step loop-step-{name.replace('_', '-')}")
+    return html.Section(id=ids.WALL_LOOP, className="loop-panel", children=[
+        html.Div([html.Span(t("loop_title", lang), className="loop-title"),
+                  html.Span(t("loop_title_sub", lang), className="loop-sub"),
+                  html.Span("", id=ids.WALL_LOOP_URGENT, className="loop-urgent-text")], className="loop-head"),
+        html.Div([step(name) for name in wall_view.LOOP_STEPS], className="loop-steps"),
+        html.Div("", id=ids.WALL_LOOP_SLOW, className="loop-slow"),
     ])
 
 
@@ -101,10 +121,12 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
         header(city, lang),
         html.Main(className="wall-main", children=[
             html.Div([tile(f, lang) for f in LEFT], className="kpi-column"),
-            html.Section(className="map-panel", children=[
-                city_map(geo_urls, bounds, lang), legend(lang),
-                html.Div(id=ids.WALL_THEME, className="theme-label"),
-                html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)]),
+            html.Div(className="map-column", children=[
+                html.Section(className="map-panel", children=[
+                    city_map(geo_urls, bounds, lang), legend(lang),
+                    html.Div(id=ids.WALL_THEME, className="theme-label"),
+                    html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)]),
+                loop_panel(lang)]),
             html.Div([tile(f, lang) for f in RIGHT], className="kpi-column"),
         ]),
         html.Footer(className="wall-ticker", children=[

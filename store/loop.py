@@ -178,18 +178,20 @@ def queue_read(pipe: Any, now_ms: int, scope: str | None = None) -> None:
     pipe.zcount(_k(keys.LOOP_LATE, scope), now_ms - 86_400_000, "+inf")
     pipe.zcard(_k(keys.LOOP_URGENT, scope))
     pipe.zcount(_k(keys.LOOP_URGENT, scope), now_ms - NEW_URGENT_MS, "+inf")
+    pipe.exists(keys.LOOP_BUILT)
 
 
-ANSWERS = 6
+ANSWERS = 7
 
 
 def parse(answers: list[Any]) -> dict[str, Any]:
     """The loop today: open cases by step, overdue ones, closings in the last 24 h and the on-time share, open
-    urgent cases and those that became urgent in the last NEW_URGENT_MS (what the wall flashes)."""
-    states, overdue, closed, late, urgent, urgent_new = answers
+    urgent cases and those that became urgent in the last NEW_URGENT_MS (what the wall flashes); `counted` is False
+    while the layer has not been made from the records (a new or flushed store): its zeros then mean nothing."""
+    states, overdue, closed, late, urgent, urgent_new, built = answers
     n = {s: max(0, int(states.get(s, 0))) for s in cf.STATES}
     return {"reported": n[cf.REPORTED], "registered": n[cf.REGISTERED],
             "dispatched": n[cf.DISPATCHED] + n[cf.ACCEPTED], "handled": n[cf.HANDLED],
             "open": sum(n[s] for s in cf.OPEN_STATES), "overdue": int(overdue), "closed_24h": int(closed),
             "on_time_rate": None if not closed else round(100.0 * (int(closed) - int(late)) / int(closed), 1),
-            "urgent": int(urgent), "urgent_new": int(urgent_new)}
+            "urgent": int(urgent), "urgent_new": int(urgent_new), "counted": bool(built)}

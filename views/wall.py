@@ -84,29 +84,34 @@ def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str
     }
 
 
-def loop_line(summary: dict[str, Any], lang: str, slowest: list[tuple[str, int]] | None = None) -> str:
-    """The closed loop today in one line (empty when the city does not run its cases here): new urgent cases first,
-    then the count at each step, and the departments with the most overdue cases (`slowest`)."""
+# the loop panel's counts: open cases by step (reported = not yet registered; dispatched = with the departments,
+# accepted or not; handled = waiting for the inspector's check), the overdue ones, and closings in the last 24 h
+LOOP_STEPS = ("reported", "registered", "dispatched", "handled", "overdue", "closed_24h")
+
+
+def loop_panel(summary: dict[str, Any], lang: str, slowest: list[tuple[str, int]] | None = None) -> dict[str, Any]:
+    """The loop panel's values: the open cases at each step, the overdue ones, closings in the last 24 h and their
+    on-time share, the departments with the most overdue cases (`slowest`) and, first, new urgent cases (the panel
+    flashes as a new alert does while an urgent case dispatched in the last half hour is open)."""
     lp = summary.get("loop") or {}
-    if not lp.get("open") and not lp.get("closed_24h"):
-        return ""
-    rate = "—" if lp.get("on_time_rate") is None else f"{lp['on_time_rate']:.0f}%"
-    line = t("loop_line", lang, reported=lp["reported"], registered=lp["registered"], dispatched=lp["dispatched"],
-             handled=lp["handled"], overdue=lp["overdue"], closed=lp["closed_24h"], rate=rate)
-    if slowest:
-        sep = "、" if lang == "zh" else ", "
-        line += " · " + t("loop_slowest", lang, depts=sep.join(t("loop_dept_late", lang, dept=d, n=k)
-                                                              for d, k in slowest))
+    if not lp.get("counted"):  # the live layer is not made from the records yet: its zeros would be made up
+        return {"counts": dict.fromkeys(LOOP_STEPS, "—"), "on_time": "", "slow": "", "urgent": "",
+                "class": "loop-panel loop-none"}
+    counts = {step: f"{int(lp.get(step) or 0):,}" for step in LOOP_STEPS}
+    rate = lp.get("on_time_rate")
+    on_time = "" if rate is None else t("loop_on_time", lang, rate=f"{rate:.0f}%")
+    sep = "、" if lang == "zh" else ", "
+    slow = "" if not slowest else t("loop_slowest", lang, depts=sep.join(t("loop_dept_late", lang, dept=d, n=k)
+                                                                          for d, k in slowest))
     if lp.get("urgent_new"):
-        return f"{t('loop_urgent_new', lang, n=lp['urgent_new'], all=lp.get('urgent', 0))} · {line}"
-    if lp.get("urgent"):
-        return f"{t('loop_urgent', lang, n=lp['urgent'])} · {line}"
-    return line
-
-
-def loop_class(summary: dict[str, Any]) -> str:
-    """The loop line flashes, as a new alert does, while an urgent case dispatched in the last half hour is open."""
-    return "kpi-loop loop-urgent tk-flash" if (summary.get("loop") or {}).get("urgent_new") else "kpi-loop"
+        urgent = t("loop_urgent_new", lang, n=lp["urgent_new"], all=lp.get("urgent", 0))
+    elif lp.get("urgent"):
+        urgent = t("loop_urgent", lang, n=lp["urgent"])
+    else:
+        urgent = ""
+    cls = "loop-panel" + (" loop-late" if lp.get("overdue") else "") + (" loop-urgent tk-flash"
+                                                                        if lp.get("urgent_new") else "")
+    return {"counts": counts, "on_time": on_time, "slow": slow, "urgent": urgent, "class": cls}
 
 
 def _worst_text(water: dict[str, Any], lang: str) -> str:

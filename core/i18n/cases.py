@@ -95,8 +95,13 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "loop_urgent": {"zh": "紧急在办 {n}", "en": "urgent open {n}"},
     "loop_slowest": {"zh": "超期最多：{depts}", "en": "most overdue: {depts}"},
     "loop_dept_late": {"zh": "{dept} {n}件", "en": "{dept} {n}"},
-    "loop_line": {"zh": "闭环 上报{reported} 立案{registered} 处置{dispatched} 核查{handled} · 超期{overdue} · "
-                        "24h结案{closed}（按期{rate}）",
-                  "en": "Loop: new {reported} · registered {registered} · with depts {dispatched} · to verify "
-                        "{handled} · overdue {overdue} · closed 24 h {closed} ({rate} on time)"},
+    "loop_title": {"zh": "闭环处置", "en": "Case loop"},
+    "loop_title_sub": {"zh": "在办 · 近24小时", "en": "open now · 24 h"},
+    "loop_step_reported": {"zh": "待立案", "en": "to register"},
+    "loop_step_registered": {"zh": "待派遣", "en": "to dispatch"},
+    "loop_step_dispatched": {"zh": "处置中", "en": "with depts"},
+    "loop_step_handled": {"zh": "待核查", "en": "to verify"},
+    "loop_step_overdue": {"zh": "超期", "en": "overdue"},
+    "loop_step_closed_24h": {"zh": "24小时结案", "en": "closed in 24\u00a0h"},
+    "loop_on_time": {"zh": "按期 {rate}", "en": "{rate} on time"},
 }

@@ -72,10 +72,12 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     wall = browser.new_page(viewport={"width": 3840, "height": 2160})
     wall.goto(app_proc.url + f"/wall?lang=en&theme=service&kiosk={KIOSK}")
     wall.wait_for_selector(".tk-count")
-    assert wall.locator("#wall-loop").is_hidden()  # no case yet: no loop line
+    wall.wait_for_selector("#wall-loop-reported:text-is('0')")  # no case yet: the loop panel counts nothing
+    assert wall.inner_text("#wall-loop-urgent") == wall.inner_text("#wall-loop-rate") == ""
 
-    def on_wall(text: str) -> None:
-        wall.wait_for_selector(f"#wall-loop:has-text('{text}')", timeout=TWO_TICKS)
+    def on_wall(step: str, n: int) -> None:
+        """The loop panel under the wall's map counts `n` cases at this step."""
+        wall.wait_for_selector(f"#wall-loop-{step}:text-is('{n}')", timeout=TWO_TICKS)
 
     inspector = browser.new_page(viewport=PHONE)
     login(inspector, app_proc.url, "li.inspector", PW)
@@ -92,7 +94,8 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     inspector.wait_for_selector("#cs-r-msg:has-text('Reported: OS-')", timeout=5000)
     case_id = re.search(r"OS-[0-9A-F]{20}", inspector.inner_text("#cs-r-msg")).group(0)
     inspector.wait_for_selector(f".cs-table:has-text('{case_id}')", timeout=7000)
-    on_wall("new 1 · registered 0")
+    on_wall("reported", 1)
+    on_wall("registered", 0)
     assert inspector.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
     inspector.screenshot(path=str(ARTIFACTS / "cases-inspector-390x844.png"), full_page=True)
 
@@ -105,8 +108,10 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     act(dispatcher, "Register", "registered")
     dispatcher.locator("#cs-urgent label", has_text="Urgent").click()  # a missing cover outside a school: urgent
     act(dispatcher, "Dispatch", "dispatched")
-    on_wall("with depts 1")
-    on_wall("new urgent 1")  # ... and the wall's loop line flashes, as a new alert does
+    on_wall("dispatched", 1)
+    on_wall("reported", 0)
+    # ... and the loop panel leads with it and flashes, as a new alert does
+    wall.wait_for_selector("#wall-loop-urgent:has-text('new urgent 1')", timeout=TWO_TICKS)
     assert "tk-flash" in (wall.get_attribute("#wall-loop", "class") or "")
     wall.screenshot(path=str(ARTIFACTS / "wall-urgent-3840x2160.png"))
     dispatcher.wait_for_selector(f".cs-card:has-text('{department}')")
@@ -143,14 +148,16 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
         files=[{"name": "fixed.png", "mimeType": "image/png", "buffer": photo((30, 160, 60), "PNG")}])
     act(handler, "Handled", "handled", "New cover fitted")
     shown(handler, 2)  # the report's and the handler's
-    on_wall("to verify 1")
+    on_wall("handled", 1)
     assert handler.locator(".cs-report").is_hidden()  # handlers do not report
 
     inspector.reload()
     inspector.locator("#cs-view label", has_text="All").click()
     open_case(inspector, case_id)
     act(inspector, "Close (verified)", "closed", "Checked on site")
-    on_wall("closed 24 h 1 (100% on time)")
+    on_wall("closed-24h", 1)
+    wall.wait_for_selector("#wall-loop-rate:text-is('100% on time')", timeout=TWO_TICKS)
+    on_wall("handled", 0)
     assert "tk-flash" not in (wall.get_attribute("#wall-loop", "class") or "")  # closed: nothing urgent is open
     wall.screenshot(path=str(ARTIFACTS / "wall-loop-3840x2160.png"))
     trail = inspector.locator("#cs-trail tr").all_inner_texts()

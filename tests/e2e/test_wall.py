@@ -69,9 +69,10 @@ def test_wall_screenshots_without_scrollbars(browser: Any, app_proc: Any, r: red
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight && "
                          "document.documentElement.scrollWidth <= innerWidth")
     # every panel's content stays inside its panel (nothing cut at this size)
-    clipped = page.evaluate("""[...document.querySelectorAll('.kpi-tile')].filter(t => {
+    clipped = page.evaluate("""[...document.querySelectorAll('.kpi-tile, .loop-panel')].filter(t => {
         const box = t.getBoundingClientRect();
-        return [...t.querySelectorAll('.kpi-value, .kpi-level, .kpi-sub, .kpi-top li')]
+        return [...t.querySelectorAll('.kpi-value, .kpi-level, .kpi-sub, .kpi-top li, .loop-n, .loop-label, '
+                                      + '.loop-title, .loop-sub')]
           .some(e => e.getBoundingClientRect().bottom > box.bottom + 1
                      || e.getBoundingClientRect().right > box.right + 1);
       }).map(t => t.id)""")

@@ -39,7 +39,7 @@ def counted(book: casebook.Casebook, now: int, district: str | None) -> dict[str
             "on_time_rate": None if not closed else round(100.0 * (len(closed) - len(late)) / len(closed), 1),
             "urgent": sum(1 for x in recs if x["state"] in cf.OPEN_STATES and x["urgent"]),
             "urgent_new": sum(1 for x in recs if x["state"] in cf.OPEN_STATES and x["urgent"]
-                              and x["dispatched_ms"] >= now - loop.NEW_URGENT_MS)}
+                              and x["dispatched_ms"] >= now - loop.NEW_URGENT_MS), "counted": True}
 
 
 def layer(r: redis.Redis, now: int, district: str | None) -> dict[str, Any]:
@@ -64,6 +64,7 @@ def test_the_layer_follows_every_change_and_is_made_again_when_it_lost_its_keys(
 
     book = casebook.Casebook(casebook.engine_for(None, tmp_path), on_change=on_change)
     casebook.migrate(book.eng)
+    assert layer(r, clock["now"], None)["counted"] is False  # nothing made yet: the screens must not show its zeros
     assert loop.rebuild(r, book, DISTRICTS, clock["now"])  # an empty layer, built: changes are applied from now
     rnd = random.Random(11)
     flow = ((cf.DISPATCHER, "register"), (cf.DISPATCHER, "dispatch"), (cf.HANDLER, "accept"),

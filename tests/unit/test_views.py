@@ -149,13 +149,18 @@ def test_ties_in_the_worst_lists_rank_by_id_whatever_order_the_entities_came_in(
     assert [x["id"] for x in one["water"]["top"]] == [x["id"] for x in other["water"]["top"]] == ["S1", "S2", "S3"]
 
 
-def test_the_loop_line_leads_with_new_urgent_cases_and_names_the_slowest_departments() -> None:
-    loop = {"reported": 2, "registered": 1, "dispatched": 3, "handled": 0, "open": 6, "overdue": 4, "closed_24h": 5,
-            "on_time_rate": 80.0, "urgent": 2, "urgent_new": 1}
-    line = wall_view.loop_line({"loop": loop}, "zh", [("交通运输局", 3), ("市政所", 1)])
-    assert line.startswith("⚠ 新紧急案件 1（在办紧急 2）") and line.endswith("超期最多：交通运输局 3件、市政所 1件")
-    assert wall_view.loop_class({"loop": loop}).endswith("tk-flash")
-    calm = {**loop, "urgent_new": 0}
-    assert wall_view.loop_line({"loop": calm}, "en").startswith("urgent open 2 · Loop: new 2")
-    assert "tk-flash" not in wall_view.loop_class({"loop": calm})
-    assert wall_view.loop_line({"loop": {**calm, "urgent": 0, "open": 0, "closed_24h": 0}}, "en") == ""
+def test_the_loop_panel_counts_each_step_leads_with_new_urgent_cases_and_names_the_slowest_departments() -> None:
+    loop = {"reported": 2, "registered": 1, "dispatched": 3, "handled": 0, "open": 6, "overdue": 4, "closed_24h": 1234,
+            "on_time_rate": 80.0, "urgent": 2, "urgent_new": 1, "counted": True}
+    panel = wall_view.loop_panel({"loop": loop}, "zh", [("交通运输局", 3), ("市政所", 1)])
+    assert panel["counts"] == {"reported": "2", "registered": "1", "dispatched": "3", "handled": "0", "overdue": "4",
+                               "closed_24h": "1,234"}
+    assert panel["urgent"] == "⚠ 新紧急案件 1（在办紧急 2）" and panel["on_time"] == "按期 80%"
+    assert panel["slow"] == "超期最多：交通运输局 3件、市政所 1件"
+    assert panel["class"].split() == ["loop-panel", "loop-late", "loop-urgent", "tk-flash"]
+    calm = wall_view.loop_panel({"loop": {**loop, "urgent_new": 0, "overdue": 0}}, "en")
+    assert calm["urgent"] == "urgent open 2" and calm["slow"] == "" and calm["class"] == "loop-panel"
+    empty = wall_view.loop_panel({"loop": {"counted": True}}, "en")  # no cases yet: zeros, no rate, nothing urgent
+    assert set(empty["counts"].values()) == {"0"} and empty["on_time"] == empty["urgent"] == ""
+    unknown = wall_view.loop_panel({"loop": {**loop, "counted": False}}, "en")  # the layer is not made yet
+    assert set(unknown["counts"].values()) == {"—"} and unknown["urgent"] == "" and "loop-none" in unknown["class"]
