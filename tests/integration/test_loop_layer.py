@@ -7,6 +7,7 @@ no changes; two processes do not rebuild at once."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,36 @@ def test_a_change_the_layer_could_not_take_is_not_the_actions_failure(r: redis.R
     book.report("C1", "0101", int(time.time() * 1000), district=DISTRICTS[0])
     case, applied = book.act("C1", "register", ACTORS[cf.DISPATCHER], int(time.time() * 1000))
     assert applied and case.state == cf.REGISTERED  # recorded; the layer is put right when it is next opened
+
+
+def test_the_feed_runner_makes_the_layer_from_the_records_though_no_page_opened_them(r: redis.Redis,
+                                                                                     tmp_path: Path) -> None:
+    """`make run`'s wall counts the loop before anyone opens the console: the runner's keeper makes the layer from
+    the records at start (a new or flushed store) and again whenever it finds it out of step."""
+    from config.settings import Settings, load_city
+    from data_sources import runner
+
+    now = int(time.time() * 1000)
+    book = casebook.Casebook(casebook.engine_for(None, tmp_path))
+    casebook.migrate(book.eng)
+    for i, district in enumerate((*DISTRICTS, DISTRICTS[0])):
+        book.report(f"C{i}", "0101", now - H, district=district)
+    book.act("C0", "register", ACTORS[cf.DISPATCHER], now)
+    assert layer(r, now, None)["counted"] is False  # records written with no layer to keep
+    settings = Settings(data_dir=tmp_path, database_url=None)
+    stop = threading.Event()
+    keeper = threading.Thread(target=runner.keep_loop, args=(settings, r, stop, load_city("guangzhou")),
+                              kwargs={"period_s": 0.05}, daemon=True)
+    keeper.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not layer(r, now, None)["counted"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        same(r, book, now)
+        r.delete(keys.district_key(keys.LOOP_STATES, DISTRICTS[1]))  # a district's counts lost: made again
+        while layer(r, now, DISTRICTS[1]) != counted(book, now, DISTRICTS[1]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        same(r, book, now)
+    finally:
+        stop.set()
+        keeper.join(10)
