@@ -51,7 +51,7 @@ from core.furniture_catalog import CATEGORIES
 from store import casebook, context, photos
 from store.client import UNAVAILABLE
 from views import map as map_view
-from views.cases import due_soon
+from views.cases import category_name, due_soon
 
 log = logging.getLogger("onescreen.api.cases")
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
@@ -93,7 +93,8 @@ def _text(body: dict[str, Any], name: str, limit: int = MAX_TEXT, required: bool
 def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
     case = casebook._case(rec)  # noqa: SLF001 - the record's loop view
     share = service.rules(context.get().casebook()).warn_share
-    return {**rec, "overdue": cf.overdue(case, now_ms),
+    return {**rec, "category_name": category_name(rec["category"], rec.get("kind")),
+            "overdue": cf.overdue(case, now_ms),
             "due_soon": not cf.overdue(case, now_ms) and due_soon(rec, now_ms, share)}
 
 

@@ -205,7 +205,8 @@
     var c = info.case, fmt = new Intl.DateTimeFormat(h.lang === "en" ? "en-GB" : "zh-CN", {timeZone: h.tz ||
       "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false});
     var when = function (ms) { return typeof ms === "number" ? fmt.format(new Date(ms)) : "—"; };
-    box.appendChild(os.textEl("div", c.id + " · " + c.category, "ep-title"));
+    box.appendChild(os.textEl("div", c.id + " · " + c.category + (c.category_name ? " " + c.category_name : ""),
+                              "ep-title"));
     var table = document.createElement("table");
     [[w.state, (w.states || {})[c.state] || c.state], [w.department, c.department || "—"],
      [w.due, when(c.due_ms) + (c.overdue ? " · " + (w.overdue || "") : "")], [w.reported, when(c.reported_ms)],

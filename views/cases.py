@@ -24,6 +24,16 @@ def when(ms: int | None, tz: str) -> str:
     return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).strftime("%m-%d %H:%M")
 
 
+def category_name(code: str, kind: str | None) -> str:
+    """A category's name (GB/T 30428.2; the event catalogue's for an event case), empty when unknown."""
+    return (EVENT_NAMES if kind == "event" else NAMES).get(code, "")
+
+
+def label(rec: dict[str, Any]) -> str:
+    """A case's category as the screens show it: code and name."""
+    return f"{rec['category']} {category_name(rec['category'], rec.get('kind'))}".strip()
+
+
 def state_name(state: str, lang: str) -> str:
     return t(f"cs_st_{state}", lang) if state in cf.STATES else state
 
@@ -46,8 +56,7 @@ def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[st
     due = when(rec.get("due_ms"), tz)
     if soon:
         due = f"{due} · {t('cs_due_soon', lang)}"
-    names = EVENT_NAMES if rec.get("kind") == "event" else NAMES
-    return {"id": rec["id"], "category": f"{rec['category']} {names.get(rec['category'], '')}".strip(),
+    return {"id": rec["id"], "category": label(rec),
             "district": districts.get(rec.get("district") or "", (rec.get("district") or "",) * 2)[i],
             "state": state_name(rec["state"], lang), "department": rec.get("department") or "",
             "due": f"{due} · {t('cs_overdue', lang)}" if late else due, "overdue": late, "due_soon": soon,
@@ -94,9 +103,8 @@ def overdue_rows(recs: list[dict[str, Any]], now_ms: int, lang: str, districts: 
     i = 0 if lang == "zh" else 1
     out = []
     for rec in recs:
-        names = EVENT_NAMES if rec.get("kind") == "event" else NAMES
         late_h = max(0.0, (now_ms - int(rec["due_ms"])) / 3_600_000)
-        out.append({"id": rec["id"], "category": f"{rec['category']} {names.get(rec['category'], '')}".strip(),
+        out.append({"id": rec["id"], "category": label(rec),
                     "district": districts.get(rec.get("district") or "", (rec.get("district") or "",) * 2)[i],
                     "department": rec.get("department") or "", "late": t("cs_late_by", lang, h=f"{late_h:.1f}"),
                     "presses": int(rec.get("escalations") or 0), "state": state_name(rec["state"], lang),

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 import app as app_module
 from config.settings import Settings, load_case_rules
+from core.furniture_catalog import CATEGORIES
 from layouts import cases as cases_layout
 from store import users
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
@@ -167,6 +168,8 @@ def test_a_case_about_a_component_takes_its_category_and_place_from_the_layer(cl
     case = made.get_json()["case"]
     assert (case["kind"], case["category"], case["component_id"], case["lon"], case["lat"]) == (
         "component", part["code"], "F000042", part["lon"], part["lat"])
+    named = {c["code"]: c["zh"] for c in CATEGORIES}[part["code"]]  # GB/T 30428.2's name, as the map's popup shows
+    assert clients["dispatcher"].get(f"/api/v1/cases/{case['id']}").get_json()["case"]["category_name"] == named
     wrong = "0101" if part["code"] != "0101" else "0102"
     other = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "category": wrong})
     assert other.status_code == 400 and f"of category {part['code']}" in other.get_json()["error"]
