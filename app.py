@@ -33,7 +33,7 @@ from layouts import analyst as analyst_layout
 from layouts import cases as cases_layout
 from layouts import overview as overview_layout
 from layouts import wall as wall_layout
-from layouts.common import forbidden
+from layouts.common import forbidden, map_attribution
 from store import context, history
 from store.client import UNAVAILABLE, connect
 from views import map as map_view
@@ -127,7 +127,7 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
         district_codes = set(geo.districts(city["geo"]["districts"]))
         view = analyst_layout.parse_view(query, city.get("center", center), float(city.get("zoom", 10)),
                                         districts=district_codes, tz=city.get("timezone", "Asia/Shanghai"), now_ms=now)
-        attribution = " · ".join(x for x in (t("map_attr", lang), basemap.get("attribution")) if x)
+        attribution = " · ".join(x for x in (map_attribution(city, lang), basemap.get("attribution")) if x)
         return analyst_layout.layout(city, map_urls, basemap, view, lang, settings.tick_ms, attribution,
                                     simulated=settings.simulator, now_ms=now)
 
@@ -141,7 +141,8 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
         p = current()
         department = department.strip()[:64] if isinstance(department, str) and department.strip() else None
         case = case if isinstance(case, str) and CASE_ID.fullmatch(case) else None  # opened from a map pin
-        part = map_view.component(settings.furniture_seed, component) if isinstance(component, str) else None
+        part = map_view.component((settings.furniture_seed, geo.components_box(city)), component) \
+            if isinstance(component, str) else None
         return cases_layout.layout(city["name_zh"] if lang == "zh" else city["name_en"], lang,
                                    may_report=p is not None and p.can("cases.report"), department=department,
                                    selected=case, component=part)

@@ -217,7 +217,7 @@ def report_case() -> Any:
     component_id = _text(body, "component_id", 64) or None
     part = None
     if component_id is not None:  # a component of the city-component layer: its category and, unless given, place
-        part = map_view.component(context.get().settings.furniture_seed, component_id)
+        part = map_view.component(context.get().components(), component_id)
         if part is None or kind != "component":
             raise BadRequest(f"there is no component {component_id!r} in the city-component layer"
                              if part is None else "a case about a component is of kind component")

@@ -16,7 +16,7 @@ from data_sources.simulator.furniture import FurnitureSet
 from store import context, snapshot
 from store.client import UNAVAILABLE
 from views import entity
-from views.map import furniture_index, furniture_visible
+from views.map import Parts, furniture_index, furniture_visible
 
 bp = Blueprint("entities", __name__, url_prefix="/api/v1")
 
@@ -39,8 +39,8 @@ def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
     except UNAVAILABLE:
         return jsonify(error="store unavailable"), 503
     if doc is None and feed == "furniture":
-        doc = _furniture_default(ctx.settings.furniture_seed, entity_id)
-    if feed == "furniture" and not furniture_visible(ctx.settings.furniture_seed, ctx.city["geo"]["districts"],
+        doc = _furniture_default(ctx.components(), entity_id)
+    if feed == "furniture" and not furniture_visible(ctx.components(), ctx.city["geo"]["districts"],
                                                      entity_id, doc, scope):
         doc = None
     if doc is None:
@@ -54,9 +54,9 @@ def get_entity(feed: str, entity_id: str):  # noqa: ANN201 - Flask view
     return jsonify(id=entity_id, feed=feed, ts=doc.get("ts"), values=doc.get("v"), derived=doc.get("d"), **body)
 
 
-def _furniture_default(seed: int, entity_id: str) -> dict | None:
+def _furniture_default(parts: Parts, entity_id: str) -> dict | None:
     """A component that never reported a status is in its initial state from the synthetic set."""
-    data, _ = furniture_index(seed)
+    data, _ = furniture_index(parts)
     idx = FurnitureSet.index_of(entity_id)
     if idx is None or idx >= len(data):
         return None

@@ -41,7 +41,7 @@ def layer_geojson(layer: str) -> Response:
         return Response(json.dumps({"error": f"unknown layer {layer!r}"}), 404, mimetype="application/json")
     ctx = context.get()
     scope = None if layer in BACKDROP else principal.current_scope()
-    body = geometry.layer_text(ctx.city.get("geo", {}), ctx.settings.sim_seed, layer)
+    body = geometry.layer_text(ctx.city, ctx.settings.sim_seed, layer)
     if body is None:
         return Response(json.dumps({"error": f"this city profile has no {layer} file"}), 404,
                         mimetype="application/json")

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import SMOKE, add_session_cookie, auth_env, print_figures, size
-from config.settings import ROOT
-from core.geo import GEO_DIR
+from config.settings import ROOT, load_city
+from core.geo import components_box
 from data_sources.runner import Runner
 from data_sources.simulator.city import Simulator
 from data_sources.simulator.furniture import FurnitureSimulator
@@ -126,7 +126,8 @@ def run() -> list[str]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         r = connect(url)
-        sim, furniture = Simulator(GEO_DIR, seed=7), FurnitureSimulator()
+        city = load_city("guangzhou")
+        sim, furniture = Simulator(city, seed=7), FurnitureSimulator(components_box(city))
         Runner(r, [sim, furniture]).run_once(sim, int(time.time() * 1000))
         Runner(r, [furniture]).run_once(furniture, int(time.time() * 1000))
         ours_port, naive_port = free_port(), free_port()

@@ -51,7 +51,7 @@ from bench.wall_bench import _request_body
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city
 from core import geo
-from core.geo import GEO_DIR, points_in_polygons
+from core.geo import points_in_polygons
 from core.i18n import t
 from core.readings import Reading
 from data_sources import pipeline
@@ -109,7 +109,7 @@ class Size:
 
 def demo_counts() -> dict[str, int]:
     """What the built-in simulator makes: entities per feed of one poll, its open backlog and its closed cases."""
-    sim = Simulator(GEO_DIR, seed=Settings().sim_seed)
+    sim = Simulator(load_city(Settings().city), seed=Settings().sim_seed)
     readings = sim.poll(int(time.time() * 1000))
     n = {feed: sum(1 for rd in readings if rd.feed == feed) for feed in ("air", "traffic", "water")}
     n["open"] = sim.open_cases

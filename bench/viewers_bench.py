@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import auth_env, print_figures, session_cookie, size, start_gunicorn, tear_down
-from core.geo import GEO_DIR
+from config.settings import load_city
 from data_sources.runner import Runner
 from data_sources.simulator.city import Simulator
 from store import kpi
@@ -51,7 +51,7 @@ def tick_body(deps: list[dict[str, Any]], lang: str = "zh") -> dict[str, Any]:
 
 def fill(r: Any, now: int) -> None:
     """The simulated city plus a day of per-minute KPI history (what the overview reads for yesterday + sparklines)."""
-    sim = Simulator(GEO_DIR, seed=7)
+    sim = Simulator(load_city("guangzhou"), seed=7)
     Runner(r, [sim]).run_once(sim, now)
     for m in range(size(int(24.5 * 60), 90)):
         ph = m / 1440 * 2 * math.pi

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import auth_env, print_figures, ratio, session_cookie, size, start_gunicorn, tear_down
-from core.geo import GEO_DIR
+from config.settings import load_city
 from data_sources.runner import Runner
 from data_sources.simulator.city import Simulator
 from store.client import connect
@@ -88,7 +88,7 @@ def run() -> list[str]:
     gunicorn = None
     try:
         r = connect(url)
-        sim = Simulator(GEO_DIR, seed=7)
+        sim = Simulator(load_city("guangzhou"), seed=7)
         Runner(r, [sim]).run_once(sim, int(time.time() * 1000))
         env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off",
                "ONESCREEN_TICK_MS": "2000"}

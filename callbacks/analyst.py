@@ -95,7 +95,7 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
     bbox = _bbox((view or {}).get("bbox"), center, z)
     area = geometry.area_of(bbox, z) if bbox and all(map(math.isfinite, bbox)) else None  # a browser's: hostile
     feeds = [feed for feed in ENTITY_LAYERS if ENTITY_OVERLAY[feed] in on]
-    texts = {feed: geometry.layer_text(ctx.city.get("geo", {}), ctx.settings.sim_seed, geometry.ENTITY_GEO[feed])
+    texts = {feed: geometry.layer_text(ctx.city, ctx.settings.sim_seed, geometry.ENTITY_GEO[feed])
              for feed in ENTITY_LAYERS}
     if at is None:
         key = scope_mod.key("map-layers", scope)
@@ -134,12 +134,12 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
         sent_at = sent.get("at")
         due = not isinstance(sent_at, int) or now - sent_at >= FURNITURE_REFRESH_MS
         if key != sent.get("key") or due:
-            seed = ctx.settings.furniture_seed
+            parts = ctx.components()
             status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(
-                len(map_view.furniture_index(seed)[0]), snapshot.read_furniture_status(ctx.redis)))
-            within = None if scope is None else map_view.furniture_in_district(seed, ctx.city["geo"]["districts"],
+                len(map_view.furniture_index(parts)[0]), snapshot.read_furniture_status(ctx.redis)))
+            within = None if scope is None else map_view.furniture_in_district(parts, ctx.city["geo"]["districts"],
                                                                                scope)
-            out["furniture"] = map_view.furniture_clusters(seed, status, bbox, z, cats, only_bad, cell_px=cell,
+            out["furniture"] = map_view.furniture_clusters(parts, status, bbox, z, cats, only_bad, cell_px=cell,
                                                            within=within)
             sent = {"key": key, "at": now}
     return out, sent

@@ -176,7 +176,7 @@ def report(_n: int | None, category: str | None, lon: float | None, lat: float |
     keep = (no_update, no_update, no_update)
     who = _who()
     x, y = service.number_in(lon, -180, 180), service.number_in(lat, -90, 90)
-    part = map_view.component(context.get().settings.furniture_seed, component) if component else None
+    part = map_view.component(context.get().components(), component) if component else None
     if category not in COMPONENTS or x is None or y is None or (component and (part is None or
                                                                                part["code"] != category)):
         return t("cs_need", lang), *keep

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,19 @@ def district_at(filename: str | None, lon: float, lat: float) -> str | None:
             return adcode
     return None
 
+
+COMPONENTS_HALF_KM = (6.15, 5.55)  # ~12.3 km x 11.1 km (≈ 137 km², the area of Tangshan's component census)
+
+
+def components_box(city: dict[str, Any]) -> tuple[float, float, float, float]:
+    """Where a city's synthetic components lie (west, south, east, north): its profile's
+    `simulator.components_box` (validated by data_sources.simulator.geo.Tuning), else a box of Tangshan's surveyed
+    area around the profile's centre. The web tier and the feed runner must agree: a component's id is its row."""
+    box = (city.get("simulator") or {}).get("components_box")
+    if box:
+        w, s, e, n = (float(v) for v in box)
+        return (w, s, e, n)
+    lat, lon = (float(v) for v in city["center"])
+    dlat = COMPONENTS_HALF_KM[1] / 111.32
+    dlon = COMPONENTS_HALF_KM[0] / (111.32 * math.cos(math.radians(lat)))
+    return (round(lon - dlon, 5), round(lat - dlat, 5), round(lon + dlon, 5), round(lat + dlat, 5))

@@ -102,11 +102,12 @@ def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:
     sources: list[Source] = []
     if settings.simulator:
         from data_sources.simulator.city import Simulator
-        from data_sources.simulator.furniture import FurnitureSimulator
+        from data_sources.simulator.furniture import FurnitureSimulator, box_of
 
         reset_simulated_cases(r)
-        sources.append(Simulator(GEO_DIR, seed=settings.sim_seed, time_factor=settings.sim_time_factor))
-        sources.append(FurnitureSimulator(seed=settings.furniture_seed))
+        city = load_city(settings.city)
+        sources.append(Simulator(city, seed=settings.sim_seed, time_factor=settings.sim_time_factor))
+        sources.append(FurnitureSimulator(box_of(city), seed=settings.furniture_seed))
     return [*without_feeds(sources, taken), *real]
 
 

@@ -45,3 +45,12 @@ def may_open(path: str) -> bool:
 def forbidden(lang: str) -> html.Div:
     """What a page shows to a role that may not open it (the data callbacks refuse it on the server too)."""
     return html.Div(className="forbidden-page", children=[html.P(t("forbidden", lang)), lang_switch(lang)])
+
+
+def map_attribution(city: dict[str, Any], lang: str) -> str:
+    """Where the map's boundaries and rivers come from: the profile's `attribution` ({zh, en}), else the shipped
+    Guangzhou data's."""
+    own = city.get("attribution")
+    if isinstance(own, dict) and isinstance(own.get(lang) or own.get("zh"), str):
+        return str(own.get(lang) or own["zh"])
+    return t("map_attr", lang)

@@ -16,7 +16,7 @@ from dash_extensions.javascript import Namespace
 from core import levels
 from core.i18n import t
 from layouts import ids
-from layouts.common import lang_switch
+from layouts.common import lang_switch, map_attribution
 from views import wall as wall_view
 
 ns = Namespace("onescreen", "wallmap")
@@ -51,10 +51,10 @@ def loop_panel(lang: str) -> html.Section:
                         className=f"loop-step loop-step-{name.replace('_', '-')}")
     return html.Section(id=ids.WALL_LOOP, className="loop-panel", children=[
         html.Div([html.Span(t("loop_title", lang), className="loop-title"),
-                  html.Span(t("loop_title_sub", lang), className="loop-sub"),
-                  html.Span("", id=ids.WALL_LOOP_URGENT, className="loop-urgent-text")], className="loop-head"),
+                  html.Span(t("loop_title_sub", lang), className="loop-sub")], className="loop-head"),
         html.Div([step(name) for name in wall_view.LOOP_STEPS], className="loop-steps"),
-        html.Div("", id=ids.WALL_LOOP_SLOW, className="loop-slow"),
+        html.Div([html.Span("", id=ids.WALL_LOOP_URGENT, className="loop-urgent-text"),
+                  html.Span("", id=ids.WALL_LOOP_SLOW, className="loop-slow")], className="loop-notes"),
     ])
 
 
@@ -76,7 +76,7 @@ def legend(lang: str) -> html.Div:
         for theme, (title, items) in themes.items()])
 
 
-def city_map(geo_urls: dict[str, str], bounds: list[list[float]], lang: str) -> dl.Map:
+def city_map(geo_urls: dict[str, str], bounds: list[list[float]], lang: str, attribution: str = "") -> dl.Map:
     """Every theme's layers, loaded once; the carousel only restyles them (assets/wall_map.js)."""
     hide = {"lang": lang}
     return dl.Map(
@@ -95,7 +95,7 @@ def city_map(geo_urls: dict[str, str], bounds: list[list[float]], lang: str) -> 
                        pointToLayer=ns("cluster"), hideout={**hide, "layer": "service"}, interactive=False),
             dl.GeoJSON(id=ids.MAP_STATIONS, url=geo_urls["air_stations"], pointToLayer=ns("point"),
                        onEachFeature=ns("register"), hideout={**hide, "layer": "air"}, interactive=False),
-            dl.AttributionControl(prefix=t("map_attr", lang), position="bottomright"),
+            dl.AttributionControl(prefix=attribution or t("map_attr", lang), position="bottomright"),
         ],
     )
 
@@ -123,7 +123,7 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
             html.Div([tile(f, lang) for f in LEFT], className="kpi-column"),
             html.Div(className="map-column", children=[
                 html.Section(className="map-panel", children=[
-                    city_map(geo_urls, bounds, lang), legend(lang),
+                    city_map(geo_urls, bounds, lang, map_attribution(city, lang)), legend(lang),
                     html.Div(id=ids.WALL_THEME, className="theme-label"),
                     html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)]),
                 loop_panel(lang)]),

@@ -16,6 +16,7 @@ from flask_caching import Cache
 
 from core import loop_points, tally
 from core import summary as summary_mod
+from core.geo import components_box
 from store import casebook, keys, loop, snapshot
 from store import photos as photo_store
 from store.client import UNAVAILABLE
@@ -164,6 +165,10 @@ class Context:
         """The loop's open cases with a position (core.loop_points.LoopPoints), read from the records once per
         process and tick: what changed since the last read."""
         return self.memo("loop-points", tick, lambda: self._loop_table.refresh(self.casebook(), now_ms()))
+
+    def components(self) -> tuple[int, tuple[float, float, float, float]]:
+        """The synthetic component set this city shows: its seed and where it lies (as the feed runner makes it)."""
+        return (self.settings.furniture_seed, components_box(self.city))
 
     def photos(self) -> photo_store.PhotoDir:
         """Where the cases' photos are kept: the data directory's photos/."""

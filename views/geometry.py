@@ -22,10 +22,14 @@ ENTITY_GEO = {"air": "air_stations", "traffic": "roads", "water": "water_section
 Area = tuple[float, float, float, float]  # west, south, east, north (WGS-84 degrees)
 
 
+def simulated(city: dict[str, Any], seed: int) -> dict[str, str]:
+    """The simulator's deterministic geometry for a city profile and seed (the feed runner builds the same)."""
+    return _simulated(json.dumps(city, sort_keys=True, ensure_ascii=False, default=str), seed)
+
+
 @cache
-def simulated(seed: int) -> dict[str, str]:
-    """The simulator's deterministic geometry for a seed (the feed runner builds the same from the same seed)."""
-    sim = Simulator(GEO_DIR, seed=seed)
+def _simulated(city_text: str, seed: int) -> dict[str, str]:
+    sim = Simulator(json.loads(city_text), seed=seed)
     return {"roads": json.dumps(sim.roads_geojson(), ensure_ascii=False, separators=(",", ":")),
             "water_sections": json.dumps(sim.water_sections_geojson(), ensure_ascii=False, separators=(",", ":"))}
 
@@ -36,12 +40,12 @@ def file_text(name: str) -> str:
     return (GEO_DIR / name).read_text(encoding="utf-8")
 
 
-def layer_text(geo_cfg: dict[str, Any], seed: int, layer: str) -> str | None:
+def layer_text(city: dict[str, Any], seed: int, layer: str) -> str | None:
     """A layer's GeoJSON text: the profile's own file, else the simulator's (roads, sections); None without either."""
-    own = geo_cfg.get(layer)
+    own = (city.get("geo") or {}).get(layer)
     if own:
         return file_text(own)
-    return simulated(seed).get(layer)
+    return simulated(city, seed).get(layer)
 
 
 def feature_id(feature: dict[str, Any]) -> str | None:

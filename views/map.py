@@ -20,6 +20,7 @@ _STATUS_CODE = {name: i for i, name in enumerate(STATUS)}
 _CAT_INDEX = {c["code"]: i for i, c in enumerate(CATEGORIES)}
 
 Bbox = tuple[float, float, float, float]
+Parts = tuple[int, Bbox]  # the synthetic component set: its seed and where it lies (store.context.Context.components)
 
 
 def with_levels(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
@@ -68,9 +69,9 @@ def loop_clusters(points: LoopPoints, bbox: Bbox, zoom: float, now_ms: int, *,
 
 
 @cache
-def furniture_index(seed: int) -> tuple[FurnitureSet, PointIndex]:
+def furniture_index(parts: Parts) -> tuple[FurnitureSet, PointIndex]:
     """The synthetic component set and its clustering index, built once per process."""
-    data = generate(seed)
+    data = generate(*parts)
     return data, PointIndex.build(data.lon, data.lat)
 
 
@@ -97,12 +98,12 @@ def category_mask(data: FurnitureSet, selected: list[str] | None) -> np.ndarray 
     return lut[data.cat]
 
 
-def furniture_clusters(seed: int, status: np.ndarray, bbox: Bbox, zoom: float, categories: list[str] | None,
+def furniture_clusters(parts: Parts, status: np.ndarray, bbox: Bbox, zoom: float, categories: list[str] | None,
                        only_bad: bool, *, cell_px: float = 110.0, within: np.ndarray | None = None
                        ) -> dict[str, list[Any]]:
     """Components in view: clusters [lon, lat, n, n_bad] or points [id, lon, lat, status, category code];
     `within` (a district's mask) limits them to a district-scoped caller's district."""
-    data, idx = furniture_index(seed)
+    data, idx = furniture_index(parts)
     bad = status > 0
     keep = category_mask(data, categories)
     if only_bad:
@@ -115,10 +116,10 @@ def furniture_clusters(seed: int, status: np.ndarray, bbox: Bbox, zoom: float, c
     return res
 
 
-def component(seed: int, entity_id: str) -> dict[str, Any] | None:
+def component(parts: Parts, entity_id: str) -> dict[str, Any] | None:
     """One city component of the layer by its id: {"id", "code" (its GB/T 30428.2 category), "lon", "lat"}, or
     None when there is no such component."""
-    data, _ = furniture_index(seed)
+    data, _ = furniture_index(parts)
     row = FurnitureSet.index_of(entity_id) if isinstance(entity_id, str) else None
     if row is None or row >= len(data):
         return None
@@ -127,21 +128,22 @@ def component(seed: int, entity_id: str) -> dict[str, Any] | None:
 
 
 @cache
-def furniture_in_district(seed: int, filename: str, adcode: str) -> np.ndarray:
+def furniture_in_district(parts: Parts, filename: str, adcode: str) -> np.ndarray:
     """Which synthetic components lie in a district (computed on a district caller's first request, then kept)."""
-    data, _ = furniture_index(seed)
+    data, _ = furniture_index(parts)
     rings = district_rings(filename).get(str(adcode))
     if not rings:
         return np.zeros(len(data), dtype=bool)
     return points_in_polygons(data.lon, data.lat, rings)
 
 
-def furniture_visible(seed: int, filename: str, entity_id: str, doc: dict[str, Any] | None, scope: str | None) -> bool:
+def furniture_visible(parts: Parts, filename: str, entity_id: str, doc: dict[str, Any] | None,
+                      scope: str | None) -> bool:
     """Whether a district-scoped caller may see one component: its stored district, else where it lies."""
     if scope is None:
         return True
     if doc and (doc.get("m") or {}).get("district_adcode"):
         return str(doc["m"]["district_adcode"]) == scope
     idx = FurnitureSet.index_of(entity_id)
-    mask = furniture_in_district(seed, filename, scope)
+    mask = furniture_in_district(parts, filename, scope)
     return idx is not None and idx < len(mask) and bool(mask[idx])

@@ -1,4 +1,8 @@
-"""Seedable, deterministic feed simulator for the Guangzhou profile: the product's default data source.
+"""Seedable, deterministic feed simulator for a city profile: the product's default data source.
+
+It draws on the profile's geo files (districts, rivers, air stations, optional river points) and its `simulator:`
+tuning (geo.Tuning: central districts, road names, population, river names); a profile without tuning gets
+generic roads and even demand.
 
 Everything evolves in simulated time (`sim_clock_ms`): diurnal phases follow the simulated Asia/Shanghai clock and
 durations (SLAs, episodes, incidents) are simulated hours, so a time factor of 60 shows a day in 24 real minutes.
@@ -9,20 +13,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from core.geo import GEO_DIR
 from core.readings import Reading
-from data_sources.simulator.geo import build_sections, build_segments, load_districts
+from data_sources.simulator.geo import build_sections, build_segments, load_districts, tuning
 from data_sources.simulator.models import AirModel, TrafficModel, WaterModel
 from data_sources.simulator.service import CST, HOUR_MS, ServiceDesk
 
-GEO_FILES = {
-    "districts": "guangzhou_districts.geojson",
-    "rivers": "guangzhou_rivers.geojson",
-    "air_stations": "guangzhou_aq_stations.geojson",
-    "river_points": "baiyun_river_points.geojson",
-}
+GEO_NEEDED = ("districts", "rivers", "air_stations")  # and "river_points", when the profile has some
 
 class Simulator:
     """The default source: all four feeds from one seed, deterministic for a given sequence of poll times."""
@@ -30,23 +29,30 @@ class Simulator:
     name = "simulator"
     feeds = ("air", "traffic", "service", "water")
 
-    def __init__(self, geo_dir: Path, *, seed: int = 42, time_factor: float = 60.0, start_ms: int | None = None,
-                 interval_s: float = 2.0) -> None:  # fmt: skip
+    def __init__(self, city: dict[str, Any], *, seed: int = 42, time_factor: float = 60.0,
+                 start_ms: int | None = None, interval_s: float = 2.0) -> None:  # fmt: skip
         if time_factor <= 0:
             raise ValueError("time_factor must be > 0")
-        geo = {k: json.loads((Path(geo_dir) / f).read_text(encoding="utf-8")) for k, f in GEO_FILES.items()}
+        files = city.get("geo") or {}
+        missing = [k for k in GEO_NEEDED if not files.get(k)]
+        if missing:
+            need = ", ".join(f"geo.{k}" for k in missing)
+            raise ValueError(f"city profile {city.get('slug', '?')!r}: the simulator needs {need}")
+        geo = {k: json.loads((GEO_DIR / files[k]).read_text(encoding="utf-8")) for k in (*GEO_NEEDED, "river_points")
+               if files.get(k)}
+        tune = tuning(city)
         self.seed, self.time_factor, self.start_ms, self.interval_s = seed, float(time_factor), start_ms, interval_s
         self._stations_fc = geo["air_stations"]
         stations = [{**f["properties"], "code": str(f["properties"]["code"]), "lon": f["geometry"]["coordinates"][0],
                      "lat": f["geometry"]["coordinates"][1]} for f in geo["air_stations"]["features"]]  # fmt: skip
         self._stations = sorted(stations, key=lambda s: s["code"])
         districts = load_districts(geo["districts"])
-        self.segments = build_segments(districts, seed)
-        self.sections = build_sections(districts, geo["rivers"], geo["river_points"], seed)
+        self.segments = build_segments(districts, seed, tune)
+        self.sections = build_sections(districts, geo["rivers"], geo.get("river_points"), seed, tune)
         self._air = AirModel(self._stations, seed)
-        self._traffic = TrafficModel(self.segments, seed)
+        self._traffic = TrafficModel(self.segments, seed, tune.central)
         self._water = WaterModel(self.sections, seed)
-        self._service = ServiceDesk(districts, seed, self._real_ms)
+        self._service = ServiceDesk(districts, seed, self._real_ms, tune, str(city.get("name_zh") or ""))
         self._last_sim: float | None = None
 
     def sim_clock_ms(self, now_ms: int) -> int:

@@ -1,4 +1,4 @@
-"""Synthetic city components (城市部件): 548,000 items in 116 categories over ~140 km² of central Guangzhou.
+"""Synthetic city components (城市部件): 548,000 items in 116 categories over ~140 km² of a city's centre.
 
 Clearly synthetic (Tangshan's 2015 census counted 548,000 components in 116 categories over 140 km²; this data set
 copies those sizes, not any real positions). Reproducible from a seed, generated in memory in well under a second,
@@ -10,15 +10,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
 from core.furniture_catalog import CATEGORIES, weight
+from core.geo import components_box
 from core.readings import Reading
 
 COUNT = 548_000
-# ~12.3 km x 11.1 km (≈ 137 km²) over 荔湾/越秀/海珠/天河 (WGS-84).
-BBOX = (113.245, 23.080, 113.365, 23.180)
+Box = tuple[float, float, float, float]  # west, south, east, north (WGS-84 degrees)
 STATUS = ("normal", "damaged", "missing")
 
 
@@ -48,11 +49,17 @@ class FurnitureSet:
         return None
 
 
+def box_of(city: dict[str, Any]) -> Box:
+    """Where a city's components lie (core.geo.components_box)."""
+    return components_box(city)
+
+
 @cache
-def generate(seed: int = 548, count: int = COUNT) -> FurnitureSet:
-    """Items along a synthetic street grid (70 %) and scattered (30 %), categories by synthetic abundance."""
+def generate(seed: int, box: Box, count: int = COUNT) -> FurnitureSet:
+    """Items along a synthetic street grid (70 %) and scattered (30 %) over `box`, categories by synthetic
+    abundance."""
     rng = np.random.default_rng(seed)
-    w, s, e, n = BBOX
+    w, s, e, n = box
     on_street = int(count * 0.7)
     # Streets: a jittered grid every ~250 m (0.0025°) in both directions.
     lines = rng.integers(0, 2, on_street)
@@ -78,9 +85,9 @@ class FurnitureSimulator:
     name = "furniture-sim"
     feeds = ("furniture",)
 
-    def __init__(self, *, seed: int = 548, interval_s: float = 5.0, changes_per_poll: int = 12) -> None:
+    def __init__(self, box: Box, *, seed: int = 548, interval_s: float = 5.0, changes_per_poll: int = 12) -> None:
         self.interval_s = interval_s
-        self.data = generate(seed)
+        self.data = generate(seed, box)
         self.changes = changes_per_poll
         self.rng = random.Random(seed * 7919)
         self.bad: dict[int, int] = {}

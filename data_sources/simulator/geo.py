@@ -7,55 +7,84 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
 Ring = list[tuple[float, float]]
 
-# Central districts (越秀, 天河, 海珠, 荔湾, 白云): more segments, deeper rush-hour congestion.
-CENTRAL: frozenset[str] = frozenset({"440104", "440106", "440105", "440103", "440111"})
-SEGMENTS_PER_DISTRICT: dict[str, int] = {
-    "440104": 11, "440106": 13, "440105": 10, "440103": 9, "440111": 13, "440112": 8,
-    "440113": 9, "440114": 6, "440115": 5, "440117": 4, "440118": 6,
-}  # fmt: skip
-# Road names used as labels only: the geometry is schematic, so every segment name carries "（示意）".
 E, A, S, L = "expressway", "arterial", "secondary", "local"
-ROADS: dict[str, list[tuple[str, str]]] = {
-    "440103": [("内环路", E), ("中山八路", A), ("黄沙大道", A), ("康王路", A), ("芳村大道", A), ("龙溪大道", A),
-               ("东风西路", A), ("花地大道", S), ("西湾路", S), ("恩宁路", L), ("宝华路", L)],
-    "440104": [("内环路", E), ("环市东路", A), ("东风中路", A), ("中山五路", A), ("解放北路", A), ("人民北路", A),
-               ("越秀北路", S), ("农林下路", S), ("东湖路", S), ("先烈中路", S), ("流花路", S), ("北京路", L),
-               ("文德路", L)],
-    "440105": [("华南快速干线", E), ("内环路", E), ("新港中路", A), ("江南大道", A), ("工业大道", A),
-               ("广州大道南", A), ("琶洲大道", A), ("昌岗路", S), ("南洲路", S), ("赤岗路", S), ("宝岗大道", S),
-               ("滨江路", L), ("石榴岗路", L)],
-    "440106": [("华南快速干线", E), ("广园快速路", E), ("天河路", A), ("黄埔大道", A), ("广州大道中", A),
-               ("中山大道", A), ("天河北路", A), ("科韵路", A), ("体育东路", S), ("花城大道", S), ("临江大道", S),
-               ("天源路", S), ("龙口西路", L), ("天河东路", L), ("员村二横路", L)],
-    "440111": [("北二环高速", E), ("机场高速", E), ("广园快速路", E), ("白云大道", A), ("机场路", A), ("增槎路", A),
-               ("广州大道北", A), ("106国道", A), ("同和路", S), ("黄石路", S), ("石井大道", S), ("石沙路", S),
-               ("云城西路", S), ("均禾大道", S), ("京溪路", L), ("永泰路", L)],
-    "440112": [("广园快速路", E), ("广深沿江高速", E), ("开创大道", A), ("科学大道", A), ("黄埔东路", A),
-               ("广深公路", A), ("开泰大道", A), ("港湾路", S), ("香雪大道", S), ("护林路", S), ("丰乐北路", L)],
-    "440113": [("南沙港快速路", E), ("京港澳高速", E), ("迎宾路", A), ("番禺大道", A), ("兴南大道", A),
-               ("汉溪大道", A), ("亚运大道", A), ("清河路", S), ("南大路", S), ("桥兴大道", S), ("东环路", S),
-               ("繁华路", L), ("西丽路", L)],
-    "440114": [("机场高速北延线", E), ("迎宾大道", A), ("凤凰路", A), ("花都大道", A), ("106国道", A),
-               ("新华路", S), ("天贵路", S), ("秀全大道", S), ("云山大道", S), ("公益路", L)],
-    "440115": [("南沙港快速路", E), ("凤凰大道", A), ("进港大道", A), ("环市大道", A), ("港前大道", A),
-               ("黄阁大道", S), ("蕉门路", S), ("双山大道", S), ("海滨路", L)],
-    "440117": [("大广高速", E), ("105国道", A), ("从化大道", A), ("河滨路", S), ("新城东路", S), ("温泉大道", S),
-               ("府前路", L)],
-    "440118": [("广园快速路", E), ("荔城大道", A), ("增城大道", A), ("广汕公路", A), ("新塘大道", A),
-               ("荔新公路", A), ("府佑路", S), ("挂绿路", S), ("增江大道", S), ("光明路", L)],
-}  # fmt: skip
+CLASS_OF = {"E": E, "A": A, "S": S, "L": L}  # a profile's road list writes a class as its letter: "天河路 A"
 FREE_FLOW: dict[str, tuple[int, ...]] = {E: (80,), A: (50, 55, 60), S: (40,), L: (30,)}
 LEG_KM: dict[str, tuple[float, float]] = {E: (2.5, 5.0), A: (1.2, 3.0), S: (0.6, 1.6), L: (0.3, 0.8)}
-# Named sections for the four shipped Baiyun points; urban streams get worse baselines.
-BAIYUN_SECTION_NAMES = {"流溪河": "流溪河·人和断面", "石井河": "石井河·石井断面", "新市涌": "新市涌·新市断面",
-                        "景泰涌": "景泰涌·景泰断面"}  # fmt: skip
-URBAN_STREAMS: frozenset[str] = frozenset({"石井河", "新市涌", "景泰涌"})
-UPSTREAM: frozenset[str] = frozenset({"440117", "440114"})  # 从化, 花都: the cleaner upper 流溪河
-# The shipped river lines carry no names: name a line after the nearest hint (lon, lat) within ~3 km.
-RIVER_HINTS = [("流溪河", 113.60, 23.60), ("流溪河", 113.33, 23.39), ("白坭河", 113.177, 23.25),
-               ("珠江", 113.22, 23.10), ("珠江", 113.30, 23.05)]  # fmt: skip
+GENERIC_ROADS = (("主干道", A), ("次干道", S), ("支路", L))  # a district the profile names no roads for
+DEFAULT_SEGMENTS, DEFAULT_CENTRAL_SEGMENTS = 5, 10
+
+
+class Tuning(BaseModel):
+    """What the simulator knows of a city beyond its geo files: the profile's `simulator:` mapping, every key
+    optional (config/cities/*.yaml). Road names are labels only: the geometry is schematic, so every segment name
+    carries "（示意）"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    central: frozenset[str] = frozenset()  # adcodes: more segments, deeper rush hours
+    segments: dict[str, int] = {}  # adcode -> schematic segments (else DEFAULT_SEGMENTS, central DEFAULT_CENTRAL_...)
+    roads: dict[str, list[str]] = {}  # adcode -> ["name CLASS"], CLASS one of E A S L
+    population: dict[str, float] = {}  # adcode -> relative 12345 demand (people, any unit); default 1.0
+    river_hints: list[tuple[str, float, float]] = []  # name an unnamed river line after the nearest (name, lon, lat)
+    river_default: str = "河流"  # the name of an unnamed line no hint is near
+    clean_river: str | None = None  # this river's reaches in `upstream` districts are the cleanest
+    upstream: frozenset[str] = frozenset()
+    urban_streams: frozenset[str] = frozenset()  # small urban streams: the worst baselines
+    section_names: dict[str, str] = {}  # river of a shipped river point -> its section's name
+    components_box: tuple[float, float, float, float] | None = None  # west, south, east, north of the components
+
+    @field_validator("roads")
+    @classmethod
+    def _roads(cls, roads: dict[str, list[str]]) -> dict[str, list[str]]:
+        for adcode, names in roads.items():
+            for entry in names:
+                name, _, letter = entry.rpartition(" ")
+                if not name.strip() or letter not in CLASS_OF:
+                    raise ValueError(f"road {entry!r} of {adcode}: write a name, a space and its class, one of "
+                                     "E (expressway), A (arterial), S (secondary), L (local), e.g. '天河路 A'")
+        return roads
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, segments: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in segments.items() if not 1 <= v <= 500}
+        if bad:
+            raise ValueError(f"segments per district must be 1..500, not {bad}")
+        return segments
+
+    @field_validator("components_box")
+    @classmethod
+    def _box(cls, box: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+        if box is not None and not (-180 <= box[0] < box[2] <= 180 and -90 <= box[1] < box[3] <= 90):
+            raise ValueError(f"components_box is [west, south, east, north] in degrees, west < east, south < "
+                             f"north; not {list(box)}")
+        return box
+
+    def roads_of(self, adcode: str) -> list[tuple[str, str]]:
+        """The district's (name, road class) list; the generic three when the profile names none."""
+        named = self.roads.get(adcode)
+        if not named:
+            return list(GENERIC_ROADS)
+        return [(name, CLASS_OF[letter]) for name, _, letter in (e.rpartition(" ") for e in named)]
+
+    def segments_of(self, adcode: str) -> int:
+        return self.segments.get(adcode, DEFAULT_CENTRAL_SEGMENTS if adcode in self.central else DEFAULT_SEGMENTS)
+
+
+def tuning(city: dict[str, Any]) -> Tuning:
+    """The profile's simulator tuning, validated: a mistake names the profile, the key and the fix."""
+    try:
+        return Tuning.model_validate(city.get("simulator") or {})
+    except ValidationError as e:
+        where = "; ".join(f"simulator.{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise ValueError(f"city profile {city.get('slug', '?')!r}: {where}") from None
+
+
 SECTION_SPACING_KM = 6.0
 
 
@@ -193,14 +222,16 @@ def _segment_coords(d: District, road_class: str, rng: random.Random) -> list[tu
     return coords
 
 
-def build_segments(districts: list[District], seed: int) -> list[Segment]:
-    """60–120 schematic segments, denser in the central districts; depends only on the seed and the districts."""
+def build_segments(districts: list[District], seed: int, tune: Tuning | None = None) -> list[Segment]:
+    """Schematic segments, denser in the central districts; depends only on the seed, the districts and the
+    profile's tuning."""
+    tune = tune or Tuning()
     rng = random.Random(f"onescreen-sim:{seed}:roads")
     segs: list[Segment] = []
     for d in districts:
-        roads = list(ROADS.get(d.adcode, [("主干道", A), ("次干道", S), ("支路", L)]))
+        roads = tune.roads_of(d.adcode)
         rng.shuffle(roads)
-        n = max(1, SEGMENTS_PER_DISTRICT.get(d.adcode, 5) + rng.randint(-1, 1))
+        n = max(1, tune.segments_of(d.adcode) + rng.randint(-1, 1))
         for k in range(n):
             road, cls = roads[k % len(roads)]
             part = k // len(roads)
@@ -212,10 +243,10 @@ def build_segments(districts: list[District], seed: int) -> list[Segment]:
     return segs
 
 
-def _river_name(lines: list[list[tuple[float, float]]]) -> str:
-    """Name a shipped (unnamed) river line after the nearest hint, else the generic river system."""
-    best, best_m = "珠江水系", 3000.0
-    for name, hx, hy in RIVER_HINTS:
+def _river_name(lines: list[list[tuple[float, float]]], tune: Tuning) -> str:
+    """Name an unnamed river line after the nearest hint within 3 km, else the profile's generic name."""
+    best, best_m = tune.river_default, 3000.0
+    for name, hx, hy in tune.river_hints:
         m = min(haversine_m((hx, hy), p) for line in lines for p in line)
         if m < best_m:
             best, best_m = name, m
@@ -223,24 +254,27 @@ def _river_name(lines: list[list[tuple[float, float]]]) -> str:
 
 
 def build_sections(
-    districts: list[District], rivers: dict[str, Any], points: dict[str, Any], seed: int
+    districts: list[District], rivers: dict[str, Any], points: dict[str, Any] | None, seed: int,
+    tune: Tuning | None = None,
 ) -> list[Section]:
-    """The Baiyun points plus 7–9 points sampled along the river lines inside the city, spaced apart."""
+    """The profile's river points (Guangzhou's four in Baiyun) plus 7–9 points sampled along the river lines inside
+    the city, spaced apart."""
+    tune = tune or Tuning()
     rng = random.Random(f"onescreen-sim:{seed}:water-geo")
     by_code = {d.adcode: d for d in districts}
     chosen: list[tuple[str, str, str, float, float, str]] = []  # name, river, adcode, lon, lat, kind
-    for f in points["features"]:
+    for f in (points or {}).get("features", []):
         river = f["properties"]["name"]
         lon, lat = (float(v) for v in f["geometry"]["coordinates"][:2])
         adcode = str(f["properties"].get("district_adcode") or getattr(district_at(districts, lon, lat), "adcode", ""))
-        name = BAIYUN_SECTION_NAMES.get(river, f"{river}·断面")
-        chosen.append((name, river, adcode, lon, lat, "stream" if river in URBAN_STREAMS else "river"))
+        name = tune.section_names.get(river, f"{river}·断面")
+        chosen.append((name, river, adcode, lon, lat, "stream" if river in tune.urban_streams else "river"))
     candidates: list[tuple[str, str, float, float]] = []  # river, adcode, lon, lat
     for f in rivers["features"]:
         g = f["geometry"]
         lines = [g["coordinates"]] if g["type"] == "LineString" else g["coordinates"]
         lines = [[(float(x), float(y)) for x, y, *_ in line] for line in lines]
-        river = _river_name(lines)
+        river = str((f.get("properties") or {}).get("name") or "") or _river_name(lines, tune)
         for line in lines:
             for a, b in zip(line, line[1:], strict=False):
                 p = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
@@ -262,7 +296,7 @@ def build_sections(
             short = by_code[adcode].name.removesuffix("区")
             name = f"{river}·{short}断面"
             same = sum(1 for c in chosen if c[0].startswith(name.removesuffix("断面")))
-            kind = "clean" if river == "流溪河" and adcode in UPSTREAM else "river"
+            kind = "clean" if river == tune.clean_river and adcode in tune.upstream else "river"
             chosen.append((name if not same else f"{river}·{short}{same + 1}号断面", river, adcode, lon, lat, kind))
     return [
         Section(f"ws-{i + 1:02d}", n, r, a, round(x, 5), round(y, 5), s) for i, (n, r, a, x, y, s) in enumerate(chosen)

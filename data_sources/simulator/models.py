@@ -8,7 +8,7 @@ import random
 from collections import deque
 from typing import Any
 
-from data_sources.simulator.geo import CENTRAL, Section, Segment
+from data_sources.simulator.geo import Section, Segment
 
 # Traffic exposure of each national station (roadside/urban core > suburban > forest); drives NO2/CO up, O3 down.
 STATION_TRAFFIC = {"2846A": 1.25, "1352A": 1.15, "1345A": 1.1, "1347A": 1.1, "1346A": 1.05, "1348A": 1.0,
@@ -141,10 +141,10 @@ def _window_mean(hist: deque[list[float]], key: int, hours: int, col: int) -> fl
 class TrafficModel:
     """Speeds with morning and evening peaks (deeper in the central districts) and random incidents."""
 
-    def __init__(self, segments: list[Segment], seed: int) -> None:
+    def __init__(self, segments: list[Segment], seed: int, central: frozenset[str] = frozenset()) -> None:
         self.rng = rng = random.Random(f"onescreen-sim:{seed}:traffic")
         self.segments = segments
-        self.depth = [PEAK_DEPTH[s.road_class] * (1.0 if s.district_adcode in CENTRAL else 0.55)
+        self.depth = [PEAK_DEPTH[s.road_class] * (1.0 if s.district_adcode in central else 0.55)
                       * rng.uniform(0.8, 1.15) for s in segments]  # fmt: skip
         self.noise = [Ar(rng, 0.25) for _ in segments]
         self.incident = [(0.0, 1.0) for _ in segments]  # (until simulated hour, speed ratio)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from core.readings import Reading
-from data_sources.simulator.geo import ROADS, District, random_point
+from data_sources.simulator.geo import District, Tuning, random_point
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991: a fixed offset is exact
 HOUR_MS = 3_600_000.0
@@ -23,9 +23,6 @@ CLOSED_LOOKBACK_H = 24.0  # closed cases of the last simulated day are emitted a
 HOURLY = (0.25, 0.15, 0.1, 0.08, 0.08, 0.12, 0.3, 0.7, 1.2, 1.6, 1.7, 1.5, 1.1, 1.2, 1.5, 1.6, 1.5, 1.3, 1.0, 1.0,
           1.0, 0.9, 0.7, 0.45)  # fmt: skip
 HOURLY_MEAN = sum(HOURLY) / 24
-# District population (millions, 2020 census, rounded) weights where cases arise.
-POPULATION = {"440103": 1.1, "440104": 1.0, "440105": 1.8, "440106": 2.2, "440111": 3.7, "440112": 1.3,
-              "440113": 2.8, "440114": 1.6, "440115": 0.9, "440117": 0.7, "440118": 1.5}  # fmt: skip
 
 CG = "{d}城市管理和综合执法局"
 
@@ -104,11 +101,14 @@ def call_shape(hour: float) -> float:
 class ServiceDesk:
     """Generates cases in simulated time; `to_real` maps a simulated instant to real epoch ms."""
 
-    def __init__(self, districts: list[District], seed: int, to_real: Callable[[float], int]) -> None:
+    def __init__(self, districts: list[District], seed: int, to_real: Callable[[float], int],
+                 tune: Tuning | None = None, city_name: str = "") -> None:
         self._seed = seed
         self._rng = random.Random(f"onescreen-sim:{seed}:service")
         self._districts = districts
-        self._dweights = [POPULATION.get(d.adcode, 1.0) for d in districts]
+        self._tune = tune = tune or Tuning()
+        self._city_name = city_name
+        self._dweights = [tune.population.get(d.adcode, 1.0) for d in districts]  # where the cases arise
         self._to_real = to_real
         self._open: list[Case] = []  # heap by close time
         self._next_sim: float | None = None
@@ -179,11 +179,11 @@ class ServiceDesk:
             rng = random.Random(f"onescreen-sim:{self._seed}:case:{case.seq}")
             d = case.district
             lon, lat = random_point(d, rng, near_label=0.7, sigma=0.04)
-            roads = [r for r, cls in ROADS.get(d.adcode, [("主干道", "arterial")]) if cls != "expressway"]
+            roads = [r for r, cls in self._tune.roads_of(d.adcode) if cls != "expressway"] or ["主干道"]
             road, num = rng.choice(roads), rng.randint(1, 399)
             case.details = {
                 "description": rng.choice(case.cat.templates).format(r=road, n=num),
-                "address": f"广州市{d.name}{road}{num}号附近",
+                "address": f"{self._city_name}{d.name}{road}{num}号附近",
                 "lat": round(lat, 6),
                 "long": round(lon, 6),
             }

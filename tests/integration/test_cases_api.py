@@ -17,8 +17,9 @@ import redis
 from flask.testing import FlaskClient
 
 import app as app_module
-from config.settings import Settings, load_case_rules
+from config.settings import Settings, load_case_rules, load_city
 from core.furniture_catalog import CATEGORIES
+from core.geo import components_box
 from layouts import cases as cases_layout
 from store import users
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
@@ -161,7 +162,7 @@ def test_bad_actions_are_refused_with_the_reason(clients: dict[str, FlaskClient]
 def test_a_case_about_a_component_takes_its_category_and_place_from_the_layer(clients: dict[str, FlaskClient]) -> None:
     from views import map as map_view
 
-    part = map_view.component(Settings().furniture_seed, "F000042")
+    part = map_view.component((Settings().furniture_seed, components_box(load_city("guangzhou"))), "F000042")
     assert part is not None
     made = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "description": "破损"})
     assert made.status_code == 201, made.get_json()

@@ -207,7 +207,7 @@ def test_furniture_entity_in_another_district_is_unknown(baiyun: FlaskClient, ci
     from data_sources.simulator.furniture import FurnitureSet
     from views.map import furniture_in_district
 
-    seed_ = 548
+    seed_ = (548, (113.245, 23.080, 113.365, 23.180))  # the Guangzhou profile's components (seed, box)
     inside = FurnitureSet.entity_id(int(np.flatnonzero(furniture_in_district(seed_, "guangzhou_districts.geojson",
                                                                              BAIYUN))[0]))
     outside = FurnitureSet.entity_id(int(np.flatnonzero(furniture_in_district(seed_, "guangzhou_districts.geojson",

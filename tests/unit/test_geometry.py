@@ -116,7 +116,7 @@ def test_a_profile_file_elsewhere_finds_its_geometry_beside_it(tmp_path: Path) -
     city = load_city(str(profile))
     assert city["geo"]["districts"] == "guangzhou_districts.geojson"  # shipped: by name
     assert city["geo"]["roads"] == str(tmp_path / "roads.geojson")
-    text = geometry.layer_text(city["geo"], 42, "roads")
+    text = geometry.layer_text(city, 42, "roads")
     assert text == ROADS and len(geometry.boxes_of(text).ids) == 100
     for bad in (str(tmp_path / "missing.yaml"), "no-such-city"):
         try:

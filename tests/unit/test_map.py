@@ -21,18 +21,18 @@ BBOX = (113.245, 23.080, 113.365, 23.180)
 
 
 def test_synthetic_components_match_the_census_sizes_and_are_reproducible() -> None:
-    data = generate(548)
+    data = generate(548, BBOX)
     assert len(data) == COUNT == 548_000 and len(CATEGORIES) == 116 and len(set(data.cat.tolist())) == 116
     assert {c["group"] for c in CATEGORIES} == set(GROUPS)
-    again = generate.__wrapped__(548)  # bypass the cache: same seed, same set
+    again = generate.__wrapped__(548, BBOX)  # bypass the cache: same seed, same set
     assert np.array_equal(data.lon, again.lon) and np.array_equal(data.cat, again.cat)
     assert FurnitureSet.index_of(FurnitureSet.entity_id(123_456)) == 123_456 and FurnitureSet.index_of("X1") is None
 
 
 def test_furniture_simulator_reports_initial_faults_then_changes() -> None:
-    sim = FurnitureSimulator(seed=548)
+    sim = FurnitureSimulator(BBOX, seed=548)
     first = sim.poll(NOW)
-    assert len(first) == int((generate(548).status0 > 0).sum()) and all(r.feed == "furniture" for r in first)
+    assert len(first) == int((generate(548, BBOX).status0 > 0).sum()) and all(r.feed == "furniture" for r in first)
     later = sim.poll(NOW + 5000)
     assert later and {r.values["status"] for r in later} <= {"normal", "damaged", "missing"}
 
@@ -69,12 +69,12 @@ def test_few_points_come_back_as_points_with_filters() -> None:
 
 
 def test_furniture_clusters_filter_by_group_and_status() -> None:
-    data, _ = map_view.furniture_index(548)
+    data, _ = map_view.furniture_index((548, BBOX))
     status = np.zeros(len(data), dtype=np.uint8)
     status[[10, 20, 30]] = [1, 2, 1]
-    everything = map_view.furniture_clusters(548, status, BBOX, 13, None, False)
+    everything = map_view.furniture_clusters((548, BBOX), status, BBOX, 13, None, False)
     assert sum(c[2] for c in everything["c"]) + len(everything["p"]) == COUNT
-    bad = map_view.furniture_clusters(548, status, BBOX, 13, None, True)
+    bad = map_view.furniture_clusters((548, BBOX), status, BBOX, 13, None, True)
     ids = {p[0] for p in bad["p"]} | set()
     assert sum(c[2] for c in bad["c"]) + len(bad["p"]) == 3 and ids <= {"F000010", "F000020", "F000030"}
     covers = map_view.category_mask(data, ["01"])

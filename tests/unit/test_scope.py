@@ -13,6 +13,8 @@ from store import scope
 from views import analyst
 from views import map as map_view
 
+GZ_PARTS = (548, (113.245, 23.080, 113.365, 23.180))  # the Guangzhou profile's component set (seed, box)
+
 BAIYUN, TIANHE = "440111", "440106"
 NOW = 1_795_242_600_000
 
@@ -144,7 +146,7 @@ def test_furniture_belongs_to_the_district_it_lies_in() -> None:
     from data_sources.simulator.furniture import FurnitureSet
     from views.map import furniture_in_district, furniture_index
 
-    seed, geo = 548, "guangzhou_districts.geojson"
+    seed, geo = GZ_PARTS, "guangzhou_districts.geojson"
     data, _ = furniture_index(seed)
     tianhe = furniture_in_district(seed, geo, TIANHE)
     baiyun = furniture_in_district(seed, geo, BAIYUN)
@@ -161,7 +163,7 @@ def test_furniture_belongs_to_the_district_it_lies_in() -> None:
 
 
 def test_furniture_clusters_of_a_district_count_only_its_components() -> None:
-    seed, geo = 548, "guangzhou_districts.geojson"
+    seed, geo = GZ_PARTS, "guangzhou_districts.geojson"
     n = len(map_view.furniture_index(seed)[0])
     status = np.zeros(n, dtype=np.uint8)
     bbox = (113.245, 23.080, 113.365, 23.180)  # the whole synthetic set

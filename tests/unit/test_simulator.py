@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from config.settings import load_city
 from core.readings import Reading
 from data_sources.simulator.city import Simulator
-from data_sources.simulator.geo import CENTRAL, load_districts
+from data_sources.simulator.geo import load_districts, tuning
 from data_sources.simulator.service import CATEGORIES, CST
 
 GEO = Path(__file__).resolve().parents[2] / "geo"
@@ -29,9 +30,13 @@ OPEN311_KEYS = {"status", "service_code", "service_name", "description", "agency
                 "updated_datetime", "expected_datetime", "address", "lat", "long", "district_adcode"}  # fmt: skip
 
 
+GUANGZHOU = load_city("guangzhou")
+CENTRAL = tuning(GUANGZHOU).central
+
+
 def sim(**kw) -> Simulator:
-    """A simulator over the shipped geodata."""
-    return Simulator(GEO, **kw)
+    """A simulator over the shipped Guangzhou profile."""
+    return Simulator(GUANGZHOU, **kw)
 
 
 def by_feed(readings: list[Reading]) -> dict[str, list[Reading]]:
