@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import case_rules
@@ -106,10 +107,70 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+class GeoFiles(BaseModel):
+    """A profile's geo files: names under geo/ (or beside a profile file elsewhere)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    districts: str  # polygons with adcode, name (name_en), label_lon/label_lat
+    rivers: str | None = None
+    air_stations: str | None = None
+    river_points: str | None = None
+    roads: str | None = None  # real road geometry, when the city has it (else the simulator's schematic roads)
+    water_sections: str | None = None
+
+
+class CityProfile(BaseModel):
+    """What every part of OneScreen reads from a profile, checked when it is loaded; other keys (sources, basemap,
+    simulator, air_monitors, ...) are checked by the parts that read them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    slug: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,40}$")
+    name_zh: str = Field(min_length=1, max_length=40)
+    name_en: str = Field(min_length=1, max_length=60)
+    timezone: str = "Asia/Shanghai"
+    lang: Literal["zh", "en"] = "zh"
+    center: tuple[float, float]  # lat, lon
+    zoom: float = Field(default=10, ge=1, le=20)
+    geo: GeoFiles
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name, e.g. Asia/Shanghai)") from None
+        return v
+
+    @field_validator("center")
+    @classmethod
+    def _center(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (-90 <= v[0] <= 90 and -180 <= v[1] <= 180):
+            raise ValueError(f"center is [lat, lon] in degrees, not {list(v)} (latitude first)")
+        return v
+
+
+def check_city(city: dict[str, Any], path: Path, geo_dir: Path) -> dict[str, Any]:
+    """A profile as loaded, checked: a mistake names the file, the key and what it should be; every geo file it
+    names must exist."""
+    try:
+        CityProfile.model_validate(city)
+    except ValidationError as e:
+        where = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
+        raise ValueError(f"city profile {path}: {where}") from None
+    for key, name in city["geo"].items():
+        if name and not (geo_dir / name).is_file():
+            raise ValueError(f"city profile {path}: geo.{key}: no file {name!r} in {geo_dir} (or beside the profile)")
+    return city
+
+
 def load_city(slug: str) -> dict[str, Any]:
-    """The city profile: names, centre, time zone, geo files, standard. `slug` names a shipped profile
-    (config/cities/<slug>.yaml) or is the path of a profile file elsewhere (ending .yaml or .yml): its geo files are
-    looked for beside it first, then among the shipped ones (geo/)."""
+    """The city profile: names, centre, time zone, geo files, standard, checked (check_city). `slug` names a
+    shipped profile (config/cities/<slug>.yaml) or is the path of a profile file elsewhere (ending .yaml or .yml):
+    its geo files are looked for beside it first, then among the shipped ones (geo/)."""
+    geo_dir = ROOT / "geo"
     if slug.endswith((".yaml", ".yml")):
         path = Path(slug).expanduser().resolve()
         if not path.is_file():
@@ -119,12 +180,12 @@ def load_city(slug: str) -> dict[str, Any]:
         if isinstance(geo, dict):
             city["geo"] = {k: str(path.parent / v) if isinstance(v, str) and (path.parent / v).is_file() else v
                            for k, v in geo.items()}
-        return city
+        return check_city(city, path, geo_dir)
     path = CONFIG_DIR / "cities" / f"{slug}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in (CONFIG_DIR / "cities").glob("*.yaml"))
         raise ValueError(f"unknown city {slug!r}; known profiles: {', '.join(known)}")
-    return load_yaml(path)
+    return check_city(load_yaml(path), path, geo_dir)
 
 
 def load_case_rules(path: Path | None = None) -> case_rules.CaseRules:

@@ -5,6 +5,7 @@ say how to write it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,28 @@ def test_a_profile_missing_the_files_the_simulator_needs_says_which() -> None:
     city["geo"] = {k: v for k, v in city["geo"].items() if k != "rivers"}
     with pytest.raises(ValueError, match="the simulator needs geo.rivers"):
         Simulator(city)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("slug: Town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\ngeo: {districts: tianjin_districts.geojson}\n",
+     "slug: String should match pattern"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ngeo: {districts: tianjin_districts.geojson}\n", "center: Field required"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [117.2, 39.1]\ngeo: {districts: tianjin_districts.geojson}\n",
+     "center: Value error, center is [lat, lon] in degrees, not [117.2, 39.1] (latitude first)"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\ntimezone: Asia/Tianjin\n"
+     "geo: {districts: tianjin_districts.geojson}\n", "timezone: Value error, unknown time zone 'Asia/Tianjin'"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\ngeo: {districts: town.geojson}\n",
+     "geo.districts: no file 'town.geojson'"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\n"
+     "geo: {districts: tianjin_districts.geojson, streets: s.geojson}\n",
+     "geo.streets: Extra inputs are not permitted"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nlang: fr\n"
+     "geo: {districts: tianjin_districts.geojson}\n", "lang: Input should be 'zh' or 'en'"),
+])
+def test_a_profile_file_with_a_mistake_names_the_file_the_key_and_the_fix(tmp_path: Any, text: str,
+                                                                            says: str) -> None:
+    path = tmp_path / "town.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_city(str(path))
+    assert str(path) in str(err.value) and says in str(err.value), str(err.value)

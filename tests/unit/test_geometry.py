@@ -111,7 +111,8 @@ def test_a_profile_file_elsewhere_finds_its_geometry_beside_it(tmp_path: Path) -
 
     (tmp_path / "roads.geojson").write_text(ROADS, encoding="utf-8")
     profile = tmp_path / "town.yaml"
-    profile.write_text("slug: town\nname_zh: 镇\nname_en: Town\ngeo:\n  districts: guangzhou_districts.geojson\n"
+    profile.write_text("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [23.1, 113.3]\n"
+                       "geo:\n  districts: guangzhou_districts.geojson\n"
                        "  roads: roads.geojson\n", encoding="utf-8")
     city = load_city(str(profile))
     assert city["geo"]["districts"] == "guangzhou_districts.geojson"  # shipped: by name
