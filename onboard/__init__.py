@@ -1,0 +1,1 @@
+"""Onboarding a city: its own GIS files and spreadsheets into a profile (`python -m onboard --help`)."""
