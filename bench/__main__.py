@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
                  "bench.viewers_bench",
                  "bench.scale_bench",
                  "bench.tally_bench",
+                 "bench.geo_bench",
                  "bench.history_bench",
                  "bench.cases_bench",
                  "bench.bench_resilience",

@@ -51,7 +51,6 @@ from bench.wall_bench import _request_body
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city
 from core import geo
-from core.geo import points_in_polygons
 from core.i18n import t
 from core.readings import Reading
 from data_sources import pipeline
@@ -158,8 +157,7 @@ class Places:
             lon = self.rng.uniform(w, e, 2 * (n - got) + 16)
             lat = self.rng.uniform(s, nn, len(lon))
             code = np.full(len(lon), "", dtype=object)
-            for c in self.codes:
-                code[points_in_polygons(lon, lat, self.rings[c]) & (code == "")] = c
+            code[:] = [c or "" for c in geo.assign_districts(lon, lat, self.file)]
             keep = code != ""
             lons.append(lon[keep])
             lats.append(lat[keep])
@@ -181,7 +179,7 @@ class Places:
             while got < k:
                 lon = self.rng.uniform(w, e, 3 * (k - got) + 16)
                 lat = self.rng.uniform(s, nn, len(lon))
-                inside = points_in_polygons(lon, lat, self.rings[code])
+                inside = geo.in_district(lon, lat, self.file, code)
                 take = min(int(inside.sum()), k - got)
                 lons.append(lon[inside][:take])
                 lats.append(lat[inside][:take])

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 
 from core.coords import bbox
 
@@ -69,22 +70,52 @@ def bounds(filename: str) -> list[list[float]]:
     return [[box[1], box[0]], [box[3], box[2]]]
 
 
-def points_in_polygons(lon: np.ndarray, lat: np.ndarray, rings: list[list[list[float]]]) -> np.ndarray:
-    """Even-odd point-in-polygon for many points (holes and multipolygons by parity): the points sorted by latitude
-    once, then each edge touches only the slice of points in its latitude band."""
-    order = np.argsort(lat, kind="stable")
-    ys, xs = lat[order], lon[order]
-    inside = np.zeros(len(ys), dtype=bool)
-    for ring in rings:
-        pts = np.asarray([c[:2] for c in ring], dtype=np.float64)
-        for (x1, y1), (x2, y2) in zip(pts, np.roll(pts, 1, axis=0), strict=True):
-            if y1 == y2:
-                continue
-            a, b = np.searchsorted(ys, [min(y1, y2), max(y1, y2)], side="left")
-            if a < b:
-                inside[a:b] ^= xs[a:b] < x1 + (ys[a:b] - y1) * (x2 - x1) / (y2 - y1)
-    out = np.zeros(len(ys), dtype=bool)
-    out[order] = inside
+@cache
+def _district_index(filename: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The city's districts as prepared shapely polygons and their bounding boxes, built once per process."""
+    feats = features(filename)
+    codes = tuple(str(f["properties"]["adcode"]) for f in feats)
+    polys = np.asarray([shapely.from_geojson(json.dumps(f["geometry"])) for f in feats])
+    shapely.prepare(polys)
+    return codes, polys, shapely.bounds(polys)
+
+
+def _candidates(lat_sorted: np.ndarray, order: np.ndarray, lon: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The points inside one bounding box: the latitude band by binary search, then the longitude test."""
+    lo = int(np.searchsorted(lat_sorted, box[1], side="left"))
+    hi = int(np.searchsorted(lat_sorted, box[3], side="right"))
+    band = order[lo:hi]
+    return band[(lon[band] >= box[0]) & (lon[band] <= box[2])]
+
+
+def assign_districts(lon: np.ndarray, lat: np.ndarray, filename: str) -> list[str | None]:
+    """The adcode of the district each point lies in (None: in none): the points sorted by latitude once, each
+    district's box swept over them, then GEOS's prepared point-in-polygon test (shapely.contains_xy) on the points
+    in the box; a point on a shared border goes to the first district."""
+    codes, polys, boxes = _district_index(filename)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    found = np.full(len(lon), -1, dtype=np.int64)
+    if len(lon):
+        order = np.argsort(lat, kind="stable")
+        lat_sorted = lat[order]
+        for k in range(len(codes)):
+            idx = _candidates(lat_sorted, order, lon, boxes[k])
+            idx = idx[found[idx] < 0]
+            found[idx[shapely.contains_xy(polys[k], lon[idx], lat[idx])]] = k
+    return [codes[k] if k >= 0 else None for k in found.tolist()]
+
+
+def in_district(lon: np.ndarray, lat: np.ndarray, filename: str, adcode: str) -> np.ndarray:
+    """Which points lie in one district (all False for a district the file does not have)."""
+    codes, polys, boxes = _district_index(filename)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    out = np.zeros(len(lon), dtype=bool)
+    if adcode not in codes or not len(lon):
+        return out
+    k = codes.index(adcode)
+    x0, y0, x1, y1 = boxes[k]
+    idx = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+    out[idx] = shapely.contains_xy(polys[k], lon[idx], lat[idx])
     return out
 
 
@@ -92,10 +123,7 @@ def district_at(filename: str | None, lon: float, lat: float) -> str | None:
     """The adcode of the city's district a position falls in (None: outside them all, or no boundary file)."""
     if not filename:
         return None
-    for adcode, rings in district_rings(filename).items():
-        if points_in_polygons(np.array([lon]), np.array([lat]), rings)[0]:
-            return adcode
-    return None
+    return assign_districts(np.array([lon]), np.array([lat]), filename)[0]
 
 
 COMPONENTS_HALF_KM = (6.15, 5.55)  # ~12.3 km x 11.1 km (≈ 137 km², the area of Tangshan's component census)

@@ -20,9 +20,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 
-from core.geo import GEO_DIR, points_in_polygons  # noqa: E402 - after the path is set
+from core.geo import GEO_DIR  # noqa: E402 - after the path is set
 
 CITIES = {
     "tianjin": ("天津", {
@@ -82,7 +82,7 @@ def main(shared: Path) -> None:
             except ValueError:
                 continue  # no position published
             home = next((d for d in districts
-                         if points_in_polygons(np.array([lon]), np.array([lat]), rings_of(d))[0]), None)
+                         if shapely.from_geojson(json.dumps(d["geometry"])).contains(shapely.Point(lon, lat))), None)
             if home is None:
                 print(f"  {slug}: station {row['监测点编码']} {row['监测点名称']} lies in no district: left out")
                 continue

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.case_points import CasePoints
 from core.furniture_catalog import CATEGORIES
-from core.geo import district_rings, points_in_polygons
+from core.geo import in_district
 from core.loop_points import LoopPoints
 from data_sources.simulator.furniture import STATUS, FurnitureSet, generate
 from views.cluster import PointIndex, cluster
@@ -131,10 +131,7 @@ def component(parts: Parts, entity_id: str) -> dict[str, Any] | None:
 def furniture_in_district(parts: Parts, filename: str, adcode: str) -> np.ndarray:
     """Which synthetic components lie in a district (computed on a district caller's first request, then kept)."""
     data, _ = furniture_index(parts)
-    rings = district_rings(filename).get(str(adcode))
-    if not rings:
-        return np.zeros(len(data), dtype=bool)
-    return points_in_polygons(data.lon, data.lat, rings)
+    return in_district(data.lon, data.lat, filename, str(adcode))
 
 
 def furniture_visible(parts: Parts, filename: str, entity_id: str, doc: dict[str, Any] | None,

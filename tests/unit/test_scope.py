@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -133,17 +134,30 @@ def test_analyst_panel_read_shows_other_districts_as_unknown() -> None:
     assert analyst.scoped("air", series, docs, None) == (series, docs)
 
 
-def test_points_in_polygons_handles_holes_by_parity() -> None:
+def test_points_go_to_the_district_they_lie_in_holes_and_islands_included(tmp_path: Any) -> None:
+    """A district with a hole (another district inside it) and one in two parts: each point goes to the one it lies
+    in (core.geo.assign_districts), none when it lies in none; one district's points alone (in_district)."""
     outer = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]
     hole = [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]
-    lon = np.array([1.0, 5.0, 11.0, 9.5, 5.0])
-    lat = np.array([1.0, 5.0, 5.0, 9.5, 0.5])
-    assert geo_mod.points_in_polygons(lon, lat, [outer, hole]).tolist() == [True, False, False, True, True]
+    islands = [[[[20, 0], [22, 0], [22, 2], [20, 2], [20, 0]]], [[[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]]
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"adcode": "A"},
+         "geometry": {"type": "Polygon", "coordinates": [outer, hole]}},
+        {"type": "Feature", "properties": {"adcode": "B"},
+         "geometry": {"type": "MultiPolygon", "coordinates": islands}}]}
+    path = tmp_path / "two.geojson"
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    lon = np.array([1.0, 5.0, 11.0, 9.5, 5.0, 21.0, 30.0])
+    lat = np.array([1.0, 5.0, 5.0, 9.5, 0.5, 1.0, 1.0])
+    assert geo_mod.assign_districts(lon, lat, str(path)) == ["A", "B", None, "A", "A", "B", None]
+    assert geo_mod.in_district(lon, lat, str(path), "B").tolist() == [False, True, False, False, False, True, False]
+    assert not geo_mod.in_district(lon, lat, str(path), "C").any()
+    assert geo_mod.district_at(str(path), 5.0, 5.0) == "B" and geo_mod.district_at(None, 5.0, 5.0) is None
 
 
 def test_furniture_belongs_to_the_district_it_lies_in() -> None:
-    from core.geo import district_rings, points_in_polygons
     from data_sources.simulator.furniture import FurnitureSet
+    from data_sources.simulator.geo import load_districts
     from views.map import furniture_in_district, furniture_index
 
     seed, geo = GZ_PARTS, "guangzhou_districts.geojson"
@@ -158,8 +172,8 @@ def test_furniture_belongs_to_the_district_it_lies_in() -> None:
     assert map_view.furniture_visible(seed, geo, eid, None, None)
     assert map_view.furniture_visible(seed, geo, eid, doc(eid, BAIYUN), BAIYUN)  # a stored district wins
     assert not map_view.furniture_visible(seed, geo, "nope", None, BAIYUN)
-    lon, lat = data.lon[i:i + 1], data.lat[i:i + 1]
-    assert points_in_polygons(lon, lat, district_rings(geo)[TIANHE]).tolist() == [True]
+    shapes = {d.adcode: d for d in load_districts(json.loads((geo_mod.GEO_DIR / geo).read_text(encoding="utf-8")))}
+    assert shapes[TIANHE].contains(float(data.lon[i]), float(data.lat[i]))  # an independent ray cast agrees
 
 
 def test_furniture_clusters_of_a_district_count_only_its_components() -> None:
