@@ -156,6 +156,7 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
 def card(row: dict[str, Any], lang: str, shots: list[dict[str, str]] | None = None) -> html.Div:
     """One case's fields and its photos (each opens whole in a new tab)."""
     fields = (("cs_col_id", row["id"]), ("cs_col_category", row["category"]), ("cs_col_district", row["district"]),
+              ("cs_col_grid", row.get("grid", "")),
               ("cs_col_state", row["state"]), ("cs_col_department", row["department"]), ("cs_col_due", row["due"]),
               ("cs_col_reported", row["reported"]), ("cs_desc", row["description"]))
     strip = [html.H4(t("cs_photos", lang)), html.Div(className="cs-photos", children=[

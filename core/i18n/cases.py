@@ -11,6 +11,7 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "cs_col_id": {"zh": "编号", "en": "Case"},
     "cs_col_category": {"zh": "类别", "en": "Category"},
     "cs_col_district": {"zh": "区", "en": "District"},
+    "cs_col_grid": {"zh": "单元网格", "en": "Unit grid"},
     "cs_col_state": {"zh": "状态", "en": "State"},
     "cs_col_department": {"zh": "处置部门", "en": "Department"},
     "cs_col_due": {"zh": "时限", "en": "Due"},

@@ -20,6 +20,7 @@ import app as app_module
 from config.settings import Settings, load_case_rules, load_city
 from core.furniture_catalog import CATEGORIES
 from core.geo import components_box
+from core.grid import of_city
 from layouts import cases as cases_layout
 from store import users
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
@@ -170,7 +171,11 @@ def test_a_case_about_a_component_takes_its_category_and_place_from_the_layer(cl
     assert (case["kind"], case["category"], case["component_id"], case["lon"], case["lat"]) == (
         "component", part["code"], "F000042", part["lon"], part["lat"])
     named = {c["code"]: c["zh"] for c in CATEGORIES}[part["code"]]  # GB/T 30428.2's name, as the map's popup shows
-    assert clients["dispatcher"].get(f"/api/v1/cases/{case['id']}").get_json()["case"]["category_name"] == named
+    shown = clients["dispatcher"].get(f"/api/v1/cases/{case['id']}").get_json()["case"]
+    assert shown["category_name"] == named
+    # the unit grid it falls in (core/grid.py): its district's adcode, then the cell's row and column
+    cell = of_city(load_city("guangzhou")).cell(part["lon"], part["lat"])
+    assert cell is not None and shown["grid"] == f"{case['district']}{cell[0]:04d}{cell[1]:04d}"
     wrong = "0101" if part["code"] != "0101" else "0102"
     other = clients["dispatcher"].post("/api/v1/cases", json={"component_id": "F000042", "category": wrong})
     assert other.status_code == 400 and f"of category {part['code']}" in other.get_json()["error"]
