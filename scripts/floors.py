@@ -17,8 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top. A package may import only packages on lower floors (and itself).
-FLOORS: tuple[str, ...] = ("indicators", "core", "config", "store", "alerts", "cases", "data_sources", "auth", "views",
-                           "layouts", "callbacks", "api", "app", "bench")
+FLOORS: tuple[str, ...] = ("indicators", "core", "config", "store", "alerts", "cases", "data_sources", "onboard",
+                           "auth", "views", "layouts", "callbacks", "api", "app", "bench")
 
 
 def edges(root: Path = ROOT) -> dict[tuple[str, str], list[str]]:
