@@ -254,7 +254,21 @@
       .catch(function () {});
   }
 
+  // The unit grid's cells (views/map.py grid_cells): squares built here from the grid's origin and step, so only
+  // [row, col, open, overdue, damaged, adcode] travel; the cell's code is its district, row and column.
+  function pad4(n) { return ("000" + n).slice(-4); }
+  function gridFeatures(data) {
+    var g = data.g || [0, 0, 0, 0];
+    return {type: "FeatureCollection", features: (data.c || []).map(function (c) {
+      var w = g[0] + c[1] * g[2], s = g[1] + c[0] * g[3], e = w + g[2], n = s + g[3];
+      var code = String(c[5] || "") + pad4(c[0]) + pad4(c[1]);
+      return {type: "Feature", id: code, geometry: {type: "Polygon", coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
+              properties: {code: code, open: c[2], late: c[3], bad: c[4]}};
+    })};
+  }
+
   function toFeatures(kind, data) {
+    if (kind === "grid") { return gridFeatures(data); }
     var feats = [];
     (data.c || []).forEach(function (c) {
       feats.push({type: "Feature", geometry: {type: "Point", coordinates: [c[0], c[1]]},
@@ -303,6 +317,17 @@
     toGcj: function (coords) { var p = gcj(coords[1], coords[0]); return L.latLng(p[0], p[1]); },
     districtStyle: function (feature, context) { hook(context && context.map, context && context.hideout && context.hideout.map); return {color: "#6f8fbf", weight: 1.5, opacity: 0.9, fillColor: "#16233a", fillOpacity: 0.55}; },
     riverStyle: function () { return {color: "#2f7fd8", weight: 2.2, opacity: 0.85}; },
+    gridStyle: function (feature) {  // the worst thing in the cell: an overdue case, an open one, a damaged component
+      var p = feature.properties || {};
+      var c = p.late ? "#ff3b30" : p.open ? "#ff9f0a" : "#5ac8fa";
+      return p.late || p.open ? {color: c, weight: 2, opacity: 1, fillColor: c, fillOpacity: 0.5}
+        : {color: c, weight: 0.5, opacity: 0.35, fillColor: c, fillOpacity: 0.14};  // damaged parts only: quieter
+    },
+    gridCell: function (feature, lyr, context) {  // what the cell holds, as text
+      var p = feature.properties || {}, w = (context.hideout || {}).words || {};
+      lyr.bindTooltip(os.textEl("span", (w.grid || "") + " " + p.code + " · " + (w.open || "") + " " + p.open +
+        " · " + (w.late || "") + " " + p.late + " · " + (w.bad || "") + " " + p.bad), {sticky: true});
+    },
     roadStyle: function (feature, context) {
       hook(context && context.map, context && context.hideout && context.hideout.map);
       return {color: "#5b6475", weight: ROAD_WIDTH[(feature.properties || {}).road_class] || 3, opacity: 0.95,
@@ -364,14 +389,14 @@
     },
     apply: function (map, data, at) {
       var nu = window.dash_clientside.no_update;
-      if (!data) { return [nu, nu, nu, nu, nu]; }
-      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu, nu]; }  // stale
+      if (!data) { return [nu, nu, nu, nu, nu, nu]; }
+      if (at !== undefined && (data.at || null) !== ((at && at.ms) || null)) { return [nu, nu, nu, nu, nu, nu]; }  // stale
       var full = data.base === null || data.base === undefined, h = held[map] = held[map] || {}, changed = {};
       var mine = ver[map] || {};  // a delta applies only to what it was taken against: version, area and layers
       if (!full && (data.base !== mine.v || JSON.stringify(data.base_area || null) !== JSON.stringify(mine.area || null) ||
                     JSON.stringify(data.base_on || []) !== JSON.stringify(mine.on || []))) {
         ver[map] = null;
-        return [nu, nu, nu, nu, null];  // everything again on the next tick
+        return [nu, nu, nu, nu, nu, null];  // everything again on the next tick
       }
       ENTITY.forEach(function (layer) {
         var sent = data[layer] || {}, gone = (data.gone || {})[layer] || [];
@@ -382,7 +407,7 @@
       });
       if (ENTITY.some(function (layer, i) { return Object.keys(h[layer]).length !== (data.n || [])[i]; })) {
         ver[map] = null;  // the merge does not add up: everything again on the next tick
-        return [nu, nu, nu, nu, null];
+        return [nu, nu, nu, nu, nu, null];
       }
       var prev = last[map];
       last[map] = Object.assign({}, data, {air: h.air, traffic: h.traffic, water: h.water});
@@ -402,7 +427,7 @@
         });
       });
       var out = [];
-      ["cases", "loop", "furniture"].forEach(function (kind) {
+      ["cases", "loop", "furniture", "grid"].forEach(function (kind) {
         var v = data[kind];
         if (v === undefined || v === null) { out.push(nu); return; }
         var js = JSON.stringify(v);
@@ -481,7 +506,7 @@
     },
     legendHidden: function (overlays, meta) {
       var names = (meta || {}).names || {}, on = (overlays || []).map(function (n) { return names[n] || n; });
-      return ["air", "roads", "water", "cases", "loop", "furniture"].map(function (l) { return on.indexOf(l) < 0; });
+      return ["air", "roads", "water", "cases", "loop", "furniture", "grid"].map(function (l) { return on.indexOf(l) < 0; });
     }
   };
 })();

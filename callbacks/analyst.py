@@ -10,8 +10,10 @@ from dash import Input, Output, State, callback, clientside_callback
 
 from auth import principal
 from core import case_flow as cf
+from core import grid as grid_mod
 from core import roles
 from core import summary as summary_mod
+from core.loop_points import EMPTY as LOOP_EMPTY
 from core.summary import ENTITY_LAYERS
 from layouts import ids
 from store import context, history, snapshot
@@ -21,7 +23,7 @@ from views import map as map_view
 
 FURNITURE_REFRESH_MS = 10_000
 DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
-LEGEND_LAYERS = ("air", "roads", "water", "cases", "loop", "furniture")
+LEGEND_LAYERS = ("air", "roads", "water", "cases", "loop", "furniture", "grid")
 ENTITY_OVERLAY = {"air": "air", "traffic": "roads", "water": "water"}  # feed -> the one map's layer
 
 
@@ -128,6 +130,13 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
             seen = None  # the records are away: the layer keeps what it shows
         if seen is not None:
             out["loop"] = map_view.loop_clusters(seen, bbox, z, now, cell_px=cell)
+    out["grid"] = None
+    if bbox and "grid" in on and at is None:
+        gkey = f"{bbox}|{z}"
+        due = not isinstance(sent.get("gat"), int) or now - int(sent["gat"]) >= FURNITURE_REFRESH_MS
+        if gkey != sent.get("gkey") or due:
+            out["grid"] = grid_values(ctx, now, tick, bbox, z, scope, loop_for)
+            sent = {**sent, "gkey": gkey, "gat": now}
     out["furniture"] = None
     if bbox and "furniture" in on:
         key = f"{bbox}|{z}|{sorted(cats or [])}|{only_bad}"
@@ -141,8 +150,27 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
                                                                                scope)
             out["furniture"] = map_view.furniture_clusters(parts, status, bbox, z, cats, only_bad, cell_px=cell,
                                                            within=within)
-            sent = {"key": key, "at": now}
+            sent = {**sent, "key": key, "at": now}
     return out, sent
+
+
+def grid_values(ctx: context.Context, now: int, tick: int, bbox: tuple[float, float, float, float], z: float,
+                scope: str | None, loop_for: tuple[str | None] | None) -> dict[str, Any]:
+    """The unit grid's cells in view with their open and overdue loop cases (those the caller may read) and damaged
+    components (views.map.grid_cells)."""
+    seen = LOOP_EMPTY
+    if loop_for is not None:
+        try:
+            seen = ctx.loop_points(tick).seen_by(scope, loop_for[0])
+        except DB_DOWN:
+            seen = LOOP_EMPTY
+    parts = ctx.components()
+    data, _ = map_view.furniture_index(parts)
+    status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(
+        len(data), snapshot.read_furniture_status(ctx.redis)))
+    bad = status > 0
+    return map_view.grid_cells(grid_mod.of_city(ctx.city), bbox, z, seen, now, data.lon[bad], data.lat[bad],
+                               ctx.city["geo"]["districts"], scope)
 
 
 @callback(Output(ids.AM_VALUES, "data"), Output(ids.AM_FURN_SENT, "data"),
@@ -172,7 +200,7 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
 clientside_callback(
     "function(data, at) { return window.onescreen.onemap.apply('am', data, at); }",
     Output(ids.map_layer("cases"), "data"), Output(ids.map_layer("loop"), "data"),
-    Output(ids.map_layer("furniture"), "data"), Output(ids.AM_APPLIED, "data"),
+    Output(ids.map_layer("furniture"), "data"), Output(ids.map_layer("grid"), "data"), Output(ids.AM_APPLIED, "data"),
     Output(ids.AM_VER, "data"), Input(ids.AM_VALUES, "data"), State(ids.AM_AT, "data"),
 )
 

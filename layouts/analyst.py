@@ -31,6 +31,7 @@ from views.replay import parse_at
 ns = Namespace("onescreen", "onemap")
 STEP_COLORS = ("#ffd60a", "#bf5af2", "#0a84ff", "#30d158")  # assets/onemap.js STEP_COLOR: reported .. handled
 DEFAULT_ON = ("districts", "rivers", "air", "roads", "water", "cases")
+GRID_PANE = "osGrid"
 
 
 def parse_view(query: dict[str, Any], default_center: list[float], default_zoom: float, *,
@@ -91,6 +92,9 @@ def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str, tz: str = "
     hide: dict[str, Any] = {"map": "am", "layer": layer, "lang": lang}
     if layer == "loop":
         hide.update(words=loop_words(lang), tz=tz)
+    if layer == "grid":
+        hide.update(words={"grid": t("layer_grid", lang), "open": t("cases_open", lang),
+                           "late": t("cs_overdue", lang), "bad": t("furn_damaged", lang)})
     common = {"id": ids.map_layer(layer), "hideout": hide, "coordsToLatLng": coords}
     if layer == "districts":
         return dl.GeoJSON(url=urls["districts"], style=ns("districtStyle"), onEachFeature=ns("register"), **common)
@@ -103,6 +107,9 @@ def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str, tz: str = "
     if layer == "water":
         return dl.GeoJSON(url=urls["water_sections"], pointToLayer=ns("point"), onEachFeature=ns("register"),
                           **common)
+    if layer == "grid":
+        return dl.GeoJSON(data={"type": "FeatureCollection", "features": []}, style=ns("gridStyle"),
+                          onEachFeature=ns("gridCell"), pane=GRID_PANE, **common)
     return dl.GeoJSON(data={"type": "FeatureCollection", "features": []}, pointToLayer=ns("clusterPoint"),
                       onEachFeature=ns("register"), **common)
 
@@ -125,6 +132,8 @@ def legends(lang: str, on: list[str]) -> html.Div:
         "furniture": (t("legend_furniture", lang), [("#7f8ea6", t("furn_normal", lang)),
                                                     ("#ff9f0a", t("furn_damaged", lang)),
                                                     ("#ff3b30", t("furn_missing", lang))]),
+        "grid": (t("legend_grid", lang), [("#ff3b30", t("cs_overdue", lang)), ("#ff9f0a", t("cases_open", lang)),
+                                          ("#5ac8fa", t("furn_damaged", lang))]),
     }
     seq = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
     choro = html.Div([html.Span("", id=ids.AM_CHORO_LEGEND_TITLE, className="legend-title"), t("few", lang),
@@ -179,6 +188,9 @@ def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], 
                 dl.Map(id=ids.AM_MAP, center=view["center"], zoom=view["zoom"], zoomSnap=0.5, preferCanvas=False,
                        attributionControl=False, className="onemap-map", style={"height": "100%", "width": "100%"},
                        children=[*tile_layers(basemap),
+                                 # the unit grid's cells above the district polygons (so a cell answers the pointer),
+                                 # below the pins
+                                 dl.Pane(name=GRID_PANE, style={"zIndex": 450}),
                                  dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
                                                   overlays=[t(f"layer_{x}", lang) for x in LAYERS
                                                             if x in view["layers"]]),

@@ -9,12 +9,14 @@ import numpy as np
 
 from core.case_points import CasePoints
 from core.furniture_catalog import CATEGORIES
-from core.geo import in_district
+from core.geo import assign_districts, in_district
+from core.grid import UnitGrid
 from core.loop_points import LoopPoints
 from data_sources.simulator.furniture import STATUS, FurnitureSet, generate
 from views.cluster import PointIndex, cluster
 
-LAYERS = ("districts", "rivers", "air", "roads", "water", "cases", "loop", "furniture")
+LAYERS = ("districts", "rivers", "air", "roads", "water", "cases", "loop", "furniture", "grid")
+GRID_MIN_ZOOM = 15  # the unit grid's ~100 m cells are drawn from here (a few pixels each below it)
 CHOROPLETH = ("none", "aqi", "tpi", "open", "overdue", "water")
 _STATUS_CODE = {name: i for i, name in enumerate(STATUS)}
 _CAT_INDEX = {c["code"]: i for i, c in enumerate(CATEGORIES)}
@@ -144,3 +146,41 @@ def furniture_visible(parts: Parts, filename: str, entity_id: str, doc: dict[str
     idx = FurnitureSet.index_of(entity_id)
     mask = furniture_in_district(parts, filename, scope)
     return idx is not None and idx < len(mask) and bool(mask[idx])
+
+
+def grid_cells(grid: UnitGrid, bbox: Bbox, zoom: float, loop: LoopPoints, now_ms: int, bad_lon: np.ndarray,
+               bad_lat: np.ndarray, filename: str | None, scope: str | None = None) -> dict[str, Any]:
+    """The unit grid's cells in view that hold an open loop case or a damaged component:
+    {"g": [west, south, dlon, dlat], "min": GRID_MIN_ZOOM, "c": [[row, col, open, overdue, damaged, adcode], ...]}
+    (adcode: the district of the cell's centre; a district-scoped caller gets only their district's cells); no cells
+    below GRID_MIN_ZOOM."""
+    out: dict[str, Any] = {"g": [grid.west, grid.south, grid.dlon, grid.dlat], "min": GRID_MIN_ZOOM, "c": []}
+    if zoom < GRID_MIN_ZOOM:
+        return out
+    rows, cols = grid.shape
+    w, s, e, n = bbox
+
+    def index(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        keep = (lon >= max(w, grid.west)) & (lon < min(e, grid.east)) & (lat >= max(s, grid.south)) & (
+            lat < min(n, grid.north))
+        r = ((lat[keep] - grid.south) / grid.dlat).astype(np.int64)
+        c = ((lon[keep] - grid.west) / grid.dlon).astype(np.int64)
+        ok = (r < rows) & (c < cols)
+        return r[ok] * cols + c[ok]
+    late = loop.overdue(now_ms)
+    counts: dict[int, list[int]] = {}
+    for slot, idx in ((0, index(loop.lon, loop.lat)), (1, index(loop.lon[late], loop.lat[late])),
+                      (2, index(bad_lon, bad_lat))):
+        cells, k = np.unique(idx, return_counts=True)
+        for cell, m in zip(cells.tolist(), k.tolist(), strict=True):
+            counts.setdefault(cell, [0, 0, 0])[slot] = m
+    if not counts:
+        return out
+    keys = sorted(counts)
+    r = np.array([c // cols for c in keys])
+    c = np.array([c % cols for c in keys])
+    where = assign_districts(grid.west + (c + 0.5) * grid.dlon, grid.south + (r + 0.5) * grid.dlat, filename) \
+        if filename else [None] * len(keys)
+    out["c"] = [[int(r[i]), int(c[i]), *counts[k], where[i] or ""] for i, k in enumerate(keys)
+                if scope is None or where[i] == scope]
+    return out

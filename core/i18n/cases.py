@@ -48,6 +48,8 @@ CASE_TEXT: dict[str, dict[str, str]] = {
     "ov_forward_queue": {"zh": "待发 {pending} · 死信 {dead} · 已发 {sent}",
                          "en": "pending {pending} · dead {dead} · sent {sent}"},
     "layer_loop": {"zh": "城管案件", "en": "Loop cases"},
+    "layer_grid": {"zh": "单元网格", "en": "Unit grid"},
+    "legend_grid": {"zh": "单元网格（放大至15级显示）", "en": "Unit grid (from zoom 15)"},
     "cs_late_title": {"zh": "超期案件（督办）", "en": "Overdue cases: press the departments"},
     "cs_late_none": {"zh": "没有超期案件。", "en": "No case is overdue."},
     "cs_late_by": {"zh": "超期 {h} 小时", "en": "{h} h overdue"},

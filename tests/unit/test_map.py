@@ -134,3 +134,28 @@ def test_basemap_config_validates(tmp_path: Path) -> None:
         basemap_config(Settings(redis_url="redis://x"), {"basemap": {"type": "xyz", "crs": "bd09"}})
     with pytest.raises(ValueError, match="MBTiles file not found"):
         basemap_config(Settings(redis_url="redis://x", basemap_mbtiles=tmp_path / "none.mbtiles"), {})
+
+
+def test_the_unit_grid_counts_open_and_overdue_cases_and_damaged_components_per_cell_in_view() -> None:
+    from core.grid import UnitGrid
+    from core.loop_points import LoopPoints
+
+    grid = UnitGrid(113.30, 23.10, 113.32, 23.12)  # ~20 x 22 cells of 100 m
+    w, s = grid.west + 0.5 * grid.dlon, grid.south + 0.5 * grid.dlat  # the middle of cell (0, 0)
+    loop = LoopPoints(["a", "b", "c", "d"], np.array([w, w, w + 3 * grid.dlon, 113.5]),
+                      np.array([s, s, s + 2 * grid.dlat, 23.11]), np.zeros(4, dtype=np.int8),
+                      np.array([NOW - 1, NOW + 1, np.inf, NOW - 1]), ["440106"] * 4, [""] * 4)
+    bad_lon, bad_lat = np.array([w, w + 3 * grid.dlon]), np.array([s + grid.dlat, s + 2 * grid.dlat])
+    box = (113.29, 23.09, 113.33, 23.13)
+    res = map_view.grid_cells(grid, box, 16, loop, NOW, bad_lon, bad_lat, "guangzhou_districts.geojson")
+    assert res["g"] == [grid.west, grid.south, grid.dlon, grid.dlat]
+    assert [c[:5] for c in res["c"]] == [[0, 0, 2, 1, 0], [1, 0, 0, 0, 1], [2, 3, 1, 0, 1]]  # d: outside the grid
+    from core.geo import district_at
+    for c in res["c"]:  # the district of each cell's centre (海珠 here)
+        assert c[5] == district_at("guangzhou_districts.geojson", grid.west + (c[1] + 0.5) * grid.dlon,
+                                   grid.south + (c[0] + 0.5) * grid.dlat) == "440105"
+    assert map_view.grid_cells(grid, box, 14, loop, NOW, bad_lon, bad_lat, None)["c"] == []  # too far out
+    assert map_view.grid_cells(grid, box, 16, loop, NOW, bad_lon, bad_lat, "guangzhou_districts.geojson",
+                               "440111")["c"] == []  # a Baiyun user sees no Tianhe cells
+    east_only = map_view.grid_cells(grid, (113.3025, 23.09, 113.33, 23.13), 16, loop, NOW, bad_lon, bad_lat, None)
+    assert [c[:2] for c in east_only["c"]] == [[2, 3]]  # only what is in view
