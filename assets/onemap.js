@@ -208,7 +208,7 @@
     box.appendChild(os.textEl("div", c.id + " · " + c.category + (c.category_name ? " " + c.category_name : ""),
                               "ep-title"));
     var table = document.createElement("table");
-    [[w.state, (w.states || {})[c.state] || c.state], [w.department, c.department || "—"],
+    [[w.state, (w.states || {})[c.state] || c.state], [w.department, c.department || "—"], [w.grid, c.grid || "—"],
      [w.due, when(c.due_ms) + (c.overdue ? " · " + (w.overdue || "") : "")], [w.reported, when(c.reported_ms)],
      [w.what, c.description || "—"]].forEach(function (r) {
       var tr = document.createElement("tr");

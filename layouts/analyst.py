@@ -84,6 +84,7 @@ def loop_words(lang: str) -> dict[str, Any]:
             "actions": {a: t(f"cs_ac_{a}", lang) for a in (*cf.ACTIONS, "report")},
             "state": t("cs_col_state", lang), "department": t("cs_col_department", lang), "due": t("cs_col_due", lang),
             "reported": t("cs_col_reported", lang), "what": t("cs_desc", lang), "photo": t("cs_photos", lang),
+            "grid": t("cs_col_grid", lang),
             "open": t("cs_open_console", lang), "gone": t("cs_gone", lang)}
 
 

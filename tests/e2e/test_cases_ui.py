@@ -124,7 +124,9 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     pin.wait_for(timeout=TWO_TICKS * 2)
     pin.click()
     dispatcher.wait_for_selector(f".case-popup:has-text('{case_id}')")
-    assert department in dispatcher.inner_text(".case-popup")
+    popup = dispatcher.inner_text(".case-popup")
+    assert department in popup and "0101 上水井盖" in popup  # the category by its GB/T 30428.2 name too
+    assert "Unit grid\t—" in popup  # 1355A's place lies outside Guangzhou's managed core: no cell
     dispatcher.wait_for_function("() => { const i = document.querySelector('.case-popup img.cp-photo');"
                                  " return i && i.complete && i.naturalWidth === 160; }")
     dispatcher.screenshot(path=str(ARTIFACTS / "onemap-loop-1366x768.png"))
