@@ -44,7 +44,7 @@ from auth import principal
 from cases import service
 from cases.service import NotFound, visible
 from core import case_flow as cf
-from core import geo, grid
+from core import geo
 from core.derive import parse_time_ms
 from core.event_catalog import EVENT_CODES
 from core.furniture_catalog import CATEGORIES
@@ -94,7 +94,7 @@ def _shown(rec: dict[str, Any], now_ms: int) -> dict[str, Any]:
     case = casebook._case(rec)  # noqa: SLF001 - the record's loop view
     share = service.rules(context.get().casebook()).warn_share
     return {**rec, "category_name": category_name(rec["category"], rec.get("kind")),
-            "grid": grid.of_city(context.get().city).code(rec.get("lon"), rec.get("lat"), rec.get("district")),
+            "grid": context.get().grid_code(rec),
             "overdue": cf.overdue(case, now_ms),
             "due_soon": not cf.overdue(case, now_ms) and due_soon(rec, now_ms, share)}
 

@@ -10,7 +10,6 @@ from dash import Input, Output, State, callback, clientside_callback
 
 from auth import principal
 from core import case_flow as cf
-from core import grid as grid_mod
 from core import roles
 from core import summary as summary_mod
 from core.loop_points import EMPTY as LOOP_EMPTY
@@ -169,8 +168,10 @@ def grid_values(ctx: context.Context, now: int, tick: int, bbox: tuple[float, fl
     status = ctx.memo("furniture-status", tick, lambda: map_view.furniture_status_array(
         len(data), snapshot.read_furniture_status(ctx.redis)))
     bad = status > 0
-    return map_view.grid_cells(grid_mod.of_city(ctx.city), bbox, z, seen, now, data.lon[bad], data.lat[bad],
-                               ctx.city["geo"]["districts"], scope)
+    if scope is not None:  # a district user counts only their district's components (and sees only its cases)
+        bad &= map_view.furniture_in_district(parts, ctx.city["geo"]["districts"], scope)
+    return map_view.grid_cells(ctx.unit_grid(), bbox, z, seen, now, data.lon[bad], data.lat[bad],
+                               ctx.city["geo"]["districts"])
 
 
 @callback(Output(ids.AM_VALUES, "data"), Output(ids.AM_FURN_SENT, "data"),

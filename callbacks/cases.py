@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from auth import principal
 from cases import service
 from core import case_flow as cf
-from core import geo, grid
+from core import geo
 from core.furniture_catalog import CATEGORIES
 from core.i18n import t
 from layouts import cases as cases_layout
@@ -95,7 +95,7 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
         return t("cs_pick", lang), None, []
     except DB_DOWN:
         return t("cs_db_down", lang), no_update, no_update
-    row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts(), share, grid.of_city(context.get().city))
+    row = view.row(rec, int(time.time() * 1000), lang, _tz(), _districts(), share, context.get().grid_code(rec))
     options = [{"label": t(f"cs_ac_{a}", lang), "value": a} for a in view.actions(who.role, rec["state"])]
     return (cases_layout.card(row, lang, shots), cases_layout.trail_table(view.trail(steps, lang, _tz())), options)
 

@@ -10,6 +10,7 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.tuning import tuning
 from core import case_rules, grid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,10 +161,11 @@ def check_city(city: dict[str, Any], path: Path, geo_dir: Path) -> dict[str, Any
     except ValidationError as e:
         where = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
         raise ValueError(f"city profile {path}: {where}") from None
-    try:
-        grid.of_city(city)
-    except ValueError as e:
-        raise ValueError(f"city profile {path}: {str(e).split(': ', 1)[-1]}") from None
+    for check in (tuning, grid.of_city):  # the simulator's tuning, then the unit grid (its box may come from it)
+        try:
+            check(city)
+        except ValueError as e:
+            raise ValueError(f"city profile {path}: {str(e).split(': ', 1)[-1]}") from None
     for key, name in city["geo"].items():
         if name and not (geo_dir / name).is_file():
             raise ValueError(f"city profile {path}: geo.{key}: no file {name!r} in {geo_dir} (or beside the profile)")

@@ -77,6 +77,8 @@ def _district_index(filename: str) -> tuple[tuple[str, ...], np.ndarray, np.ndar
     codes = tuple(str(f["properties"]["adcode"]) for f in feats)
     polys = np.asarray([shapely.from_geojson(json.dumps(f["geometry"])) for f in feats])
     shapely.prepare(polys)
+    for p in polys:  # GEOS builds a prepared polygon's point index on first use, not thread-safely: build it now
+        shapely.intersects_xy(p, 0.0, 0.0)
     return codes, polys, shapely.bounds(polys)
 
 
@@ -90,8 +92,8 @@ def _candidates(lat_sorted: np.ndarray, order: np.ndarray, lon: np.ndarray, box:
 
 def assign_districts(lon: np.ndarray, lat: np.ndarray, filename: str) -> list[str | None]:
     """The adcode of the district each point lies in (None: in none): the points sorted by latitude once, each
-    district's box swept over them, then GEOS's prepared point-in-polygon test (shapely.contains_xy) on the points
-    in the box; a point on a shared border goes to the first district."""
+    district's box swept over them, then GEOS's prepared point-in-polygon test (shapely.intersects_xy) on the
+    points in the box; a point on a shared border goes to the first district in the file."""
     codes, polys, boxes = _district_index(filename)
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     found = np.full(len(lon), -1, dtype=np.int64)
@@ -101,7 +103,7 @@ def assign_districts(lon: np.ndarray, lat: np.ndarray, filename: str) -> list[st
         for k in range(len(codes)):
             idx = _candidates(lat_sorted, order, lon, boxes[k])
             idx = idx[found[idx] < 0]
-            found[idx[shapely.contains_xy(polys[k], lon[idx], lat[idx])]] = k
+            found[idx[shapely.intersects_xy(polys[k], lon[idx], lat[idx])]] = k
     return [codes[k] if k >= 0 else None for k in found.tolist()]
 
 
@@ -115,7 +117,7 @@ def in_district(lon: np.ndarray, lat: np.ndarray, filename: str, adcode: str) ->
     k = codes.index(adcode)
     x0, y0, x1, y1 = boxes[k]
     idx = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
-    out[idx] = shapely.contains_xy(polys[k], lon[idx], lat[idx])
+    out[idx] = shapely.intersects_xy(polys[k], lon[idx], lat[idx])
     return out
 
 

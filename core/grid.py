@@ -14,9 +14,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from core.geo import components_box
+from core.geo import components_box, district_at
 
 CELL_M = 100.0
+MAX_CELLS = 9999  # rows or columns: a code keeps 4 digits for each
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,16 @@ class UnitGrid:
             return None
         return f"{adcode}{where[0]:04d}{where[1]:04d}"
 
+    def code_at(self, lon: Any, lat: Any, filename: str | None, fallback: str | None = None) -> str | None:
+        """The code of the cell a case at (lon, lat) falls in: its district is the one the cell's centre lies in
+        (the case's own, `fallback`, when the centre lies outside the city), so a cell has one code whichever case
+        in it asks, the code the one map's grid layer shows."""
+        where = self.cell(lon, lat)
+        if where is None:
+            return None
+        w, s, e, n = self.bounds(*where)
+        return self.code(lon, lat, (district_at(filename, (w + e) / 2, (s + n) / 2) if filename else None) or fallback)
+
     def bounds(self, row: int, col: int) -> tuple[float, float, float, float]:
         """A cell's west, south, east, north."""
         return (self.west + col * self.dlon, self.south + row * self.dlat, self.west + (col + 1) * self.dlon,
@@ -70,14 +81,18 @@ def of_city(city: dict[str, Any]) -> UnitGrid:
     spec = city.get("grid") or {}
     if not isinstance(spec, dict):
         raise ValueError(f"city profile {city.get('slug', '?')!r}: grid is a mapping {{box, cell_m}}, not {spec!r}")
-    box = spec.get("box") or components_box(city)
     try:
-        w, s, e, n = (float(v) for v in box)
+        w, s, e, n = (float(v) for v in (spec.get("box") or components_box(city)))
         cell = float(spec.get("cell_m", CELL_M))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         raise ValueError(f"city profile {city.get('slug', '?')!r}: grid.box is [west, south, east, north] in "
                          f"degrees and grid.cell_m metres, not {spec!r}") from None
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90 and 10 <= cell <= 5000):
         raise ValueError(f"city profile {city.get('slug', '?')!r}: grid.box must have west < east and south < "
-                         f"north in degrees, grid.cell_m 10..5000, not {spec!r}")
-    return UnitGrid(w, s, e, n, cell)
+                         f"north in degrees, grid.cell_m 10..5000, not {spec or {'box': [w, s, e, n]}!r}")
+    made = UnitGrid(w, s, e, n, cell)
+    if max(made.shape) > MAX_CELLS:
+        raise ValueError(f"city profile {city.get('slug', '?')!r}: grid of {made.shape[0]:,} x {made.shape[1]:,} "
+                         f"cells; at most {MAX_CELLS:,} a side (a cell's code has 4 digits for its row and its "
+                         "column): a smaller grid.box or a larger grid.cell_m")
+    return made

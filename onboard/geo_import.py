@@ -229,6 +229,9 @@ def import_geo(path: Path, level: str, out_dir: Path, *, crs: str | None = None,
             need = " and ".join(x for x, c in (("a code", code_col), ("a name", name_col)) if c is None)
             raise BadInput(f"{path}: a {level} needs {need}; none of its fields ({', '.join(fields)}) is one by its "
                            "name: say which with --code-field / --name-field")
+        if pd.api.types.is_float_dtype(frame[code_col]):  # a DBF number field: 440103.0 is code 440103
+            frame[code_col] = [None if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v)
+                               for v in frame[code_col]]
         codes = frame[code_col].astype(str).str.strip()
         if (codes == "").any() or frame[code_col].isna().any():
             raise BadInput(f"{path}: {int(((codes == '') | frame[code_col].isna()).sum())} features have no "
@@ -253,7 +256,12 @@ def import_geo(path: Path, level: str, out_dir: Path, *, crs: str | None = None,
                 result.problems.append(f"{label[i]} and {label[j]} overlap ({shared / smaller:.1%} of the smaller)")
     parents: list[str | None] = [None] * len(geoms)
     if parent is not None:
-        upper = gpd.read_file(parent, engine="pyogrio").to_crs("EPSG:4326")
+        try:
+            upper = gpd.read_file(parent, engine="pyogrio")
+            upper = upper.set_crs("EPSG:4326") if upper.crs is None else upper.to_crs("EPSG:4326")
+        except Exception as e:  # noqa: BLE001 - any reason it cannot be read is the message
+            raise BadInput(f"--parent {parent}: cannot read it ({str(e).splitlines()[0]}); give the level above "
+                           "as the GeoJSON an earlier import wrote") from None
         ucode = next((c for c in CODE_FIELDS if c in upper.columns), None)
         if ucode is None:
             raise BadInput(f"--parent {parent}: it has no code field ({', '.join(CODE_FIELDS[:4])} …)")

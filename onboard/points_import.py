@@ -104,6 +104,8 @@ def import_points(path: Path, kind: str, out_dir: Path, *, city: dict[str, Any] 
     result = PointsResult()
     result.lines.append(f"# Import of {path.name} as {kind}")
     frame = read_table(Path(path))
+    if frame.empty:
+        raise BadPoints(f"{path}: no rows under the header")
     col = find_columns(frame, kind, columns or {})
     result.lines.append("- columns: " + ", ".join(f"{k} ← {v!r}" for k, v in col.items()))
     line_of = [i + 2 for i in range(len(frame))]  # the header is line 1 (a sheet's row numbers are the same)
@@ -120,7 +122,6 @@ def import_points(path: Path, kind: str, out_dir: Path, *, city: dict[str, Any] 
         if ident in seen:
             result.bad.append(f"line {line}: {col['id']} {ident} again (first on line {seen[ident]})")
             continue
-        seen[ident] = line
         try:
             lon, lat = float(str(row[col["lon"]]).strip()), float(str(row[col["lat"]]).strip())
         except ValueError:
@@ -140,6 +141,7 @@ def import_points(path: Path, kind: str, out_dir: Path, *, city: dict[str, Any] 
                 result.bad.append(f"line {line}: {ident}: category {cat!r} is none of GB/T 30428.2's "
                                   "(a code like 0101, or its name)")
                 continue
+        seen[ident] = line  # a row is this id's only once it is good: a later good row with it is not a repeat
         points.append(coords.to_wgs84(lon, lat, datum) if datum != "wgs84" else (lon, lat))
         keep.append(i)
     where: list[str | None] = [None] * len(keep)

@@ -14,9 +14,10 @@ import redis
 from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
 
-from core import loop_points, tally
+from core import grid, loop_points, tally
 from core import summary as summary_mod
 from core.geo import components_box
+from core.grid import UnitGrid
 from store import casebook, keys, loop, snapshot
 from store import photos as photo_store
 from store.client import UNAVAILABLE
@@ -49,6 +50,7 @@ class Context:
     _hooks: dict[str, Any] = field(default_factory=dict)  # name -> fn(ctx, now_ms, scope), run after ahead summaries
     _ahead: threading.Thread | None = None
     _casebook: Any = None  # store.casebook.Casebook, opened (and migrated) on first use
+    _grid: UnitGrid | None = None  # core.grid.UnitGrid of the city, made on first use
     _loop_table: loop_points.Table = field(default_factory=loop_points.Table)
     _db_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -165,6 +167,17 @@ class Context:
         """The loop's open cases with a position (core.loop_points.LoopPoints), read from the records once per
         process and tick: what changed since the last read."""
         return self.memo("loop-points", tick, lambda: self._loop_table.refresh(self.casebook(), now_ms()))
+
+    def unit_grid(self) -> UnitGrid:
+        """The city's unit grid (core.grid), made once per process."""
+        if self._grid is None:
+            self._grid = grid.of_city(self.city)
+        return self._grid
+
+    def grid_code(self, rec: dict[str, Any]) -> str | None:
+        """The unit-grid code of the cell a case lies in (core.grid.UnitGrid.code_at), None outside the grid."""
+        return self.unit_grid().code_at(rec.get("lon"), rec.get("lat"), (self.city.get("geo") or {}).get("districts"),
+                                        rec.get("district"))
 
     def components(self) -> tuple[int, tuple[float, float, float, float]]:
         """The synthetic component set this city shows: its seed and where it lies (as the feed runner makes it)."""

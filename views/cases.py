@@ -12,7 +12,6 @@ from core import case_flow as cf
 from core import case_rules
 from core.event_catalog import NAMES as EVENT_NAMES
 from core.furniture_catalog import CATEGORIES
-from core.grid import UnitGrid
 from core.i18n import t
 
 NAMES = {c["code"]: c["zh"] for c in CATEGORIES}
@@ -47,7 +46,7 @@ def due_soon(rec: dict[str, Any], now_ms: int, warn_share: float) -> bool:
 
 
 def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[str, tuple[str, str]],
-        warn_share: float = 0.8, grid: UnitGrid | None = None) -> dict[str, Any]:
+        warn_share: float = 0.8, grid_code: str | None = None) -> dict[str, Any]:
     """One case as the queue and the card show it (every text from outside stays text: Dash renders it so): its due
     time says overdue, or due soon once `warn_share` of its time is gone."""
     i = 0 if lang == "zh" else 1
@@ -62,7 +61,7 @@ def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[st
             "state": state_name(rec["state"], lang), "department": rec.get("department") or "",
             "due": f"{due} · {t('cs_overdue', lang)}" if late else due, "overdue": late, "due_soon": soon,
             "reported": when(rec.get("reported_ms"), tz), "description": rec.get("description") or "",
-            "grid": (grid.code(rec.get("lon"), rec.get("lat"), rec.get("district")) if grid else None) or ""}
+            "grid": grid_code or ""}
 
 
 def actions(role: str, state: str) -> list[str]:

@@ -23,13 +23,17 @@ Area = tuple[float, float, float, float]  # west, south, east, north (WGS-84 deg
 
 
 def simulated(city: dict[str, Any], seed: int) -> dict[str, str]:
-    """The simulator's deterministic geometry for a city profile and seed (the feed runner builds the same)."""
+    """The simulator's deterministic geometry for a city profile and seed (the feed runner builds the same); none
+    for a profile the simulator cannot draw (it lacks the rivers or stations it needs: then it has no such layer)."""
     return _simulated(json.dumps(city, sort_keys=True, ensure_ascii=False, default=str), seed)
 
 
 @cache
 def _simulated(city_text: str, seed: int) -> dict[str, str]:
-    sim = Simulator(json.loads(city_text), seed=seed)
+    try:
+        sim = Simulator(json.loads(city_text), seed=seed)
+    except ValueError:
+        return {}
     return {"roads": json.dumps(sim.roads_geojson(), ensure_ascii=False, separators=(",", ":")),
             "water_sections": json.dumps(sim.water_sections_geojson(), ensure_ascii=False, separators=(",", ":"))}
 

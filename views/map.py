@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -148,25 +149,45 @@ def furniture_visible(parts: Parts, filename: str, entity_id: str, doc: dict[str
     return idx is not None and idx < len(mask) and bool(mask[idx])
 
 
+_CELL_DISTRICTS: dict[tuple[UnitGrid, str], dict[int, str]] = {}  # the district of each cell's centre, as asked
+
+
+def cell_districts(grid: UnitGrid, filename: str | None, cells: list[int]) -> list[str]:
+    """The district of each cell's centre ('' outside the city), worked out once per cell and kept."""
+    if not filename:
+        return [""] * len(cells)
+    known = _CELL_DISTRICTS.setdefault((grid, filename), {})
+    missing = [c for c in cells if c not in known]
+    if missing:
+        cols = grid.shape[1]
+        r, c = np.array([m // cols for m in missing]), np.array([m % cols for m in missing])
+        where = assign_districts(grid.west + (c + 0.5) * grid.dlon, grid.south + (r + 0.5) * grid.dlat, filename)
+        known.update({m: w or "" for m, w in zip(missing, where, strict=True)})
+    return [known[c] for c in cells]
+
+
 def grid_cells(grid: UnitGrid, bbox: Bbox, zoom: float, loop: LoopPoints, now_ms: int, bad_lon: np.ndarray,
-               bad_lat: np.ndarray, filename: str | None, scope: str | None = None) -> dict[str, Any]:
+               bad_lat: np.ndarray, filename: str | None) -> dict[str, Any]:
     """The unit grid's cells in view that hold an open loop case or a damaged component:
     {"g": [west, south, dlon, dlat], "min": GRID_MIN_ZOOM, "c": [[row, col, open, overdue, damaged, adcode], ...]}
-    (adcode: the district of the cell's centre; a district-scoped caller gets only their district's cells); no cells
-    below GRID_MIN_ZOOM."""
+    (adcode: the district of the cell's centre, as core.grid codes a cell). The view is widened to whole cells, so a
+    cell at its edge counts everything in it. The points are the caller's already (their district's components and
+    the cases they may read). No cells below GRID_MIN_ZOOM."""
     out: dict[str, Any] = {"g": [grid.west, grid.south, grid.dlon, grid.dlat], "min": GRID_MIN_ZOOM, "c": []}
-    if zoom < GRID_MIN_ZOOM:
+    if zoom < GRID_MIN_ZOOM or not all(map(math.isfinite, bbox)):
         return out
     rows, cols = grid.shape
     w, s, e, n = bbox
+    c0, c1 = max(0, math.floor((w - grid.west) / grid.dlon)), min(cols - 1, math.floor((e - grid.west) / grid.dlon))
+    r0, r1 = max(0, math.floor((s - grid.south) / grid.dlat)), min(rows - 1, math.floor((n - grid.south) / grid.dlat))
+    if c0 > c1 or r0 > r1:
+        return out
 
     def index(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        keep = (lon >= max(w, grid.west)) & (lon < min(e, grid.east)) & (lat >= max(s, grid.south)) & (
-            lat < min(n, grid.north))
-        r = ((lat[keep] - grid.south) / grid.dlat).astype(np.int64)
-        c = ((lon[keep] - grid.west) / grid.dlon).astype(np.int64)
-        ok = (r < rows) & (c < cols)
-        return r[ok] * cols + c[ok]
+        r = np.floor((lat - grid.south) / grid.dlat)
+        c = np.floor((lon - grid.west) / grid.dlon)
+        keep = (r >= r0) & (r <= r1) & (c >= c0) & (c <= c1)
+        return r[keep].astype(np.int64) * cols + c[keep].astype(np.int64)
     late = loop.overdue(now_ms)
     counts: dict[int, list[int]] = {}
     for slot, idx in ((0, index(loop.lon, loop.lat)), (1, index(loop.lon[late], loop.lat[late])),
@@ -174,13 +195,7 @@ def grid_cells(grid: UnitGrid, bbox: Bbox, zoom: float, loop: LoopPoints, now_ms
         cells, k = np.unique(idx, return_counts=True)
         for cell, m in zip(cells.tolist(), k.tolist(), strict=True):
             counts.setdefault(cell, [0, 0, 0])[slot] = m
-    if not counts:
-        return out
     keys = sorted(counts)
-    r = np.array([c // cols for c in keys])
-    c = np.array([c % cols for c in keys])
-    where = assign_districts(grid.west + (c + 0.5) * grid.dlon, grid.south + (r + 0.5) * grid.dlat, filename) \
-        if filename else [None] * len(keys)
-    out["c"] = [[int(r[i]), int(c[i]), *counts[k], where[i] or ""] for i, k in enumerate(keys)
-                if scope is None or where[i] == scope]
+    where = cell_districts(grid, filename, keys)
+    out["c"] = [[k // cols, k % cols, *counts[k], where[i]] for i, k in enumerate(keys)]
     return out

@@ -15,9 +15,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from config.tuning import tuning
 from core.geo import GEO_DIR
 from core.readings import Reading
-from data_sources.simulator.geo import build_sections, build_segments, load_districts, tuning
+from data_sources.simulator.geo import build_sections, build_segments, load_districts
 from data_sources.simulator.models import AirModel, TrafficModel, WaterModel
 from data_sources.simulator.service import CST, HOUR_MS, ServiceDesk
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from config.tuning import Tuning
 from core.readings import Reading
-from data_sources.simulator.geo import District, Tuning, random_point
+from data_sources.simulator.geo import District, random_point
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991: a fixed offset is exact
 HOUR_MS = 3_600_000.0

@@ -153,3 +153,16 @@ def test_the_command_line_says_what_is_wrong_and_exits_2(tmp_path: Path) -> None
                         text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "out/tianjin_districts.geojson").is_file() and "report:" in ok.stdout
+
+
+def test_number_codes_from_a_dbf_and_an_unreadable_parent(tmp_path: Path) -> None:
+    src = districts()
+    src["XZQDM"] = src["adcode"].astype(float)  # a DBF number field: 120101.0
+    path = tmp_path / "numbers.geojson"
+    src[["XZQDM", "name", "geometry"]].to_file(path, engine="pyogrio")
+    done = import_geo(path, "district", tmp_path / "out", simplify=0)
+    fc = json.loads(done.geojson.read_text(encoding="utf-8"))
+    assert [f["properties"]["adcode"] for f in fc["features"]] == src["adcode"].tolist()
+    with pytest.raises(BadInput, match="--parent .*nothing.geojson: cannot read it"):
+        import_geo(TIANJIN, "street", tmp_path / "out2", parent=tmp_path / "nothing.geojson",
+                   code_field="adcode", name_field="name")

@@ -107,3 +107,15 @@ def test_a_column_the_importer_does_not_know_is_named_on_the_command_line(tmp_pa
     fc = json.loads((tmp_path / "out/cameras.geojson").read_text(encoding="utf-8"))
     assert fc["features"][0]["properties"] == {"id": "C1", "name": "东门", "district_adcode": "120101",
                                                "district": "和平区"}
+
+
+def test_a_row_refused_for_its_position_does_not_claim_its_id_and_an_empty_sheet_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pts.csv"
+    path.write_text("编码,名称,经度,纬度\nS1,东,abc,39.12\nS1,东,117.2,39.12\n", encoding="utf-8")
+    done = import_points(path, "stations", tmp_path / "out", city=TIANJIN, skip_bad=True)
+    assert done.bad == ["line 2: S1 has no position (经度 'abc', 纬度 '39.12')"]
+    assert [f["id"] for f in json.loads(done.geojson.read_text(encoding="utf-8"))["features"]] == ["S1"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("编码,名称,经度,纬度\n", encoding="utf-8")
+    with pytest.raises(BadPoints, match="no rows under the header"):
+        import_points(empty, "stations", tmp_path / "out2")

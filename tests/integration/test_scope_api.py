@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 import app as app_module
 from alerts.rules import parse_rules
 from alerts.service import Evaluator
-from config.settings import Settings
+from config.settings import Settings, load_city
 from core import case_points
 from core.derive import derive
 from core.readings import Reading
@@ -418,3 +418,52 @@ def test_wall_and_overview_ticks_show_the_districts_figures(served: str, r: redi
     assert (card["open"], card["overdue"], card["on_time"]) == ("2", "1", "0.0%")  # Baiyun's own cases
     everything = json.loads(_call(city, "ov-clock", ov))["response"]["ov-rank-data"]["data"]
     assert len(everything) == 11
+
+
+def test_the_unit_grid_never_counts_another_districts_components_or_cases(served: str, app_proc: AppProcess,
+                                                                         r: redis.Redis) -> None:
+    """A cell on the Baiyun border holds components of Baiyun and of its neighbour, damaged both, and a case of
+    each: a Baiyun user's grid counts only Baiyun's; a city user's counts them all."""
+    from core.geo import assign_districts, components_box
+    from core.grid import of_city
+    from data_sources.simulator.furniture import FurnitureSet, generate
+
+    city = load_city("guangzhou")
+    grid = of_city(city)
+    data = generate(548, components_box(city))
+    rows, cols = grid.shape
+    n = 60_000
+    cell = ((data.lat[:n] - grid.south) / grid.dlat).astype(int) * cols + ((data.lon[:n] - grid.west) / grid.dlon
+                                                                         ).astype(int)
+    where = assign_districts(data.lon[:n], data.lat[:n], city["geo"]["districts"])
+    by_cell: dict[int, dict[str, list[int]]] = {}
+    for i, (k, ad) in enumerate(zip(cell.tolist(), where, strict=True)):
+        if ad:
+            by_cell.setdefault(k, {}).setdefault(ad, []).append(i)
+    k, parts = next((k, v) for k, v in sorted(by_cell.items()) if BAIYUN in v and len(v) > 1)
+    other = next(ad for ad in parts if ad != BAIYUN)
+    mine, theirs = parts[BAIYUN][0], parts[other][0]
+    now = int(time.time() * 1000)
+    broken = [Reading("furniture", FurnitureSet.entity_id(i), now, {"status": "damaged"},
+                      {"lat": float(data.lat[i]), "lon": float(data.lon[i])}) for i in (mine, theirs)]
+    Writer(r, source="test").write([(rd, derive(rd)) for rd in broken], now)
+    book = casebook.Casebook(casebook.engine_for(None, Path(app_proc._data.name)))  # noqa: SLF001 - the app's records
+    casebook.migrate(book.eng)
+    for ad, i in ((BAIYUN, mine), (other, theirs)):
+        book.report(casebook.new_id(), "0101", now, kind="component", district=ad, lon=float(data.lon[i]),
+                    lat=float(data.lat[i]), description="井盖")
+    row, col = divmod(k, cols)
+    w, s, e, nn = grid.bounds(row, col)
+    view = {**MAP, "am-layers": ["grid"], "am-district": None, "am-map.zoom": 17,
+            "am-view": {"bbox": [w - 0.001, s - 0.001, e + 0.001, nn + 0.001], "zoom": 17, "w": 800, "h": 600}}
+
+    def cell_of(session: requests.Session) -> list[int]:
+        cells = json.loads(_call(session, "am-values", view))["response"]["am-values"]["data"]["grid"]["c"]
+        return next(c[2:5] for c in cells if (c[0], c[1]) == (row, col))
+    # the loop layer is read once a tick: ask until the cases are there
+    deadline = time.monotonic() + 20
+    city_op = _session(served, "city.op", CITY_PW)
+    while cell_of(city_op) != [2, 0, 2] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert cell_of(city_op) == [2, 0, 2]  # both cases, both damaged components
+    assert cell_of(_session(served, "baiyun.op", BY_PW)) == [1, 0, 1]  # Baiyun's only

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from config.settings import load_city
+from config.tuning import GENERIC_ROADS, tuning
 from core.geo import GEO_DIR, components_box
 from data_sources.simulator.city import Simulator
-from data_sources.simulator.geo import GENERIC_ROADS, load_districts, tuning
+from data_sources.simulator.geo import load_districts
 
 PROFILES = ("guangzhou", "tianjin", "tangshan", "langfang")
 NOW = 1_790_000_000_000
@@ -59,6 +60,7 @@ def test_a_profile_without_tuning_gets_generic_roads_and_even_demand() -> None:
     ({"segments": {"130203": 0}}, "segments per district must be 1..500"),
     ({"centre": ["130203"]}, "simulator.centre: Extra inputs are not permitted"),
     ({"population": {"130203": "many"}}, "simulator.population.130203"),
+    ({"population": {"130203": -1.0}}, "population weights must be numbers above 0"),
 ])
 def test_a_mistake_in_the_tuning_names_the_profile_the_key_and_the_fix(tune: dict, says: str) -> None:
     city = {**load_city("tangshan"), "simulator": tune}
@@ -89,6 +91,10 @@ def test_a_profile_missing_the_files_the_simulator_needs_says_which() -> None:
      "geo.streets: Extra inputs are not permitted"),
     ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nlang: fr\n"
      "geo: {districts: tianjin_districts.geojson}\n", "lang: Input should be 'zh' or 'en'"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nsimulator: {components_box: 5}\n"
+     "geo: {districts: tianjin_districts.geojson}\n", "simulator.components_box: Input should be a valid"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nsimulator: fast\n"
+     "geo: {districts: tianjin_districts.geojson}\n", "simulator is a mapping of keys"),
 ])
 def test_a_profile_file_with_a_mistake_names_the_file_the_key_and_the_fix(tmp_path: Any, text: str,
                                                                             says: str) -> None:

@@ -155,7 +155,11 @@ def test_the_unit_grid_counts_open_and_overdue_cases_and_damaged_components_per_
         assert c[5] == district_at("guangzhou_districts.geojson", grid.west + (c[1] + 0.5) * grid.dlon,
                                    grid.south + (c[0] + 0.5) * grid.dlat) == "440105"
     assert map_view.grid_cells(grid, box, 14, loop, NOW, bad_lon, bad_lat, None)["c"] == []  # too far out
-    assert map_view.grid_cells(grid, box, 16, loop, NOW, bad_lon, bad_lat, "guangzhou_districts.geojson",
-                               "440111")["c"] == []  # a Baiyun user sees no Tianhe cells
     east_only = map_view.grid_cells(grid, (113.3025, 23.09, 113.33, 23.13), 16, loop, NOW, bad_lon, bad_lat, None)
     assert [c[:2] for c in east_only["c"]] == [[2, 3]]  # only what is in view
+    # a view edge through a cell: the whole cell is counted, not the part of it in view
+    cut = grid.west + 3.5 * grid.dlon  # the middle of column 3, east of the case and the component in (2, 3)
+    edge = map_view.grid_cells(grid, (cut, 23.09, 113.33, 23.13), 16, loop, NOW, bad_lon, bad_lat, None)
+    assert [c[:5] for c in edge["c"]] == [[2, 3, 1, 0, 1]]
+    assert map_view.grid_cells(grid, (float("nan"), 23.09, 113.33, 23.13), 16, loop, NOW, bad_lon, bad_lat,
+                               None)["c"] == []  # a browser's view is hostile

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.settings import load_city
+from config.tuning import tuning
 from core.readings import Reading
 from data_sources.simulator.city import Simulator
-from data_sources.simulator.geo import load_districts, tuning
+from data_sources.simulator.geo import load_districts
 from data_sources.simulator.service import CATEGORIES, CST
 
 GEO = Path(__file__).resolve().parents[2] / "geo"

@@ -39,7 +39,19 @@ def test_outside_the_grid_or_without_a_district_a_case_has_no_cell() -> None:
     assert grid.code(113.0, 23.0, "440106") == "44010600000000"
 
 
-@pytest.mark.parametrize("bad", [{"box": [113.3, 23.0, 113.1, 23.2]}, {"cell_m": 2}, {"box": "all"}, "everywhere"])
+@pytest.mark.parametrize("bad", [{"box": [113.3, 23.0, 113.1, 23.2]}, {"cell_m": 2}, {"box": "all"}, "everywhere",
+                                 {"box": [0, -80, 179, 80], "cell_m": 10}])
 def test_a_wrong_grid_in_a_profile_names_it(bad: object) -> None:
     with pytest.raises(ValueError, match="grid"):
         of_city({**load_city("guangzhou"), "grid": bad})
+
+
+def test_a_cell_has_one_code_whichever_case_in_it_asks() -> None:
+    """A cell across a district border is coded by the district its centre lies in, for every case in it."""
+    grid = of_city(load_city("guangzhou"))
+    file = "guangzhou_districts.geojson"
+    w, s, e, n = grid.bounds(40, 40)
+    codes = {grid.code_at(x, y, file, fallback) for x, y, fallback in ((w + 1e-6, s + 1e-6, "440111"),
+                                                                         (e - 1e-6, n - 1e-6, "440106"))}
+    assert len(codes) == 1 and next(iter(codes)).endswith("00400040")
+    assert grid.code_at(w + 1e-6, s + 1e-6, None, "440106") == "44010600400040"  # no boundaries: the case's own
