@@ -50,12 +50,13 @@ from bench.viewers_bench import cpu_s, pct, tick_body
 from bench.wall_bench import _request_body
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city
+from config.tuning import tuning
 from core import geo
 from core.i18n import t
 from core.readings import Reading
 from data_sources import pipeline
 from data_sources.simulator.city import Simulator
-from data_sources.simulator.service import CATEGORIES, POPULATION
+from data_sources.simulator.service import CATEGORIES
 from store.client import connect
 from store.context import AHEAD_IDLE_S
 from store.embedded import EmbeddedServer, free_port
@@ -272,7 +273,8 @@ def city_readings(sz: Size, city: dict[str, Any], now_ms: int, seed: int = 7) ->
                                "lat": round(float(lat[i]), 6), "lon": round(float(lon[i]), 6), "waterbody": "river"}))
     cases: list[Reading] = []
     n = sz.open + sz.closed
-    lon, lat, code = places.weighted(n, POPULATION)
+    people = tuning(load_city(CITY)).population or dict.fromkeys(places.codes, 1.0)  # where cases arise
+    lon, lat, code = places.weighted(n, people)
     weights = [c.weight for c in CATEGORIES]
     names = geo.district_names(places.file)
     for i in range(n):
