@@ -27,6 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from core import coords
+from onboard.written import Written
 
 LEVELS = {"district": "polygon", "street": "polygon", "community": "polygon", "grid": "polygon",
           "rivers": "line", "lakes": "polygon"}
@@ -49,12 +50,9 @@ class BadInput(ValueError):
 
 
 @dataclass
-class Result:
+class Result(Written):
     """What an import wrote and found: the GeoJSON file, the report file, the report's lines and the problems."""
 
-    geojson: Path | None = None
-    report: Path | None = None
-    lines: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def say(self, line: str) -> None:
@@ -310,11 +308,5 @@ def import_geo(path: Path, level: str, out_dir: Path, *, crs: str | None = None,
             props["label_lon"], props["label_lat"] = round(p.x, 5), round(p.y, 5)
         feats.append({"type": "Feature", **({"id": props.get("adcode") or props.get("code")} if code_col else {}),
                       "geometry": json.loads(shapely.to_geojson(g)), "properties": props})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_name or level
-    result.geojson, result.report = out_dir / f"{stem}.geojson", out_dir / f"{stem}.report.md"
-    result.geojson.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
-                                         separators=(",", ":")) + "\n", encoding="utf-8")
-    result.say(f"- wrote {len(feats):,} features to {result.geojson.name}")
-    result.report.write_text("\n".join(result.lines) + "\n", encoding="utf-8")
+    result.write(out_dir, out_name or level, feats, f"- wrote {len(feats):,} features to {out_name or level}.geojson")
     return result

@@ -7,7 +7,6 @@ out).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 from core import coords
 from core.furniture_catalog import CATEGORIES
 from core.geo import assign_districts, districts
+from onboard.written import Written
 
 KINDS = ("stations", "components", "cameras")
 # header words, in the order they are tried (exact, then without case and spaces)
@@ -43,10 +43,9 @@ class BadPoints(ValueError):
 
 
 @dataclass
-class PointsResult:
-    geojson: Path | None = None
-    report: Path | None = None
-    lines: list[str] = field(default_factory=list)
+class PointsResult(Written):
+    """What an import wrote, and the rows it left out."""
+
     bad: list[str] = field(default_factory=list)  # "line N: why"
 
 
@@ -182,14 +181,9 @@ def import_points(path: Path, kind: str, out_dir: Path, *, city: dict[str, Any] 
         feats.append({"type": "Feature", "id": ident, "geometry": {"type": "Point",
                                                                    "coordinates": [round(lon, 6), round(lat, 6)]},
                       "properties": props})
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_name or kind
-    result.geojson, result.report = out_dir / f"{stem}.geojson", out_dir / f"{stem}.report.md"
-    result.geojson.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
-                                         separators=(",", ":")) + "\n", encoding="utf-8")
-    result.lines.append(f"- wrote {len(feats):,} of {len(frame):,} rows to {result.geojson.name}"
-                        + (f" ({datum.upper()} converted to WGS-84)" if datum != "wgs84" else ""))
-    result.report.write_text("\n".join(result.lines) + "\n", encoding="utf-8")
+    result.write(out_dir, stem, feats, f"- wrote {len(feats):,} of {len(frame):,} rows to {stem}.geojson"
+                 + (f" ({datum.upper()} converted to WGS-84)" if datum != "wgs84" else ""))
     return result
 
 
