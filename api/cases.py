@@ -76,7 +76,7 @@ def guarded(view: Callable[..., Any]) -> Callable[..., Any]:
     def refusals(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except (cf.Refused, photos.BadPhoto) as exc:
+        except (cf.Refused, photos.BadPhoto, photos.StoreDown) as exc:
             return json_error(exc.reason, exc.status)
     return _guarded(refusals)
 

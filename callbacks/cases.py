@@ -133,11 +133,11 @@ def act(_n: int | None, selected: str | None, action: str | None, department: st
         if data is not None:
             try:
                 service.add_photo(book, context.get().photos(), who, selected, data, now)
-            except (photos.BadPhoto, cf.Refused) as exc:
+            except (photos.BadPhoto, photos.StoreDown, cf.Refused) as exc:
                 if not action:
                     raise
                 done = f"{done} · {t('cs_photo_not_kept', lang, reason=exc.reason)}"
-    except (cf.Refused, photos.BadPhoto) as exc:
+    except (cf.Refused, photos.BadPhoto, photos.StoreDown) as exc:
         return exc.reason, *keep
     except service.NotFound:
         return t("cs_pick", lang), *keep

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.tuning import tuning
@@ -73,6 +75,14 @@ class Settings(BaseSettings):
     open311_upstream: str | None = None
     open311_upstream_key: str | None = None
     open311_jurisdiction: str | None = None
+    # Case photos in an S3-compatible object store instead of data_dir/photos: s3://host[:port]/bucket[/prefix]
+    # (HTTPS) or s3+http://host:port/bucket[/prefix] (plain HTTP, inside a trusted network); the keys from the two
+    # settings below (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), never in the URL. Checked by photo_place().
+    photo_url: str | None = None
+    photo_access_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "photo_access_key", "ONESCREEN_PHOTO_ACCESS_KEY", "AWS_ACCESS_KEY_ID"))
+    photo_secret_key: str | None = Field(default=None, validation_alias=AliasChoices(
+        "photo_secret_key", "ONESCREEN_PHOTO_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"), repr=False)
 
     @property
     def kiosk_token_list(self) -> list[str]:
@@ -87,6 +97,23 @@ class Settings(BaseSettings):
             return v.strip().lower() == "on"
         return v
 
+    @field_validator("photo_url")
+    @classmethod
+    def _photo_url(cls, v: str | None) -> str | None:
+        """A photo store's URL must say where and which bucket, as photo_place() reads it."""
+        if v is not None and v.strip():
+            photo_place(v)
+            return v.strip()
+        return None
+
+    @model_validator(mode="after")
+    def _photo_keys(self) -> Settings:
+        """An S3 store takes both keys; one without the other is a mistake, said at start and not at the first photo."""
+        if self.photo_url and not (self.photo_access_key and self.photo_secret_key):
+            raise ValueError("ONESCREEN_PHOTO_URL needs ONESCREEN_PHOTO_ACCESS_KEY and ONESCREEN_PHOTO_SECRET_KEY "
+                             "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+        return self
+
     @field_validator("tick_ms")
     @classmethod
     def _tick_sane(cls, v: int) -> int:
@@ -94,6 +121,40 @@ class Settings(BaseSettings):
         if v < 250:
             raise ValueError("ONESCREEN_TICK_MS must be at least 250")
         return v
+
+
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules (no uppercase, 3-63)
+PREFIX = re.compile(r"^[A-Za-z0-9._/-]{0,200}$")
+
+
+def photo_place(url: str) -> dict[str, Any]:
+    """Where an S3 photo store is, from ONESCREEN_PHOTO_URL: {"endpoint": "host[:port]", "secure", "bucket",
+    "prefix" ("" or ending in /), "region" (?region=, else None)}. ValueError saying what is wrong."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"s3", "s3+http"}:
+        raise ValueError(f"ONESCREEN_PHOTO_URL must start s3:// (HTTPS) or s3+http://, not {parts.scheme or 'nothing'}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("ONESCREEN_PHOTO_URL must not hold keys: set ONESCREEN_PHOTO_ACCESS_KEY and "
+                         "ONESCREEN_PHOTO_SECRET_KEY")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("ONESCREEN_PHOTO_URL has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError("ONESCREEN_PHOTO_URL names no host: s3://host[:port]/bucket[/prefix]")
+    bucket, _, prefix = parts.path.lstrip("/").partition("/")
+    if not BUCKET.match(bucket):
+        raise ValueError(f"ONESCREEN_PHOTO_URL's bucket {bucket!r} is not an S3 bucket name (3-63 of a-z 0-9 . -)")
+    prefix = prefix.strip("/")
+    if not PREFIX.match(prefix) or ".." in prefix.split("/"):
+        raise ValueError("ONESCREEN_PHOTO_URL's prefix may hold only letters, digits and . _ - /")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if set(query) - {"region"} or parts.fragment:
+        raise ValueError("ONESCREEN_PHOTO_URL takes only ?region=")
+    region = (query.get("region") or [None])[-1] or None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return {"endpoint": host if port is None else f"{host}:{port}", "secure": parts.scheme == "s3",
+            "bucket": bucket, "prefix": f"{prefix}/" if prefix else "", "region": region}
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class Context:
     _ahead: threading.Thread | None = None
     _casebook: Any = None  # store.casebook.Casebook, opened (and migrated) on first use
     _grid: UnitGrid | None = None  # core.grid.UnitGrid of the city, made on first use
+    _photos: Any = None  # store.photos.PhotoDir or PhotoS3, made on first use
     _loop_table: loop_points.Table = field(default_factory=loop_points.Table)
     _db_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -183,9 +184,11 @@ class Context:
         """The synthetic component set this city shows: its seed and where it lies (as the feed runner makes it)."""
         return (self.settings.furniture_seed, components_box(self.city))
 
-    def photos(self) -> photo_store.PhotoDir:
-        """Where the cases' photos are kept: the data directory's photos/."""
-        return photo_store.PhotoDir(Path(self.settings.data_dir) / "photos")
+    def photos(self) -> photo_store.PhotoDir | photo_store.PhotoS3:
+        """Where the cases' photos are kept (store.photos.open_store), made once per process."""
+        if self._photos is None:
+            self._photos = photo_store.open_store(self.settings)
+        return self._photos
 
     def _reconcile(self, book: Any) -> None:
         """Make the loop's live layer again when it is not the records' (a new or flushed Redis, changes recorded

@@ -1,8 +1,9 @@
 """Case photos (issue #15): an inspector's picture of the broken cover, the handler's of the new one, a camera's
 snapshot. An upload is hostile until Pillow has opened and decoded it: only JPEG, PNG and WebP are kept, at most
 MAX_BYTES and MAX_PIXELS (a small file that decodes to a huge image is refused before it is decoded). A kept photo is
-named by its SHA-256, written once (temporary file, fsync, rename) under the data directory, and served back only
-with the type it was checked as. Its metadata (which case, who, when, with which action) is a record in the case
+named by its SHA-256, written once (temporary file, fsync, rename) under the data directory, or put once into an
+S3-compatible object store when ONESCREEN_PHOTO_URL names one (PhotoS3), and served back only with the type it was
+checked as. Its metadata (which case, who, when, with which action) is a record in the case
 database (store.casebook.case_photos)."""
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ MAX_BYTES = 8 * 1024 * 1024  # a phone's full-size JPEG is 2-6 MB
 MAX_PIXELS = 48_000_000  # a 48-megapixel phone camera; decoding one takes ~150 MB, briefly
 TYPES = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StoreDown(OSError):
+    """The photo store did not answer, or refused this deployment's keys: a 503, and the case is left as it was."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason, self.status = reason, 503
 
 
 class BadPhoto(ValueError):
@@ -60,6 +69,21 @@ def check(data: bytes) -> dict[str, Any]:
             "width": int(width), "height": int(height)}
 
 
+def _name(sha256: str, content_type: str) -> str:
+    """A kept photo's name under the store's root: ab/abcdef….jpg. ValueError for what is not a photo's id or type."""
+    if not SHA.match(sha256):
+        raise ValueError("not a photo id")
+    ext = next((e for c, e in TYPES.values() if c == content_type), None)
+    if ext is None:
+        raise ValueError(f"not a photo type: {content_type!r}")
+    return f"{sha256[:2]}/{sha256}{ext}"
+
+
+def _checked(data: bytes, info: dict[str, Any]) -> None:
+    if hashlib.sha256(data).hexdigest() != info["sha256"]:
+        raise ValueError("the photo is not the one that was checked")
+
+
 class PhotoDir:
     """Checked photos in a directory, two levels by their hash (ab/abcdef….jpg)."""
 
@@ -67,17 +91,11 @@ class PhotoDir:
         self.root = Path(root)
 
     def path(self, sha256: str, content_type: str) -> Path:
-        if not SHA.match(sha256):
-            raise ValueError("not a photo id")
-        ext = next((e for c, e in TYPES.values() if c == content_type), None)
-        if ext is None:
-            raise ValueError(f"not a photo type: {content_type!r}")
-        return self.root / sha256[:2] / f"{sha256}{ext}"
+        return self.root / _name(sha256, content_type)
 
     def put(self, data: bytes, info: dict[str, Any]) -> Path:
         """Keep a checked photo (`info` from check(data)); the same photo again is already there."""
-        if hashlib.sha256(data).hexdigest() != info["sha256"]:
-            raise ValueError("the photo is not the one that was checked")
+        _checked(data, info)
         dest = self.path(info["sha256"], info["content_type"])
         if dest.exists():
             return dest
@@ -105,3 +123,98 @@ class PhotoDir:
             return self.path(sha256, content_type).read_bytes()
         except (FileNotFoundError, ValueError):
             return None
+
+
+class PhotoS3:
+    """Checked photos in a bucket of an S3-compatible object store (MinIO, SeaweedFS, Ceph RGW, AWS S3, OSS...), at
+    the same names as in a PhotoDir under the URL's prefix. A PUT is whole or absent, so no temporary name is needed.
+    The store is reached with short timeouts and two retries: an unreachable or refusing store is StoreDown, never a
+    request held for minutes. The bucket is made on first use when it is missing and the keys may make it."""
+
+    CONNECT_S, READ_S = 3.0, 15.0
+
+    def __init__(self, place: dict[str, Any], access_key: str, secret_key: str) -> None:
+        import urllib3
+        from minio import Minio
+
+        self.place = place
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=self.CONNECT_S, read=self.READ_S), maxsize=8,
+                                   retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                                         status_forcelist=(500, 502, 503, 504)))
+        self.client = Minio(place["endpoint"], access_key=access_key, secret_key=secret_key, secure=place["secure"],
+                            region=place["region"], http_client=http)
+        self._bucket_ok = False
+
+    def __repr__(self) -> str:  # the keys stay out of logs
+        return f"PhotoS3({self.place['endpoint']}/{self.place['bucket']}/{self.place['prefix']})"
+
+    def key(self, sha256: str, content_type: str) -> str:
+        return self.place["prefix"] + _name(sha256, content_type)
+
+    def _call(self, what: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        """fn(*args, **kw) against the store, its failures as StoreDown naming the store's error code (not keys)."""
+        import urllib3
+        from minio.error import MinioException, S3Error
+
+        try:
+            return fn(*args, **kw)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchBucket"} and what == "read":
+                raise
+            raise StoreDown(f"the photo store refused to {what} ({exc.code})") from None
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreDown(f"the photo store is unreachable ({type(exc).__name__})") from None
+
+    def _bucket(self) -> None:
+        if self._bucket_ok:
+            return
+        bucket = self.place["bucket"]
+        if not self._call("list its buckets", self.client.bucket_exists, bucket):
+            self._call("make the bucket", self.client.make_bucket, bucket)
+        self._bucket_ok = True
+
+    def put(self, data: bytes, info: dict[str, Any]) -> str:
+        """Keep a checked photo (`info` from check(data)); the same photo again is already there. Its key."""
+        from minio.error import S3Error
+
+        _checked(data, info)
+        key = self.key(info["sha256"], info["content_type"])
+        self._bucket()
+        try:
+            self._call("read", self.client.stat_object, self.place["bucket"], key)
+            return key
+        except S3Error:
+            pass  # not there yet
+        self._call("keep the photo", self.client.put_object, self.place["bucket"], key, io.BytesIO(data), len(data),
+                   content_type=info["content_type"])
+        return key
+
+    def get(self, sha256: str, content_type: str) -> bytes | None:
+        """A kept photo's bytes, or None when it is not (or no longer) there; StoreDown when the store is away."""
+        from minio.error import S3Error
+
+        try:
+            key = self.key(sha256, content_type)
+        except ValueError:
+            return None
+        try:
+            resp = self._call("read", self.client.get_object, self.place["bucket"], key)
+        except S3Error:
+            return None
+        try:
+            data = resp.read(MAX_BYTES + 1)
+        except Exception as exc:  # noqa: BLE001 - a connection lost mid-body
+            raise StoreDown(f"the photo store is unreachable ({type(exc).__name__})") from None
+        finally:
+            resp.close()
+            resp.release_conn()
+        return data if len(data) <= MAX_BYTES else None
+
+
+def open_store(settings: Any) -> PhotoDir | PhotoS3:
+    """The deployment's photo store: the S3 bucket ONESCREEN_PHOTO_URL names, else the data directory's photos/."""
+    if settings.photo_url:
+        from config.settings import photo_place
+
+        return PhotoS3(photo_place(settings.photo_url), settings.photo_access_key, settings.photo_secret_key)
+    return PhotoDir(Path(settings.data_dir) / "photos")
