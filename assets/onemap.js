@@ -190,34 +190,50 @@
 
   // A loop case's popup: its step, department and due time, its photos and its trail, from the cases API (which
   // answers only what the caller may see), built as text nodes; a link opens it in the case console.
+  // On the analyst's one map a click also selects the case for the side panel (URL sel=case:<id>), which shows its
+  // card and its timeline with photos; the popup there stays compact so it does not cover the map.
   function bindCase(lyr, id, h) {
-    lyr.bindPopup(os.textEl("span", "…"), {maxWidth: 460, minWidth: 300});
+    var compact = h.map === "am";
+    lyr.bindPopup(os.textEl("span", "…"), {maxWidth: 460, minWidth: compact ? 220 : 300});
     lyr.on("popupopen", function () {
       fetch("/api/v1/cases/" + encodeURIComponent(id), {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (info) { if (lyr.isPopupOpen()) { lyr.setPopupContent(casePopup(info, h)); } })
+        .then(function (info) { if (lyr.isPopupOpen()) { lyr.setPopupContent(casePopup(info, h, compact)); } })
         .catch(function () {});
     });
+    if (compact) {
+      lyr.on("click", function () {
+        if (window.dash_clientside && window.dash_clientside.set_props) {
+          window.dash_clientside.set_props("am-selected", {data: {feed: "case", id: String(id)}});
+        }
+      });
+    }
   }
-  function casePopup(info, h) {
+  function casePopup(info, h, compact) {
     var w = h.words || {}, box = os.textEl("div", "", "entity-popup case-popup");
     if (!info || !info.case) { box.appendChild(os.textEl("span", w.gone || "—")); return box; }
     var c = info.case, fmt = new Intl.DateTimeFormat(h.lang === "en" ? "en-GB" : "zh-CN", {timeZone: h.tz ||
       "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false});
-    var when = function (ms) { return typeof ms === "number" ? fmt.format(new Date(ms)) : "—"; };
+    var when = function (ms) {  // month-day hour:minute, as the side panel and the console write it (views/cases.when)
+      if (typeof ms !== "number") { return "—"; }
+      var part = {};
+      fmt.formatToParts(new Date(ms)).forEach(function (x) { part[x.type] = x.value; });
+      return part.month + "-" + part.day + " " + (part.hour === "24" ? "00" : part.hour) + ":" + part.minute;
+    };
     box.appendChild(os.textEl("div", c.id + " · " + c.category + (c.category_name ? " " + c.category_name : ""),
                               "ep-title"));
     var table = document.createElement("table");
     [[w.state, (w.states || {})[c.state] || c.state], [w.department, c.department || "—"], [w.grid, c.grid || "—"],
      [w.due, when(c.due_ms) + (c.overdue ? " · " + (w.overdue || "") : "")], [w.reported, when(c.reported_ms)],
-     [w.what, c.description || "—"]].forEach(function (r) {
+     [w.what, c.description || "—"]].slice(0, compact ? 4 : 6).forEach(function (r) {
       var tr = document.createElement("tr");
       tr.appendChild(os.textEl("th", r[0]));
       tr.appendChild(os.textEl("td", r[1]));
       table.appendChild(tr);
     });
     box.appendChild(table);
-    var shots = Array.isArray(info.photos) ? info.photos : [];
+    if (compact) { box.appendChild(os.textEl("div", w.panel || "", "cp-more")); }
+    var shots = compact || !Array.isArray(info.photos) ? [] : info.photos;
     if (shots.length) {
       var strip = os.textEl("div", "", "cp-photos");
       shots.forEach(function (p) {
@@ -231,7 +247,7 @@
       box.appendChild(strip);
     }
     var trail = os.textEl("ol", "", "cp-trail");
-    (Array.isArray(info.trail) ? info.trail : []).forEach(function (e) {
+    (!compact && Array.isArray(info.trail) ? info.trail : []).forEach(function (e) {
       trail.appendChild(os.textEl("li", when(e.at_ms) + " " + ((w.actions || {})[e.action] || e.action) + " · " +
         (e.by || "") + (e.comment ? " — " + e.comment : "")));
     });

@@ -6,17 +6,22 @@ None of these run per tick: the panel refreshes on a selection, a choice, or eve
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+import sqlalchemy
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from auth import principal
+from cases import service
 from core.geo import district_names
+from core.i18n import t
 from layouts import analyst_panel as panel_layout
 from layouts import ids
 from layouts.analyst_panel import chart, mode_badge
 from store import context, history
 from store.client import UNAVAILABLE
 from views import analyst, replay
+from views import cases as case_view
 
 PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "children"),
                  Output(ids.AM_PANEL_ROWS, "children"), Output(ids.AM_PANEL_NOTE, "children"),
@@ -24,10 +29,40 @@ PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "
                  Output(ids.AM_CMP_CHIPS, "children"))
 
 
+DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
+def case_panel(c: context.Context, now: int, case_id: str, lang: str, who: Any) -> tuple[Any, ...]:
+    """A loop case in the side panel (PANEL_OUTPUTS order): its card's fields, then its timeline with the photos of
+    each step. Only a case the caller may see (cases.service.visible); another is "no such case"."""
+    tz = c.city.get("timezone", "Asia/Shanghai")
+    shut = ("am-panel open case-open", case_id, [], t("cs_gone_panel", lang), None, True, [])
+    if who is None:
+        return shut
+    try:
+        book = c.casebook()
+        rec = service.visible(book.record(case_id), who)
+        events, shots = book.trail(case_id), book.photos(case_id)
+    except service.NotFound:
+        return shut
+    except (*DB_DOWN, *UNAVAILABLE):
+        return (no_update,) * len(PANEL_OUTPUTS)
+    row = case_view.row(rec, now, lang, tz, district_names(c.city["geo"]["districts"]),
+                        service.rules(book).warn_share, c.grid_code(rec))
+    href = f"/cases?lang={lang}&case={quote(str(rec['id']), safe='')}"
+    return ("am-panel open case-open", f"{rec['id']} · {row['category']}",
+            panel_layout.rows(case_view.card_pairs(row, lang)), None,
+            panel_layout.case_timeline(case_view.timeline(events, shots, str(rec["id"]), lang, tz), lang, href),
+            True, [])
+
+
 def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None, range_key: str | None,
                    item: str | None, at_ms: int | None, lang: str, scope: str | None = None) -> tuple[Any, ...]:
     """Read the panel's data in one round trip and lay it out (PANEL_OUTPUTS order); entities outside the caller's
     district show as unknown."""
+    case_id = analyst.parse_case(sel)
+    if case_id is not None:
+        return case_panel(c, now, case_id, lang, principal.current())
     tz = c.city.get("timezone", "Asia/Shanghai")
     feed, series_ids, doc_keys = analyst.wanted(sel, cmp or [])
     since, until = analyst.window(range_key or "", now, at_ms)

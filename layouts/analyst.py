@@ -23,7 +23,7 @@ from core.loop_points import STEPS
 from indicators import aqi_cn, traffic, water
 from layouts import analyst_panel, ids
 from layouts.common import lang_switch
-from views.analyst import parse_ref, parse_refs, ref_key
+from views.analyst import parse_refs, parse_selection, ref_key
 from views.history import DEFAULT_ITEM, DEFAULT_RANGE, RANGES, WATER_ITEMS
 from views.map import CHOROPLETH, LAYERS
 from views.replay import parse_at
@@ -55,7 +55,7 @@ def parse_view(query: dict[str, Any], default_center: list[float], default_zoom:
         minlevel = int(str(query.get("minlevel")))
     except ValueError:
         minlevel = 0
-    sel = parse_ref(query.get("sel"))
+    sel = parse_selection(query.get("sel"))
     rng = query.get("range") if query.get("range") in RANGES else DEFAULT_RANGE
     item = query.get("item") if query.get("item") in WATER_ITEMS else DEFAULT_ITEM
     at = parse_at(query.get("at"), tz, int(time.time() * 1000) if now_ms is None else now_ms)
@@ -85,7 +85,7 @@ def loop_words(lang: str) -> dict[str, Any]:
             "state": t("cs_col_state", lang), "department": t("cs_col_department", lang), "due": t("cs_col_due", lang),
             "reported": t("cs_col_reported", lang), "what": t("cs_desc", lang), "photo": t("cs_photos", lang),
             "grid": t("cs_col_grid", lang),
-            "open": t("cs_open_console", lang), "gone": t("cs_gone", lang)}
+            "open": t("cs_open_console", lang), "gone": t("cs_gone", lang), "panel": t("cs_panel_details", lang)}
 
 
 def _layer(layer: str, urls: dict[str, str], coords: Any, lang: str, tz: str = "Asia/Shanghai") -> Any:

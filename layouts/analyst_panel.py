@@ -12,7 +12,7 @@ from indicators import aqi_cn, traffic, water
 from layouts import ids
 from views import history as hist
 from views import replay
-from views.analyst import parse_ref
+from views.analyst import parse_selection
 
 PANEL_REFRESH_MS = 30_000  # the chart gains one sample a minute: a refresh every 30 s is plenty
 
@@ -77,7 +77,7 @@ def chart(figure: dict[str, Any]) -> dcc.Graph:
 
 def side_panel(lang: str, view: dict[str, Any]) -> html.Aside:
     """Details and history of the selected entity, compare, CSV; opened by a click on the map (or `sel=` in the URL)."""
-    is_open = bool(parse_ref(view.get("sel")) or view.get("cmp"))
+    is_open = bool(parse_selection(view.get("sel")) or view.get("cmp"))
     return html.Aside(id=ids.AM_PANEL, className="am-panel" + (" open" if is_open else "")
                       + ("" if view.get("panel", True) else " collapsed"), children=[
         html.Div(className="am-panel-head", children=[
@@ -118,7 +118,7 @@ def stores(view: dict[str, Any], tz: str) -> list[Any]:
     """The analyst state the callbacks and the URL sync share."""
     at = view.get("at")
     return [
-        dcc.Store(id=ids.AM_SELECTED, data=parse_ref(view.get("sel"))),
+        dcc.Store(id=ids.AM_SELECTED, data=parse_selection(view.get("sel"))),
         dcc.Store(id=ids.AM_CMP, data=list(view.get("cmp") or [])),
         dcc.Store(id=ids.AM_AT, data=None if at is None else {"ms": at, "q": replay.at_query(at, tz)}),
         dcc.Store(id=ids.AM_PANEL_OPEN, data=bool(view.get("panel", True))),
@@ -127,6 +127,23 @@ def stores(view: dict[str, Any], tz: str) -> list[Any]:
         dcc.Store(id=ids.AM_SEL_SYNC),
         dcc.Interval(id=ids.AM_PANEL_TICK, interval=PANEL_REFRESH_MS),
     ]
+
+
+def case_timeline(steps: list[dict[str, Any]], lang: str, console_href: str) -> html.Div:
+    """A loop case's steps, oldest first, each with the photos taken at it (each opens whole in a new tab), and the
+    way to the case console. Every text came from outside and stays text (Dash renders it so)."""
+    items = [html.Li(className="ct-step", children=[
+        html.Div([html.Span(s["at"], className="ct-at"), " ", html.Strong(s["action"]), " · ", s["by"]],
+                 className="ct-head"),
+        html.Div(s["comment"], className="ct-comment") if s["comment"] else None,
+        html.Div(className="ct-photos", children=[
+            html.A(html.Img(src=p["url"], alt=p["alt"], className="ct-photo"), href=p["url"], target="_blank",
+                   rel="noopener noreferrer", title=p["alt"]) for p in s["shots"]]) if s["shots"] else None,
+    ]) for s in steps]
+    return html.Div(className="case-timeline", children=[
+        html.H3(t("cs_trail", lang), className="ct-title"), html.Ol(items, className="ct-steps"),
+        html.A(t("cs_open_console", lang), href=console_href, className="btn ct-open"),
+    ])
 
 
 def rows(pairs: list[tuple[str, str]]) -> list[html.Tr]:

@@ -18,6 +18,7 @@ from views import history as hist
 
 MAX_COMPARE = 4
 _REF = re.compile(r"^(air|traffic|water):([\w.\-]{1,64})$")
+_CASE = re.compile(r"^case:([\w.\-]{1,64})$")  # a loop case on the map: its card and timeline in the side panel
 
 Ref = dict[str, str]
 
@@ -28,6 +29,20 @@ def parse_ref(text: Any) -> Ref | None:
         text = f"{text.get('feed')}:{text.get('id')}"
     m = _REF.match(str(text or "").strip())
     return {"feed": m.group(1), "id": m.group(2)} if m and m.group(1) in FEEDS else None
+
+
+def parse_case(text: Any) -> str | None:
+    """'case:C…' (or {'feed': 'case', 'id': …}) -> the case id; None for anything else."""
+    if isinstance(text, dict):
+        text = f"{text.get('feed')}:{text.get('id')}"
+    m = _CASE.match(str(text or "").strip())
+    return m.group(1) if m else None
+
+
+def parse_selection(text: Any) -> Ref | None:
+    """The side panel's subject: an entity with history (parse_ref) or a loop case ({'feed': 'case', 'id'})."""
+    case_id = parse_case(text)
+    return {"feed": "case", "id": case_id} if case_id else parse_ref(text)
 
 
 def ref_key(ref: Ref) -> str:

@@ -80,6 +80,30 @@ def trail(events: list[dict[str, Any]], lang: str, tz: str) -> list[dict[str, An
 _KNOWN = {f"cs_ac_{a}" for a in (*cf.ACTIONS, "report")}
 
 
+def timeline(events: list[dict[str, Any]], shots: list[dict[str, Any]], case_id: str, lang: str,
+             tz: str) -> list[dict[str, Any]]:
+    """A case's steps, oldest first, each with the photos taken while the case stood at that step: a photo's
+    `version` is the case's version when it came, the version of the last step at or before it."""
+    steps = [{**s, "shots": []} for s in trail(events, lang, tz)]
+    if not steps:
+        return []
+    versions = [e.get("version") for e in events]
+    for rec, pic in zip(shots, photos(shots, case_id, lang, tz), strict=True):
+        v = rec.get("version")
+        at = max((i for i, sv in enumerate(versions) if sv is not None and v is not None and sv <= v),
+                 default=len(steps) - 1)
+        steps[at]["shots"].append(pic)
+    return steps
+
+
+def card_pairs(row: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """A case's fields as label / value pairs, in the console card's order (its id is the title)."""
+    keys = (("cs_col_category", "category"), ("cs_col_district", "district"), ("cs_col_grid", "grid"),
+            ("cs_col_state", "state"), ("cs_col_department", "department"), ("cs_col_due", "due"),
+            ("cs_col_reported", "reported"), ("cs_desc", "description"))
+    return [(t(k, lang), str(row.get(f) or "—")) for k, f in keys]
+
+
 def department_rows(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     """The departments' evaluation as the overview shows it (cases.service.ranking's order)."""
     def pct(v: float | None) -> str:

@@ -117,8 +117,8 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     dispatcher.wait_for_selector(f".cs-card:has-text('{department}')")
     dispatcher.screenshot(path=str(ARTIFACTS / "cases-dispatcher-1366x768.png"))
 
-    # the one map's loop layer: the case is a square where it was reported, in the colour of its step; its popup
-    # shows the case with its photo, and opens it in the console
+    # the one map's loop layer: the case is a square where it was reported, in the colour of its step; a click
+    # opens a compact popup and the side panel with the case's fields and its timeline, each step with its photos
     dispatcher.goto(app_proc.url + f"/analyst?lang=en&layers=districts,loop&c={IN_BAIYUN[1]},{IN_BAIYUN[0]}&z=15")
     pin = dispatcher.locator(".lp-icon[title='dispatched']")
     pin.wait_for(timeout=TWO_TICKS * 2)
@@ -127,9 +127,30 @@ def test_a_case_reported_from_a_phone_goes_round_the_loop(browser: Any, app_proc
     popup = dispatcher.inner_text(".case-popup")
     assert department in popup and "0101 上水井盖" in popup  # the category by its GB/T 30428.2 name too
     assert "Unit grid\t—" in popup  # 1355A's place lies outside Guangzhou's managed core: no cell
-    dispatcher.wait_for_function("() => { const i = document.querySelector('.case-popup img.cp-photo');"
-                                 " return i && i.complete && i.naturalWidth === 160; }")
+    assert dispatcher.locator(".case-popup img").count() == 0 and "side panel" in popup  # compact: no photo, no trail
+    panel = dispatcher.locator("#am-panel.open.case-open")
+    panel.wait_for(timeout=5000)
+    dispatcher.wait_for_selector(f"#am-panel-title:has-text('{case_id} · 0101 上水井盖')")
+    fields = dispatcher.inner_text("#am-panel-rows")
+    assert department in fields and "Cover missing outside the school <b>gate</b>" in fields  # text, not markup
+    due = [re.search(r"Due\t(\d\d-\d\d \d\d:\d\d)", text) for text in (popup, fields)]
+    assert due[0] and due[1] and due[0].group(1) == due[1].group(1)  # one value, written one way in both
+    steps = dispatcher.locator(".ct-step")
+    assert [steps.nth(i).locator("strong").inner_text() for i in range(steps.count())] == [
+        "Report", "Register", "Dispatch"]
+    dispatcher.wait_for_function(  # the inspector's photo, at the report it came with, decoded by the browser
+        "() => { const im = document.querySelectorAll('.ct-step:first-child img.ct-photo');"
+        " return im.length === 1 && im[0].complete && im[0].naturalWidth === 160; }")
+    assert dispatcher.locator(".ct-step:not(:first-child) img").count() == 0
+    assert f"sel=case%3A{case_id}" in dispatcher.url or f"sel=case:{case_id}" in dispatcher.url
+    assert dispatcher.locator("#am-csv").is_hidden() and dispatcher.locator("#am-range").is_hidden()
     dispatcher.screenshot(path=str(ARTIFACTS / "onemap-loop-1366x768.png"))
+    again = browser.new_page(viewport=LAPTOP)  # the selection is in the URL: a shared link opens the same panel
+    login(again, app_proc.url, "wang.dispatch", PW)
+    again.goto(dispatcher.url)
+    again.wait_for_selector(f"#am-panel-title:has-text('{case_id}')", timeout=5000)
+    again.wait_for_selector(".ct-step:first-child img.ct-photo")
+    again.close()
     dispatcher.click(".case-popup .cp-open")
     dispatcher.wait_for_selector(f".cs-card:has-text('{case_id}')")
 

@@ -149,3 +149,42 @@ def test_the_photo_directory_keeps_only_what_was_checked(tmp_path: Path) -> None
     with pytest.raises(ValueError):
         kept.path("../../etc/passwd", "image/webp")
     assert kept.get(info["sha256"], "text/html") is None
+
+
+def test_the_one_maps_side_panel_shows_a_case_and_its_timeline_with_photos_to_those_who_see_it(
+        clients: dict[str, FlaskClient]) -> None:
+    """A loop case clicked on the one map (callbacks/analyst_panel.py case_panel): its fields, then each step with
+    the photos taken at it; a case the caller may not see is "no such case", as in the API."""
+    import time
+
+    from auth.principal import Principal
+    from callbacks import analyst_panel
+    from store import context
+
+    cid = new_case(clients["inspector"])
+    first, second = image("JPEG"), image("PNG", colour=(10, 120, 10))
+    assert post_photo(clients["inspector"], cid, first).status_code == 201
+    clients["dispatcher"].post(f"/api/v1/cases/{cid}/register", json={})
+    clients["dispatcher"].post(f"/api/v1/cases/{cid}/dispatch", json={"comment": "<b>快</b>"})
+    assert post_photo(clients["handler"], cid, second, "image/png").status_code == 201
+    ctx = context.of(clients["dispatcher"].application)
+    now = int(time.time() * 1000)
+    out = analyst_panel.case_panel(ctx, now, cid, "en", Principal("dispatcher", "dispatcher"))
+    cls, title, rows, note, body, item_hidden, chips = out
+    assert cls == "am-panel open case-open" and title == f"{cid} · 0101 上水井盖" and note is None and item_hidden
+    fields = {r.children[0].children: r.children[1].children for r in rows}
+    assert fields["Department"] == UTILITIES_BY and fields["What is wrong"] == "井盖缺失"
+    steps = body.children[1].children
+    heads = [s.children[0].children[2].children for s in steps]
+    assert heads == ["Report", "Register", "Dispatch"]
+    shots = [[a.href for a in (s.children[2].children if s.children[2] else [])] for s in steps]
+    got = clients["dispatcher"].get(f"/api/v1/cases/{cid}").get_json()["photos"]
+    assert shots == [[got[0]["url"]], [], [got[1]["url"]]]  # each photo at the step it came after
+    assert steps[2].children[1].children == "<b>快</b>"  # a comment is text (Dash renders it so), not markup
+    # the panel reads what the caller may see, as the API does
+    for who in (Principal("other", "handler", department="交通运输局"), Principal("far", "leader", district="440106"),
+                None):
+        gone = analyst_panel.case_panel(ctx, now, cid, "en", who)
+        assert gone[2] == [] and gone[4] is None and "no such case" in gone[3]
+    assert "no such case" in analyst_panel.case_panel(ctx, now, "OS-NOPE", "en",
+                                                      Principal("dispatcher", "dispatcher"))[3]

@@ -39,3 +39,30 @@ def test_a_case_is_due_soon_once_most_of_its_time_is_gone_and_overdue_after() ->
     assert late["overdue"] and not late["due_soon"] and late["due"].endswith("超期")
     assert not view.row({**rec, "state": "closed"}, now, "en", "Asia/Shanghai", names)["due_soon"]
     assert not view.row({**rec, "dispatched_ms": None}, now, "en", "Asia/Shanghai", names)["due_soon"]
+
+
+def test_a_case_selection_is_read_from_the_url_and_nothing_else() -> None:
+    from views.analyst import parse_case, parse_ref, parse_refs, parse_selection
+
+    assert parse_selection("case:OS-0123ABCD") == {"feed": "case", "id": "OS-0123ABCD"}
+    assert parse_selection({"feed": "case", "id": "OS-1"}) == {"feed": "case", "id": "OS-1"}
+    assert parse_selection("air:1345A") == {"feed": "air", "id": "1345A"}
+    for bad in ("case:", "case:a/b", "case:<script>", "case:" + "x" * 65, "cases:OS-1", None, 5):
+        assert parse_selection(bad) is None and parse_case(bad) is None
+    assert parse_ref("case:OS-1") is None  # a case has no history: never a compared or charted entity
+    assert parse_refs("case:OS-1,air:1345A") == ["air:1345A"]
+
+
+def test_each_photo_goes_to_the_step_it_came_after() -> None:
+    from views.cases import timeline
+
+    events = [{"action": "report", "by": "li", "at_ms": 1_000, "version": 0, "comment": ""},
+              {"action": "register", "by": "wang", "at_ms": 2_000, "version": 1, "comment": ""},
+              {"action": "dispatch", "by": "wang", "at_ms": 3_000, "version": 2, "comment": "快"}]
+    shots = [{"sha256": "a" * 64, "by": "li", "at_ms": 1_100, "version": 0},
+             {"sha256": "b" * 64, "by": "zhao", "at_ms": 5_000, "version": 2},
+             {"sha256": "c" * 64, "by": "zhao", "at_ms": 6_000, "version": 7}]  # after steps not yet in the trail
+    steps = timeline(events, shots, "OS-1", "en", "Asia/Shanghai")
+    assert [s["action"] for s in steps] == ["Report", "Register", "Dispatch"]
+    assert [[p["url"][-64:] for p in s["shots"]] for s in steps] == [["a" * 64], [], ["b" * 64, "c" * 64]]
+    assert steps[2]["comment"] == "快" and timeline([], shots, "OS-1", "en", "Asia/Shanghai") == []
