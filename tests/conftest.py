@@ -241,3 +241,22 @@ def s3_server() -> Iterator[Any]:
     server = S3Server().start()
     yield server
     server.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """The pages a browser test opened in its body close when it ends: an open page keeps its Dash intervals polling
+    (a wall ticks every second) long after its app is gone, and a session's worth of them slowed every later test.
+    Pages made by fixtures (set up before the body) are theirs to close."""
+    browser = getattr(item, "funcargs", {}).get("browser")
+    before = set(browser.contexts) if browser is not None else set()
+    try:
+        yield
+    finally:
+        if browser is not None:
+            for ctx in browser.contexts:
+                if ctx not in before:
+                    try:
+                        ctx.close()
+                    except Exception:  # noqa: BLE001 - a page already gone
+                        pass
