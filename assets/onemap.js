@@ -15,6 +15,24 @@
   var SELECTABLE = {air: 1, traffic: 1, water: 1};  // feeds with history: a click opens the analyst's side panel
   var maps = {}, filt = {}, picked = {}, refilterAt = {}, pendingFit = {}, outline = {};
 
+  // The layer control lists the overlays in the page's order (data-layer-order, views/map.py LAYERS), not in the
+  // order their layers happened to mount, which differed between loads. Leaflet sorts with the prototype's
+  // sortFunction when the control has sortLayers; it is set once Leaflet is there (here, or at a layer's register).
+  function layerRank(name) {
+    var el = document.querySelector("[data-layer-order]"), order = [];
+    try { order = JSON.parse(el ? el.getAttribute("data-layer-order") : "[]") || []; } catch (e) { order = []; }
+    var i = order.indexOf(name);
+    return i < 0 ? order.length : i;
+  }
+  function orderLayerControls() {
+    if (!window.L || !L.Control || !L.Control.Layers || L.Control.Layers.prototype.options._osOrdered) { return; }
+    L.Control.Layers.prototype.options.sortFunction = function (a, b, nameA, nameB) {
+      return (layerRank(nameA) - layerRank(nameB)) || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0);
+    };
+    L.Control.Layers.prototype.options._osOrdered = true;
+  }
+  orderLayerControls();
+
   function scale() {  // the analyst page's root font size grows with the screen; pins follow it
     return (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15) / 15;
   }
@@ -386,6 +404,7 @@
                                      fillOpacity: 1, pane: pointPane(context.map)});
     },
     register: function (feature, lyr, context) {
+      orderLayerControls();
       var h = context.hideout, id = fid(feature);
       var p = feature.properties || {};
       if (h.layer === "districts") {

@@ -6,6 +6,7 @@ Leaflet layers in place (no re-creation, so nothing flickers and open popups sta
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Collection
@@ -185,7 +186,8 @@ def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], 
         ]),
         html.Div(id=ids.AM_BODY, className="onemap-body" + ("" if view.get("panel", True) else " panel-collapsed"),
                  children=[
-            html.Div(className="am-map-wrap", children=[
+            html.Div(className="am-map-wrap", **{"data-layer-order": json.dumps(
+                [t(f"layer_{x}", lang) for x in LAYERS], ensure_ascii=False)}, children=[
                 dl.Map(id=ids.AM_MAP, center=view["center"], zoom=view["zoom"], zoomSnap=0.5, preferCanvas=False,
                        attributionControl=False, className="onemap-map", style={"height": "100%", "width": "100%"},
                        children=[*tile_layers(basemap),
@@ -193,6 +195,7 @@ def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], 
                                  # below the pins
                                  dl.Pane(name=GRID_PANE, style={"zIndex": 450}),
                                  dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
+                                                  sortLayers=True,  # in data-layer-order (assets/onemap.js)
                                                   overlays=[t(f"layer_{x}", lang) for x in LAYERS
                                                             if x in view["layers"]]),
                                  dl.ScaleControl(position="bottomright", imperial=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -256,7 +257,5 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         if browser is not None:
             for ctx in browser.contexts:
                 if ctx not in before:
-                    try:
+                    with contextlib.suppress(Exception):  # a page already gone
                         ctx.close()
-                    except Exception:  # noqa: BLE001 - a page already gone
-                        pass

@@ -136,3 +136,26 @@ def test_mbtiles_base_map_is_served_by_the_app(browser: Any, redis_server: Any, 
         page.close()
     finally:
         proc.stop()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_layer_control_lists_the_layers_in_one_order_on_every_load(browser: Any, app_proc: AppProcess,
+                                                                       lang: str) -> None:
+    """Issue #17: the overlays were listed in the order their layers happened to mount, which changed between loads."""
+    from core.i18n import t
+    from views.map import LAYERS
+
+    want = [t(f"layer_{x}", lang) for x in LAYERS]
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, app_proc.url)
+    for layers in ("districts,air", "loop,roads,grid,water", "cases,furniture,rivers,districts,air,roads"):
+        page.goto(app_proc.url + f"/analyst?lang={lang}&layers={layers}")
+        page.wait_for_function("n => document.querySelectorAll('.leaflet-control-layers-overlays label').length === n",
+                               arg=len(LAYERS))
+        page.wait_for_timeout(800)  # the late layers' data arrives: the list is rebuilt as each registers
+        got = page.eval_on_selector_all(".leaflet-control-layers-overlays label span span",
+                                        "els => els.map(e => e.textContent.trim())")
+        assert got == want, (layers, got)
+        checked = page.eval_on_selector_all(".leaflet-control-layers-overlays label",
+                                            "els => els.map(e => e.querySelector('input').checked)")
+        assert [x for x, on in zip(LAYERS, checked, strict=True) if on] == [x for x in LAYERS if x in layers.split(",")]
