@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import flask
 from dash import Dash, html
 from flask import Response
 from flask_caching import Cache
@@ -79,9 +80,23 @@ def create_app(settings: Settings | None = None) -> Dash:
     return app
 
 
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+
+class _Dash(Dash):
+    """Dash whose pages say their language (`<html lang>`, WCAG 2.1 3.1.1, GB/T 37668): the page's ?lang=, else the
+    deployment's; assets/onescreen.js keeps it right when a page changes language without a load."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        page = super().interpolate_index(**kwargs)
+        asked = flask.request.args.get("lang") if flask.has_request_context() else None
+        lang = norm_lang(asked, self.server.config.get("ONESCREEN_LANG") or "zh")
+        return page.replace("<html>", f'<html lang="{HTML_LANG[lang]}">', 1)
+
+
 def _dash_app(lang_default: str) -> Dash:
     """The Dash app: pages, every asset served locally, the level table loaded before the assets' scripts."""
-    return Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
+    return _Dash(__name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
                 title=t("app_title", lang_default), update_title=None, serve_locally=True,
                 suppress_callback_exceptions=True, compress=False, external_scripts=["/levels.js"])
 

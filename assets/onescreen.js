@@ -60,6 +60,16 @@ Object.assign(window.onescreen, {
     }
   }
 });
+/* The document says the language its page is in (<html lang>, set by the server on a load): a page rendered in the
+   other language without a load (a link inside the app) updates it from its language switch. */
+(function () {
+  var sync = function () {
+    var on = document.querySelector("a.lang-link.lang-on[data-lang]");
+    var want = on ? (on.getAttribute("data-lang") === "en" ? "en" : "zh-CN") : null;
+    if (want && document.documentElement.lang !== want) { document.documentElement.lang = want; }
+  };
+  new MutationObserver(sync).observe(document.documentElement, {childList: true, subtree: true});
+})();
 /* Language switch: rewrite only ?lang= so a shared view keeps its layers, centre and filters. */
 document.addEventListener("click", function (e) {
   var a = e.target.closest && e.target.closest("a.lang-link");

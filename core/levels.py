@@ -23,18 +23,26 @@ AQI_SHORT: dict[int, tuple[str, str]] = {1: ("优", "Excellent"), 2: ("良", "Go
                                          4: ("中度", "Moderate"), 5: ("重度", "Heavy"), 6: ("严重", "Severe")}
 TRAFFIC_SHORT: dict[int, tuple[str, str]] = {1: ("畅通", "Smooth"), 2: ("基本畅通", "Fair"), 3: ("轻度", "Light"),
                                              4: ("中度", "Moderate"), 5: ("严重", "Severe")}
-_DARK_TEXT_ON = {"#00E400", "#FFFF00", "#FF7E00"}  # the AQI chart's light colours (HJ 633 Table 3)
+def _luminance(color: str) -> float:
+    """WCAG 2.1 relative luminance of #rrggbb."""
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def text_on(color: str) -> str:
-    """The text colour that stays readable on a level colour: dark on light colours, white on the rest."""
-    if color.upper() in _DARK_TEXT_ON:
-        return DARK_TEXT
+    """The text colour that reads best on a level colour (WCAG 2.1 1.4.3): of dark and white, the one with the higher
+    contrast. On the AQI chart's red (#FF0000) that is dark (5.3:1; white is 4.0:1)."""
     try:
-        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    except (ValueError, IndexError):
+        return DARK_TEXT if contrast(DARK_TEXT, color) >= contrast(LIGHT_TEXT, color) else LIGHT_TEXT
+    except (ValueError, IndexError, TypeError):
         return LIGHT_TEXT
-    return DARK_TEXT if 0.299 * r + 0.587 * g + 0.114 * b > 150 else LIGHT_TEXT
 
 
 def chip(color: str | None) -> dict[str, str]:

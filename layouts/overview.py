@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from core import levels
 from core.i18n import FEED_NAMES, t
 from layouts import cases as cases_layout
 from layouts import ids
@@ -125,7 +126,7 @@ def unacked(items: Sequence[Mapping[str, Any]], more: str, lang: str) -> list[ht
     """The unacknowledged alerts (level, entity, rule and value, since), each linking to the console."""
     if not items:
         return [html.Li(t("ov_no_unacked", lang), className="ov-empty")]
-    out = [html.Li(html.A([html.Span(i["label"], className="ov-item-lvl"),
+    out = [html.Li(html.A([html.Span(i["label"], className="ov-item-lvl", style=levels.chip(i["color"])),
                            html.Span(i["entity"], className="ov-item-ent"),
                            html.Span(f"{i['rule']} · {i['value']}", className="ov-item-rule"),
                            html.Span(i["since"], className="ov-item-since")], href=f"/alerts?lang={lang}"),
