@@ -48,8 +48,11 @@ def test_every_page_in_both_languages_has_no_serious_violation(browser: Any, app
             page.wait_for_timeout(2500)  # a tick or two: live values and the alert in place
             found[f"{path} {lang}"] = audit(page)
         page.close()
-    report = {k: [(v["id"], v["impact"], v["n"], v["nodes"]) for v in vs] for k, vs in found.items() if " zh" in k}
-    print(json.dumps(report, ensure_ascii=False))
+    for page_name, vs in found.items():  # the figures for the table (pytest -s shows them)
+        by_impact = {i: sum(v["n"] for v in vs if v["impact"] == i)
+                     for i in ("critical", "serious", "moderate", "minor")}
+        print(f"axe {page_name}: " + ", ".join(f"{i} {n}" for i, n in by_impact.items())
+              + "".join(f"\n    {v['impact']} {v['id']} ({v['n']}): {v['nodes'][:3]}" for v in vs))
     serious = {k: [v for v in vs if v["impact"] in ("serious", "critical")] for k, vs in found.items()}
     serious = {k: vs for k, vs in serious.items() if vs}
     assert not serious, json.dumps(serious, ensure_ascii=False, indent=1)
