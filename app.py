@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     lang_default = norm_lang(settings.lang or city.get("lang"))
     app = _dash_app(lang_default)
     ctx = _install_context(app, settings, city)
+    ctx.photos()  # the photo store's client is made now: a mistake in its settings stops the start, not a first photo
     the_gate = gate.install(app.server, settings, ctx.redis)  # before any route: every request is checked
     app.server.config.update(ONESCREEN_LANG=lang_default)
     _register_pages(settings, city, lang_default)

@@ -14,14 +14,15 @@
       text(host.firstChild && host.firstChild.nodeType === 3 ? {textContent: host.firstChild.nodeValue} : host);
   }
   function fix(root) {
-    root.querySelectorAll(".dash-dropdown-focus-target[aria-hidden]").forEach(function (input) {
+    var set = function (el, name, value) { if (el.getAttribute(name) !== value) { el.setAttribute(name, value); } };
+    root.querySelectorAll(".dash-dropdown-focus-target").forEach(function (input) {
       var button = input.parentNode && input.parentNode.querySelector("button.dash-dropdown");
-      input.removeAttribute("aria-hidden");
-      input.setAttribute("role", "combobox");
-      input.setAttribute("aria-haspopup", "listbox");
-      input.setAttribute("aria-expanded", button && button.getAttribute("aria-expanded") === "true" ? "true" : "false");
+      if (input.hasAttribute("aria-hidden")) { input.removeAttribute("aria-hidden"); }
+      set(input, "role", "combobox");
+      set(input, "aria-haspopup", "listbox");
+      set(input, "aria-expanded", button && button.getAttribute("aria-expanded") === "true" ? "true" : "false");
       var label = nameOf(input.parentNode) || text(button);
-      if (label && input.getAttribute("aria-label") !== label) { input.setAttribute("aria-label", label); }
+      if (label) { set(input, "aria-label", label); }
     });
     var lists = ".dash-options-list.dash-checklist, .dash-options-list.dash-radioitems";  // not a dropdown's menu
     root.querySelectorAll(lists.replace(/, /g, "[role=listbox], ") + "[role=listbox]").forEach(function (list) {

@@ -43,12 +43,12 @@ def case_panel(c: context.Context, now: int, case_id: str, lang: str, who: Any) 
         book = c.casebook()
         rec = service.visible(book.record(case_id), who)
         events, shots = book.trail(case_id), book.photos(case_id)
+        row = case_view.row(rec, now, lang, tz, district_names(c.city["geo"]["districts"]),
+                            service.rules(book).warn_share, c.grid_code(rec))
     except service.NotFound:
         return shut
     except (*DB_DOWN, *UNAVAILABLE):
         return (no_update,) * len(PANEL_OUTPUTS)
-    row = case_view.row(rec, now, lang, tz, district_names(c.city["geo"]["districts"]),
-                        service.rules(book).warn_share, c.grid_code(rec))
     href = f"/cases?lang={lang}&case={quote(str(rec['id']), safe='')}"
     return ("am-panel open case-open", f"{rec['id']} · {row['category']}",
             panel_layout.rows(case_view.card_pairs(row, lang)), None,

@@ -22,7 +22,8 @@ CONFIG_DIR = ROOT / "config"
 class Settings(BaseSettings):
     """Every knob a deployment can turn; documented in README.md."""
 
-    model_config = SettingsConfigDict(env_prefix="ONESCREEN_", extra="ignore")
+    # hide_input_in_errors: a refused setting's error must not print the other settings (secrets among them)
+    model_config = SettingsConfigDict(env_prefix="ONESCREEN_", extra="ignore", hide_input_in_errors=True)
 
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "ONESCREEN_REDIS_URL"))
     host: str = "127.0.0.1"
@@ -123,7 +124,9 @@ class Settings(BaseSettings):
         return v
 
 
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules (no uppercase, 3-63)
+# S3's bucket naming rules: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no "..", ".-" or "-.",
+# not an IP address
+BUCKET = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)(?!.*(?:\.\.|\.-|-\.))[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 PREFIX = re.compile(r"^[A-Za-z0-9._/-]{0,200}$")
 
 
@@ -139,14 +142,16 @@ def photo_place(url: str) -> dict[str, Any]:
     try:
         port = parts.port
     except ValueError:
-        raise ValueError("ONESCREEN_PHOTO_URL has a port that is not a number from 1 to 65535") from None
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("ONESCREEN_PHOTO_URL has a port that is not a number from 1 to 65535")
     if not parts.hostname:
         raise ValueError("ONESCREEN_PHOTO_URL names no host: s3://host[:port]/bucket[/prefix]")
     bucket, _, prefix = parts.path.lstrip("/").partition("/")
     if not BUCKET.match(bucket):
         raise ValueError(f"ONESCREEN_PHOTO_URL's bucket {bucket!r} is not an S3 bucket name (3-63 of a-z 0-9 . -)")
     prefix = prefix.strip("/")
-    if not PREFIX.match(prefix) or ".." in prefix.split("/"):
+    if not PREFIX.match(prefix) or (prefix and any(part in {"", ".", ".."} for part in prefix.split("/"))):
         raise ValueError("ONESCREEN_PHOTO_URL's prefix may hold only letters, digits and . _ - /")
     query = parse_qs(parts.query, keep_blank_values=True)
     if set(query) - {"region"} or parts.fragment:

@@ -38,7 +38,7 @@ def contrast(a: str, b: str) -> float:
 
 def text_on(color: str) -> str:
     """The text colour that reads best on a level colour (WCAG 2.1 1.4.3): of dark and white, the one with the higher
-    contrast. On the AQI chart's red (#FF0000) that is dark (5.3:1; white is 4.0:1)."""
+    contrast. On the AQI chart's red (#FF0000) that is dark (4.8:1; white is 4.0:1)."""
     try:
         return DARK_TEXT if contrast(DARK_TEXT, color) >= contrast(LIGHT_TEXT, color) else LIGHT_TEXT
     except (ValueError, IndexError, TypeError):

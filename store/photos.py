@@ -140,7 +140,8 @@ class PhotoS3:
         self.place = place
         http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=self.CONNECT_S, read=self.READ_S), maxsize=8,
                                    retries=urllib3.Retry(total=2, backoff_factor=0.2,
-                                                         status_forcelist=(500, 502, 503, 504)))
+                                                         status_forcelist=(500, 502, 503, 504),
+                                                         respect_retry_after_header=False))  # never wait hours
         self.client = Minio(place["endpoint"], access_key=access_key, secret_key=secret_key, secure=place["secure"],
                             region=place["region"], http_client=http)
         self._bucket_ok = False
@@ -159,18 +160,30 @@ class PhotoS3:
         try:
             return fn(*args, **kw)
         except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchBucket"} and what == "read":
-                raise
+            if what in {"read", "make the bucket"} or (what == "list its buckets" and exc.code == "AccessDenied"):
+                raise  # the caller decides: not there, made meanwhile, or keys that may not list
             raise StoreDown(f"the photo store refused to {what} ({exc.code})") from None
-        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+        except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise StoreDown(f"the photo store is unreachable ({type(exc).__name__})") from None
 
     def _bucket(self) -> None:
+        """Make the bucket when it is missing. Keys that may only read and write objects (no s3:ListBucket) are
+        taken to have a bucket; another process making it first is as good as making it."""
+        from minio.error import S3Error
+
         if self._bucket_ok:
             return
         bucket = self.place["bucket"]
-        if not self._call("list its buckets", self.client.bucket_exists, bucket):
-            self._call("make the bucket", self.client.make_bucket, bucket)
+        try:
+            there = self._call("list its buckets", self.client.bucket_exists, bucket)
+        except S3Error:  # AccessDenied: the keys cannot ask; the PUT will say if the bucket is not there
+            there = True
+        if not there:
+            try:
+                self._call("make the bucket", self.client.make_bucket, bucket)
+            except S3Error as exc:
+                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise StoreDown(f"the photo store refused to make the bucket ({exc.code})") from None
         self._bucket_ok = True
 
     def put(self, data: bytes, info: dict[str, Any]) -> str:
@@ -184,7 +197,7 @@ class PhotoS3:
             self._call("read", self.client.stat_object, self.place["bucket"], key)
             return key
         except S3Error:
-            pass  # not there yet
+            pass  # not there yet (or keys without s3:ListBucket, answered 403): a PUT of the same bytes is harmless
         self._call("keep the photo", self.client.put_object, self.place["bucket"], key, io.BytesIO(data), len(data),
                    content_type=info["content_type"])
         return key
@@ -199,8 +212,10 @@ class PhotoS3:
             return None
         try:
             resp = self._call("read", self.client.get_object, self.place["bucket"], key)
-        except S3Error:
-            return None
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchBucket"}:
+                return None
+            raise StoreDown(f"the photo store refused to read ({exc.code})") from None
         try:
             data = resp.read(MAX_BYTES + 1)
         except Exception as exc:  # noqa: BLE001 - a connection lost mid-body

@@ -34,13 +34,16 @@ class S3Server:
         self.port = free_port()
         self.access_key = "OS" + secrets.token_hex(8).upper()
         self.secret_key = secrets.token_urlsafe(24)
+        self.narrow_key = "NR" + secrets.token_hex(8).upper()  # the same secret, with read and write only
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> S3Server:
         config = self.dir / "s3.json"
         config.write_text(json.dumps({"identities": [{
             "name": "onescreen", "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}, {
+            "name": "narrow", "credentials": [{"accessKey": self.narrow_key, "secretKey": self.secret_key}],
+            "actions": ["Read", "Write"]}]}))  # objects only: no listing, no buckets
         (self.dir / "data").mkdir()
         ports = {name: free_port() for name in ("master", "master.grpc", "volume", "volume.grpc", "filer",
                                                 "filer.grpc", "s3.grpc")}

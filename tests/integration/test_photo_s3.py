@@ -109,3 +109,14 @@ def test_the_s3_store_keeps_only_what_was_checked_and_hides_its_keys(s3_server: 
     assert kept.get(info["sha256"], "text/html") is None and kept.get("../../etc/passwd", "image/webp") is None
     assert kept.get("0" * 64, "image/webp") is None
     assert s3_server.secret_key not in repr(kept) and s3_server.access_key not in repr(kept)
+
+
+def test_keys_that_may_only_read_and_write_objects_keep_photos(s3_server: Any) -> None:
+    """Least privilege, as a city's storage team hands out keys: no s3:ListBucket (a missing object then answers 403,
+    not 404) and no bucket making. The bucket exists; a photo is kept and read back all the same."""
+    s3_server.client().make_bucket("photos-narrow")
+    kept = photos.PhotoS3(photo_place(s3_server.url("photos-narrow")), s3_server.narrow_key, s3_server.secret_key)
+    data = image("PNG", colour=(3, 4, 5))
+    info = photos.check(data)
+    assert kept.put(data, info) == kept.put(data, info) == f"{info['sha256'][:2]}/{info['sha256']}.png"
+    assert kept.get(info["sha256"], "image/png") == data

@@ -20,7 +20,7 @@ def test_browser_table_is_the_indicators_own_colours() -> None:
     assert table["water"] == {c["klass"]: c["color"] for c in water.CLASSES}
     assert table["traffic"] == {str(lv["level"]): lv["color"] for lv in traffic.LEVELS}
     assert table["alert"]["red"] == levels.ALERT_COLORS["red"]
-    # the text with the higher WCAG contrast on each level's colour: dark up to the red of level 4 (5.3:1 against
+    # the text with the higher WCAG contrast on each level's colour: dark up to the red of level 4 (4.8:1 against
     # white's 4.0:1), white on purple and maroon
     assert [table["text"][table["aqi"][str(i)]] for i in range(1, 7)] == ["#101010"] * 4 + ["#ffffff"] * 2
     assert all(levels.contrast(table["text"][c], c) >= 4.5 for c in table["text"])

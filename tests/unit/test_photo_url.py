@@ -35,17 +35,27 @@ def test_a_photo_url_says_where_and_which_bucket(url: str, place: tuple) -> None
     ("s3://host/photos/../etc", "prefix"),
     ("s3://host/photos/a b", "prefix"),
     ("s3://host/photos?acl=public", "takes only"),
+    ("s3://host:0/photos", "port"),
+    ("s3://host/a..b", "bucket"),
+    ("s3://host/ab.-cd", "bucket"),
+    ("s3://host/192.168.1.10", "bucket"),
+    ("s3://host/photos/a/./b", "prefix"),
+    ("s3://host/photos/a//b", "prefix"),
 ])
 def test_a_wrong_photo_url_is_refused_saying_why(url: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         photo_place(url)
 
 
-def test_the_settings_check_the_url_and_want_both_keys() -> None:
+def test_the_settings_check_the_url_and_want_both_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ONESCREEN_PHOTO_ACCESS_KEY",
+                 "ONESCREEN_PHOTO_SECRET_KEY", "ONESCREEN_PHOTO_URL"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError, match="bucket"):
         Settings(photo_url="s3://host/X", photo_access_key="a", photo_secret_key="b")
-    with pytest.raises(ValidationError, match="PHOTO_SECRET_KEY"):
-        Settings(photo_url="s3://host/photos", photo_access_key="a")
+    with pytest.raises(ValidationError, match="PHOTO_SECRET_KEY") as refused:
+        Settings(photo_url="s3://host/photos", photo_access_key="a", api_token="never-print-this-token")
+    assert "never-print-this-token" not in str(refused.value)  # a refusal does not echo the other settings
     ok = Settings(photo_url=" s3://host/photos ", photo_access_key="a", photo_secret_key="very-secret-key")
     assert ok.photo_url == "s3://host/photos" and "very-secret-key" not in repr(ok)
     assert Settings(photo_url="").photo_url is None  # unset: the data directory, as before
