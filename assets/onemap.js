@@ -32,6 +32,25 @@
     L.Control.Layers.prototype.options._osOrdered = true;
   }
   orderLayerControls();
+  // Leaflet's own code may run before the sort is in place (dash-leaflet loads it with the map), and it rebuilds the
+  // list on each layer added: the list's labels are also put in the page's order whenever they change. Leaflet finds
+  // a clicked layer by its input's layerId, not by position, so moving the labels is safe.
+  function sortLayerLists() {
+    document.querySelectorAll(".leaflet-control-layers-overlays").forEach(function (list) {
+      var labels = Array.prototype.slice.call(list.children);
+      var ranked = labels.map(function (el, i) { return {el: el, i: i, r: layerRank((el.textContent || "").trim())}; })
+        .sort(function (a, b) { return (a.r - b.r) || (a.i - b.i); });
+      if (ranked.some(function (x, i) { return x.el !== labels[i]; })) {
+        ranked.forEach(function (x) { list.appendChild(x.el); });
+      }
+    });
+  }
+  var sortQueued = false;
+  new MutationObserver(function () {
+    if (sortQueued) { return; }
+    sortQueued = true;
+    window.requestAnimationFrame(function () { sortQueued = false; orderLayerControls(); sortLayerLists(); });
+  }).observe(document.documentElement, {childList: true, subtree: true});
 
   function scale() {  // the analyst page's root font size grows with the screen; pins follow it
     return (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15) / 15;

@@ -152,10 +152,15 @@ def test_the_layer_control_lists_the_layers_in_one_order_on_every_load(browser: 
         page.goto(app_proc.url + f"/analyst?lang={lang}&layers={layers}")
         page.wait_for_function("n => document.querySelectorAll('.leaflet-control-layers-overlays label').length === n",
                                arg=len(LAYERS))
-        page.wait_for_timeout(800)  # the late layers' data arrives: the list is rebuilt as each registers
-        got = page.eval_on_selector_all(".leaflet-control-layers-overlays label span span",
-                                        "els => els.map(e => e.textContent.trim())")
-        assert got == want, (layers, got)
+        order = ("() => [...document.querySelectorAll('.leaflet-control-layers-overlays label span span')]"
+                 ".map(e => e.textContent.trim())")
+        try:  # the list is rebuilt as each layer mounts: it must settle in the page's order
+            page.wait_for_function(f"want => JSON.stringify(({order})()) === JSON.stringify(want)", arg=want,
+                                   timeout=5000)
+        except Exception:  # noqa: BLE001 - say what it showed instead
+            raise AssertionError((layers, page.evaluate(order))) from None
+        page.wait_for_timeout(800)  # the late layers' data arrives: still in order after it
+        assert page.evaluate(order) == want, layers
         checked = page.eval_on_selector_all(".leaflet-control-layers-overlays label",
                                             "els => els.map(e => e.querySelector('input').checked)")
         assert [x for x, on in zip(LAYERS, checked, strict=True) if on] == [x for x in LAYERS if x in layers.split(",")]
