@@ -16,25 +16,16 @@
   var maps = {}, filt = {}, picked = {}, refilterAt = {}, pendingFit = {}, outline = {};
 
   // The layer control lists the overlays in the page's order (data-layer-order, views/map.py LAYERS), not in the
-  // order their layers happened to mount, which differed between loads. Leaflet sorts with the prototype's
-  // sortFunction when the control has sortLayers; it is set once Leaflet is there (here, or at a layer's register).
+  // order their layers happened to mount, which differed between loads.
   function layerRank(name) {
     var el = document.querySelector("[data-layer-order]"), order = [];
     try { order = JSON.parse(el ? el.getAttribute("data-layer-order") : "[]") || []; } catch (e) { order = []; }
     var i = order.indexOf(name);
     return i < 0 ? order.length : i;
   }
-  function orderLayerControls() {
-    if (!window.L || !L.Control || !L.Control.Layers || L.Control.Layers.prototype.options._osOrdered) { return; }
-    L.Control.Layers.prototype.options.sortFunction = function (a, b, nameA, nameB) {
-      return (layerRank(nameA) - layerRank(nameB)) || (nameA < nameB ? -1 : nameA > nameB ? 1 : 0);
-    };
-    L.Control.Layers.prototype.options._osOrdered = true;
-  }
-  orderLayerControls();
-  // Leaflet's own code may run before the sort is in place (dash-leaflet loads it with the map), and it rebuilds the
-  // list on each layer added: the list's labels are also put in the page's order whenever they change. Leaflet finds
-  // a clicked layer by its input's layerId, not by position, so moving the labels is safe.
+  // Leaflet rebuilds the list on each layer added (dash-leaflet loads Leaflet with the map, so a sort set up front
+  // may come too late): its labels are put in the page's order whenever they change. Leaflet finds a clicked layer
+  // by its input's layerId, not by position, so moving the labels is safe.
   function sortLayerLists() {
     document.querySelectorAll(".leaflet-control-layers-overlays").forEach(function (list) {
       var labels = Array.prototype.slice.call(list.children);
@@ -49,7 +40,7 @@
   new MutationObserver(function () {
     if (sortQueued) { return; }
     sortQueued = true;
-    window.requestAnimationFrame(function () { sortQueued = false; orderLayerControls(); sortLayerLists(); });
+    window.requestAnimationFrame(function () { sortQueued = false; sortLayerLists(); });
   }).observe(document.documentElement, {childList: true, subtree: true});
 
   function scale() {  // the analyst page's root font size grows with the screen; pins follow it
@@ -423,7 +414,6 @@
                                      fillOpacity: 1, pane: pointPane(context.map)});
     },
     register: function (feature, lyr, context) {
-      orderLayerControls();
       var h = context.hideout, id = fid(feature);
       var p = feature.properties || {};
       if (h.layer === "districts") {

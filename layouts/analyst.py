@@ -195,7 +195,6 @@ def layout(city: dict[str, Any], urls: dict[str, str], basemap: dict[str, Any], 
                                  # below the pins
                                  dl.Pane(name=GRID_PANE, style={"zIndex": 450}),
                                  dl.LayersControl(overlays, id=ids.AM_LAYERS, collapsed=False, position="topright",
-                                                  sortLayers=True,  # in data-layer-order (assets/onemap.js)
                                                   overlays=[t(f"layer_{x}", lang) for x in LAYERS
                                                             if x in view["layers"]]),
                                  dl.ScaleControl(position="bottomright", imperial=False),

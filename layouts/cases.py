@@ -13,6 +13,7 @@ from core.i18n import t
 from layouts import ids
 from layouts.common import lang_switch
 from store.photos import MAX_BYTES  # the browser refuses a bigger photo before sending it
+from views import cases as case_view
 
 COLUMNS = ("cs_col_id", "cs_col_category", "cs_col_district", "cs_col_state", "cs_col_department", "cs_col_due")
 
@@ -155,15 +156,12 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
 
 def card(row: dict[str, Any], lang: str, shots: list[dict[str, str]] | None = None) -> html.Div:
     """One case's fields and its photos (each opens whole in a new tab)."""
-    fields = (("cs_col_id", row["id"]), ("cs_col_category", row["category"]), ("cs_col_district", row["district"]),
-              ("cs_col_grid", row.get("grid", "")),
-              ("cs_col_state", row["state"]), ("cs_col_department", row["department"]), ("cs_col_due", row["due"]),
-              ("cs_col_reported", row["reported"]), ("cs_desc", row["description"]))
+    fields = [(t("cs_col_id", lang), row["id"]), *case_view.card_pairs(row, lang)]
     strip = [html.H4(t("cs_photos", lang)), html.Div(className="cs-photos", children=[
         html.A(html.Img(src=p["url"], alt=p["alt"], className="cs-photo"), href=p["url"],
                target="_blank", rel="noopener noreferrer", title=p["alt"]) for p in shots])] if shots else []
     return html.Div(className="detail-card cs-card", children=[
-        html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value or "—"))]), *strip])
+        html.Dl([x for label, value in fields for x in (html.Dt(label), html.Dd(value or "—"))]), *strip])
 
 
 def trail_table(lines: list[dict[str, Any]]) -> html.Table:
