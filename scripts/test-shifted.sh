@@ -18,8 +18,11 @@ root=$(pwd -P)
 PY=${PY:-$root/.venv/bin/python}
 SHIFTS=${SHIFTS-+30d +365d}
 # The benches' smoke run (tests/e2e/test_bench_smoke.py, a fifth of the whole suite's time) runs at the real clock
-# only: it checks that each bench prints its figures, and the benches build their data from the clock they run at.
-[ $# -gt 0 ] || set -- tests --deselect tests/e2e/test_bench_smoke.py::test_every_bench_runs_to_the_end_and_prints_its_figures
+# only: it checks that each bench prints its figures, and the benches build their data from the clock they run at
+# (and the soak bench's app died with SIGSEGV under libfaketime once). It is deselected whatever the arguments are:
+# `make test-shifted` passes `tests`, and a default that only applied without arguments let it run (stop 28's CI).
+[ $# -gt 0 ] || set -- tests
+set -- "$@" --deselect tests/e2e/test_bench_smoke.py::test_every_bench_runs_to_the_end_and_prints_its_figures
 if ! command -v faketime >/dev/null 2>&1; then
   echo "test-shifted: faketime is not installed (make system-deps, or apt-get install faketime)" >&2
   exit 1
