@@ -43,6 +43,8 @@
     window.requestAnimationFrame(function () { sortQueued = false; sortLayerLists(); });
   }).observe(document.documentElement, {childList: true, subtree: true});
 
+  // prefers-reduced-motion: the map jumps instead of gliding (issue #21)
+  function calm() { return Boolean(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches); }
   function scale() {  // the analyst page's root font size grows with the screen; pins follow it
     return (parseFloat(getComputedStyle(document.documentElement).fontSize) || 15) / 15;
   }
@@ -398,7 +400,9 @@
         var m = L.marker(latlng, {icon: L.divIcon({className: "cl-icon cl-" + p.kind, iconSize: [size, size], html: html}),
                                   keyboard: false, title: String(p.n) + (share ? " · " + p.bad : ""),
                                   zIndexOffset: p.kind === "furniture" ? -1000 : 0});
-        m.on("click", function () { context.map.setView(latlng, Math.min(context.map.getZoom() + 2, 19)); });
+        m.on("click", function () {
+          context.map.setView(latlng, Math.min(context.map.getZoom() + 2, 19), {animate: !calm()});
+        });
         return m;
       }
       if (p.kind === "loop") {  // a square, unlike the 12345 circles: its step's colour, red-edged with "!" when late
@@ -521,7 +525,7 @@
       if (!prev && b && (meta || {}).fit === next.district) {  // a district link without c=: fit it once, on load
         if (maps[map]) { maps[map].fitBounds(b, {padding: [24, 24], animate: false}); } else { pendingFit[map] = b; }
       } else if (prev && prev.district !== next.district && b && maps[map]) {
-        maps[map].fitBounds(b, {padding: [24, 24]});
+        maps[map].fitBounds(b, {padding: [24, 24], animate: !calm()});
       }
       return window.dash_clientside.no_update;
     },

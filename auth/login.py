@@ -34,7 +34,7 @@ TEXT = {
 PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ tx.title }}</title>
-<link rel="stylesheet" href="/assets/login.css"></head>
+<link rel="stylesheet" href="/assets/a11y.css"><link rel="stylesheet" href="/assets/login.css"></head>
 <body class="login-body"><main class="login-card">
 <h1 class="login-h1">{{ tx.heading }}</h1><p class="login-sub">{{ tx.sub }}</p>
 {% if error %}<p class="login-error" role="alert">{{ error }}</p>{% endif %}

@@ -37,19 +37,22 @@ def find(r: Any, alert_id: str | None, scope: str | None) -> dict[str, Any] | No
     return next((a for a in visible(r, "all", scope) if a["id"] == alert_id), None)
 
 
-@callback(Output(ids.AC_TABLE, "children"),
+@callback(Output(ids.AC_TABLE, "children"), Output(ids.AC_LIVE, "children"), Output(ids.AC_SEEN, "data"),
           Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_STATE, "value"), Input(ids.AC_LEVELS, "value"),
           Input(ids.AC_SEARCH, "value"), Input(ids.AC_REFRESH, "data"), Input(ids.AC_SELECTED, "data"),
-          State("ac-lang", "data"))
+          State("ac-lang", "data"), State(ids.AC_SEEN, "data"))
 def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | None, _r: Any, selected: str | None,
-            lang: str | None) -> Any:
-    """Fetch active (or all) alerts and render the filtered list."""
+            lang: str | None, seen_ms: Any = None) -> tuple[Any, Any, Any]:
+    """Fetch active (or all) alerts and render the filtered list; an alert that fired since the last look is read
+    out by the live region, whatever the filters show."""
     try:
         records = visible(context.get().redis, "all" if state == "all" else "active", principal.current_scope())
     except UNAVAILABLE:
-        return alerts_layout.note(t("store_down", lang))
+        return alerts_layout.note(t("store_down", lang)), no_update, no_update
     rows = alerts_view.rows(records, levels, query, lang, _tz())
-    return alerts_layout.table(rows, selected, lang) if rows else alerts_layout.note(t("no_alerts", lang))
+    said, mark = alerts_view.announce(records, seen_ms if isinstance(seen_ms, int) else None, lang, _tz())
+    table = alerts_layout.table(rows, selected, lang) if rows else alerts_layout.note(t("no_alerts", lang))
+    return table, no_update if said is None else said, mark
 
 
 @callback(Output(ids.AC_SELECTED, "data"), Input({"type": "alert-row", "id": ALL}, "n_clicks"),

@@ -43,24 +43,27 @@ def _who() -> principal.Principal:
     return who
 
 
-@callback(Output(ids.CS_TABLE, "children"),
+@callback(Output(ids.CS_TABLE, "children"), Output(ids.CS_LIVE, "children"), Output(ids.CS_SEEN, "data"),
           Input(ids.CS_TICK, "n_intervals"), Input(ids.CS_VIEW, "value"), Input(ids.CS_REFRESH, "data"),
           Input(ids.CS_R_DONE, "data"), Input(ids.CS_SELECTED, "data"), State(ids.CS_LANG, "data"),
-          State(ids.CS_DEPT_FILTER, "data"))
+          State(ids.CS_DEPT_FILTER, "data"), State(ids.CS_SEEN, "data"))
 def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, lang: str | None,
-            department: str | None = None) -> Any:
+            department: str | None = None, seen: Any = None) -> tuple[Any, Any, Any]:
     """The caller's queue (open cases) or all their visible cases, longest waiting first (one department's only,
-    when the page was opened for it)."""
+    when the page was opened for it); a case new to the queue is read out by the live region."""
     states = tuple(cf.OPEN_STATES) if which != "all" else ()
     department = department[:64] if isinstance(department, str) and department else None
     try:
         records = service.queue(context.get().casebook(), _who(), states, department)
         share = service.rules(context.get().casebook()).warn_share
     except DB_DOWN:
-        return cases_layout.note(t("cs_db_down", lang))
+        return cases_layout.note(t("cs_db_down", lang)), no_update, no_update
     now, tz, names = int(time.time() * 1000), _tz(), _districts()
     rows = [view.row(rec, now, lang or "zh", tz, names, share) for rec in records]
-    return cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
+    seen = [x for x in seen if isinstance(x, str)] if isinstance(seen, list) else None
+    said, open_ids = view.announce(records, rows, seen, lang or "zh")
+    table = cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
+    return table, no_update if said is None else said, open_ids
 
 
 # The row that was clicked, chosen in the browser: a server round trip here lost clicks whenever the table was

@@ -52,12 +52,12 @@ def _fmt(ms: Any) -> str:
         return ""
 
 
-def _css_url() -> str:
-    """The stylesheet URL with its mtime, so a redeploy is not hidden by a browser cache."""
+def _css_url(name: str) -> str:
+    """A stylesheet's URL with its mtime, so a redeploy is not hidden by a browser cache."""
     try:
-        return f"/assets/admin.css?v={int((ROOT / 'assets' / 'admin.css').stat().st_mtime)}"
+        return f"/assets/{name}?v={int((ROOT / 'assets' / name).stat().st_mtime)}"
     except OSError:
-        return "/assets/admin.css"
+        return f"/assets/{name}"
 
 
 def _render(view: str, status: int = 200, **extra: Any) -> Response:
@@ -66,7 +66,8 @@ def _render(view: str, status: int = 200, **extra: Any) -> Response:
     ctx = context.get()
     p = ops.current()
     body = render_template_string(
-        PAGE, view=view, lang=lang, t=TEXT[lang], csrf=csrf.token(), css=_css_url(), me=p.name if p else "",
+        PAGE, view=view, lang=lang, t=TEXT[lang], csrf=csrf.token(), me=p.name if p else "",
+        css=[_css_url("a11y.css"), _css_url("admin.css")],
         city=ctx.city.get("name_zh" if lang == "zh" else "name_en", ""), roles=ROLES, fmt=_fmt,
         notices=get_flashed_messages(with_categories=True) if view == "main" else [],
         form=request.form if status >= 400 else {}, failed=request.endpoint,

@@ -9,7 +9,7 @@ from dash import dcc, html
 from core.i18n import t
 from core.levels import ALERT_COLORS, ALERT_LEVELS
 from layouts import ids
-from layouts.common import lang_switch
+from layouts.common import lang_switch, live_region, row_pick
 
 COLUMNS = ("col_level", "col_state", "col_entity", "col_rule", "col_value", "col_since", "col_ack")
 
@@ -53,6 +53,8 @@ def layout(city_name: str, lang: str) -> html.Div:
         ]),
         dcc.Store(id=ids.AC_SELECTED),
         dcc.Store(id=ids.AC_REFRESH, data=0),
+        dcc.Store(id=ids.AC_SEEN),
+        live_region(ids.AC_LIVE),
         dcc.Store(id="ac-lang", data=lang),
         dcc.Interval(id=ids.AC_TICK, interval=3000),
     ])
@@ -68,7 +70,9 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
     head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in COLUMNS]))
     body = [html.Tr(id=ids.alert_row(r["id"]), n_clicks=0, className="sel" if r["id"] == selected else "",
                     children=[html.Td(html.Span(r["level_text"], className="lvl", style={"--lvl": r["color"]})),
-                              html.Td(r["state"]), html.Td(r["entity"]), html.Td(r["rule"]), html.Td(r["value"]),
+                              html.Td(r["state"]),
+                              html.Td(row_pick(r["entity"], r["id"] == selected)), html.Td(r["rule"]),
+                              html.Td(r["value"]),
                               html.Td(r["since"]), html.Td(r["ack"])]) for r in rows]
     return html.Table([head, html.Tbody(body)], className="console-table")
 

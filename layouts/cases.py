@@ -11,7 +11,7 @@ from dash import dcc, html
 from core.furniture_catalog import CATEGORIES, GROUPS
 from core.i18n import t
 from layouts import ids
-from layouts.common import lang_switch
+from layouts.common import lang_switch, live_region, row_pick
 from store.photos import MAX_BYTES  # the browser refuses a bigger photo before sending it
 from views import cases as case_view
 
@@ -124,6 +124,8 @@ def layout(city_name: str, lang: str, may_report: bool, department: str | None =
         dcc.Store(id=ids.CS_R_COMP, data=part.get("id")),
         dcc.Store(id=ids.CS_DEPT_FILTER, data=department),
         dcc.Store(id=ids.CS_LANG, data=lang),
+        dcc.Store(id=ids.CS_SEEN),
+        live_region(ids.CS_LIVE),
         dcc.Interval(id=ids.CS_TICK, interval=5000),
     ])
 
@@ -149,7 +151,8 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
                     className=" ".join(x for x in ("sel" if r["id"] == selected else "",
                                                    "cs-late" if r["overdue"] else "",
                                                    "cs-soon" if r.get("due_soon") else "") if x),
-                    children=[html.Td(r["id"], className="cs-id"), html.Td(r["category"]), html.Td(r["district"]),
+                    children=[html.Td(row_pick(r["id"], r["id"] == selected), className="cs-id"),
+                              html.Td(r["category"]), html.Td(r["district"]),
                               html.Td(r["state"]), html.Td(r["department"]), html.Td(r["due"])]) for r in rows]
     return html.Table([head, html.Tbody(body)], className="console-table cs-table")
 

@@ -36,6 +36,18 @@ def user_chip(lang: str) -> list[Any]:
     ])]
 
 
+def row_pick(label: str, selected: bool) -> html.Button:
+    """What selects a row of a console's list, from the keyboard as by click: a button in the row (the row itself,
+    clickable but not focusable, could not be reached by Tab). Its click reaches the row's n_clicks."""
+    return html.Button(label, type="button", className="row-pick", **{"aria-current": "true" if selected else "false"})
+
+
+def live_region(id_: str) -> html.Div:
+    """A polite live region (WCAG 4.1.3): a screen reader reads out what is put in it, without taking the focus.
+    Shown on the consoles, never on the wall."""
+    return html.Div(id=id_, role="status", className="sr-only", **{"aria-live": "polite", "aria-atomic": "true"})
+
+
 def may_open(path: str) -> bool:
     """Whether the caller may open a page: links to pages a role cannot open are not shown."""
     p = current()

@@ -115,6 +115,8 @@ AC_SILENCE = "ac-silence"
 AC_MSG = "ac-msg"
 AC_REFRESH = "ac-refresh"
 AC_HISTORY = "ac-history"
+AC_SEEN = "ac-seen"
+AC_LIVE = "ac-live"
 
 
 def alert_row(alert_id: str) -> dict[str, str]:
@@ -130,6 +132,8 @@ CS_R_PHOTO = "cs-r-photo"
 CS_R_COMP = "cs-r-comp"  # the component a report is about (opened from its map popup)
 CS_R_PHOTO_NAME = "cs-r-photo-name"
 CS_TABLE = "cs-table"
+CS_SEEN = "cs-seen"
+CS_LIVE = "cs-live"
 CS_SELECTED = "cs-selected"
 CS_DETAIL = "cs-detail"
 CS_TRAIL = "cs-trail"

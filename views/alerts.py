@@ -45,6 +45,25 @@ def rows(records: list[dict[str, Any]], levels: list[str] | None, query: str | N
     return out
 
 
+def announce(records: list[dict[str, Any]], seen_ms: int | None, lang: str, tz: str
+             ) -> tuple[str | None, int]:
+    """What the console's live region reads out (issue #21): the newest alert that fired since `seen_ms` (the
+    latest firing time already known to this page), and how many more did; nothing on the page's first look, when
+    what is firing is on screen anyway. Returns the text (None: nothing new) and the new watermark."""
+    firing = [rec for rec in records if rec.get("state") == "firing"]
+    at = [int(rec.get("fired_ms") or rec.get("since_ms") or 0) for rec in firing]
+    mark = max([*at, seen_ms or 0])
+    if seen_ms is None:
+        return None, mark
+    new = sorted((a, i) for i, a in enumerate(at) if a > seen_ms)
+    if not new:
+        return None, mark
+    row = rows([firing[new[-1][1]]], None, None, lang, tz)[0]
+    text = t("live_new_alert", lang, level=row["level_text"], entity=row["entity"], rule=row["rule"],
+             value=row["value"], since=row["since"])
+    return text + (t("live_more", lang, n=len(new) - 1) if len(new) > 1 else ""), mark
+
+
 def history(entries: list[dict[str, Any]], alert_id: str | None, lang: str, tz: str, limit: int = 50
             ) -> list[dict[str, str]]:
     """Audit lines, newest first, for one alert (or all): time, event, who, comment, value."""

@@ -64,6 +64,24 @@ def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[st
             "grid": grid_code or ""}
 
 
+def announce(recs: list[dict[str, Any]], rows: list[dict[str, Any]], seen: list[str] | None, lang: str
+             ) -> tuple[str | None, list[str]]:
+    """What the case console's live region reads out (issue #21): an open case that came into this queue since the
+    last look (`seen`: the open cases' ids then), and how many more did; nothing on the page's first look. `rows`
+    are `recs` as shown. Returns the text (None: nothing new) and the open ids now."""
+    now = [rec["id"] for rec in recs if rec.get("state") in cf.OPEN_STATES]
+    if seen is None:
+        return None, now
+    known = set(seen)
+    new = [row for rec, row in zip(recs, rows, strict=True)
+           if rec.get("state") in cf.OPEN_STATES and rec["id"] not in known]
+    if not new:
+        return None, now
+    x = new[0]
+    text = t("cs_live_new", lang, id=x["id"], category=x["category"], district=x["district"], state=x["state"])
+    return text + (t("cs_live_more", lang, n=len(new) - 1) if len(new) > 1 else ""), now
+
+
 def actions(role: str, state: str) -> list[str]:
     """The actions this role may take on a case at this state, in the loop's order."""
     return [a for a, (sources, _, roles, _) in cf.ACTIONS.items()

@@ -66,3 +66,18 @@ def test_each_photo_goes_to_the_step_it_came_after() -> None:
     assert [s["action"] for s in steps] == ["Report", "Register", "Dispatch"]
     assert [[p["url"][-64:] for p in s["shots"]] for s in steps] == [["a" * 64], [], ["b" * 64, "c" * 64]]
     assert steps[2]["comment"] == "快" and timeline([], shots, "OS-1", "en", "Asia/Shanghai") == []
+
+
+def test_the_live_region_says_a_case_new_to_the_queue_once_and_nothing_on_the_first_look() -> None:
+    """Issue #21 (WCAG 4.1.3 status messages): the case console's live region reads out what came into the queue."""
+    now = int(time.time() * 1000)
+    recs = [{"id": f"C{i}", "state": state, "category": "0101", "district": "440103", "reported_ms": now}
+            for i, state in enumerate(("reported", "dispatched", "closed"))]
+    rows = [view.row(rec, now, "en", "Asia/Shanghai", {"440103": ("荔湾区", "Liwan")}) for rec in recs]
+    said, seen = view.announce(recs, rows, None, "en")
+    assert said is None and seen == ["C0", "C1"]  # a closed case is not in the queue
+    assert view.announce(recs, rows, seen, "en") == (None, seen)  # nothing new: nothing said
+    said, seen2 = view.announce(recs, rows, ["C0"], "en")
+    assert said is not None and "C1" in said and "Liwan" in said and "more" not in said and seen2 == seen
+    said, _ = view.announce(recs, rows, [], "zh")
+    assert said is not None and said.startswith("新案件") and "C0" in said and "另有 1 件" in said
