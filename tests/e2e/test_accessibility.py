@@ -202,3 +202,20 @@ def test_reduced_motion_calms_the_laptop_pages_and_the_wall_keeps_flashing_under
     assert any(a["name"] == "tk-flash" for a in runs), runs
     # a flash is one cycle of the animation (tk-flash: dark → red, steps(2)): at most 3 a second
     assert all(a["ms"] >= 1000 / 3 for a in runs), runs
+
+
+def test_text_fields_hold_their_text_at_every_size(browser: Any, app_proc: AppProcess) -> None:
+    """Issue #21 (1.4.4): Dash's inputs were 34 px high whatever their font, so on a 4K screen, where the consoles'
+    text grows, their text was cut top and bottom."""
+    for width, height in ((3840, 2160), (1366, 768)):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        login(page, app_proc.url)
+        for path in ("/alerts", "/cases"):
+            page.goto(app_proc.url + path + "?lang=zh")
+            page.wait_for_selector(".dash-input-element[type=search], .dash-input-element[type=text]")
+            cut = page.evaluate("""() => [...document.querySelectorAll('.dash-input-element')]
+                .filter(e => e.offsetParent !== null)
+                .map(e => ({id: e.id, h: e.clientHeight, font: parseFloat(getComputedStyle(e).fontSize)}))
+                .filter(x => x.h < 1.2 * x.font)""")
+            assert not cut, (width, path, cut)
+        page.close()
