@@ -256,9 +256,10 @@ def first_start_lines(app: Dash, settings: Settings, base: str) -> str:
     """make run's first start prints the admin login and a kiosk link for the wall, once; later starts say how."""
     lines = ""
     password = app.server.config.get("ONESCREEN_FIRST_ADMIN")
-    if password:
-        shown = "(from ONESCREEN_ADMIN_PASSWORD)" if settings.admin_password else password
-        lines += f"  sign in    user admin, password {shown}   <- shown once: note it now\n"
+    if password and settings.admin_password:  # the operator chose it: nothing to note down
+        lines += "  sign in    user admin, with the password in ONESCREEN_ADMIN_PASSWORD\n"
+    elif password:
+        lines += f"  sign in    user admin, password {password}   <- shown once: note it now\n"
     else:
         lines += "  sign in    with your account (forgot it? python -m auth passwd admin)\n"
     if settings.kiosk_token_list:
@@ -276,6 +277,7 @@ def main() -> None:
     from store.embedded import EmbeddedServer, set_parent_death_signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("dash.dash").propagate = False  # Dash prints "Dash is running" itself: once is enough
     set_parent_death_signal(signal.SIGTERM)  # if `make` (our parent) is killed, shut down cleanly too
     if os.getppid() == 1:
         sys.exit("parent already gone")
@@ -307,7 +309,8 @@ def main() -> None:
         runner.start_thread(settings, context.of(app.server).redis, stop)
         base = f"http://{settings.host}:{settings.port}"
         print(f"\nOneScreen is up:\n  overview   {base}/\n  wall       {base}/wall\n  one map    {base}/analyst\n"
-              f"  alerts     {base}/alerts\n  admin      {base}/admin\n" + first_start_lines(app, settings, base)
+              f"  alerts     {base}/alerts\n  cases      {base}/cases\n  admin      {base}/admin\n"
+              + first_start_lines(app, settings, base)
               + "  (Ctrl-C stops everything)\n", flush=True)
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     except KeyboardInterrupt:

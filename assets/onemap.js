@@ -43,6 +43,11 @@
     window.requestAnimationFrame(function () { sortQueued = false; sortLayerLists(); });
   }).observe(document.documentElement, {childList: true, subtree: true});
 
+  // Escape closes an open popup, on whichever map holds it (issue #17 item 8): from the keyboard as with its ×.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") { return; }
+    Object.keys(maps).forEach(function (k) { if (maps[k] && maps[k].closePopup) { maps[k].closePopup(); } });
+  });
   // prefers-reduced-motion: the map jumps instead of gliding (issue #21)
   function calm() { return Boolean(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches); }
   function scale() {  // the analyst page's root font size grows with the screen; pins follow it

@@ -65,11 +65,13 @@ def select(clicks: list[int | None] | None) -> Any:
     return ctx.triggered_id["id"] if trig.get("value") else no_update
 
 
-@callback(Output(ids.AC_DETAIL, "children"), Output(ids.AC_HISTORY, "children"),
+@callback(Output(ids.AC_DETAIL, "children"), Output(ids.AC_HISTORY, "children"), Output(ids.AC_ACK, "disabled"),
+          Output(ids.AC_SILENCE, "disabled"),
           Input(ids.AC_SELECTED, "data"), Input(ids.AC_TICK, "n_intervals"), Input(ids.AC_REFRESH, "data"),
           State("ac-lang", "data"))
-def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[Any, Any]:
-    """The selected alert's fields and its history (or everyone's last day of history when none is selected)."""
+def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[Any, Any, bool, bool]:
+    """The selected alert's fields and its history (or everyone's last day of history when none is selected); the
+    buttons are live only for what they can act on (acknowledge: a firing alert; silence: any alert)."""
     r = context.get().redis
     now, scope = context.now_ms(), principal.current_scope()
     try:
@@ -78,13 +80,14 @@ def detail(selected: str | None, _n: Any, _r: Any, lang: str | None) -> tuple[An
         known = None if scope is None else {a["id"]: a.get("district") for a in everything}
         log = scope_mod.log(alerts_api.log(r, now - DAY_MS), scope, known)
     except UNAVAILABLE:
-        return t("store_down", lang), no_update
+        return t("store_down", lang), no_update, True, True
     lines = alerts_view.history(log, selected, lang, _tz())
-    hist = alerts_layout.history_table(lines)
+    hist = alerts_layout.history_table(lines, lang or "zh")
     if rec is None:
-        return t("pick_alert", lang), hist
+        return t("pick_alert", lang), hist, True, True
     row = alerts_view.rows([rec], None, None, lang, _tz())[0]
-    return alerts_layout.detail_card(row, rec.get("level"), rec.get("ack_comment")), hist
+    return (alerts_layout.detail_card(row, rec.get("level"), rec.get("ack_comment")), hist, not row["can_ack"],
+            False)
 
 
 @callback(Output(ids.AC_MSG, "children"), Output(ids.AC_REFRESH, "data"), Output(ids.AC_COMMENT, "value"),
@@ -106,7 +109,8 @@ def act(_a: int | None, _s: int | None, selected: str | None, comment: str | Non
             if not (comment or "").strip():
                 return t("need_comment", lang), no_update, no_update
             alerts_api.acknowledge(r, selected, operator, comment.strip(), now)
-            return t("acked_ok", lang, id=selected), (bump or 0) + 1, ""
+            row = alerts_view.rows([rec], None, None, lang, _tz())[0]
+            return t("acked_ok", lang, what=f"{row['entity']} · {row['rule']}"), (bump or 0) + 1, ""
         alerts_api.silence(r, scope_mod.silence_scope({"rule": rec["rule"], "entity_id": rec["entity_id"]}, scope),
                            (reason or "").strip(), operator, now + int((hours or 0) * 3600 * 1000), now)
         return t("silenced_ok", lang, h=hours), (bump or 0) + 1, no_update

@@ -36,14 +36,17 @@ def layout(city_name: str, lang: str) -> html.Div:
                 html.Div(t("pick_alert", lang), id=ids.AC_DETAIL),
                 html.Div(className="console-actions", children=[
                     dcc.Textarea(id=ids.AC_COMMENT, placeholder=t("comment", lang), maxLength=500),
-                    html.Button(t("ack_button", lang), id=ids.AC_ACK, n_clicks=0, className="btn btn-ack"),
+                    html.Button(t("ack_button", lang), id=ids.AC_ACK, n_clicks=0, className="btn btn-ack",
+                                disabled=True),
                     html.Div(className="silence-row", children=[
-                        dcc.Dropdown(id=ids.AC_SIL_HOURS, value=2, clearable=False, searchable=False,
-                                     options=[{"label": str(h), "value": h} for h in (1, 2, 4, 8, 24, 72)],
-                                     className="sil-hours"),
+                        html.Div(dcc.Dropdown(id=ids.AC_SIL_HOURS, value=2, clearable=False, searchable=False,
+                                              options=[{"label": t("n_hours", lang, n=h), "value": h}
+                                                       for h in (1, 2, 4, 8, 24, 72)], className="sil-hours"),
+                                 title=t("silence_hours", lang)),
                         dcc.Input(id=ids.AC_SIL_REASON, type="text", placeholder=t("silence_reason", lang),
                                   maxLength=200, className="ctl-input"),
-                        html.Button(t("silence_button", lang), id=ids.AC_SILENCE, n_clicks=0, className="btn"),
+                        html.Button(t("silence_button", lang), id=ids.AC_SILENCE, n_clicks=0, className="btn",
+                                    disabled=True),
                     ]),
                     html.Div(id=ids.AC_MSG, className="console-msg"),
                 ]),
@@ -77,11 +80,17 @@ def table(rows: list[dict[str, Any]], selected: str | None, lang: str) -> html.T
     return html.Table([head, html.Tbody(body)], className="console-table")
 
 
-def history_table(lines: list[dict[str, Any]]) -> html.Table:
-    """One alert's (or everyone's) recent history, newest first."""
-    return html.Table(html.Tbody([html.Tr([html.Td(x["at"]), html.Td(x["event"]), html.Td(x["entity"]),
-                                           html.Td(x["value"]), html.Td(x["by"]), html.Td(x["comment"])])
-                                  for x in lines]), className="console-table history")
+HISTORY_COLUMNS = ("col_at", "col_event", "col_entity", "col_value_only", "col_by", "col_comment")
+
+
+def history_table(lines: list[dict[str, Any]], lang: str) -> html.Table:
+    """One alert's (or everyone's) recent history, newest first, under its column names."""
+    head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in HISTORY_COLUMNS]))
+    return html.Table([head, html.Tbody([html.Tr([html.Td(x["at"], className="nowrap"),
+                                                  html.Td(x["event"], className="nowrap"), html.Td(x["entity"]),
+                                                  html.Td(x["value"], className="nowrap"), html.Td(x["by"]),
+                                                  html.Td(x["comment"])]) for x in lines])],
+                      className="console-table history")
 
 
 def detail_card(row: dict[str, Any], level: str | None, comment: str | None) -> html.Div:

@@ -77,8 +77,9 @@ def test_the_fixed_controls_still_work_by_keyboard_and_the_page_says_its_languag
     entry = page.locator(".dash-dropdown-wrapper:has(#ac-sil-hours) .dash-dropdown-focus-target")
     assert entry.get_attribute("aria-hidden") is None and entry.get_attribute("role") == "combobox"
     assert entry.get_attribute("aria-label")
-    page.focus("#ac-ack")
-    page.keyboard.press("Tab")  # the dropdown's entry point hands focus to its button, as before the fix
+    page.focus("#ac-comment")
+    page.keyboard.press("Tab")  # past the (disabled: nothing picked) Acknowledge button, to the dropdown's entry
+    # point, which hands focus to its button, as before the fix
     assert page.evaluate("document.activeElement.id") == "ac-sil-hours"
     page.keyboard.press("Enter")
     menu = page.locator(".dash-dropdown-options [role=option]")

@@ -51,13 +51,20 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     console.goto(app_proc.url + "/alerts?lang=en")
     console.wait_for_selector(".console-table")
     assert console.locator("#ac-operator").count() == 0  # no name to type: who acts is the signed-in user
+    assert console.is_disabled("#ac-ack") and console.is_disabled("#ac-silence")  # nothing picked: nothing to act on
     console.locator(".console-table tbody tr", has_text="广雅中学").first.click()
     console.wait_for_selector(".detail-entity")
+    console.wait_for_selector("#ac-ack:not([disabled])")
+    assert console.locator(".history thead th").all_inner_texts() == [
+        "Time", "Event", "Entity", "Value", "By", "Comment"]
+    assert "2 h" in console.inner_text(".sil-hours")  # the silence's length says its unit
     console.click("#ac-ack")
     console.wait_for_selector("text=Enter a comment")  # no comment: a clear error, nothing acknowledged
     console.fill("#ac-comment", "Dispatched inspector to the site")
     console.click("#ac-ack")
-    console.wait_for_selector("text=Acknowledged: station_aqi:1345A", timeout=5000)
+    # what was acknowledged, in words (it was the internal id, "station_aqi:1345A")
+    console.wait_for_selector("text=Acknowledged: 广雅中学 · Station AQI above limit", timeout=5000)
+    console.wait_for_selector("#ac-ack[disabled]")  # acknowledged: not again
     console.screenshot(path=str(ARTIFACTS / "alerts-console-1366x768.png"))
 
     stored = console.evaluate("Object.keys(localStorage).filter(function (k) { return k.indexOf('operator') >= 0; })")

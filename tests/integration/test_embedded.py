@@ -74,9 +74,10 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _start_all_in_one(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_all_in_one(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update({"ONESCREEN_DATA_DIR": str(tmp_path), "ONESCREEN_PORT": str(port), "ONESCREEN_SIMULATOR": "off"})
+    env.update({"ONESCREEN_DATA_DIR": str(tmp_path), "ONESCREEN_PORT": str(port), "ONESCREEN_SIMULATOR": "off",
+                **extra})
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -106,6 +107,25 @@ def test_all_in_one_keeps_data_and_leaves_no_orphan(tmp_path: Path) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert all(wait_gone(pid) for pid in servers), "embedded server outlived kill -9 of app.py"
+
+
+def test_start_up_output_says_each_thing_once_and_keeps_a_chosen_password_to_itself(tmp_path: Path) -> None:
+    """Issue #17 item 11: with ONESCREEN_ADMIN_PASSWORD set, make run said "shown once: note it now" (there was
+    nothing to note) and printed "Dash is running" twice (Dash prints it, and its log line reached the root logger)."""
+    secret = "chosen-by-the-operator-1"
+    proc = _start_all_in_one(tmp_path, free_port(), ONESCREEN_ADMIN_PASSWORD=secret)
+    out, deadline = "", time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and "Serving Flask app" not in out:
+            out += proc.stdout.readline().decode(errors="replace")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=15)
+    out += rest.decode(errors="replace")
+    assert "Serving Flask app" in out, out
+    assert out.count("Dash is running") == 1, out
+    assert "note it now" not in out and secret not in out, out
+    assert "ONESCREEN_ADMIN_PASSWORD" in out and "/cases" in out
 
 
 def test_without_redis_server_on_path_the_wheel_binary_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
