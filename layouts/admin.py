@@ -95,8 +95,12 @@ def _main(status: int = 200, error: str | None = None) -> Response:
         rules = ops.case_rules(context.get().casebook())
     except DB_DOWN:
         rules = None
+    # wall links from ONESCREEN_KIOSK_TOKENS: listed so they can be seen (by a fingerprint, never the token), revoked
+    # only where they are set (the environment)
+    env_kiosks = ["env:" + users.token_id(tok)[:16] for tok in context.get().settings.kiosk_token_list]
     return _render("main", status, error=error, districts=dist, users=users.list_users(r),
-                   kiosks=users.list_kiosks(r), tokens=users.list_api_tokens(r), entries=entries, rules=rules)
+                   kiosks=users.list_kiosks(r), env_kiosks=env_kiosks, tokens=users.list_api_tokens(r),
+                   entries=entries, rules=rules)
 
 
 def handled(view: Callable[..., Any]) -> Callable[..., Any]:

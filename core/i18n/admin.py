@@ -44,6 +44,11 @@ _ADMIN_PAIRS: dict[str, tuple[str, str]] = {
                   "Copy it now and keep it safe: it is shown only this once and cannot be displayed again."),
     "kiosk_note": ("在该大屏的浏览器中打开此链接；吊销链接后该大屏即被登出。",
                    "Open this link in the wall's browser; revoking it logs that wall out."),
+    "env_kiosks": ("来自环境变量的大屏链接", "Wall links from the environment"),
+    "env_kiosks_note": ("这些链接的令牌在 ONESCREEN_KIOSK_TOKENS 中设置（此处只列指纹，不显示令牌）；"
+                        "要吊销，请从该变量中删除并重启。",
+                        "Their tokens are set in ONESCREEN_KIOSK_TOKENS (listed here by fingerprint, never shown); "
+                        "to revoke one, remove it from that variable and restart."),
     "token_note": ("调用 API 时使用请求头 Authorization: Bearer <令牌>。",
                    "Send it as the header Authorization: Bearer <token>."),
     "back": ("返回管理页", "Back to administration"),

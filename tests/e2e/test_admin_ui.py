@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import redis
 
-from tests.conftest import ARTIFACTS, AppProcess, login
+from store import users
+from tests.conftest import ARTIFACTS, KIOSK, AppProcess, login
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +56,10 @@ def test_admin_creates_a_user_and_a_working_kiosk_link(browser: Any, app_proc: A
     page.goto(app_proc.url + "/admin?lang=en")
     assert page.locator("#kiosks tbody tr", has_text="Command hall").count() == 1
     assert page.locator("#audit tbody tr", has_text="kiosk.issue").count() == 1
+    # issue #17 item 11: the wall links set in ONESCREEN_KIOSK_TOKENS are listed too, by fingerprint only
+    fingerprint = "env:" + users.token_id(KIOSK)[:16]
+    assert page.locator("#kiosks .env-kiosks tbody tr", has_text=fingerprint).count() == 1
+    assert "ONESCREEN_KIOSK_TOKENS" in page.inner_text("#kiosks") and KIOSK not in page.content()
     assert no_horizontal_scroll(page), "the admin page scrolls sideways at 1366x768"
     page.screenshot(path=str(ARTIFACTS / "admin-1366.png"))
 
