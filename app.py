@@ -124,10 +124,13 @@ def _register_pages(settings: Settings, city: dict[str, Any], lang_default: str)
     urls = {layer: f"/api/v1/geo/{layer}.geojson" for layer in ("districts", "rivers")}
     scoped_geo = {layer: f"/api/v1/geo/{layer}.geojson" for layer in ("roads", "water_sections", "air_stations")}
 
+    # the wall frames its profile's urban core (wall_frame), with the whole city in an inset; else the whole city
+    frame = geo.bounds(city["geo"]["districts"], tuple(city["wall_frame"])) if city.get("wall_frame") else None
+
     def wall_page(lang: str | None = None, theme: str | None = None, **_: Any) -> html.Div:
         wall_urls = {**urls, **scoped_geo}
-        return wall_layout.layout(city, wall_urls, bounds, norm_lang(lang, lang_default), settings.tick_ms,
-                                  theme=theme)
+        return wall_layout.layout(city, wall_urls, frame or bounds, norm_lang(lang, lang_default), settings.tick_ms,
+                                  theme=theme, city_bounds=bounds if frame else None)
 
     def home_page(lang: str | None = None, **_: Any) -> html.Div:
         lang = norm_lang(lang, lang_default)

@@ -428,6 +428,7 @@
       if (h.layer === "districts") {
         lyr.bindTooltip(os.textEl("span", h.lang === "en" ? (p.name_en || p.name) : p.name),
                         {permanent: true, direction: "center", className: "district-label", opacity: 1});
+        os.declutterSoon(context.map);
       } else if (h.layer === "loop" && !(p.n)) {
         bindCase(lyr, id, h);
       } else if (FEED[h.layer] && !(p.n)) {

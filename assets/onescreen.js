@@ -19,6 +19,94 @@ Object.assign(window.onescreen, {
     var text = (window.onescreen.levels || {}).text || {};
     return Object.prototype.hasOwnProperty.call(text, bg) ? text[bg] : "#ffffff";
   },
+  /* District names on a map never overlap (issue #17 item 2: "荔湾区海珠区" on the wall): the bigger district's
+     name keeps its place; a smaller one's moves a line up or down, or half its width aside, to the first free spot;
+     failing that, further out with a thin leader line back to its district's centre; it is hidden only when no spot
+     inside the map is free. Redone after each zoom, move or resize, once Leaflet has placed them. */
+  declutterSoon: function (map) {
+    var os = window.onescreen;
+    if (!map || !map.on) { return; }
+    if (!map._osDeclutter) {
+      map._osDeclutter = true;
+      map.on("zoomend moveend resize", function () { os.declutterSoon(map); });
+      if (document.fonts && document.fonts.ready) {  // a label's size changes once its font has loaded
+        document.fonts.ready.then(function () { os.declutterSoon(map); });
+      }
+    }
+    window.clearTimeout(map._osDeclutterT);
+    map._osDeclutterT = window.setTimeout(function () { os.declutter(map); }, 80);
+  },
+  declutter: function (map) {
+    var items = [];
+    map.eachLayer(function (l) {
+      var tip = l.getTooltip && l.getTooltip(), el = tip && tip.options.permanent && tip.getElement();
+      if (!el || !/\bdistrict-label\b/.test(el.className) || !l.getBounds || !el.isConnected) { return; }
+      var b = l.getBounds(), a = map.latLngToContainerPoint(b.getNorthEast());
+      var c = map.latLngToContainerPoint(b.getSouthWest());
+      el.style.translate = "";
+      el.style.visibility = "";
+      var old = el.querySelector(".label-leader");
+      if (old) { old.remove(); }
+      items.push({el: el, area: Math.abs((a.x - c.x) * (c.y - a.y)), x0: c.x, x1: a.x, y0: a.y, y1: c.y});
+    });
+    items.sort(function (x, y) { return y.area - x.area; });
+    var placed = [], pad = 2, box = map.getContainer().getBoundingClientRect();
+    // what sits over the map (its controls, the wall's theme label, legend and inset) is in the way too
+    var over = ".leaflet-control, .wall-inset, .theme-label, .map-legend, .onemap-legend";
+    (map.getContainer().parentElement || map.getContainer()).querySelectorAll(over).forEach(function (el) {
+      var q = el.getBoundingClientRect();
+      if (q.width > 0 && q.height > 0 && !el.closest(".wall-inset-map")) {
+        placed.push({left: q.left, right: q.right, top: q.top, bottom: q.bottom});
+      }
+    });
+    var hits = function (r) {
+      return placed.some(function (q) {
+        return r.left < q.right + pad && q.left < r.right + pad && r.top < q.bottom + pad && q.top < r.bottom + pad;
+      });
+    };
+    var crosses = function (r, m) {  // a leader line from the moved name back to its place runs across a name placed
+      var x0 = (r.left + r.right) / 2, y0 = (r.top + r.bottom) / 2;
+      for (var k = 1; k < 12; k++) {
+        var px = x0 + m[0] * k / 12, py = y0 + m[1] * k / 12;
+        if (placed.some(function (q) { return px > q.left && px < q.right && py > q.top && py < q.bottom; })) {
+          return true;
+        }
+      }
+      return false;
+    };
+    items.forEach(function (x) {
+      var r = x.el.getBoundingClientRect(), w = r.width, h = r.height;
+      var near = [[0, 0], [0, -h], [0, h], [-0.6 * w, 0], [0.6 * w, 0], [-0.5 * w, -h], [0.5 * w, -h],
+                  [-0.5 * w, h], [0.5 * w, h]];
+      var far = [[0, -2.2 * h], [0, 2.2 * h], [-1.1 * w, 0], [1.1 * w, 0], [-0.9 * w, -1.8 * h], [0.9 * w, -1.8 * h],
+                 [-0.9 * w, 1.8 * h], [0.9 * w, 1.8 * h], [0, -3.4 * h], [0, 3.4 * h], [-1.2 * w, -2.4 * h],
+                 [1.2 * w, -2.4 * h], [-1.2 * w, 2.4 * h], [1.2 * w, 2.4 * h], [-1.7 * w, 0], [1.7 * w, 0],
+                 [0, -4.6 * h], [0, 4.6 * h], [-1.5 * w, -3.6 * h], [1.5 * w, -3.6 * h], [-1.5 * w, 3.6 * h],
+                 [1.5 * w, 3.6 * h]];
+      // near spots first, then far ones whose line crosses no name, then any far one
+      var moves = near.concat(far, far), clear = near.length + far.length;
+      for (var i = 0; i < moves.length; i++) {
+        var m = moves[i], s = {left: r.left + m[0], right: r.right + m[0], top: r.top + m[1], bottom: r.bottom + m[1]};
+        var inside = s.left >= box.left && s.right <= box.right && s.top >= box.top && s.bottom <= box.bottom;
+        // a near spot must keep the name over its own district (its box): else it reads as the neighbour's name
+        var cx = (s.left + s.right) / 2 - box.left, cy = (s.top + s.bottom) / 2 - box.top;
+        var own = i >= near.length || (cx >= x.x0 && cx <= x.x1 && cy >= x.y0 && cy <= x.y1);
+        if (!hits(s) && own && (inside || !i) && (i < near.length || i >= clear || !crosses(r, m))) {
+          if (i) { x.el.style.translate = Math.round(m[0]) + "px " + Math.round(m[1]) + "px"; }
+          if (i >= near.length) {  // far from its district: a line from the name back to where it belongs
+            var len = Math.sqrt(m[0] * m[0] + m[1] * m[1]), line = document.createElement("i");
+            line.className = "label-leader";
+            line.style.width = Math.max(0, len - Math.min(w, h) / 2) + "px";
+            line.style.transform = "rotate(" + Math.atan2(-m[1], -m[0]) + "rad)";
+            x.el.appendChild(line);
+          }
+          placed.push(s);
+          return;
+        }
+      }
+      x.el.style.visibility = "hidden";
+    });
+  },
   /* An element holding only text (for Leaflet tooltips and popups, which would parse a string as HTML). */
   textEl: function (tag, text, className) {
     var el = document.createElement(tag);

@@ -88,6 +88,7 @@
       if (h.layer === "districts") {
         lyr.bindTooltip(os.textEl("span", h.lang === "en" ? (p.name_en || p.name) : p.name),
                         {permanent: true, direction: "center", className: "district-label", opacity: 1});
+        os.declutterSoon(context.map);
       }
       reg[h.layer][id] = lyr;
       styleOne(h.layer, id, lyr);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -201,6 +202,8 @@ class CityProfile(BaseModel):
     center: tuple[float, float]  # lat, lon
     zoom: float = Field(default=10, ge=1, le=20)
     geo: GeoFiles
+    # the wall's map frames these districts (the urban core) and shows the whole city in an inset; default: all
+    wall_frame: list[str] | None = Field(default=None, min_length=1, max_length=64)
 
     @field_validator("timezone")
     @classmethod
@@ -235,6 +238,14 @@ def check_city(city: dict[str, Any], path: Path, geo_dir: Path) -> dict[str, Any
     for key, name in city["geo"].items():
         if name and not (geo_dir / name).is_file():
             raise ValueError(f"city profile {path}: geo.{key}: no file {name!r} in {geo_dir} (or beside the profile)")
+    frame = city.get("wall_frame")
+    if frame:
+        known = {str((f.get("properties") or {}).get("adcode")) for f in
+                 json.loads((geo_dir / city["geo"]["districts"]).read_text(encoding="utf-8")).get("features", [])}
+        unknown = [c for c in frame if c not in known]
+        if unknown:
+            raise ValueError(f"city profile {path}: wall_frame: {', '.join(unknown)} not among the adcodes of "
+                             f"{city['geo']['districts']} (known: {', '.join(sorted(known))})")
     return city
 
 

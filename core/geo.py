@@ -62,11 +62,14 @@ def district_rings(filename: str) -> dict[str, list[list[list[float]]]]:
 
 
 @cache
-def bounds(filename: str) -> list[list[float]]:
-    """[[south, west], [north, east]] of a GeoJSON file, for the map's first view (computed once)."""
-    box = bbox({"type": "FeatureCollection", "features": list(features(filename))})
+def bounds(filename: str, codes: Any = None) -> list[list[float]]:
+    """[[south, west], [north, east]] of a GeoJSON file, for the map's first view (computed once); with `codes`, of
+    the districts (features by adcode) among them only."""
+    feats = [f for f in features(filename) if codes is None or str((f.get("properties") or {}).get("adcode")) in
+             {str(c) for c in codes}]
+    box = bbox({"type": "FeatureCollection", "features": feats})
     if box is None:
-        raise ValueError(f"{filename}: no geometry")
+        raise ValueError(f"{filename}: no geometry" + (f" for the districts {list(codes)}" if codes else ""))
     return [[box[1], box[0]], [box[3], box[2]]]
 
 

@@ -99,6 +99,7 @@ def map_legend(layer: str) -> str:
     return f"am-legend-{layer}"
 
 # Alert console
+WALL_INSET = "wall-inset"
 AC_TICK = "ac-tick"
 AC_STATE = "ac-state"
 AC_LEVELS = "ac-levels"

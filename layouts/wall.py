@@ -114,9 +114,28 @@ def header(city: dict[str, Any], lang: str) -> html.Header:
     ])
 
 
+def inset(geo_urls: dict[str, str], city_bounds: list[list[float]], frame: list[list[float]], lang: str) -> html.Div:
+    """The whole city, small, in the map's corner, with the main map's frame outlined: the wall frames the urban
+    core (the profile's wall_frame), and this says where that is and that there is more. The outlines only (geometry
+    from the same URL as the main map's, so the browser has it already); the main map and the lists carry values."""
+    return html.Div(className="wall-inset", title=t("wall_inset", lang), children=[
+        dl.Map(id=ids.WALL_INSET, bounds=city_bounds, trackViewport=False, zoomControl=False, attributionControl=False,
+               center=[(city_bounds[0][0] + city_bounds[1][0]) / 2, (city_bounds[0][1] + city_bounds[1][1]) / 2],
+               zoomSnap=0.1,
+               dragging=False, scrollWheelZoom=False, doubleClickZoom=False, keyboard=False, boxZoom=False,
+               touchZoom=False, className="wall-inset-map", style={"height": "100%", "width": "100%"}, children=[
+                   dl.GeoJSON(url=geo_urls["districts"], interactive=False,
+                              style={"color": "#6f86ad", "weight": 1, "fillColor": "#16233a", "fillOpacity": 1}),
+                   dl.Rectangle(bounds=frame, interactive=False, color="#ffd60a", weight=2, fill=False),
+               ]),
+        html.Span(t("wall_inset", lang), className="wall-inset-label"),
+    ])
+
+
 def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[float]], lang: str, tick_ms: int,
-           theme: str | None = None) -> html.Div:
-    """The whole wall page; `theme` pins the map's theme (?theme=air|traffic|service|water)."""
+           theme: str | None = None, city_bounds: list[list[float]] | None = None) -> html.Div:
+    """The whole wall page; `theme` pins the map's theme (?theme=air|traffic|service|water). `bounds` is what the
+    map frames; `city_bounds`, when the frame is a part of the city, is the whole city's, shown in an inset."""
     return html.Div(className=f"wall-root lang-{lang}", children=[
         header(city, lang),
         html.Main(className="wall-main", children=[
@@ -124,6 +143,7 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
             html.Div(className="map-column", children=[
                 html.Section(className="map-panel", children=[
                     city_map(geo_urls, bounds, lang, map_attribution(city, lang)), legend(lang),
+                    *([inset(geo_urls, city_bounds, bounds, lang)] if city_bounds else []),
                     html.Div(id=ids.WALL_THEME, className="theme-label"),
                     html.Div(id=ids.WALL_TAKEOVER, className="takeover", hidden=True)]),
                 loop_panel(lang)]),

@@ -28,6 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
     "role_handler": {"zh": "处置", "en": "handler"},
     "role_dispatcher": {"zh": "派遣", "en": "dispatcher"},
     "wall_title": {"zh": "城市运行指挥大屏", "en": "City operations wall"},
+    "wall_inset": {"zh": "全市", "en": "Whole city"},
     "simulated": {"zh": "模拟数据", "en": "SIMULATED DATA"},
     "tile_air": {"zh": "空气质量 AQI", "en": "Air quality"},
     "tile_traffic": {"zh": "交通拥堵指数", "en": "Congestion index"},

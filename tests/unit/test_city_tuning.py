@@ -95,6 +95,13 @@ def test_a_profile_missing_the_files_the_simulator_needs_says_which() -> None:
      "geo: {districts: tianjin_districts.geojson}\n", "simulator.components_box: Input should be a valid"),
     ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nsimulator: fast\n"
      "geo: {districts: tianjin_districts.geojson}\n", "simulator is a mapping of keys"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nwall_frame: ['120101', '440103']\n"
+     "geo: {districts: tianjin_districts.geojson}\n",
+     "wall_frame: 440103 not among the adcodes of tianjin_districts.geojson (known: 120101, 120102"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nwall_frame: [120101]\n"
+     "geo: {districts: tianjin_districts.geojson}\n", "wall_frame.0: Input should be a valid string"),
+    ("slug: town\nname_zh: 镇\nname_en: Town\ncenter: [39.1, 117.2]\nwall_frame: []\n"
+     "geo: {districts: tianjin_districts.geojson}\n", "wall_frame: List should have at least 1 item"),
 ])
 def test_a_profile_file_with_a_mistake_names_the_file_the_key_and_the_fix(tmp_path: Any, text: str,
                                                                             says: str) -> None:
