@@ -181,3 +181,46 @@ document.addEventListener("click", function (e) {
     stale.forEach(function (k) { window.localStorage.removeItem(k); });
   } catch (e) { /* storage disabled: nothing to forget */ }
 })();
+/* The wall's alert rail (issue #17 item 3): every alert is shown whole, never cut mid-text. When they do not all fit
+   the rail, they are split into pages of whole alerts (most severe first, as the server sends them) that take turns
+   every 6 seconds, and the rail says which page it shows ("2/3"). Laid out again whenever the alerts change. */
+(function () {
+  var ROTATE_MS = 6000, page = 0, pages = 1, hooked = null;
+  function rail() { return document.getElementById("wall-alert-items"); }
+  function lay() {
+    var box = rail();
+    if (!box) { return; }
+    var items = Array.prototype.filter.call(box.children, function (el) { return el.classList.contains("tk-item"); });
+    items.forEach(function (el) { el.style.display = ""; });
+    var width = box.clientWidth, gap = parseFloat(getComputedStyle(box).columnGap) || 0, split = [[]], used = 0;
+    items.forEach(function (el) {
+      var w = el.offsetWidth, last = split[split.length - 1];
+      if (last.length && used + gap + w > width) { split.push([]); used = 0; last = split[split.length - 1]; }
+      used += (last.length ? gap : 0) + w;
+      last.push(el);
+    });
+    pages = split.length;
+    if (page >= pages) { page = 0; }
+    split.forEach(function (p, i) { p.forEach(function (el) { el.style.display = i === page ? "" : "none"; }); });
+    var mark = document.getElementById("wall-rail-page");
+    if (mark) { mark.setAttribute("data-page", pages > 1 ? (page + 1) + "/" + pages : ""); }
+  }
+  var queued = false;
+  function soon() {
+    if (queued) { return; }
+    queued = true;
+    window.requestAnimationFrame(function () { queued = false; lay(); });
+  }
+  new MutationObserver(function () {
+    var box = rail();
+    if (box && box !== hooked) {  // the wall's rail has appeared: follow its alerts
+      hooked = box;
+      new MutationObserver(soon).observe(box, {childList: true, subtree: true, characterData: true});
+      soon();
+    }
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  window.addEventListener("resize", soon);
+  window.setInterval(function () {
+    if (pages > 1) { page = (page + 1) % pages; lay(); }
+  }, ROTATE_MS);
+})();

@@ -152,6 +152,7 @@ def layout(city: dict[str, Any], geo_urls: dict[str, str], bounds: list[list[flo
         html.Footer(className="wall-ticker", children=[
             html.Div(id=ids.WALL_ALERT_COUNTS, className="tk-counts"),
             html.Div(t("no_alerts", lang), id=ids.WALL_ALERT_ITEMS, className="tk-items"),
+            html.Span(id=ids.WALL_RAIL_PAGE, className="tk-page"),  # "2/3" when the alerts take turns (onescreen.js)
         ]),
         html.Div(id=ids.WALL_CONN, className="conn-overlay", hidden=True, children=[
             html.Div(t("conn_lost", lang), className="conn-title"),

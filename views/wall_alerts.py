@@ -28,12 +28,27 @@ def counts(alerts: dict[str, Any], lang: str) -> list[dict[str, Any]]:
             for lv in ALERT_LEVELS]
 
 
+# The unit an alert's value and limit are in, by metric (config/alerts.yaml lists the metrics); none for indices,
+# levels, classes and counts.
+UNITS = {**{f"{p}_{h}": "µg/m³" for p in ("so2", "no2", "o3", "pm10", "pm25") for h in ("1h", "24h")},
+         "co_1h": "mg/m³", "co_24h": "mg/m³", "speed_kmh": "km/h", "age_s": "s", "on_time_rate": "%",
+         **{m: "mg/L" for m in ("do", "codmn", "cod", "nh3n", "tp", "tn", "bod5")}}
+
+
+def with_unit(v: Any, metric: Any) -> str:
+    unit = UNITS.get(str(metric), "")
+    text = _fmt(v)
+    return text if not unit or text == "—" else (f"{text}{unit}" if unit == "%" else f"{text} {unit}")
+
+
 def item_text(rec: dict[str, Any], lang: str, tz: str) -> str:
-    """'广雅中学 · 站点空气质量指数超标 215 (>200) · 14:02 · 已确认 张三 14:05'."""
+    """'广雅中学 · 站点空气质量指数超标 215（限值 200） · 14:02 · 已确认 张三 14:05': the value and the limit
+    labelled and in their unit (it was '215 (200)', the limit unlabelled)."""
     name = (rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en" else rec.get("entity_name")
     rule = rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")
-    parts = [str(name or rec.get("entity_id")), f"{rule} {_fmt(rec.get('value'))} ({_fmt(rec.get('threshold'))})",
-             hhmm(rec.get("fired_ms") or rec.get("since_ms"), tz)]
+    metric = rec.get("metric")
+    value = t("rail_value", lang, v=with_unit(rec.get("value"), metric), limit=with_unit(rec.get("threshold"), metric))
+    parts = [str(name or rec.get("entity_id")), f"{rule} {value}", hhmm(rec.get("fired_ms") or rec.get("since_ms"), tz)]
     if rec.get("state") == "acknowledged" and rec.get("ack_by"):
         parts.append(t("acked_by", lang, by=rec["ack_by"], at=hhmm(rec.get("ack_ms"), tz)))
     elif rec.get("silenced"):

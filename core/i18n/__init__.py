@@ -99,6 +99,7 @@ TEXT: dict[str, dict[str, str]] = {
     "silenced": {"zh": "已屏蔽", "en": "silenced"},
     "red_alert": {"zh": "红色预警", "en": "RED ALERT"},
     "threshold": {"zh": "阈值 {v}", "en": "limit {v}"},
+    "rail_value": {"zh": "{v}（限值 {limit}）", "en": "{v} (limit {limit})"},
     "since": {"zh": "{at} 起", "en": "since {at}"},
     "no_alerts": {"zh": "当前无告警", "en": "No active alerts"},
     "more_alerts": {"zh": "另有 {n} 条", "en": "+{n} more"},

@@ -34,11 +34,22 @@ def test_ticker_says_who_acknowledged_and_flashes_only_new_unacknowledged() -> N
     acked = rec(state="acknowledged", ack_by="张三", ack_ms=NOW - 30_000)
     old = rec(id="old", fired_ms=NOW - 3600_000)
     items = wall_alerts.ticker({"items": [rec(), acked, old]}, "zh", TZ, NOW)
-    assert items[0]["text"] == "广雅中学 · 站点空气质量指数超标 215 (200) · 22:12" and "tk-flash" in items[0]["cls"]
+    # the value and the limit labelled (it was "215 (200)")
+    assert items[0]["text"] == "广雅中学 · 站点空气质量指数超标 215（限值 200） · 22:12"
+    assert "tk-flash" in items[0]["cls"]
     assert items[1]["text"].endswith("已确认 张三 22:12") and "tk-flash" not in items[1]["cls"]
     assert "tk-flash" not in items[2]["cls"]  # an hour old: no longer new
     en = wall_alerts.ticker({"items": [acked]}, "en", TZ, NOW)[0]["text"]
     assert en.endswith("acknowledged by 张三 at 22:12")
+
+
+def test_the_rail_says_the_unit_of_a_value_and_its_limit() -> None:
+    pm = rec(metric="pm25_1h", value=180.4, threshold=150, rule_name_en="PM2.5 above limit")
+    assert "180.4 µg/m³ (limit 150 µg/m³)" in wall_alerts.ticker({"items": [pm]}, "en", TZ, NOW)[0]["text"]
+    rate = rec(metric="on_time_rate", value=82.5, threshold=90)
+    assert "82.5%（限值 90%）" in wall_alerts.ticker({"items": [rate]}, "zh", TZ, NOW)[0]["text"]
+    quiet = rec(kind="stale", metric="age_s", value=None, threshold=600)
+    assert "—（限值 600 s）" in wall_alerts.ticker({"items": [quiet]}, "zh", TZ, NOW)[0]["text"]
 
 
 def test_red_takeover_lasts_its_configured_time() -> None:
