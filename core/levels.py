@@ -69,9 +69,23 @@ def traffic_legend(lang: str) -> list[tuple[str, str]]:
     return [(lv["color"], TRAFFIC_SHORT[lv["level"]][i]) for lv in traffic.LEVELS]
 
 
+ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ", "劣V": "劣Ⅴ"}
+
+
+def water_name(klass: str | None, lang: str) -> str:
+    """A GB 3838 class as every page names it: 'Ⅳ类' / 'class IV', '劣Ⅴ类' / 'worse than V' (the English pages
+    showed '劣V' in the legend and 'below V' on the wall); '—' for none."""
+    if not klass or klass not in ROMAN:
+        return "—"
+    if lang == "zh":
+        return ROMAN[klass] + "类"
+    return "worse than V" if klass == "劣V" else f"class {klass}"
+
+
 def water_legend(lang: str) -> list[tuple[str, str]]:
-    """(colour, class name) per GB 3838 class, in order."""
-    return [(c["color"], c["name_zh"] if lang == "zh" else c["klass"]) for c in water.CLASSES]
+    """(colour, class name) per GB 3838 class, in order: the Roman numeral, or in words for the one beyond V."""
+    return [(c["color"], c["name_zh"] if lang == "zh" else ("worse than V" if c["klass"] == "劣V" else c["klass"]))
+            for c in water.CLASSES]
 
 
 def for_browser() -> dict[str, Any]:

@@ -176,12 +176,8 @@ def cards(summary: Mapping[str, Any], series: Mapping[str, Sequence[tuple[int, f
 
 
 def water_name(klass: str | None, lang: str) -> str:
-    """'Ⅳ类' / 'IV'; the class worse than V in English words, so no Chinese is left on an English page."""
-    if not klass:
-        return DASH
-    if lang == "zh":
-        return ROMAN.get(klass, klass) + "类"
-    return t("water_bad", lang) if klass == "劣V" else klass
+    """'Ⅳ类' / 'class IV'; the class worse than V in words, as on every page (core.levels.water_name)."""
+    return levels.water_name(klass, lang) if klass else DASH
 
 
 def district_rows(summary: Mapping[str, Any], values: Mapping[str, Sequence[Any]],

@@ -119,8 +119,7 @@ def _worst_text(water: dict[str, Any], lang: str) -> str:
     worst = water.get("worst")
     if not worst:
         return ""
-    roman = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ", "劣V": "劣Ⅴ"}[worst]
-    return t("water_worst", lang, k=roman if lang == "zh" else worst)
+    return t("water_worst", lang, k=levels.water_name(worst, lang))
 
 
 def header_status(summary: dict[str, Any], lang: str) -> tuple[str, str]:

@@ -43,7 +43,8 @@ def top_lists(summary: dict[str, Any], overdue: dict[str, int], districts: dict[
                      "color": names["tpi_color"](s["level"])} for s in summary["traffic"]["top"]],
         "service": [{"label": districts.get(a, (a, a))[i], "value": str(n), "color": levels.color("aqi", 3)}
                     for n, a in worst_districts],
-        "water": [{"label": s["name"], "value": names["water_name"](s["klass"]) if lang == "zh" else s["klass"],
+        "water": [{"label": s["name"], "value": names["water_name"](s["klass"]) if lang == "zh"
+                   else levels.water_name(s["klass"], lang),
                    "color": names["water_color"](s["klass"])} for s in summary["water"]["top"]],
     }
 

@@ -39,8 +39,8 @@ TEXT: dict[str, dict[str, str]] = {
     "severe_segments": {"zh": "严重拥堵路段", "en": "severe segments"},
     "overdue": {"zh": "超期", "en": "overdue"},
     "on_time": {"zh": "按时办结率", "en": "on-time"},
-    "water_bad": {"zh": "劣Ⅴ", "en": "below V"},
-    "water_worst": {"zh": "最差 {k}类", "en": "worst {k}"},
+    "water_bad": {"zh": "劣Ⅴ", "en": "worse than V"},
+    "water_worst": {"zh": "最差 {k}", "en": "worst: {k}"},
     "black_odorous": {"zh": "黑臭", "en": "black-odorous"},
     "no_data": {"zh": "暂无数据", "en": "No data"},
     "age_now": {"zh": "刚刚更新", "en": "just now"},
@@ -49,8 +49,9 @@ TEXT: dict[str, dict[str, str]] = {
     "age_h": {"zh": "{n}小时前", "en": "{n} h ago"},
     "stale": {"zh": "数据过期", "en": "STALE"},
     "status_ok": {"zh": "数据正常", "en": "All feeds current"},
-    "status_stale": {"zh": "{n} 路数据过期", "en": "{n} feed(s) stale"},
-    "status_silent": {"zh": "{n} 路数据源尚未上报", "en": "{n} feed(s) not reporting yet"},
+    "status_stale": {"zh": "{n} 路数据过期", "en": "{n} feeds stale", "en_one": "{n} feed stale"},
+    "status_silent": {"zh": "{n} 路数据源尚未上报", "en": "{n} feeds not reporting yet",
+                      "en_one": "{n} feed not reporting yet"},
     "status_nodata": {"zh": "等待数据", "en": "Waiting for data"},
     "conn_lost": {"zh": "连接中断 — 正在自动重连", "en": "Connection lost — reconnecting"},
     "conn_lost_detail": {"zh": "屏上数据不是实时数据", "en": "Values on screen are not current"},
@@ -177,13 +178,14 @@ TEXT: dict[str, dict[str, str]] = {
     "ov_ch_none": {"zh": "昨日同时无数据", "en": "no data for yesterday"},
     "ov_pts": {"zh": "{v} 个百分点", "en": "{v} pts"},
     "ov_primary": {"zh": "首要污染物 {p}", "en": "primary pollutant {p}"},
-    "ov_stations": {"zh": "{n} 个站点", "en": "{n} stations"},
+    "ov_stations": {"zh": "{n} 个站点", "en": "{n} stations", "en_one": "{n} station"},
     "ov_worst": {"zh": "最差 {k}", "en": "worst {k}"},
-    "ov_severe": {"zh": "严重拥堵路段 {n} 条", "en": "{n} severely congested segments"},
+    "ov_severe": {"zh": "严重拥堵路段 {n} 条", "en": "{n} severely congested segments",
+                  "en_one": "{n} severely congested segment"},
     "ov_of_which_overdue": {"zh": "其中超期 {n} 件", "en": "{n} of them overdue"},
     "ov_share_open": {"zh": "占在办 {p}", "en": "{p} of open cases"},
     "ov_closed_24h": {"zh": "24 小时办结 {n} 件", "en": "{n} closed in 24 h"},
-    "ov_sections": {"zh": "{good}/{n} 个断面", "en": "{good} of {n} sections"},
+    "ov_sections": {"zh": "{good}/{n} 个断面", "en": "{good} of {n} sections", "en_one": "{good} of {n} section"},
     "ov_rank_title": {"zh": "各区情况", "en": "Districts"},
     "ov_rank_hint": {"zh": "点击表头切换排序，点击一行在一张图中查看该区",
                      "en": "Click a column header to sort, a row to open the district on the one map"},
@@ -211,7 +213,7 @@ TEXT: dict[str, dict[str, str]] = {
     "ov_h_error": {"zh": "最近错误", "en": "Last error"},
     "ov_h_rejected": {"zh": "拒收 · 剔除 · 存疑", "en": "Rejected · dropped · flagged"},
     "ov_rejected_counts": {"zh": "{records} · {values} · {flags}", "en": "{records} · {values} · {flags}"},
-    "ov_status_none": {"zh": "{n} 路暂无数据", "en": "{n} feed(s) without data"},
+    "ov_status_none": {"zh": "{n} 路暂无数据", "en": "{n} feeds without data", "en_one": "{n} feed without data"},
     "ov_value_limit": {"zh": "当前 {v} · 阈值 {th}", "en": "now {v} · limit {th}"},
     # Analyst workbench (/analyst): filters, side panel, compare, CSV, replay
     "am_district": {"zh": "行政区", "en": "District"},
@@ -283,8 +285,11 @@ TEXT.update(CASE_TEXT)
 
 
 def t(key: str, lang: str, **kw: Any) -> str:
-    """The text for key in lang (falls back to zh), formatted with kw."""
+    """The text for key in lang (falls back to zh), formatted with kw; in English, an entry's `en_one` when the count
+    `n` is 1 ("1 station", not "1 stations")."""
     entry = TEXT[key]
+    if lang == "en" and kw.get("n") == 1 and "en_one" in entry:
+        return entry["en_one"].format(**kw)
     s = (entry.get(lang) if isinstance(lang, str) else None) or entry["zh"]  # a crafted Store may hold anything
     return s.format(**kw) if kw else s
 

@@ -117,7 +117,7 @@ def test_header_status_tells_stale_from_never_heard() -> None:
     assert ov.header_status(summary(), "en") == ("All feeds current", "ov-status status-ok")
     assert ov.header_status(summary(air="stale", water="none"), "zh") == ("1 路数据过期 · 1 路暂无数据",
                                                                            "ov-status status-stale")
-    assert ov.header_status(summary(water="none"), "en") == ("1 feed(s) without data", "ov-status status-none")
+    assert ov.header_status(summary(water="none"), "en") == ("1 feed without data", "ov-status status-none")
     none = summary(air="none", traffic="none", service="none", water="none")
     assert ov.header_status(none, "en") == ("Waiting for data", "ov-status status-none")
 

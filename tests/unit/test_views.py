@@ -102,7 +102,7 @@ def test_never_heard_feeds_are_not_called_stale_and_record_no_kpi() -> None:
     r = raw()
     r["health"]["service"] = {}
     s = summary_mod.build(r, NOW, FEEDS)
-    assert wall_view.header_status(s, "en") == ("1 feed(s) not reporting yet", "wall-status status-none")
+    assert wall_view.header_status(s, "en") == ("1 feed not reporting yet", "wall-status status-none")
     k = city_kpis(s)
     assert k["open"] is None and k["overdue"] is None and k["aqi"] == 100  # a gap, never an invented zero
 
@@ -164,3 +164,18 @@ def test_the_loop_panel_counts_each_step_leads_with_new_urgent_cases_and_names_t
     assert set(empty["counts"].values()) == {"0"} and empty["on_time"] == empty["urgent"] == ""
     unknown = wall_view.loop_panel({"loop": {**loop, "counted": False}}, "en")  # the layer is not made yet
     assert set(unknown["counts"].values()) == {"—"} and unknown["urgent"] == "" and "loop-none" in unknown["class"]
+
+
+def test_english_pages_name_counts_and_water_classes_as_english_does() -> None:
+    """Issue #17 item 7: "1 severely congested segments"; the class beyond V was '劣V' in the English legend and
+    'below V' on the English wall (GB 3838-2002 §4 names six classes; 劣Ⅴ类 is the one worse than V)."""
+    from core.i18n import t
+
+    assert t("ov_severe", "en", n=1) == "1 severely congested segment"
+    assert t("ov_severe", "en", n=2) == "2 severely congested segments"
+    assert t("ov_severe", "zh", n=1) == "严重拥堵路段 1 条"
+    assert t("status_stale", "en", n=1) == "1 feed stale" and t("status_stale", "en", n=3) == "3 feeds stale"
+    assert levels.water_name("劣V", "en") == "worse than V" and levels.water_name("IV", "en") == "class IV"
+    assert levels.water_name("劣V", "zh") == "劣Ⅴ类" and levels.water_name(None, "en") == "—"
+    assert [name for _, name in levels.water_legend("en")][-1] == "worse than V"
+    assert not any("劣" in name for _, name in levels.water_legend("en"))
