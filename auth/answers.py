@@ -47,20 +47,50 @@ def same_origin() -> bool:
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-def plain(message: str, status: int) -> Response:
-    """A small text page (no stack trace, no template)."""
-    resp = make_response(message + "\n", status)
-    resp.mimetype = "text/plain"
+# What a refused or failed page request is told, in the page's language (issue #17 item 7: these were English-only
+# plain text). The API and callbacks keep their JSON errors, in English, for programs.
+REFUSALS = {
+    "kiosk_invalid": ("此大屏链接无效（已吊销或输入有误）。请向管理员申请新的大屏链接。",
+                      "This wall link is not valid (revoked or mistyped). Ask an administrator for a new kiosk link."),
+    "form_expired": ("表单已过期，或并非来自本站：请刷新页面后重试。",
+                     "The form expired or did not come from this site: reload the page and try again."),
+    "cross_site": ("已拒绝跨站请求。", "Cross-site request refused."),
+    "forbidden_role": ("您的角色（{role}）无权使用此功能。", "Your role ({role}) may not use this."),
+    "bad_request": ("请求无效。", "Bad request."),
+    "unavailable": ("数据存储暂不可用：每 5 秒自动重试。", "The data store is unavailable: retrying every 5 s."),
+}
+TITLES = {400: ("请求无效", "Bad request"), 401: ("无法登录", "Not signed in"), 403: ("无权访问", "Not allowed"),
+          503: ("暂不可用", "Unavailable")}
+REFUSAL_PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">{% if retry %}
+<meta http-equiv="refresh" content="5">{% endif %}<title>{{ title }} · OneScreen</title>
+<link rel="stylesheet" href="/assets/a11y.css"><link rel="stylesheet" href="/assets/login.css"></head>
+<body class="login-body"><main class="login-card">
+<h1 class="login-h1">{{ title }}</h1><p class="login-error" role="alert">{{ text }}</p>
+<p class="login-lang"><a class="login-link" href="/">{{ home }}</a></p>
+</main></body></html>"""
+
+
+def page(key: str, status: int, **kw: str) -> Response:
+    """A small page in the app's style and the page's language (?lang=, else the app's), saying what went wrong."""
+    lang = str(request.args.get("lang") or current_app.config.get("ONESCREEN_LANG", "zh"))
+    en = lang.lower().startswith("en")
+    text = REFUSALS[key][en].format(**kw)
+    title = TITLES.get(status, ("OneScreen", "OneScreen"))[en]
+    resp = make_response(render_template_string(REFUSAL_PAGE, lang="en" if en else "zh", title=title, text=text,
+                                                home="Home" if en else "返回首页", retry=status == 503), status)
+    resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
-def json_or_page(message: str, status: int) -> Response:
-    """JSON for API/callback paths, plain text for pages."""
+def json_or_page(message: str, status: int, key: str = "bad_request", **kw: str) -> Response:
+    """JSON for API/callback paths (`message`), a page (`key`'s words) for pages."""
     if request.path.startswith(("/api/", "/_dash", "/tiles/")):
         resp = jsonify({"error": message})
         resp.status_code = status
         return resp
-    return plain(message, status)
+    return page(key, status, **kw)
 
 
 def unavailable() -> Response:
@@ -70,8 +100,7 @@ def unavailable() -> Response:
         resp.status_code = 503
         resp.headers["Retry-After"] = "5"
         return resp
-    resp = make_response('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5">'
-                         "<title>OneScreen</title><p>Data store unavailable — retrying every 5 s.</p>", 503)
+    resp = page("unavailable", 503)
     resp.headers["Retry-After"] = "5"
     return resp
 

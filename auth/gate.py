@@ -154,17 +154,16 @@ class Gate:
         if person is not None:
             return answers.kiosk_question(person.name, token, answers.without_kiosk())
         if self.open_kiosk(token) is None:
-            return answers.plain("This wall link is not valid (revoked or mistyped). Ask an administrator for a new "
-                          "kiosk link.", 401)
+            return answers.page("kiosk_invalid", 401)
         return self.remember_kiosk(redirect(answers.without_kiosk(), code=303), token)
 
     def kiosk_switch(self) -> Response:
         """POST /wall/kiosk (a person chose to turn this browser into the wall): sign out, then open the link."""
         if not csrf.valid():  # whatever the request's headers say: this ends a session
-            return answers.plain("The form expired or did not come from this site: reload the page and try again.", 400)
+            return answers.page("form_expired", 400)
         token = request.form.get("kiosk", "")
         if not isinstance(token, str) or self.kiosk_id_for(token) is None:
-            return answers.plain("This wall link is not valid (revoked or mistyped).", 400)
+            return answers.page("kiosk_invalid", 400)
         target = request.form.get("next", "")
         if not isinstance(target, str) or not (target == "/wall" or target.startswith("/wall?")):
             target = "/wall"
@@ -190,7 +189,7 @@ class Gate:
         if path.startswith(policy.TOKEN_ONLY):
             return self.token_only(path)
         if csrf.is_form_post() and not csrf.valid():
-            return answers.plain("The form expired or did not come from this site: reload the page and try again.", 400)
+            return answers.page("form_expired", 400)
         if path in policy.PUBLIC or path.startswith("/login/"):
             return None
         try:
@@ -205,7 +204,7 @@ class Gate:
             return self.unauthenticated()
         g.principal = principal
         if not csrf.is_form_post() and not answers.same_origin():  # form posts proved themselves with the CSRF token
-            return answers.json_or_page("cross-site request refused", 403)
+            return answers.json_or_page("cross-site request refused", 403, "cross_site")
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
             try:  # parsed once here (routes read the cached body): NaN or a lone surrogate is a 400 saying so
                 request.get_json()
@@ -216,7 +215,8 @@ class Gate:
         except callback_check.BadCallback as exc:
             return answers.json_or_page(f"bad callback request: {exc}", 400)
         if perm != policy.AUTHENTICATED and not principal.can(perm):
-            return answers.json_or_page(f"forbidden: your role ({principal.role}) may not use this", 403)
+            return answers.json_or_page(f"forbidden: your role ({principal.role}) may not use this", 403,
+                                        "forbidden_role", role=principal.role)
         if path == "/_dash-update-component" and g.get("callback") is not None and not g.get("callback_checked"):
             try:  # allowed to call it: now its inputs must be what the callback takes
                 callback_check.check(request.get_json(silent=True), g.callback)

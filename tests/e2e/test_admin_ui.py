@@ -72,7 +72,9 @@ def test_admin_creates_a_user_and_a_working_kiosk_link(browser: Any, app_proc: A
             break
         wall.wait_for_timeout(500)
     assert "/login" in wall.url, "the revoked wall's session did not end"
-    assert "not valid" in wall_ctx.request.get(link).text()  # and its link opens nothing any more
+    gone = wall_ctx.request.get(link + "&lang=en")  # and its link opens nothing any more, and says so in words
+    assert gone.status == 401 and "This wall link is not valid" in gone.text() and "<html lang=\"en\">" in gone.text()
+    assert "此大屏链接无效" in wall_ctx.request.get(link).text()  # in the app's language when the page names none
     assert errors == []
     wall_ctx.close()
     ctx.close()

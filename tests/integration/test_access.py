@@ -109,6 +109,20 @@ def test_pages_by_role(app: AppProcess, sessions: dict[str, requests.Session], c
     assert got == {p: 200 if may(caller, page_perm(p)) else 403 for p in PAGES}
 
 
+def test_a_refused_page_says_why_in_the_pages_language(app: AppProcess, sessions: dict[str, requests.Session]) -> None:
+    """Issue #17 item 7: a refused page was English-only plain text; it is a page in the app's style and language."""
+    refused = [(c, p) for c in CALLERS for p in PAGES if not may(c, page_perm(p))]
+    assert refused  # the table has a refusal to look at
+    caller, path = refused[0]
+    for lang, says in (("en", "may not use this"), ("zh", "无权使用此功能")):
+        resp = sessions[caller].get(f"{app.url}{path}?lang={lang}", allow_redirects=False)
+        assert resp.status_code == 403 and resp.headers["Content-Type"].startswith("text/html")
+        assert says in resp.text and f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in resp.text
+        assert "/assets/login.css" in resp.text  # styled like the sign-in page
+    api = sessions[caller].get(f"{app.url}/api/v1/admin/users", allow_redirects=False)  # programs keep JSON
+    assert api.status_code in (401, 403) and api.headers["Content-Type"].startswith("application/json")
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 def test_callbacks_by_role(app: AppProcess, sessions: dict[str, requests.Session], caller: str) -> None:
     s = sessions[caller]
