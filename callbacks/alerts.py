@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from alerts import actions as alerts_api
 from auth import principal
+from callbacks import PICKED_ROW
 from core.i18n import t
 from layouts import alerts as alerts_layout
 from layouts import ids
@@ -55,14 +56,9 @@ def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | N
     return table, no_update if said is None else said, mark
 
 
-@callback(Output(ids.AC_SELECTED, "data"), Input({"type": "alert-row", "id": ALL}, "n_clicks"),
-          prevent_initial_call=True)
-def select(clicks: list[int | None] | None) -> Any:
-    """The row that was clicked (re-rendered rows arrive with no clicks and change nothing)."""
-    if not ctx.triggered_id or not any(c for c in clicks or [] if c):
-        return no_update
-    trig = ctx.triggered[0]
-    return ctx.triggered_id["id"] if trig.get("value") else no_update
+# The row that was clicked, chosen in the browser (callbacks.PICKED_ROW says why)
+clientside_callback(PICKED_ROW, Output(ids.AC_SELECTED, "data"), Input({"type": "alert-row", "id": ALL}, "n_clicks"),
+                    prevent_initial_call=True)
 
 
 @callback(Output(ids.AC_DETAIL, "children"), Output(ids.AC_HISTORY, "children"), Output(ids.AC_ACK, "disabled"),

@@ -12,6 +12,7 @@ import sqlalchemy.exc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from auth import principal
+from callbacks import PICKED_ROW
 from cases import service
 from core import case_flow as cf
 from core import geo
@@ -66,17 +67,9 @@ def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, 
     return table, no_update if said is None else said, open_ids
 
 
-# The row that was clicked, chosen in the browser: a server round trip here lost clicks whenever the table was
-# re-rendered (a tick, a change of view) while it was in flight, because re-rendered rows re-trigger this callback
-# with no clicks and Dash drops the earlier, now stale, answer. Rows arrive with no clicks and change nothing.
-clientside_callback(
-    """function (clicks) {
-        var keep = window.dash_clientside.no_update;
-        var t = window.dash_clientside.callback_context.triggered;
-        if (!t || t.length !== 1 || !t[0].value) { return keep; }
-        try { return JSON.parse(t[0].prop_id.slice(0, t[0].prop_id.lastIndexOf("."))).id; } catch (e) { return keep; }
-    }""",
-    Output(ids.CS_SELECTED, "data"), Input({"type": "case-row", "id": ALL}, "n_clicks"), prevent_initial_call=True)
+# The row that was clicked, chosen in the browser (callbacks.PICKED_ROW says why)
+clientside_callback(PICKED_ROW, Output(ids.CS_SELECTED, "data"), Input({"type": "case-row", "id": ALL}, "n_clicks"),
+                    prevent_initial_call=True)
 
 
 @callback(Output(ids.CS_DETAIL, "children"), Output(ids.CS_TRAIL, "children"), Output(ids.CS_ACTION, "options"),
