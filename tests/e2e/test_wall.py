@@ -11,7 +11,7 @@ import redis
 from core.derive import derive
 from core.readings import Reading
 from store.writer import Writer
-from tests.conftest import ARTIFACTS, KIOSK
+from tests.conftest import ARTIFACTS, KIOSK, login
 
 pytestmark = pytest.mark.e2e
 AIR_VALUE_ID = '[id=\'{"feed":"air","type":"kpi-value"}\']'
@@ -165,4 +165,24 @@ def test_wall_reloads_itself_when_the_config_digest_changes(browser: Any, app_pr
     page.wait_for_function("window.onescreen.conn._cfg !== null")
     page.evaluate("window.__before_reload = true; window.onescreen.conn._cfg = 'an-older-deploy'")
     page.wait_for_function("window.__before_reload === undefined", timeout=5000)  # a new document: reloaded
+    page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_signed_in_persons_wall_fits_a_laptop(browser: Any, app_proc: Any, lang: str) -> None:
+    """A person (not a kiosk) opening the wall at 1366x768 in English: their name and log-out button made the header
+    1404 px wide, the page with it, and the right-hand tiles were cut at the screen's edge."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, app_proc.url)
+    page.goto(app_proc.url + f"/wall?lang={lang}")
+    page.wait_for_selector(".user-logout")
+    # the header as full as it gets: the simulated-data badge shown, a long status (a tick may rewrite it: measured
+    # at once)
+    wide = page.evaluate("""() => {
+        document.querySelector('#wall-sim-badge').style.display = '';
+        document.querySelector('#wall-status').textContent = '2 feeds stale · 1 feed not reporting yet';
+        return [...document.querySelectorAll('.wall-root, .wall-header, .kpi-tile, .user-logout')]
+          .filter(e => e.getBoundingClientRect().right > innerWidth + 1 || e.scrollWidth > innerWidth + 1)
+          .map(e => e.className); }""")
+    assert wide == [], wide
     page.close()
