@@ -34,6 +34,7 @@ Object.assign(window.onescreen, {
       }
     }
     window.clearTimeout(map._osDeclutterT);
+    map.getContainer().removeAttribute("data-labels-placed");  // says when the names have been placed (tests)
     map._osDeclutterT = window.setTimeout(function () { os.declutter(map); }, 80);
   },
   declutter: function (map) {
@@ -106,6 +107,7 @@ Object.assign(window.onescreen, {
       }
       x.el.style.visibility = "hidden";
     });
+    map.getContainer().setAttribute("data-labels-placed", String(items.length));
   },
   /* An element holding only text (for Leaflet tooltips and popups, which would parse a string as HTML). */
   textEl: function (tag, text, className) {

@@ -20,10 +20,24 @@
       window.dash_clientside.set_props("wall-view", {data: view});
     }
   }
+  var wallMap = null;
+  // The frame (the profile's wall_frame) is fitted clear of the inset in the map's top-right corner, on whichever
+  // side (right or top) costs the frame less zoom: stations there were hidden under it.
+  function clearOfInset(map) {
+    var inset = document.querySelector(".wall-inset[data-frame]");
+    if (!inset) { return; }
+    var frame;
+    try { frame = L.latLngBounds(JSON.parse(inset.getAttribute("data-frame"))); } catch (e) { return; }
+    var right = [inset.offsetWidth + 8, 0], top = [0, inset.offsetHeight + 8];
+    var pad = map.getBoundsZoom(frame, false, L.point(right)) >= map.getBoundsZoom(frame, false, L.point(top))
+      ? right : top;
+    map.fitBounds(frame, {paddingTopRight: pad, animate: false});
+  }
   function hook(map) {
     if (!map || map._osWall) { return; }
     map._osWall = true;
-    map.whenReady(function () { sendView(map); });
+    wallMap = map;
+    map.whenReady(function () { clearOfInset(map); sendView(map); });
     map.on("moveend resize", function () { sendView(map); });
   }
   function pointPane(map) {  // points above the district fills (same SVG otherwise: dimmed by whichever is drawn last)
@@ -113,11 +127,13 @@
         return [nu, null];
       }
       var restyleAll = full || !last || last.theme !== data.theme;
+      var newTheme = !last || last.theme !== data.theme;
       last = {theme: data.theme, districts: data.districts, air: held.air, traffic: held.traffic, water: held.water};
       ver = data.v;
       document.querySelectorAll(".legend-theme").forEach(function (el) {
         el.hidden = !el.classList.contains("legend-" + data.theme);
       });
+      if (newTheme && wallMap) { os.declutterSoon(wallMap); }  // the legend changed size: place the names again
       Object.keys(reg).forEach(function (layer) {
         var ids = restyleAll || !changed[layer] ? Object.keys(reg[layer]) : changed[layer];
         ids.forEach(function (id) { if (reg[layer][id]) { styleOne(layer, id, reg[layer][id]); } });

@@ -44,7 +44,7 @@ API: tuple[tuple[str, str, str], ...] = (
 TOKEN_ONLY = ("/open311/",)
 # Routes that authenticate themselves (ingest tokens) or must work before login.
 SELF_AUTH = ("/api/v1/ingest/", "/api/v1/ngsi-ld/")
-PUBLIC = ("/login", "/healthz", "/assets/login.css", "/favicon.ico", "/_favicon.ico")
+PUBLIC = ("/login", "/healthz", "/assets/login.css", "/assets/a11y.css", "/favicon.ico", "/_favicon.ico")
 
 
 def output_ids(output: str) -> list[str]:

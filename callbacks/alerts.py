@@ -43,7 +43,7 @@ def find(r: Any, alert_id: str | None, scope: str | None) -> dict[str, Any] | No
           Input(ids.AC_SEARCH, "value"), Input(ids.AC_REFRESH, "data"), Input(ids.AC_SELECTED, "data"),
           State("ac-lang", "data"), State(ids.AC_SEEN, "data"))
 def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | None, _r: Any, selected: str | None,
-            lang: str | None, seen_ms: Any = None) -> tuple[Any, Any, Any]:
+            lang: str | None, seen: Any = None) -> tuple[Any, Any, Any]:
     """Fetch active (or all) alerts and render the filtered list; an alert that fired since the last look is read
     out by the live region, whatever the filters show."""
     try:
@@ -51,7 +51,8 @@ def refresh(_n: Any, state: str | None, levels: list[str] | None, query: str | N
     except UNAVAILABLE:
         return alerts_layout.note(t("store_down", lang)), no_update, no_update
     rows = alerts_view.rows(records, levels, query, lang, _tz())
-    said, mark = alerts_view.announce(records, seen_ms if isinstance(seen_ms, int) else None, lang, _tz())
+    known = [x for x in seen if isinstance(x, str)] if isinstance(seen, list) else None
+    said, mark = alerts_view.announce(records, known, lang, _tz())
     table = alerts_layout.table(rows, selected, lang) if rows else alerts_layout.note(t("no_alerts", lang))
     return table, no_update if said is None else said, mark
 

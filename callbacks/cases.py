@@ -61,10 +61,10 @@ def refresh(_n: Any, which: str | None, _r: Any, _d: Any, selected: str | None, 
         return cases_layout.note(t("cs_db_down", lang)), no_update, no_update
     now, tz, names = int(time.time() * 1000), _tz(), _districts()
     rows = [view.row(rec, now, lang or "zh", tz, names, share) for rec in records]
-    seen = [x for x in seen if isinstance(x, str)] if isinstance(seen, list) else None
-    said, open_ids = view.announce(records, rows, seen, lang or "zh")
+    ok = isinstance(seen, dict) and isinstance(seen.get("ids"), list) and isinstance(seen.get("since"), int)
+    said, keep = view.announce(records, rows, seen if ok else None, lang or "zh", now)
     table = cases_layout.table(rows, selected, lang or "zh") if rows else cases_layout.note(t("cs_none", lang))
-    return table, no_update if said is None else said, open_ids
+    return table, no_update if said is None else said, keep
 
 
 # The row that was clicked, chosen in the browser (callbacks.PICKED_ROW says why)

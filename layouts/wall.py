@@ -7,6 +7,7 @@ side columns (24 %) sit inside the outer tile columns, so bezels cross only the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash_leaflet as dl
@@ -118,7 +119,7 @@ def inset(geo_urls: dict[str, str], city_bounds: list[list[float]], frame: list[
     """The whole city, small, in the map's corner, with the main map's frame outlined: the wall frames the urban
     core (the profile's wall_frame), and this says where that is and that there is more. The outlines only (geometry
     from the same URL as the main map's, so the browser has it already); the main map and the lists carry values."""
-    return html.Div(className="wall-inset", title=t("wall_inset", lang), children=[
+    return html.Div(className="wall-inset", title=t("wall_inset", lang), **{"data-frame": json.dumps(frame)}, children=[
         dl.Map(id=ids.WALL_INSET, bounds=city_bounds, trackViewport=False, zoomControl=False, attributionControl=False,
                center=[(city_bounds[0][0] + city_bounds[1][0]) / 2, (city_bounds[0][1] + city_bounds[1][1]) / 2],
                zoomSnap=0.1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -172,6 +173,9 @@ def app_proc(redis_server: EmbeddedServer, r: redis.Redis) -> Iterator[AppProces
     proc.stop()
 
 
+FUNCTION_SOURCE = re.compile(r"(async\s+)?(function\b|\([^()]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)")
+
+
 def _csp_safe_predicates() -> None:
     """The app's CSP forbids eval, and Playwright evals a string predicate that is not a function: wrap such
     expressions in an arrow function so every browser test runs under the real CSP (no bypass_csp)."""
@@ -184,7 +188,9 @@ def _csp_safe_predicates() -> None:
 
         def wait_for_function(self: Any, expression: str, *args: Any, _orig: Any = original, **kw: Any) -> Any:
             expr = expression.strip()
-            if not expr.startswith(("() =>", "function", "async")):
+            # a function already (`() =>`, `n => `, `(a, b) =>`, `function`, `async`): as it is. A predicate taking
+            # an argument (`want => ...`) was wrapped as an expression, returned a function, and always held.
+            if not FUNCTION_SOURCE.match(expr):
                 expression = f"() => ({expr})"
             return _orig(self, expression, *args, **kw)
 

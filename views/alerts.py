@@ -6,7 +6,7 @@ from typing import Any
 
 from core.i18n import t
 from core.levels import ALERT_COLORS
-from views.wall_alerts import _fmt, hhmm
+from views.wall_alerts import _fmt, hhmm, with_unit
 
 STATES = ("pending", "firing", "acknowledged", "resolved")
 
@@ -37,7 +37,8 @@ def rows(records: list[dict[str, Any]], levels: list[str] | None, query: str | N
             "state": t(f"state_{rec.get('state')}", lang) if rec.get("state") in STATES else str(rec.get("state")),
             "entity": str(name or rec.get("entity_id")),
             "rule": str(rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")),
-            "value": f"{_fmt(rec.get('value'))} / {_fmt(rec.get('threshold'))}",
+            "value": f"{with_unit(rec.get('value'), rec.get('metric'), lang)} / "
+                     f"{with_unit(rec.get('threshold'), rec.get('metric'), lang)}",
             "since": hhmm(rec.get("fired_ms") or rec.get("since_ms"), tz),
             "ack": ack + (f" · {t('silenced', lang)}" if rec.get("silenced") else ""),
             "can_ack": rec.get("state") == "firing",
@@ -45,23 +46,25 @@ def rows(records: list[dict[str, Any]], levels: list[str] | None, query: str | N
     return out
 
 
-def announce(records: list[dict[str, Any]], seen_ms: int | None, lang: str, tz: str
-             ) -> tuple[str | None, int]:
-    """What the console's live region reads out (issue #21): the newest alert that fired since `seen_ms` (the
-    latest firing time already known to this page), and how many more did; nothing on the page's first look, when
-    what is firing is on screen anyway. Returns the text (None: nothing new) and the new watermark."""
+def announce(records: list[dict[str, Any]], seen: list[str] | None, lang: str, tz: str
+             ) -> tuple[str | None, list[str]]:
+    """What the console's live region reads out (issue #21): the newest alert firing now that was not firing at the
+    page's last look (`seen`: the firing alerts' ids then), and how many more; nothing on the first look, when what
+    is firing is on screen anyway. By id, not by a time watermark: evaluators in several processes may commit an
+    earlier-stamped alert after a later one. Returns the text (None: nothing new) and the firing ids now."""
     firing = [rec for rec in records if rec.get("state") == "firing"]
-    at = [int(rec.get("fired_ms") or rec.get("since_ms") or 0) for rec in firing]
-    mark = max([*at, seen_ms or 0])
-    if seen_ms is None:
-        return None, mark
-    new = sorted((a, i) for i, a in enumerate(at) if a > seen_ms)
+    ids = sorted(rec["id"] for rec in firing)
+    if seen is None:
+        return None, ids
+    known = set(seen)
+    new = sorted(((int(rec.get("fired_ms") or rec.get("since_ms") or 0), i) for i, rec in enumerate(firing)
+                  if rec["id"] not in known))
     if not new:
-        return None, mark
+        return None, ids
     row = rows([firing[new[-1][1]]], None, None, lang, tz)[0]
     text = t("live_new_alert", lang, level=row["level_text"], entity=row["entity"], rule=row["rule"],
              value=row["value"], since=row["since"])
-    return text + (t("live_more", lang, n=len(new) - 1) if len(new) > 1 else ""), mark
+    return text + (t("live_more", lang, n=len(new) - 1) if len(new) > 1 else ""), ids
 
 
 def history(entries: list[dict[str, Any]], alert_id: str | None, lang: str, tz: str, limit: int = 50

@@ -64,17 +64,20 @@ def row(rec: dict[str, Any], now_ms: int, lang: str, tz: str, districts: dict[st
             "grid": grid_code or ""}
 
 
-def announce(recs: list[dict[str, Any]], rows: list[dict[str, Any]], seen: list[str] | None, lang: str
-             ) -> tuple[str | None, list[str]]:
+def announce(recs: list[dict[str, Any]], rows: list[dict[str, Any]], seen: dict[str, Any] | None, lang: str,
+             now_ms: int) -> tuple[str | None, dict[str, Any]]:
     """What the case console's live region reads out (issue #21): an open case that came into this queue since the
-    last look (`seen`: the open cases' ids then), and how many more did; nothing on the page's first look. `rows`
-    are `recs` as shown. Returns the text (None: nothing new) and the open ids now."""
-    now = [rec["id"] for rec in recs if rec.get("state") in cf.OPEN_STATES]
-    if seen is None:
-        return None, now
-    known = set(seen)
-    new = [row for rec, row in zip(recs, rows, strict=True)
-           if rec.get("state") in cf.OPEN_STATES and rec["id"] not in known]
+    page's first look, and how many more did; nothing on the first look. `seen` is {"ids": the open cases' ids at
+    the last look, "since": the first look's time}: a case counts only if it changed after that (the queue shows
+    its longest-waiting cases, so an old case that comes into view as another closes is not news). `rows` are
+    `recs` as shown. Returns the text (None: nothing new) and what to keep for the next look."""
+    ids = [rec["id"] for rec in recs if rec.get("state") in cf.OPEN_STATES]
+    if not seen:
+        return None, {"ids": ids, "since": now_ms}
+    known, since = set(seen.get("ids") or ()), int(seen.get("since") or 0)
+    new = [row for rec, row in zip(recs, rows, strict=True) if rec.get("state") in cf.OPEN_STATES
+           and rec["id"] not in known and int(rec.get("updated_ms") or rec.get("reported_ms") or 0) > since]
+    now = {"ids": ids, "since": since}
     if not new:
         return None, now
     x = new[0]

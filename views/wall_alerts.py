@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import levels
 from core.i18n import t
 from core.levels import ALERT_COLORS, ALERT_LEVELS
 
@@ -35,7 +36,9 @@ UNITS = {**{f"{p}_{h}": "µg/m³" for p in ("so2", "no2", "o3", "pm10", "pm25") 
          **{m: "mg/L" for m in ("do", "codmn", "cod", "nh3n", "tp", "tn", "bod5")}}
 
 
-def with_unit(v: Any, metric: Any) -> str:
+def with_unit(v: Any, metric: Any, lang: str = "zh") -> str:
+    if metric == "klass" and isinstance(v, str):  # a water class: '劣Ⅴ类' / 'worse than V', never '劣V' in English
+        return levels.water_name(v, lang)
     unit = UNITS.get(str(metric), "")
     text = _fmt(v)
     return text if not unit or text == "—" else (f"{text}{unit}" if unit == "%" else f"{text} {unit}")
@@ -47,7 +50,8 @@ def item_text(rec: dict[str, Any], lang: str, tz: str) -> str:
     name = (rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en" else rec.get("entity_name")
     rule = rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")
     metric = rec.get("metric")
-    value = t("rail_value", lang, v=with_unit(rec.get("value"), metric), limit=with_unit(rec.get("threshold"), metric))
+    value = t("rail_value", lang, v=with_unit(rec.get("value"), metric, lang),
+              limit=with_unit(rec.get("threshold"), metric, lang))
     parts = [str(name or rec.get("entity_id")), f"{rule} {value}", hhmm(rec.get("fired_ms") or rec.get("since_ms"), tz)]
     if rec.get("state") == "acknowledged" and rec.get("ack_by"):
         parts.append(t("acked_by", lang, by=rec["ack_by"], at=hhmm(rec.get("ack_ms"), tz)))

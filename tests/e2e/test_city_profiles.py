@@ -40,7 +40,8 @@ def test_each_profile_boots_a_wall_of_its_own_city(browser: Any, redis_server: A
                                timeout=20_000)
         labels = sorted(page.locator(".district-label").all_text_contents())  # some may be outside the frame
         assert labels == sorted(f["properties"]["name"] for f in districts)
-        page.wait_for_timeout(600)  # the names are placed apart (onescreen.js declutter) after Leaflet places them
+        page.wait_for_function(  # the names are placed apart (onescreen.js declutter) after Leaflet places them
+            f"document.querySelector('[data-labels-placed=\"{len(districts)}\"]') !== null", timeout=10_000)
         boxes = page.evaluate(BOXES)
         assert not overlaps(boxes), overlaps(boxes)
         framed = {f["properties"]["name"] for f in districts

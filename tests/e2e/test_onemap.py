@@ -47,7 +47,9 @@ def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app
     page.wait_for_selector(".entity-popup .ep-title", timeout=5000)
     popup = page.locator(".entity-popup").inner_text()
     assert "广雅中学" in popup and "114" in popup and "µg/m³" in popup and "HJ633-2026" in popup
-    page.keyboard.press("Escape")  # issue #17 item 8: Escape closes it
+    # issue #17 item 8: Escape closes it, wherever the focus is (Leaflet's own handler needs the map focused)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Escape")
     page.wait_for_selector(".entity-popup", state="detached", timeout=3000)
 
     # GCJ-02 display shift for Chinese base maps: standards.md §7 worked example, 1e-6°

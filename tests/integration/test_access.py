@@ -119,6 +119,8 @@ def test_a_refused_page_says_why_in_the_pages_language(app: AppProcess, sessions
         assert resp.status_code == 403 and resp.headers["Content-Type"].startswith("text/html")
         assert says in resp.text and f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in resp.text
         assert "/assets/login.css" in resp.text  # styled like the sign-in page
+    # and the style and focus ring reach someone not signed in (the sign-in page, an invalid wall link)
+    assert all(requests.get(f"{app.url}/assets/{name}").status_code == 200 for name in ("login.css", "a11y.css"))
     api = sessions[caller].get(f"{app.url}/api/v1/admin/users", allow_redirects=False)  # programs keep JSON
     assert api.status_code in (401, 403) and api.headers["Content-Type"].startswith("application/json")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -117,10 +118,15 @@ def test_start_up_output_says_each_thing_once_and_keeps_a_chosen_password_to_its
     out, deadline = "", time.monotonic() + 30
     try:
         while time.monotonic() < deadline and "Serving Flask app" not in out:
-            out += proc.stdout.readline().decode(errors="replace")
+            if select.select([proc.stdout], [], [], 1.0)[0]:  # never blocks past the deadline on a silent app
+                out += proc.stdout.readline().decode(errors="replace")
     finally:
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=15)
+        try:
+            rest, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest, _ = proc.communicate()
     out += rest.decode(errors="replace")
     assert "Serving Flask app" in out, out
     assert out.count("Dash is running") == 1, out

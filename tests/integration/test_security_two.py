@@ -239,12 +239,13 @@ def _callback_body(server: Flask, client: FlaskClient, needle: str) -> dict[str,
 
 def test_crafted_outputs_changed_ids_and_pattern_ids_are_400(server: Flask) -> None:
     admin = signed_in(server)
-    base = _callback_body(server, admin, "ac-selected")
+    # a server callback with a pattern-id input (the consoles' row picks run in the browser now)
+    base = _callback_body(server, admin, "cs-ov-msg")
     assert admin.post("/_dash-update-component", json=base).status_code in (200, 204)
     bad_outputs = {**base, "outputs": []}
     foreign = {**base, "changedPropIds": ["{x.n_clicks"]}
-    keyless = {**base, "inputs": [[{"id": {"type": "alert-row"}, "property": "n_clicks", "value": 1}]],
-               "changedPropIds": ['{"type":"alert-row"}.n_clicks']}
+    keyless = {**base, "inputs": [[{"id": {"type": "cs-ov-press"}, "property": "n_clicks", "value": 1}]],
+               "changedPropIds": ['{"type":"cs-ov-press"}.n_clicks']}
     for body in (bad_outputs, foreign, keyless):
         resp = admin.post("/_dash-update-component", json=body)
         assert resp.status_code == 400, (body, resp.get_data(as_text=True))

@@ -71,13 +71,17 @@ def test_each_photo_goes_to_the_step_it_came_after() -> None:
 def test_the_live_region_says_a_case_new_to_the_queue_once_and_nothing_on_the_first_look() -> None:
     """Issue #21 (WCAG 4.1.3 status messages): the case console's live region reads out what came into the queue."""
     now = int(time.time() * 1000)
-    recs = [{"id": f"C{i}", "state": state, "category": "0101", "district": "440103", "reported_ms": now}
-            for i, state in enumerate(("reported", "dispatched", "closed"))]
+    recs = [{"id": f"C{i}", "state": state, "category": "0101", "district": "440103", "reported_ms": now - 3600_000,
+             "updated_ms": now - 3600_000} for i, state in enumerate(("reported", "dispatched", "closed"))]
     rows = [view.row(rec, now, "en", "Asia/Shanghai", {"440103": ("荔湾区", "Liwan")}) for rec in recs]
-    said, seen = view.announce(recs, rows, None, "en")
-    assert said is None and seen == ["C0", "C1"]  # a closed case is not in the queue
-    assert view.announce(recs, rows, seen, "en") == (None, seen)  # nothing new: nothing said
-    said, seen2 = view.announce(recs, rows, ["C0"], "en")
-    assert said is not None and "C1" in said and "Liwan" in said and "more" not in said and seen2 == seen
-    said, _ = view.announce(recs, rows, [], "zh")
+    said, seen = view.announce(recs, rows, None, "en", now)
+    assert said is None and seen == {"ids": ["C0", "C1"], "since": now}  # a closed case is not in the queue
+    assert view.announce(recs, rows, seen, "en", now + 5000) == (None, seen)  # nothing new: nothing said
+    # an old case that comes into view (another closed, the queue shows the longest waiting) is not news
+    assert view.announce(recs, rows, {"ids": ["C0"], "since": now}, "en", now + 5000)[0] is None
+    fresh = [{**rec, "updated_ms": now + 1000} for rec in recs]  # changed after the first look: news
+    said, seen2 = view.announce(fresh, rows, {"ids": ["C0"], "since": now}, "en", now + 5000)
+    assert said is not None and "C1" in said and "Liwan" in said and "more" not in said
+    assert seen2 == {"ids": ["C0", "C1"], "since": now}
+    said, _ = view.announce(fresh, rows, {"ids": [], "since": now}, "zh", now + 5000)
     assert said is not None and said.startswith("新案件") and "C0" in said and "另有 1 件" in said

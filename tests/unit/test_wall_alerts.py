@@ -48,6 +48,9 @@ def test_the_rail_says_the_unit_of_a_value_and_its_limit() -> None:
     assert "180.4 µg/m³ (limit 150 µg/m³)" in wall_alerts.ticker({"items": [pm]}, "en", TZ, NOW)[0]["text"]
     rate = rec(metric="on_time_rate", value=82.5, threshold=90)
     assert "82.5%（限值 90%）" in wall_alerts.ticker({"items": [rate]}, "zh", TZ, NOW)[0]["text"]
+    water = rec(metric="klass", value="劣V", threshold="V", rule_name_en="Water worse than V")
+    assert "worse than V (limit class V)" in wall_alerts.ticker({"items": [water]}, "en", TZ, NOW)[0]["text"]
+    assert "劣Ⅴ类（限值 Ⅴ类）" in wall_alerts.ticker({"items": [water]}, "zh", TZ, NOW)[0]["text"]
     quiet = rec(kind="stale", metric="age_s", value=None, threshold=600)
     assert "—（限值 600 s）" in wall_alerts.ticker({"items": [quiet]}, "zh", TZ, NOW)[0]["text"]
 
