@@ -85,7 +85,13 @@ def test_the_fixed_controls_still_work_by_keyboard_and_the_page_says_its_languag
     menu = page.locator(".dash-dropdown-options [role=option]")
     menu.first.wait_for(timeout=3000)  # the menu's options keep their role: only checklists were regrouped
     before = page.inner_text("#ac-sil-hours")
+    # the open menu hands the focus to its options a moment later: an arrow pressed before that moves nothing
+    on_option = "() => (document.activeElement?.closest('[role=option]') || null) !== null"
+    page.wait_for_function(on_option, timeout=5000)
+    first = page.evaluate("document.activeElement.closest('[role=option]').textContent")
     page.keyboard.press("ArrowDown")
+    page.wait_for_function("f => document.activeElement?.closest('[role=option]')?.textContent !== f", arg=first,
+                           timeout=5000)
     page.keyboard.press("Enter")
     page.wait_for_function("b => document.querySelector('#ac-sil-hours').innerText !== b", arg=before)
 
