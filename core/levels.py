@@ -70,6 +70,7 @@ def traffic_legend(lang: str) -> list[tuple[str, str]]:
 
 
 ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ", "劣V": "劣Ⅴ"}
+WORSE_THAN_V = "worse than V"  # GB 3838's 劣Ⅴ类 in English, on every page
 
 
 def water_name(klass: str | None, lang: str) -> str:
@@ -79,12 +80,12 @@ def water_name(klass: str | None, lang: str) -> str:
         return "—"
     if lang == "zh":
         return ROMAN[klass] + "类"
-    return "worse than V" if klass == "劣V" else f"class {klass}"
+    return WORSE_THAN_V if klass == "劣V" else f"class {klass}"
 
 
 def water_legend(lang: str) -> list[tuple[str, str]]:
     """(colour, class name) per GB 3838 class, in order: the Roman numeral, or in words for the one beyond V."""
-    return [(c["color"], c["name_zh"] if lang == "zh" else ("worse than V" if c["klass"] == "劣V" else c["klass"]))
+    return [(c["color"], c["name_zh"] if lang == "zh" else (WORSE_THAN_V if c["klass"] == "劣V" else c["klass"]))
             for c in water.CLASSES]
 
 

@@ -30,7 +30,6 @@ SPARK = {"aqi": ("#ffd400", ((100.0, levels.color("aqi", 3)), (150.0, levels.col
 SORT_COLS = ("name", "aqi", "tpi", "open", "overdue", "water")
 DEFAULT_SORT = {"col": "overdue", "desc": True}
 WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6}
-ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ", "劣V": "劣Ⅴ"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DASH = "—"
 
