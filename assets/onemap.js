@@ -148,13 +148,16 @@
     if (layer !== "districts") { setVisible(lyr, visible(map, layer, id, lyr)); }
     if (!d && !mark && layer !== "districts") { return; }
     d = d || {};
+    var stale = (d.stale || []).indexOf(FEED[layer] || layer) >= 0;  // a stale feed's layer: its last values, dimmed and dashed
     if (layer === "air") { lyr.setIcon(aqiIcon((d.air || {})[id], mark)); }
     else if (layer === "roads") {
       lyr.setStyle({color: os.level("traffic", (d.traffic || {})[id]) || "#5b6475",
-                    weight: (lyr._osWeight || 3) * (mark ? 2.2 : 1)});
+                    weight: (lyr._osWeight || 3) * (mark ? 2.2 : 1), opacity: stale ? 0.45 : 1,
+                    dashArray: stale ? "4 6" : null});
     } else if (layer === "water") {
       var k = (d.water || {})[id];
-      lyr.setStyle({fillColor: os.level("water", k) || "#5b6475", color: mark ? "#ffffff" : "#0b1424", weight: mark ? 4 : 2});
+      lyr.setStyle({fillColor: os.level("water", k) || "#5b6475", color: mark ? "#ffffff" : "#0b1424", weight: mark ? 4 : 2,
+                    fillOpacity: stale ? 0.45 : 1, dashArray: stale ? "3 4" : null});
     } else if (layer === "districts") { lyr.setStyle(districtFill(d, id, map)); }
   }
 
@@ -467,7 +470,12 @@
       last[map] = Object.assign({}, data, {air: h.air, traffic: h.traffic, water: h.water});
       var v = data.v === undefined ? null : data.v;
       ver[map] = v === null ? null : {v: v, area: data.area || null, on: data.on || []};
-      var everyOne = full || !prev || prev.mode !== data.mode;
+      var everyOne = full || !prev || prev.mode !== data.mode ||
+        JSON.stringify(prev.stale || []) !== JSON.stringify(data.stale || []);
+      var badge = document.getElementById("am-mode");  // LIVE turns STALE while a layer's feed is (the server's words)
+      if (badge && data.badge && !data.at && badge.className !== data.badge[1] && window.dash_clientside.set_props) {
+        window.dash_clientside.set_props("am-mode", {children: data.badge[0], className: data.badge[1]});
+      }
       var all = reg[map] || {};
       Object.keys(all).forEach(function (layer) {
         var feed = FEED[layer] || layer;

@@ -52,14 +52,16 @@
       color + ";color:" + os.textOn(color) + '">' + os.esc(aqi) + "</div>"});
   }
   function styleOne(layer, id, lyr) {
-    var d = last || {}, on = d.theme === layer;
+    var d = last || {}, on = d.theme === layer, stale = (d.stale || []).indexOf(layer) >= 0;
     if (layer === "air") {
       if (on) { lyr.setIcon(aqiIcon((d.air || {})[id])); }
       lyr.setOpacity(on ? 1 : 0);
-    } else if (layer === "traffic") {
-      lyr.setStyle({color: os.level("traffic", (d.traffic || {})[id]) || "#5b6475", opacity: on ? 0.95 : 0});
+    } else if (layer === "traffic") {  // a stale feed's layer keeps its last values, dimmed and dashed
+      lyr.setStyle({color: os.level("traffic", (d.traffic || {})[id]) || "#5b6475",
+                    opacity: on ? (stale ? 0.45 : 0.95) : 0, dashArray: stale ? vh(0.4) + " " + vh(0.6) : null});
     } else if (layer === "water") {
-      lyr.setStyle({fillColor: os.level("water", (d.water || {})[id]) || "#5b6475", opacity: on ? 1 : 0, fillOpacity: on ? 1 : 0});
+      lyr.setStyle({fillColor: os.level("water", (d.water || {})[id]) || "#5b6475", opacity: on ? 1 : 0,
+                    fillOpacity: on ? (stale ? 0.45 : 1) : 0, dashArray: stale ? vh(0.3) + " " + vh(0.3) : null});
     } else if (layer === "districts") {
       var n = (d.districts || {})[id] || 0, max = Math.max.apply(null, Object.values(d.districts || {}).concat([1]));
       var c = d.theme === "service" ? SEQ[Math.min(SEQ.length - 1, Math.ceil(n / max * (SEQ.length - 1)))] : "#16233a";
@@ -126,9 +128,10 @@
         ver = null;  // the merge does not add up: everything again on the next tick
         return [nu, null];
       }
-      var restyleAll = full || !last || last.theme !== data.theme;
       var newTheme = !last || last.theme !== data.theme;
-      last = {theme: data.theme, districts: data.districts, air: held.air, traffic: held.traffic, water: held.water};
+      var restyleAll = full || newTheme || JSON.stringify(last.stale || []) !== JSON.stringify(data.stale || []);
+      last = {theme: data.theme, districts: data.districts, air: held.air, traffic: held.traffic, water: held.water,
+              stale: data.stale || []};
       ver = data.v;
       document.querySelectorAll(".legend-theme").forEach(function (el) {
         el.hidden = !el.classList.contains("legend-" + data.theme);

@@ -14,7 +14,7 @@ from core import roles
 from core import summary as summary_mod
 from core.loop_points import EMPTY as LOOP_EMPTY
 from core.summary import ENTITY_LAYERS
-from layouts import ids
+from layouts import analyst_panel, ids
 from store import context, history, snapshot
 from store import scope as scope_mod
 from views import delta, geometry, replay
@@ -77,8 +77,8 @@ def replay_summary(ctx: context.Context, now: int, live: dict[str, Any], at: int
 def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, center: Any, zoom: Any, on: list[str],
                cats: list[str] | None, only_bad: bool, mode: str, sent: dict[str, Any], at: int | None = None,
                district: str | None = None, scope: str | None = None,
-               held: dict[str, Any] | None = None,
-               loop_for: tuple[str | None] | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+               held: dict[str, Any] | None = None, loop_for: tuple[str | None] | None = None,
+               lang: str = "zh") -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """Values for every layer that is on (as of `at` when replaying); clusters for the view; furniture on a view
     change or every 10 s. Cases are filtered to the chosen district here; the other layers in the browser.
     Everything is limited to the caller's scope first (a district user's map knows only their district).
@@ -116,7 +116,10 @@ def map_values(ctx: context.Context, now: int, view: dict[str, Any] | None, cent
         layers = {**delta.message(geometry.limit(values, texts, area, feeds), ENTITY_LAYERS, 0, None, None),
                   "v": None}
     layers.update(area=None if area is None else list(area), on=feeds)
-    out: dict[str, Any] = {"t": now, "at": at, "mode": mode, **layers}
+    stale = summary_mod.stale_layers(summary) if at is None else []
+    out: dict[str, Any] = {"t": now, "at": at, "mode": mode, **layers, "stale": stale}
+    if at is None:  # LIVE turns STALE while a feed is (the page sets the badge: assets/onemap.js)
+        out["badge"] = analyst_panel.mode_badge(None, "", lang, bool(stale))
     out["districts"] = map_view.district_values(shown)
     cell = cell_px(view)
     if bbox and "cases" in on:
@@ -195,7 +198,7 @@ def onemap_tick(_n: Any, view: dict[str, Any] | None, zoom: Any, overlays: list[
     return map_values(context.get(), now, view, center, zoom, on, cats, bool(only_bad),
                       mode or "none", sent or {}, at=at_ms,
                       district=None if district in (None, "", "all") else district, scope=principal.current_scope(),
-                      held=held, loop_for=loop_for)
+                      held=held, loop_for=loop_for, lang=(meta or {}).get("lang", "zh"))
 
 
 clientside_callback(

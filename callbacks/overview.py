@@ -101,12 +101,12 @@ def view_model(ctx: context.Context, now: int, lang: str, scope: str | None = No
     rows = view.district_rows(summary, map_view.district_values(summary),
                               scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope), lang, names)
     al = view.alert_panel(summary.get("alerts", {}), fired, lang, tz, now)
-    cards = view.cards(summary, series, now, lang, names)
+    cards = view.cards(summary, series, now, lang, names, tz)
     return {"head": [cards[k][key] for k in view.KPIS for key in CARD_KEYS] + [
                 f"{date} {clock}", status, status_cls, not wall_view.simulated(summary)],
             "rows": rows,
             "tail": [layout.alert_counts(al["chips"], lang), al["title"], layout.unacked(al["items"], al["more"], lang),
-                     layout.status_table(summary, lang, feed_health(now), now, reasons=scope is None)]}
+                     layout.status_table(summary, lang, feed_health(now), now, reasons=scope is None, tz=tz)]}
 
 
 def overview_response(ctx: context.Context, now: int, lang: str, sort: Mapping[str, Any],

@@ -61,7 +61,7 @@ def wall_response(summary: dict[str, Any] | None, lang: str, now_ms: int, tz: st
                 no_update, no_update, no_update, no_update, no_update, *[no_update] * (len(wall_view.LOOP_STEPS) + 4),
                 {**last_ok, "store": False})
     nm = names.for_lang(lang)
-    tiles = wall_view.tiles(summary, lang, nm)
+    tiles = wall_view.tiles(summary, lang, nm, tz)
     for feed in TILE_FEEDS:
         if feed == theme:
             tiles[feed]["class"] += " kpi-active"

@@ -28,6 +28,7 @@ Doc = dict[str, Any]  # one entity's stored document: id, ts, v (values), m (met
 class FeedStatus(TypedDict, total=False):
     state: str  # "ok" | "stale" | "none" (never heard)
     age_s: float | None
+    last_ms: int | None  # the feed's newest data (or last good poll, for event feeds)
     source: str | None
     error: str | None
 
@@ -93,9 +94,10 @@ def feed_status(health: dict[str, Any], now_ms: int, stale_after_s: float, fresh
     last = health.get("last_ok_ms" if freshness == "poll" else "last_data_ms")
     if not last:
         return {"state": "none", "age_s": None, "source": health.get("source")}
-    age_s = max(0.0, (now_ms - int(float(last))) / 1000.0)
+    last_ms = int(float(last))
+    age_s = max(0.0, (now_ms - last_ms) / 1000.0)
     state = "stale" if age_s > stale_after_s else "ok"
-    return {"state": state, "age_s": round(age_s, 1), "source": health.get("source"),
+    return {"state": state, "age_s": round(age_s, 1), "last_ms": last_ms, "source": health.get("source"),
             "error": health.get("last_error") or None}
 
 
@@ -367,6 +369,12 @@ def alert_summary(records: list[dict[str, Any]], limit: int = 30) -> AlertSummar
 ENTITY_LAYERS = ("air", "traffic", "water")  # the layers entity_values gives, one value per entity
 
 
+def stale_layers(summary: Mapping[str, Any]) -> list[str]:
+    """The entity layers whose feed is stale: the maps draw them marked (dimmed and dashed), their last values
+    kept."""
+    return [feed for feed in ENTITY_LAYERS if summary["status"].get(feed, {}).get("state") == "stale"]
+
+
 def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
     """What the maps restyle each tick, per entity: station [aqi, colour, stale], segment level, section class."""
     return {
@@ -374,6 +382,40 @@ def entity_values(summary: dict[str, Any]) -> dict[str, Any]:
         "traffic": summary["traffic"]["segments"],
         "water": summary["water"]["sections"],
     }
+
+
+# A stale feed keeps its last figures (#17 item 4: the last value stays, greyed, "as of hh:mm"; never a zero that
+# reads as a measured zero): the feed's own figures as they were at its newest data, its rows counted at that moment.
+# Its per-entity maps stay at now (a station that is stale is drawn stale).
+HELD_KEYS = {"air": ("city", "n_fresh", "top"), "traffic": ("tpi", "level", "severe", "top"),
+             "water": ("by_class", "good", "worst", "top", "bad", "n_fresh", "black_odorous")}
+DISTRICT_KEYS = {"air": ("aqi", "aqi_color"), "traffic": ("tpi", "tpi_level"), "water": ("water_worst",)}
+
+
+def feed_part(feed: str, rows: Rows, at_ms: int, stale_after_s: float,
+              cfg: traffic.TrafficConfig | None = None) -> dict[str, Any]:
+    """{"at": at_ms, "summary": the feed's summary at `at_ms`, "districts": {adcode: the feed's district figures}},
+    from all of its rows (what core.tally.Tally.part keeps, counted afresh)."""
+    if feed == "air":
+        summary: dict[str, Any] = dict(air_of(rows, at_ms, stale_after_s))
+    elif feed == "traffic":
+        summary = dict(traffic_of(rows, at_ms, stale_after_s, cfg))
+    else:
+        summary = dict(water_of(rows, at_ms, stale_after_s))
+    every = {f: (rows if f == feed else {}) for f in ENTITY_LAYERS}
+    districts = districts_of(every, at_ms, lambda _: stale_after_s, cfg)
+    return {"at": at_ms, "summary": summary,
+            "districts": {ad: {k: fig[k] for k in DISTRICT_KEYS[feed]} for ad, fig in districts.items()}}
+
+
+def hold(feed: str, part: dict[str, Any], held: Mapping[str, Any],
+         districts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A stale feed's summary part with its figures as `held` (feed_part at its newest data) has them, `as_of` that
+    moment; its figures in `districts` likewise (in place)."""
+    out = {**part, **{k: held["summary"][k] for k in HELD_KEYS[feed]}, "as_of": held["at"]}
+    for ad, fig in held["districts"].items():
+        districts.setdefault(ad, dict.fromkeys(("aqi", "aqi_color", "tpi", "tpi_level", "water_worst"))).update(fig)
+    return out
 
 
 def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]],
@@ -394,6 +436,18 @@ def build(raw: dict[str, Any], now_ms: int, feeds_cfg: dict[str, dict[str, Any]]
         roads = traffic_of(rows["traffic"], now_ms, stale_s("traffic"), traffic_cfg)
         water = water_of(rows["water"], now_ms, stale_s("water"))
         districts = districts_of(rows, now_ms, stale_s, traffic_cfg)
+    held = {}
+    for feed in ENTITY_LAYERS:
+        last = status.get(feed, {}).get("last_ms")
+        if status.get(feed, {}).get("state") != "stale" or last is None:
+            continue
+        kept = (parts or {}).get(feed, {}).get("held")  # the reader's, made once while the feed stays stale
+        held[feed] = kept if kept is not None and kept.get("at") == last else feed_part(
+            feed, rows_in(raw, feed, traffic_cfg), last, stale_s(feed), traffic_cfg)
+    if held:
+        districts = {ad: dict(fig) for ad, fig in districts.items()}
+        air, roads, water = (hold(feed, part, held[feed], districts) if feed in held else part  # type: ignore[misc]
+                             for feed, part in zip(ENTITY_LAYERS, (air, roads, water), strict=True))
     return {
         "now": now_ms,
         "status": status,

@@ -99,11 +99,14 @@ class Tally:
         self.counted: dict[str, tuple[Any, Any]] = {}  # rows counted as fresh -> (rank key, their part in the sums)
         self.heap: list[tuple[int, str]] = []  # (ts, entity id) of counted rows, some outdated (checked when popped)
         self.limit = float("-inf")  # rows with ts >= limit are fresh
+        self.version = 0  # counts changes: what `held` made stays good while it has not moved
+        self._held: tuple[int, int, dict[str, Any]] | None = None  # version, moment, figures
         self._key: Callable[[Any], Any] = {"air": S.air_key, "traffic": S.traffic_key, "water": S.water_key}[feed]
 
     # --- changes -------------------------------------------------------------------------------------------------
     def put(self, eid: str, row: Any) -> None:
         """The entity's new row (None: it is gone)."""
+        self.version += 1
         old = self.rows.get(eid)
         if old is not None:
             if eid in self.counted:
@@ -196,6 +199,7 @@ class Tally:
     def fill(self, rows: dict[str, Any]) -> None:
         """Start again from these rows all at once (what putting them one by one gives, with each list sorted once:
         about half the cost of putting them one by one; store.snapshot.Tracker fills when over half a feed changed)."""
+        self.version += 1
         limit, add, part_of, value_of = self.limit, self._add, self._part_of, self._value_of
         self.rows = dict(rows)
         self.city, self.districts, self.counted, self.heap = Group(), {}, {}, []
@@ -264,8 +268,21 @@ class Tally:
             return {"summary": self._reference({}, now_ms), "districts": {}}
         every = {f: (g.members if f == self.feed else {}) for f in S.ENTITY_LAYERS}
         figures = S.districts_of(every, now_ms, lambda _: self.stale_after_s, self.cfg)[scope]
-        mine = {"air": ("aqi", "aqi_color"), "traffic": ("tpi", "tpi_level"), "water": ("water_worst",)}[self.feed]
+        mine = S.DISTRICT_KEYS[self.feed]
         return {"summary": self._reference(g.members, now_ms), "districts": {scope: {k: figures[k] for k in mine}}}
+
+    def held(self, at_ms: int, scope: str | None = None) -> dict[str, Any]:
+        """The figures at `at_ms`, a stale feed's newest data (core.summary.feed_part: what a stale tile keeps),
+        counted from the rows without moving the clock; the city's are made once while nothing changes (a feed that
+        stays stale for days costs one count)."""
+        if scope is not None:
+            g = self.districts.get(scope)
+            return S.feed_part(self.feed, {} if g is None else g.members, at_ms, self.stale_after_s, self.cfg)
+        memo = self._held
+        if memo is None or memo[0] != self.version or memo[1] != at_ms:
+            memo = self._held = (self.version, at_ms, S.feed_part(self.feed, self.rows, at_ms, self.stale_after_s,
+                                                                     self.cfg))
+        return memo[2]
 
     def _reference(self, rows: dict[str, Any], now_ms: int) -> dict[str, Any]:
         if self.feed == "air":

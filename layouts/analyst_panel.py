@@ -43,10 +43,10 @@ def filters(lang: str, view: dict[str, Any], districts: dict[str, dict[str, Any]
     ]
 
 
-def mode_badge(at_ms: int | None, tz: str, lang: str) -> tuple[str, str]:
-    """(text, class) of the header's LIVE / REPLAY badge."""
+def mode_badge(at_ms: int | None, tz: str, lang: str, stale: bool = False) -> tuple[str, str]:
+    """(text, class) of the header's LIVE / STALE / REPLAY badge (STALE: live, but a layer's feed is stale)."""
     if at_ms is None:
-        return t("am_live", lang), "am-mode am-live"
+        return (t("stale", lang), "am-mode am-stale") if stale else (t("am_live", lang), "am-mode am-live")
     return t("am_replay", lang, at=replay.at_label(at_ms, tz, lang)), "am-mode am-replay"
 
 

@@ -172,15 +172,16 @@ def rejected_cell(h: Mapping[str, Any], lang: str, reasons: bool = True) -> Any:
 
 
 def status_table(summary: Mapping[str, Any] | None, lang: str, health: Mapping[str, Mapping[str, Any]] | None = None,
-                 now_ms: int = 0, reasons: bool = True) -> Any:
-    """One row per feed: name, source, data age, and the source's health when given."""
+                 now_ms: int = 0, reasons: bool = True, tz: str = "Asia/Shanghai") -> Any:
+    """One row per feed: name, source, data age (a stale feed's as of its newest data), and the source's health when
+    given."""
     if summary is None:
         return html.P(t("store_down", lang))
     cols = HEALTH_COLS if health is not None else HEALTH_COLS[:3]
     rows = []
     for f, s in summary["status"].items():
         cells = [html.Td(FEED_NAMES.get(f, {}).get(lang, f)), html.Td(s.get("source") or "—"),
-                 html.Td(age_text(s, lang))]
+                 html.Td(age_text(s, lang, tz))]
         if health is not None:
             cells += health_cells(health.get(f), now_ms, lang, reasons)
         rows.append(html.Tr(cells, className="feed-stale" if s.get("state") == "stale" else None))

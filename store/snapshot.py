@@ -58,13 +58,14 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     out: dict[str, Any] = {}
     rows: dict[str, dict[str, Any]] = {}
     parts: dict[str, Any] = {}
+    base = len(POINT_FEEDS)
+    out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
     for i, feed in enumerate(POINT_FEEDS):
         if tracker is None:
             out[feed] = {eid: json.loads(doc) for eid, doc in res[i].items()}
         else:
-            out[feed], rows[feed], parts[feed] = tracker.apply_part(feed, res[i], now_ms, scope)
-    base = len(POINT_FEEDS)
-    out["health"] = {feed: res[base + i] for i, feed in enumerate(ALL_FEEDS)}
+            out[feed], rows[feed], parts[feed] = tracker.apply_part(feed, res[i], now_ms, scope,
+                                                                    _last_data(out["health"][feed]))
     tail = loop.ANSWERS + 1  # the loop's answers, then the active alerts
     counts = res[-tail - 4 - 2 * len(wanted):-tail - 4]
     n_open, n_overdue, n_closed, n_late = res[-tail - 4:-tail]
@@ -84,6 +85,14 @@ def read(r: redis.Redis, now_ms: int, scope: str | None = None, districts: Seque
     if tracker is not None and tracker.tallies:
         out["parts"] = parts  # already of the scope's district
     return out
+
+
+def _last_data(health: dict[str, Any]) -> int | None:
+    """A feed's newest data (its health's last_data_ms), None when never heard or unreadable."""
+    try:
+        return int(float(health["last_data_ms"])) if health.get("last_data_ms") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def ping(r: redis.Redis) -> bool:
@@ -238,10 +247,11 @@ class Tracker:
         with self._lock:
             return self._apply(feed, answer)
 
-    def apply_part(self, feed: str, answer: Sequence[Any], now_ms: int,
-                   scope: str | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    def apply_part(self, feed: str, answer: Sequence[Any], now_ms: int, scope: str | None = None,
+                   last_ms: int | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
         """apply_rows(), and the feed's figures at `now_ms` of the same documents (core.tally.Tally.part; of the
-        scope's district only, when scoped), or None without a tally."""
+        scope's district only, when scoped), or None without a tally. When the feed's newest data (`last_ms`) is
+        older than its stale limit, the part also holds the figures as they were then ("held", Tally.held)."""
         with self._lock:
             docs, rows = self._apply(feed, answer)
             tally = self._tallies.get(feed)
@@ -249,7 +259,12 @@ class Tracker:
                 tally = self._tallies[feed] = self._tally(feed)  # type: ignore[misc]
                 tally.at(now_ms)
                 tally.fill(rows)
-            return docs, rows, None if tally is None else tally.part(now_ms, scope)
+            if tally is None:
+                return docs, rows, None
+            part = tally.part(now_ms, scope)
+            if last_ms is not None and now_ms - last_ms > tally.stale_ms:
+                part = {**part, "held": tally.held(last_ms, scope)}
+            return docs, rows, part
 
     def _apply(self, feed: str, answer: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         epoch, seq_s, mode, flat = answer

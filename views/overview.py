@@ -128,18 +128,18 @@ def header_status(summary: Mapping[str, Any], lang: str) -> tuple[str, str]:
 
 
 def _card(value: str, level: str, level_color: str | None, sub: str, status: Mapping[str, Any],
-          ch: tuple[str, str], lang: str) -> dict[str, Any]:
+          ch: tuple[str, str], lang: str, tz: str) -> dict[str, Any]:
     """One card's display values; a stale feed greys the card, a feed never heard from shows dashes."""
     state = status.get("state", "none")
     if state == "none":
         value, level, level_color, sub, ch = DASH, "", None, "", (t("ov_ch_none", lang), "ov-change ch-none")
     return {"value": value, "level": level, "level_style": chip(level_color if state == "ok" else None) | (
-        {} if level else {"display": "none"}), "sub": sub, "age": age_text(status, lang), "change": ch[0],
+        {} if level else {"display": "none"}), "sub": sub, "age": age_text(dict(status), lang, tz), "change": ch[0],
             "change_class": ch[1], "class": "ov-card" + ("" if state == "ok" else f" ov-{state}")}
 
 
 def cards(summary: Mapping[str, Any], series: Mapping[str, Sequence[tuple[int, float]]], now_ms: int, lang: str,
-          names: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+          names: Mapping[str, Any], tz: str = "Asia/Shanghai") -> dict[str, dict[str, Any]]:
     """The six indicator cards: value, level, change against the same hour yesterday, sub line, data age."""
     live = city_kpis(summary)
     st = summary["status"]
@@ -155,22 +155,22 @@ def cards(summary: Mapping[str, Any], series: Mapping[str, Sequence[tuple[int, f
     worst_text = "" if not worst else t("ov_worst", lang, k=water_name(worst, lang))
     return {
         "aqi": _card(fmt_num(air.get("aqi"), lang), names["aqi_level"](air.get("level")), air.get("color"), air_sub,
-                     st.get("air", {}), ch("aqi"), lang),
+                     st.get("air", {}), ch("aqi"), lang, tz),
         "tpi": _card(fmt_num(tr["tpi"], lang, 1), names["tpi_level"](tr["level"]), names["tpi_color"](tr["level"]),
-                     t("ov_severe", lang, n=tr["severe"]), st.get("traffic", {}), ch("tpi"), lang),
+                     t("ov_severe", lang, n=tr["severe"]), st.get("traffic", {}), ch("tpi"), lang, tz),
         "open": _card(fmt_num(sv["open"], lang), "", None,
                       t("ov_of_which_overdue", lang, n=fmt_num(sv["overdue"], lang)), st.get("service", {}),
-                      ch("open"), lang),
+                      ch("open"), lang, tz),
         "overdue": _card(fmt_num(sv["overdue"], lang), "", None,
                          t("ov_share_open", lang, p=share), st.get("service", {}), ch("overdue"),
-                         lang),
+                         lang, tz),
         "on_time": _card(DASH if sv["on_time_rate"] is None else f"{fmt_num(sv['on_time_rate'], lang, 1)}%", "", None,
                          t("ov_closed_24h", lang, n=fmt_num(sv["closed_24h"], lang)), st.get("service", {}),
-                         ch("on_time"), lang),
+                         ch("on_time"), lang, tz),
         "water_good": _card(DASH if live["water_good"] is None else f"{fmt_num(live['water_good'], lang, 1)}%",
                             worst_text, names["water_color"](worst),
                             t("ov_sections", lang, good=wa["good"], n=wa["n_fresh"]), st.get("water", {}),
-                            ch("water_good"), lang),
+                            ch("water_good"), lang, tz),
     }
 
 

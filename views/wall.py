@@ -10,7 +10,7 @@ from core import levels
 from core.case_points import CasePoints
 from core.i18n import t
 from core.levels import chip
-from core.summary import ENTITY_LAYERS, entity_values
+from core.summary import ENTITY_LAYERS, entity_values, stale_layers
 from views import delta
 from views import map as map_view
 from views.wall_panels import overdue_by_district
@@ -23,11 +23,15 @@ def city_hour(now_ms: int, city: dict[str, Any]) -> int:
     return datetime.fromtimestamp(now_ms / 1000, ZoneInfo(city.get("timezone", "Asia/Shanghai"))).hour
 
 
-def age_text(status: dict[str, Any], lang: str) -> str:
-    """'updated 4 s ago' / 'STALE · updated 12 min ago' / 'No data'."""
+def age_text(status: dict[str, Any], lang: str, tz: str = "Asia/Shanghai") -> str:
+    """'updated 4 s ago' / 'STALE · as of 14:32' / 'No data'. A stale feed names the moment its figures are from
+    (the city's clock; with the date once a day old), not an age that grows while nobody looks."""
     age = status.get("age_s")
     if age is None:
         return t("no_data", lang)
+    if status.get("state") == "stale" and status.get("last_ms") is not None:
+        at = as_of(int(status["last_ms"]), age, tz, lang)
+        return f"{t('stale', lang)} · {t('as_of', lang, at=at)}"
     if age < 1.5:
         txt = t("age_now", lang)
     elif age < 120:
@@ -37,6 +41,14 @@ def age_text(status: dict[str, Any], lang: str) -> str:
     else:
         txt = t("age_h", lang, n=int(age // 3600))
     return f"{t('stale', lang)} · {txt}" if status.get("state") == "stale" else txt
+
+
+def as_of(at_ms: int, age_s: float | None, tz: str, lang: str) -> str:
+    """'14:32', or '12月5日 14:32' / '5 Dec 14:32' when it is a day old or more."""
+    dt = datetime.fromtimestamp(at_ms / 1000, ZoneInfo(tz))
+    if age_s is None or age_s < 86400:
+        return dt.strftime("%H:%M")
+    return f"{dt.month}月{dt.day}日 {dt:%H:%M}" if lang == "zh" else f"{dt.day} {dt:%b %H:%M}"
 
 
 def clock(now_ms: int, tz: str, lang: str) -> tuple[str, str]:
@@ -49,17 +61,19 @@ def clock(now_ms: int, tz: str, lang: str) -> tuple[str, str]:
 
 
 def _tile(value: str, level: str, level_color: str | None, sub: str, status: dict[str, Any],
-          lang: str) -> dict[str, Any]:
-    """Display values of one tile; a stale or empty feed greys the whole tile."""
+          lang: str, tz: str) -> dict[str, Any]:
+    """Display values of one tile; a stale feed greys the whole tile and keeps its last values (the summary holds
+    them: core.summary.hold), "as of" their moment; a feed never heard shows dashes."""
     state = status.get("state", "none")
     cls = "kpi-tile" + ("" if state == "ok" else f" kpi-{state}")
     if state == "none":
         value, level, level_color, sub = "—", "", None, ""
     return {"value": value, "level": level, "level_style": chip(level_color if state == "ok" else None),
-            "sub": sub, "age": age_text(status, lang), "class": cls}
+            "sub": sub, "age": age_text(status, lang, tz), "class": cls}
 
 
-def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any],
+          tz: str = "Asia/Shanghai") -> dict[str, dict[str, Any]]:
     """The four KPI tiles."""
     st = summary["status"]
     air = summary["air"]["city"]
@@ -71,16 +85,16 @@ def tiles(summary: dict[str, Any], lang: str, names: dict[str, Any]) -> dict[str
     wa = summary["water"]
     return {
         "air": _tile("—" if air.get("aqi") is None else str(air["aqi"]), names["aqi_level"](air.get("level")),
-                     air.get("color"), air_sub, st.get("air", {}), lang),
+                     air.get("color"), air_sub, st.get("air", {}), lang, tz),
         "traffic": _tile("—" if tr["tpi"] is None else f"{tr['tpi']:.1f}", names["tpi_level"](tr["level"]),
                          names["tpi_color"](tr["level"]), f"{t('severe_segments', lang)} {tr['severe']}",
-                         st.get("traffic", {}), lang),
+                         st.get("traffic", {}), lang, tz),
         "service": _tile(str(sv["open"]), f"{t('overdue', lang)} {sv['overdue']}",
                          levels.color("aqi", 3 if sv["overdue"] else 1), f"{t('on_time', lang)} {rate}",
-                         st.get("service", {}), lang),
+                         st.get("service", {}), lang, tz),
         "water": _tile(f"{wa['good']}/{wa['n_fresh']}", _worst_text(wa, lang), names["water_color"](wa["worst"]),
                        f"{t('water_bad', lang)} {wa['bad']} · {t('black_odorous', lang)} {wa['black_odorous']}",
-                       st.get("water", {}), lang),
+                       st.get("water", {}), lang, tz),
     }
 
 
@@ -156,7 +170,7 @@ def map_values(summary: dict[str, Any], cases: CasePoints, theme: str, now_ms: i
     the theme, overdue cases per district, and the case clusters in view when the service theme is on."""
     if layers is None:
         layers = delta.message(layer_values(summary), ENTITY_LAYERS, 0, None, None)
-    out: dict[str, Any] = {"theme": theme, **layers}
+    out: dict[str, Any] = {"theme": theme, **layers, "stale": stale_layers(summary)}
     out["districts"] = overdue_by_district(summary)
     if theme == "service" and view and view.get("bbox"):
         w = max(80.0, (float(view.get("w", 1000)) * float(view.get("h", 800)) / 60) ** 0.5)

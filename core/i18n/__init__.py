@@ -48,6 +48,7 @@ TEXT: dict[str, dict[str, str]] = {
     "age_min": {"zh": "{n}分钟前", "en": "{n} min ago"},
     "age_h": {"zh": "{n}小时前", "en": "{n} h ago"},
     "stale": {"zh": "数据过期", "en": "STALE"},
+    "as_of": {"zh": "截至 {at}", "en": "as of {at}"},
     "status_ok": {"zh": "数据正常", "en": "All feeds current"},
     "status_stale": {"zh": "{n} 路数据过期", "en": "{n} feeds stale", "en_one": "{n} feed stale"},
     "status_silent": {"zh": "{n} 路数据源尚未上报", "en": "{n} feeds not reporting yet",

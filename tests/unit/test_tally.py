@@ -102,6 +102,13 @@ def test_the_kept_figures_equal_a_count_of_all_the_rows(feed: str, steps: list[t
             for got in (tally.part(now, scope), at_once.part(now, scope)):
                 assert got["summary"] == want["summary"], (op, scope)
                 assert districts(feed, got) == want["districts"], (op, scope)
+            # a stale feed's figures as they were at a fixed moment (its newest data): made once while nothing
+            # changes, made again after any change, never moving the clock
+            then = reference(feed, rows, 10 * H, scope)
+            held = tally.held(10 * H, scope)
+            assert held["at"] == 10 * H and held["summary"] == then["summary"], (op, scope)
+            assert districts(feed, held) == then["districts"], (op, scope)
+        assert tally.part(now)["summary"] == reference(feed, rows, now, None)["summary"]
 
 
 def test_a_handed_out_map_does_not_change_under_its_reader() -> None:

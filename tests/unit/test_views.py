@@ -47,12 +47,28 @@ def test_tpi_is_length_weighted_and_counts_classes() -> None:
     assert s["service"] == {"open": 12, "overdue": 3, "closed_24h": 40, "on_time_rate": 90.0, "by_district": {}}
 
 
-def test_stale_feed_greys_tile_and_is_not_counted_as_current() -> None:
-    s = summary_mod.build(raw(ts=NOW - 120_000), NOW, FEEDS)
-    assert s["status"]["air"]["state"] == "stale" and s["air"]["n_fresh"] == 0 and s["air"]["city"]["aqi"] is None
-    tiles = wall_view.tiles(s, "en", names.for_lang("en"))
-    assert "kpi-stale" in tiles["air"]["class"] and tiles["air"]["age"].startswith("STALE")
+def test_stale_feed_greys_tile_and_keeps_its_last_values_as_of_their_moment() -> None:
+    """#17 item 4: the last value stays, greyed, "as of hh:mm" (never a zero that reads as measured); nothing stale
+    counts as current at now: the stations are drawn stale and the map marks the layer."""
+    last = NOW - 120_000
+    s = summary_mod.build(raw(ts=last), NOW, FEEDS)
+    fresh = summary_mod.build(raw(ts=last), last, FEEDS)  # the same city when its data were new
+    assert s["status"]["air"]["state"] == "stale" and s["status"]["air"]["last_ms"] == last
+    for feed, keys in summary_mod.HELD_KEYS.items():
+        assert {k: s[feed][k] for k in keys} == {k: fresh[feed][k] for k in keys} and s[feed]["as_of"] == last
+    assert s["air"]["city"]["aqi"] == 100 and s["air"]["n_fresh"] == 2  # mean PM2.5 60 -> IAQI 100 (HJ 633-2026)
+    assert s["districts"] == fresh["districts"]
+    assert all(st["stale"] for st in s["air"]["stations"].values())
+    assert summary_mod.stale_layers(s) == ["air", "traffic", "water"]
+    tiles = wall_view.tiles(s, "en", names.for_lang("en"), "Asia/Shanghai")
+    assert "kpi-stale" in tiles["air"]["class"] and tiles["air"]["value"] == "100"
+    assert tiles["air"]["age"] == "STALE · as of 22:11"  # NOW is 22:13 in Asia/Shanghai
+    assert tiles["water"]["value"] == "1/2" and tiles["traffic"]["value"] == f"{fresh['traffic']['tpi']:.1f}"
+    assert wall_view.tiles(s, "zh", names.for_lang("zh"), "Asia/Shanghai")["air"]["age"] == "数据过期 · 截至 22:11"
     assert wall_view.header_status(s, "en")[1].endswith("status-stale")
+    old = summary_mod.build(raw(ts=NOW - 2 * 86_400_000), NOW, FEEDS)  # two days silent: the date is named too
+    for lang, text in (("en", "STALE · as of 19 Sep 22:13"), ("zh", "数据过期 · 截至 9月19日 22:13")):
+        assert wall_view.tiles(old, lang, names.for_lang(lang), "Asia/Shanghai")["air"]["age"] == text
 
 
 def test_no_data_shows_dash_not_zero() -> None:
