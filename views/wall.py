@@ -24,14 +24,13 @@ def city_hour(now_ms: int, city: dict[str, Any]) -> int:
 
 
 def age_text(status: dict[str, Any], lang: str, tz: str = "Asia/Shanghai") -> str:
-    """'updated 4 s ago' / 'STALE · as of 14:32' / 'No data'. A stale feed names the moment its figures are from
-    (the city's clock; with the date once a day old), not an age that grows while nobody looks."""
+    """'updated 4 s ago' / 'as of 14:32' / 'No data'. A stale feed names the moment its figures are from (the city's
+    clock; with the date once a day old), not an age that grows while nobody looks."""
     age = status.get("age_s")
     if age is None:
         return t("no_data", lang)
-    if status.get("state") == "stale" and status.get("last_ms") is not None:
-        at = as_of(int(status["last_ms"]), age, tz, lang)
-        return f"{t('stale', lang)} · {t('as_of', lang, at=at)}"
+    if status.get("state") == "stale" and status.get("last_ms") is not None:  # amber on a greyed tile
+        return t("as_of", lang, at=as_of(int(status["last_ms"]), age, tz, lang))
     if age < 1.5:
         txt = t("age_now", lang)
     elif age < 120:

@@ -50,9 +50,12 @@ def item_text(rec: dict[str, Any], lang: str, tz: str) -> str:
     name = (rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en" else rec.get("entity_name")
     rule = rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")
     metric = rec.get("metric")
-    value = t("rail_value", lang, v=with_unit(rec.get("value"), metric, lang),
-              limit=with_unit(rec.get("threshold"), metric, lang))
-    parts = [str(name or rec.get("entity_id")), f"{rule} {value}", hhmm(rec.get("fired_ms") or rec.get("since_ms"), tz)]
+    if rec.get("threshold") is None:  # a staleness alert: its age when it fired would read as now; its time says it
+        what = str(rule)
+    else:
+        what = f"{rule} " + t("rail_value", lang, v=with_unit(rec.get("value"), metric, lang),
+                              limit=with_unit(rec.get("threshold"), metric, lang))
+    parts = [str(name or rec.get("entity_id")), what, hhmm(rec.get("fired_ms") or rec.get("since_ms"), tz)]
     if rec.get("state") == "acknowledged" and rec.get("ack_by"):
         parts.append(t("acked_by", lang, by=rec["ack_by"], at=hhmm(rec.get("ack_ms"), tz)))
     elif rec.get("silenced"):

@@ -30,6 +30,7 @@ def summary(**status: str) -> dict[str, Any]:
     return {
         "now": NOW,
         "status": {f: {"state": s, "age_s": None if s == "none" else (900.0 if s == "stale" else 4.0),
+                       "last_ms": None if s == "none" else NOW - (900_000 if s == "stale" else 4_000),
                        "source": "simulator"} for f, s in states.items()},
         "air": {"city": {"aqi": 114, "level": 3, "color": "#FF7E00", "primary": ["pm25_1h"]}, "n_fresh": 12,
                 "stations": {}},
@@ -145,9 +146,9 @@ def test_cards_values_levels_and_changes() -> None:
 
 
 def test_stale_feed_greys_its_cards_and_a_silent_feed_shows_dashes() -> None:
-    cards = ov.cards(summary(air="stale", service="none"), {}, NOW, "en", names.for_lang("en"))
-    assert cards["aqi"]["class"] == "ov-card ov-stale" and cards["aqi"]["age"].startswith("STALE")
-    assert cards["aqi"]["value"] == "114"  # the last value stays, greyed, with its age
+    cards = ov.cards(summary(air="stale", service="none"), {}, NOW, "en", names.for_lang("en"), TZ)
+    assert cards["aqi"]["class"] == "ov-card ov-stale" and cards["aqi"]["age"] == "as of 14:15"  # NOW is 14:30
+    assert cards["aqi"]["value"] == "114"  # the last value stays, greyed, as of its moment (#17 item 4)
     assert cards["aqi"]["level_style"]["background"] == "transparent"  # no level colour on stale data
     assert cards["tpi"]["class"] == "ov-card"
     for k in ("open", "overdue", "on_time"):
