@@ -128,7 +128,7 @@ def unacked(items: Sequence[Mapping[str, Any]], more: str, lang: str) -> list[ht
         return [html.Li(t("ov_no_unacked", lang), className="ov-empty")]
     out = [html.Li(html.A([html.Span(i["label"], className="ov-item-lvl", style=levels.chip(i["color"])),
                            html.Span(i["entity"], className="ov-item-ent"),
-                           html.Span(f"{i['rule']} · {i['value']}", className="ov-item-rule"),
+                           html.Span(" · ".join(x for x in (i["rule"], i["value"]) if x), className="ov-item-rule"),
                            html.Span(i["since"], className="ov-item-since")], href=f"/alerts?lang={lang}"),
                    className="ov-item", style={"--lvl": i["color"]}) for i in items]
     if more:

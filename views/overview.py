@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import levels
-from core.alerts import RANK
+from core.alerts import RANK, STALE
 from core.i18n import t
 from core.levels import ALERT_COLORS, ALERT_LEVELS
 from store.kpi import city_kpis
@@ -273,8 +273,8 @@ def alert_panel(alerts: Mapping[str, Any], fired: Mapping[str, str], lang: str, 
               "entity": str((rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en"
                             else rec.get("entity_name") or rec.get("entity_id")),
               "rule": str(rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")),
-              "value": t("ov_value_limit", lang, v=_value(rec.get("value"), lang),
-                         th=_value(rec.get("threshold"), lang)),
+              "value": "" if rec.get("level") == STALE else t(  # a staleness alert: its time says it
+                  "ov_value_limit", lang, v=_value(rec.get("value"), lang), th=_value(rec.get("threshold"), lang)),
               "since": fmt_when(rec.get("fired_ms") or rec.get("since_ms"), now_ms, tz, lang)} for rec in waiting]
     n = int(active.get("unacknowledged", len(items)))
     return {"chips": chips, "items": items, "title": t("ov_unacked", lang, n=n),

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import levels
+from core.alerts import STALE
 from core.i18n import t
 from core.levels import ALERT_COLORS, ALERT_LEVELS
 
@@ -50,7 +51,7 @@ def item_text(rec: dict[str, Any], lang: str, tz: str) -> str:
     name = (rec.get("entity_name_en") or rec.get("entity_name")) if lang == "en" else rec.get("entity_name")
     rule = rec.get("rule_name_en") if lang == "en" else rec.get("rule_name_zh")
     metric = rec.get("metric")
-    if rec.get("threshold") is None:  # a staleness alert: its age when it fired would read as now; its time says it
+    if rec.get("level") == STALE:  # a staleness alert: its age when it fired would read as now; its time says it
         what = str(rule)
     else:
         what = f"{rule} " + t("rail_value", lang, v=with_unit(rec.get("value"), metric, lang),

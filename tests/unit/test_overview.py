@@ -245,6 +245,9 @@ def test_alert_panel_counts_and_unacknowledged_list() -> None:
         ("Red", "Guangya School", "Station AQI above limit", "now 310 · limit 300", "13:30")
     assert panel["items"][1]["since"] == "20 Nov 18:30" and panel["items"][1]["value"] == "now 6.5 · limit —"
     assert panel["title"] == "2 unacknowledged" and panel["more"] == ""
+    quiet = {**summary()["alerts"]["items"][0], "level": "stale", "value": 59.2, "threshold": None}
+    item = ov.alert_panel({"items": [quiet]}, {}, "zh", TZ, NOW)["items"][0]
+    assert item["label"] == "数据中断" and item["value"] == ""  # its age at firing would read as now: the time says it
     zh = ov.alert_panel(summary()["alerts"], {}, "zh", TZ, NOW)
     assert zh["items"][0]["entity"] == "广雅中学" and zh["items"][1]["since"] == "11月20日 18:30"
     assert zh["title"] == "待确认 2 条" and zh["items"][0]["value"] == "当前 310 · 阈值 300"

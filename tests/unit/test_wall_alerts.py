@@ -53,7 +53,8 @@ def test_the_rail_says_the_unit_of_a_value_and_its_limit() -> None:
     assert "劣Ⅴ类（限值 Ⅴ类）" in wall_alerts.ticker({"items": [water]}, "zh", TZ, NOW)[0]["text"]
     quiet = rec(kind="stale", metric="age_s", value=None, threshold=600)
     assert "—（限值 600 s）" in wall_alerts.ticker({"items": [quiet]}, "zh", TZ, NOW)[0]["text"]
-    feed = rec(entity_name="空气质量", rule_name_zh="数据源中断", metric="age_s", value=47.1, threshold=None)
+    feed = rec(entity_name="空气质量", rule_name_zh="数据源中断", metric="age_s", value=47.1, threshold=None,
+               level="stale")
     assert wall_alerts.ticker({"items": [feed]}, "zh", TZ, NOW)[0]["text"] == "空气质量 · 数据源中断 · 22:12"
 
 
