@@ -74,6 +74,9 @@ def ticker(alerts: dict[str, Any], lang: str, tz: str, now_ms: int, flash_s: flo
             now_ms - int(rec.get("fired_ms") or rec.get("since_ms") or 0) < flash_s * 1000
         out.append({"id": rec["id"], "level": rec.get("level"), "text": item_text(rec, lang, tz),
                     "cls": f"tk-item tk-{rec.get('level')}" + (" tk-flash" if new else "")})
+    more = int((alerts.get("counts") or {}).get("total", 0)) - len(out)
+    if out and more > 0:  # the summary carries the most severe few (core.summary.alert_summary): say the rest exist
+        out.append({"id": "more", "level": None, "text": t("rail_more", lang, n=more), "cls": "tk-item tk-more"})
     return out
 
 

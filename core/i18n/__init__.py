@@ -105,6 +105,8 @@ TEXT: dict[str, dict[str, str]] = {
     "since": {"zh": "{at} 起", "en": "since {at}"},
     "no_alerts": {"zh": "当前无告警", "en": "No active alerts"},
     "more_alerts": {"zh": "另有 {n} 条", "en": "+{n} more"},
+    "rail_more": {"zh": "另有 {n} 条告警 · 见告警处置台", "en": "+{n} more alerts · see the alert console",
+                  "en_one": "+1 more alert · see the alert console"},
     "console_title": {"zh": "告警处置", "en": "Alert console"},
     "state_pending": {"zh": "待定", "en": "pending"},
     "state_firing": {"zh": "告警中", "en": "firing"},

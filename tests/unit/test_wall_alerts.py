@@ -64,3 +64,14 @@ def test_red_takeover_lasts_its_configured_time() -> None:
     assert panel is not None and panel["value"] == "310" and panel["threshold"] == "limit 300"
     assert wall_alerts.takeover(red, "en", TZ, NOW + 25_000, 30) is None
     assert wall_alerts.takeover({"newest_red": None}, "en", TZ, NOW, 30) is None
+
+
+def test_the_rail_says_how_many_more_alerts_there_are_than_it_carries() -> None:
+    """The summary carries the 30 most severe active alerts; the rail's last item says the rest exist."""
+    records = [rec(id=f"station_aqi:{i}", entity_id=str(i)) for i in range(33)]
+    alerts = summary_mod.alert_summary(records)
+    items = wall_alerts.ticker(alerts, "zh", TZ, NOW)
+    assert len(items) == 31 and items[-1]["text"] == "另有 3 条告警 · 见告警处置台" and "tk-more" in items[-1]["cls"]
+    one = wall_alerts.ticker(summary_mod.alert_summary(records[:31]), "en", TZ, NOW)
+    assert one[-1]["text"] == "+1 more alert · see the alert console"
+    assert "tk-more" not in wall_alerts.ticker(summary_mod.alert_summary(records[:30]), "en", TZ, NOW)[-1]["cls"]
