@@ -216,9 +216,10 @@
   function bindDetails(lyr, feed, id, lang, map) {
     lyr.bindPopup(os.textEl("span", "…"), {maxWidth: 420});
     lyr.on("popupopen", function () { refreshPopup(lyr, feed, id, lang); });
-    lyr._osDetail = {feed: feed, id: id, lang: lang};
+    lyr._osDetail = {feed: feed, id: id, lang: lang, map: map};
     if (map === "am" && SELECTABLE[feed]) {  // keep the popup, and select the entity for the side panel (URL sel=)
       lyr.on("click", function () {
+        selectedKey = feed + ":" + id;
         if (window.dash_clientside && window.dash_clientside.set_props) {
           window.dash_clientside.set_props("am-selected", {data: {feed: feed, id: String(id)}});
         }
@@ -298,7 +299,22 @@
     return box;
   }
 
+  // On the analyst's one map a selectable entity's click opens the side panel: its popup is compact and shows the
+  // panel's own headline rows (AM_PANEL_HEAD), so the two never disagree; the panel refreshes with the map tick
+  // that changed the entity (am-panel-poke), so the pin, the popup and the panel change together.
+  var panelHead = null, selectedKey = new URLSearchParams(window.location.search).get("sel");
+  function compactHtml(head) {
+    var box = popupHtml({title: head.title, rows: head.rows});
+    box.classList.add("ep-compact");
+    box.appendChild(os.textEl("div", head.more || "", "ep-more"));
+    return box;
+  }
   function refreshPopup(lyr, feed, id, lang) {
+    if ((lyr._osDetail || {}).map === "am" && SELECTABLE[feed] && !(last.am || {}).at) {  // replay: as before
+      var key = feed + ":" + id;
+      lyr.setPopupContent(panelHead && panelHead.key === key ? compactHtml(panelHead) : os.textEl("span", "…"));
+      return;
+    }
     var at = (last.am || {}).at;  // replaying: the entity as it was at that minute (feeds with history)
     var url = at && SELECTABLE[feed] ? "/api/v1/history/" + feed + "/" + encodeURIComponent(id) + "/at/" + at
       : "/api/v1/entities/" + feed + "/" + encodeURIComponent(id);
@@ -444,6 +460,17 @@
       styleOne(h.map, h.layer, id, lyr);
       refilterSoon(h.map);
     },
+    panelHead: function (head) {  // the panel's headline rows: the open popup of that entity shows them
+      panelHead = head || null;
+      var all = (reg.am || {});
+      Object.keys(all).forEach(function (layer) {
+        Object.keys(all[layer]).forEach(function (id) {
+          var lyr = all[layer][id], d = lyr._osDetail;
+          if (d && d.map === "am" && lyr.isPopupOpen && lyr.isPopupOpen()) { refreshPopup(lyr, d.feed, d.id, d.lang); }
+        });
+      });
+      return window.dash_clientside.no_update;
+    },
     apply: function (map, data, at) {
       var nu = window.dash_clientside.no_update;
       if (!data) { return [nu, nu, nu, nu, nu, nu]; }
@@ -470,6 +497,10 @@
       last[map] = Object.assign({}, data, {air: h.air, traffic: h.traffic, water: h.water});
       var v = data.v === undefined ? null : data.v;
       ver[map] = v === null ? null : {v: v, area: data.area || null, on: data.on || []};
+      if (map === "am" && selectedKey && !full && window.dash_clientside.set_props) {  // the selected entity changed
+        var sk = selectedKey.split(":"), sf = sk.shift();
+        if ((changed[sf] || []).indexOf(sk.join(":")) >= 0) { window.dash_clientside.set_props("am-panel-poke", {data: data.t}); }
+      }
       var everyOne = full || !prev || prev.mode !== data.mode ||
         JSON.stringify(prev.stale || []) !== JSON.stringify(data.stale || []);
       var badge = document.getElementById("am-mode");  // LIVE turns STALE while a layer's feed is (the server's words)

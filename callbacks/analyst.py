@@ -209,6 +209,11 @@ clientside_callback(
 )
 
 clientside_callback(
+    "function(head) { return window.onescreen.onemap.panelHead(head); }",
+    Output(ids.AM_PANEL_HEAD_SHOWN, "data"), Input(ids.AM_PANEL_HEAD, "data"),
+)
+
+clientside_callback(
     "function(c, z, o, cats, bad, mode, meta) {"
     " return window.onescreen.onemap.syncUrl(c, z, o, cats, bad, mode, meta); }",
     Output(ids.AM_URL_SYNC, "data"),

@@ -20,13 +20,13 @@ from layouts import ids
 from layouts.analyst_panel import chart, mode_badge
 from store import context, history
 from store.client import UNAVAILABLE
-from views import analyst, replay
+from views import analyst, entity, replay
 from views import cases as case_view
 
 PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "children"),
                  Output(ids.AM_PANEL_ROWS, "children"), Output(ids.AM_PANEL_NOTE, "children"),
                  Output(ids.AM_CHART_WRAP, "children"), Output(ids.AM_ITEM_WRAP, "hidden"),
-                 Output(ids.AM_CMP_CHIPS, "children"))
+                 Output(ids.AM_CMP_CHIPS, "children"), Output(ids.AM_PANEL_HEAD, "data"))
 
 
 DB_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
@@ -36,7 +36,7 @@ def case_panel(c: context.Context, now: int, case_id: str, lang: str, who: Any) 
     """A loop case in the side panel (PANEL_OUTPUTS order): its card's fields, then its timeline with the photos of
     each step. Only a case the caller may see (cases.service.visible); another is "no such case"."""
     tz = c.city.get("timezone", "Asia/Shanghai")
-    shut = ("am-panel open case-open", case_id, [], t("cs_gone_panel", lang), None, True, [])
+    shut = ("am-panel open case-open", case_id, [], t("cs_gone_panel", lang), None, True, [], None)
     if who is None:
         return shut
     try:
@@ -53,7 +53,7 @@ def case_panel(c: context.Context, now: int, case_id: str, lang: str, who: Any) 
     return ("am-panel open case-open", f"{rec['id']} · {row['category']}",
             panel_layout.rows(case_view.card_pairs(row, lang)), None,
             panel_layout.case_timeline(case_view.timeline(events, shots, str(rec["id"]), lang, tz), lang, href),
-            True, [])
+            True, [], None)
 
 
 def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None, range_key: str | None,
@@ -74,16 +74,20 @@ def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None
     view = analyst.panel(sel, cmp or [], series, docs, range_key=range_key or "", item=item, at_ms=at_ms, now_ms=now,
                          lang=lang, tz=tz, districts=district_names(c.city["geo"]["districts"]), cfg=c.traffic_cfg,
                          aqi_setting=str(c.city.get("aqi_standard", "auto")))
+    ref = analyst.parse_ref(sel)
+    head = None if ref is None or not view["rows"] else {  # one value: the entity's popup shows these rows
+        "key": analyst.ref_key(ref), "title": view["title"], "rows": entity.headline(ref["feed"], view),
+        "more": t("am_more_in_panel", lang)}
     return ("am-panel open" if view["open"] else "am-panel", view["title"], panel_layout.rows(view["rows"]),
             panel_layout.notes(view["notes"], view["open"], lang), chart(view["figure"]) if view["open"] else None,
-            view["feed"] != "water", panel_layout.compare_chips(view["chips"], lang))
+            view["feed"] != "water", panel_layout.compare_chips(view["chips"], lang), head)
 
 
 @callback(*PANEL_OUTPUTS, Input(ids.AM_SELECTED, "data"), Input(ids.AM_CMP, "data"), Input(ids.AM_RANGE, "value"),
           Input(ids.AM_ITEM, "value"), Input(ids.AM_AT, "data"), Input(ids.AM_PANEL_TICK, "n_intervals"),
-          State(ids.AM_META, "data"))
+          Input(ids.AM_PANEL_POKE, "data"), State(ids.AM_META, "data"))
 def analyst_panel(sel: Any, cmp: list[str] | None, range_key: str | None, item: str | None,
-                  at: dict[str, Any] | None, _n: Any, meta: dict[str, Any] | None) -> tuple[Any, ...]:
+                  at: dict[str, Any] | None, _n: Any, _poke: Any, meta: dict[str, Any] | None) -> tuple[Any, ...]:
     """Thin wrapper around panel_response."""
     now = context.now_ms()
     return panel_response(context.get(), now, sel, cmp, range_key, item, replay.at_of(at, now),

@@ -122,6 +122,7 @@ def stores(view: dict[str, Any], tz: str) -> list[Any]:
         dcc.Store(id=ids.AM_CMP, data=list(view.get("cmp") or [])),
         dcc.Store(id=ids.AM_AT, data=None if at is None else {"ms": at, "q": replay.at_query(at, tz)}),
         dcc.Store(id=ids.AM_PANEL_OPEN, data=bool(view.get("panel", True))),
+        dcc.Store(id=ids.AM_PANEL_POKE), dcc.Store(id=ids.AM_PANEL_HEAD), dcc.Store(id=ids.AM_PANEL_HEAD_SHOWN),
         dcc.Store(id=ids.AM_STATE_SYNC),
         dcc.Store(id=ids.AM_FILTER_SYNC),
         dcc.Store(id=ids.AM_SEL_SYNC),

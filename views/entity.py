@@ -138,3 +138,12 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
             rows.append([_l("note", lang), "合成数据" if lang == "zh" else "synthetic data"])
     rows.append([_l("age", lang), when])
     return {"title": name, "rows": rows}
+
+
+HEADLINE = {"air": (0,), "traffic": (2, 0), "water": (0,)}  # the rows that say the entity's state: AQI, level, class
+
+
+def headline(feed: str, info: dict[str, Any]) -> list[list[str]]:
+    """details()' rows that a compact popup shows beside an open side panel: the state, then the data time."""
+    rows = info.get("rows") or []
+    return [rows[i] for i in HEADLINE.get(feed, ()) if i < len(rows)] + rows[-1:]

@@ -230,6 +230,7 @@ TEXT: dict[str, dict[str, str]] = {
                          "en": "Show only stations (AQI level), roads (congestion level) and water sections "
                                "(class) at or above this level"},
     "am_live": {"zh": "实时", "en": "LIVE"},
+    "am_more_in_panel": {"zh": "详情见右侧面板", "en": "More in the side panel"},
     "am_replay": {"zh": "回放 {at}", "en": "REPLAY {at}"},
     "am_back_live": {"zh": "回到实时", "en": "Back to live"},
     "am_replay_title": {"zh": "时间回放", "en": "Replay"},

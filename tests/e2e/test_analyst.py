@@ -170,3 +170,32 @@ def test_replay_shows_the_past_and_live_ticks_do_not_overwrite_it(browser: Any, 
     page.wait_for_function("document.getElementById('am-mode')?.textContent === 'LIVE'", timeout=5000)
     page.wait_for_function("!new URLSearchParams(location.search).has('at')", timeout=5000)
     page.close()
+
+
+def test_the_popup_and_the_panel_show_one_value_and_change_together(browser: Any, app_proc: AppProcess,
+                                                                     r: redis.Redis) -> None:
+    """#17 item 8: beside the open side panel a station's popup is compact and shows the panel's own headline rows;
+    a new reading changes the pin, the popup and the panel in the same tick, not at the panel's 30 s refresh."""
+    from tests.e2e.test_deltas import write_air
+
+    write_air(r, {"1345A": 75})  # HJ 633-2026: PM2.5 75 -> IAQI 114 (standards.md §1.5)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, app_proc.url)
+    page.goto(f"{app_proc.url}/analyst?lang=en&{VIEW}")
+    wait_pin(page, "114")
+    page.locator(".aqi-pin", has_text="114").click()
+    page.wait_for_selector(".entity-popup.ep-compact", timeout=10_000)
+    page.wait_for_function("(document.querySelector('.entity-popup')?.textContent || '').includes('114')",
+                           timeout=10_000)
+    popup = page.locator(".entity-popup").inner_text()
+    assert "AQI\t114 Lightly polluted" in popup and "More in the side panel" in popup and "PM2.5" not in popup
+    page.wait_for_function("(document.getElementById('am-panel-rows')?.textContent || '').includes('114')",
+                           timeout=10_000)
+    write_air(r, {"1345A": 150})  # -> IAQI 200 (HJ 633-2026 Table 1)
+    page.wait_for_function("""() => {
+      const pin = [...document.querySelectorAll('.aqi-pin')].some(e => e.textContent === '200');
+      const pop = (document.querySelector('.entity-popup')?.textContent || '').includes('AQI200 Moderately');
+      const panel = (document.getElementById('am-panel-rows')?.textContent || '').includes('200 Moderately');
+      return pin && pop && panel;
+    }""", timeout=8_000)  # the panel's own refresh is every 30 s: only the tick's poke gets it here in time
+    page.close()

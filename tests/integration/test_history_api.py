@@ -93,12 +93,15 @@ def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
     now = seed(r)
     ctx = context.of(client.application)
     out = analyst_panel.panel_response(ctx, now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
-    cls, title, rows, notes, graph, item_hidden, chips = out
+    cls, title, rows, notes, graph, item_hidden, chips, head = out
     assert cls == "am-panel open" and title == "广雅中学" and item_hidden is True and chips == []
+    # the selected station's map popup shows the panel's own headline rows (#17 item 8: one value, one refresh)
+    assert head["key"] == "air:1345A" and head["title"] == title and head["rows"][0][0] == "AQI"
+    assert head["rows"][-1][0] == "Data time" and head["more"] == "More in the side panel", head
     figure = graph.figure  # the chart is created with its figure (plotly.js loads only when there is a chart)
     assert len(figure["data"]) == 1 and len(figure["data"][0]["y"]) == 31
     closed = analyst_panel.panel_response(ctx, now, None, [], "1h", None, None, "en")
-    assert closed[4] is None  # nothing selected: no chart at all
+    assert closed[4] is None and closed[-1] is None  # nothing selected: no chart at all, no popup rows
     csv_data = analyst_panel.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst_panel.history.read_panel(
         r, "air", ["1345A"], now - 3_600_000, now, ["air:1345A"]), "Asia/Shanghai", now, "1h")
     assert base64.b64decode(csv_data["content"]).startswith(b"\xef\xbb\xbfentity_id,name,time,")
