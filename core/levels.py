@@ -45,6 +45,15 @@ def text_on(color: str) -> str:
         return LIGHT_TEXT
 
 
+HELD_LEVEL_TEXT = "#c9d3e0"  # a stale feed's level word: no level colour, still above 4.5:1 on its greyed card
+
+
+def held_chip() -> dict[str, str]:
+    """Style of a stale feed's level chip: its last level in words, without the level's colour (WCAG 1.4.3 holds
+    through the card's greying: the chip's #8a97ab did not)."""
+    return {"background": "transparent", "color": HELD_LEVEL_TEXT}
+
+
 def chip(color: str | None) -> dict[str, str]:
     """Style of a level chip: the level colour as background, text that stays readable on it."""
     if not color:

@@ -133,7 +133,8 @@ def _card(value: str, level: str, level_color: str | None, sub: str, status: Map
     state = status.get("state", "none")
     if state == "none":
         value, level, level_color, sub, ch = DASH, "", None, "", (t("ov_ch_none", lang), "ov-change ch-none")
-    return {"value": value, "level": level, "level_style": chip(level_color if state == "ok" else None) | (
+    style = chip(level_color) if state == "ok" else levels.held_chip() if state == "stale" else chip(None)
+    return {"value": value, "level": level, "level_style": style | (
         {} if level else {"display": "none"}), "sub": sub, "age": age_text(dict(status), lang, tz), "change": ch[0],
             "change_class": ch[1], "class": "ov-card" + ("" if state == "ok" else f" ov-{state}")}
 

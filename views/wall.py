@@ -67,7 +67,8 @@ def _tile(value: str, level: str, level_color: str | None, sub: str, status: dic
     cls = "kpi-tile" + ("" if state == "ok" else f" kpi-{state}")
     if state == "none":
         value, level, level_color, sub = "—", "", None, ""
-    return {"value": value, "level": level, "level_style": chip(level_color if state == "ok" else None),
+    style = chip(level_color) if state == "ok" else levels.held_chip() if state == "stale" else chip(None)
+    return {"value": value, "level": level, "level_style": style,
             "sub": sub, "age": age_text(status, lang, tz), "class": cls}
 
 

@@ -44,9 +44,12 @@ def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app
     page.wait_for_function("[...document.querySelectorAll('.aqi-pin')].some(e => e.textContent === '114')",
                            timeout=10_000)
     page.locator(".aqi-icon").first.click()
-    page.wait_for_selector(".entity-popup .ep-title", timeout=5000)
+    page.wait_for_selector(".entity-popup.ep-compact .ep-title", timeout=10_000)  # beside the panel: compact
     popup = page.locator(".entity-popup").inner_text()
-    assert "广雅中学" in popup and "114" in popup and "µg/m³" in popup and "HJ633-2026" in popup
+    assert "广雅中学" in popup and "114" in popup and "More in the side panel" in popup
+    page.wait_for_function("(document.getElementById('am-panel-rows')?.textContent || '').includes('HJ633-2026')",
+                           timeout=10_000)  # the details are the panel's
+    assert "µg/m³" in page.locator("#am-panel-rows").inner_text()
     # issue #17 item 8: Escape closes it, wherever the focus is (Leaflet's own handler needs the map focused)
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Escape")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core import levels
 from core.i18n import TEXT
 from views import names
 from views import overview as ov
@@ -150,6 +151,7 @@ def test_stale_feed_greys_its_cards_and_a_silent_feed_shows_dashes() -> None:
     assert cards["aqi"]["class"] == "ov-card ov-stale" and cards["aqi"]["age"] == "as of 14:15"  # NOW is 14:30
     assert cards["aqi"]["value"] == "114"  # the last value stays, greyed, as of its moment (#17 item 4)
     assert cards["aqi"]["level_style"]["background"] == "transparent"  # no level colour on stale data
+    assert cards["aqi"]["level_style"]["color"] == levels.HELD_LEVEL_TEXT  # its word still 4.5:1 when greyed
     assert cards["tpi"]["class"] == "ov-card"
     for k in ("open", "overdue", "on_time"):
         assert cards[k]["class"] == "ov-card ov-none" and cards[k]["value"] == "—" and cards[k]["age"] == "No data"
