@@ -264,12 +264,8 @@ class Tally:
             return {"summary": self._summary(self.city),
                     "districts": {ad: self._district(g) for ad, g in self.districts.items()}}
         g = self.districts.get(scope)
-        if g is None:
-            return {"summary": self._reference({}, now_ms), "districts": {}}
-        every = {f: (g.members if f == self.feed else {}) for f in S.ENTITY_LAYERS}
-        figures = S.districts_of(every, now_ms, lambda _: self.stale_after_s, self.cfg)[scope]
-        mine = S.DISTRICT_KEYS[self.feed]
-        return {"summary": self._reference(g.members, now_ms), "districts": {scope: {k: figures[k] for k in mine}}}
+        fig = S.feed_part(self.feed, {} if g is None else g.members, now_ms, self.stale_after_s, self.cfg)
+        return {"summary": fig["summary"], "districts": fig["districts"]}  # its rows are all of its district
 
     def held(self, at_ms: int, scope: str | None = None) -> dict[str, Any]:
         """The figures at `at_ms`, a stale feed's newest data (core.summary.feed_part: what a stale tile keeps),
@@ -283,13 +279,6 @@ class Tally:
             memo = self._held = (self.version, at_ms, S.feed_part(self.feed, self.rows, at_ms, self.stale_after_s,
                                                                      self.cfg))
         return memo[2]
-
-    def _reference(self, rows: dict[str, Any], now_ms: int) -> dict[str, Any]:
-        if self.feed == "air":
-            return dict(S.air_of(rows, now_ms, self.stale_after_s))
-        if self.feed == "traffic":
-            return dict(S.traffic_of(rows, now_ms, self.stale_after_s, self.cfg))
-        return dict(S.water_of(rows, now_ms, self.stale_after_s))
 
     def _top(self, g: Group) -> list[Any]:
         return [self.rows[key[-1]] for key in g.rank[:S.TOP_N]]
