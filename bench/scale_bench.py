@@ -338,10 +338,11 @@ class Refresher:
         mp = multiprocessing.get_context("fork")
         self._rounds = mp.Value("i", 0)
         self._halt = mp.Event()
-        self._out = mp.SimpleQueue()  # each round's seconds, then the error if one stopped it
+        self._out = mp.SimpleQueue()  # each round's (start, epoch ms; seconds), then the error if one stopped it
         self._proc = mp.Process(target=self._run, args=(url, list(points), rules), name="scale-refresher",
                                 daemon=True)
         self.seconds: list[float] = []
+        self.rounds_at: list[tuple[float, float]] = []  # each round's (start, end), epoch ms
         self.error: BaseException | None = None
 
     @property
@@ -366,9 +367,9 @@ class Refresher:
                 now = int(time.time() * 1000)
                 idx = range(k % 4, len(points), 4)
                 part = [refreshed(points[i], now, rng) for i in idx]
-                t0 = time.perf_counter()
+                t0, at = time.perf_counter(), time.time() * 1000
                 pipeline.store(writer, part, rules, now, polled=("service",))
-                self._out.put(time.perf_counter() - t0)
+                self._out.put((at, time.perf_counter() - t0))
                 for i, rd in zip(idx, part, strict=True):
                     points[i] = rd
                 k += 1
@@ -388,7 +389,8 @@ class Refresher:
             if isinstance(item, BaseException):
                 self.error = item
             else:
-                self.seconds.append(item)
+                self.seconds.append(item[1])
+                self.rounds_at.append((item[0], item[0] + 1000 * item[1]))
         if self.error is None and self._proc.exitcode not in (0, None, -9):
             self.error = RuntimeError(f"the refresher exited with {self._proc.exitcode}")
 
@@ -457,6 +459,7 @@ class Series:
     latency: list[float] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)  # when each request was sent (epoch ms)
     worker_cpu: float = 0.0
     redis_cpu: float = 0.0
     refresh_rounds: int = 0
@@ -492,6 +495,7 @@ def run_series(port: int, body: dict[str, Any], cookie: str, needle: str, n: int
         if not resp.get(needle):
             raise RuntimeError(f"{needle}: no data in the answer, outputs {sorted(resp)} ({len(raw):,} bytes)")
         out.latency.append(elapsed)
+        out.sent.append(at)
         out.sizes.append(len(raw))
         if themes:
             out.themes.append(theme_at(at, CAROUSEL_S))
@@ -626,6 +630,7 @@ class Result:
     refresh_n: int = 0
     ingest: tuple[float, float, float] = (0.0, 0.0, 0.0)  # while the screens' ticks and the refresh run
     ingest_quiet: tuple[float, float, float] = (0.0, 0.0, 0.0)  # with neither
+    rounds_at: list[tuple[float, float]] = field(default_factory=list)  # the background refresh's rounds
 
 
 def measure(sz: Size, city: dict[str, Any]) -> Result:
@@ -705,6 +710,7 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         time.sleep(AHEAD_IDLE_S + 2 * TICK_MS / 1000)  # no screens and no refresh: the store alone
         res.ingest_quiet = ingest_rate(port, points, token, prefix="ALONE")
         res.refresh_ms = 1000 * statistics.median(refresher.seconds) if refresher.seconds else 0.0
+        res.rounds_at = list(refresher.rounds_at)
         res.refresh_n = math.ceil(len(points) / 4)
         return res
     finally:
@@ -742,6 +748,17 @@ def _steady(sizes_: list[int]) -> float:
     return statistics.median(sizes_[1:] or sizes_)
 
 
+ROUND_AFTER_MS = 300  # a tick this soon after a refresh round ended still shares the machine with its aftermath
+
+
+def _by_round(res: Result, s: Series, during: bool) -> list[float]:
+    """The steady ticks sent while a background refresh round ran on this 2-core machine (the bench's own load
+    generator storing a quarter of the city, plus ROUND_AFTER_MS), or those clear of one."""
+    def busy(at: float) -> bool:
+        return any(a <= at <= b + ROUND_AFTER_MS for a, b in res.rounds_at)
+    return [x for x, at in list(zip(s.latency, s.sent, strict=True))[1:] if busy(at) == during]
+
+
 def _ticks(latency: list[float]) -> list[float]:
     """The steady ticks' latencies: the first request of a series gets every value whole (a page load, shown as
     "first tick"); counted among the ticks, it was the p95 of a short series on its own."""
@@ -774,6 +791,11 @@ def lines(results: list[Result]) -> list[str]:
         _side(sw, "server latency p95", results, lambda res: pct(_ticks(res.wall.latency), 0.95), _ms),
         _side(sw, "server latency, first tick (whole map values)", results, lambda res: 1000 * res.wall.latency[0],
               _ms),
+        _side(sw, "server latency p95, ticks clear of a refresh round", results,
+              lambda res: pct(d, 0.95) if (d := _by_round(res, res.wall, False)) else None, _ms),
+        "scale wall tick: ticks during a refresh round (the load generator storing a quarter of the city), count "
+        "and p50: " + " | ".join(f"{res.size.label} {len(d := _by_round(res, res.wall, True))}, "
+                                 f"{_ms(pct(d, 0.5)) if d else '—'}" for res in results),
         "scale wall tick: p50 by map theme (" + "/".join(THEMES) + "): " + " | ".join(
             f"{res.size.label} " + "/".join("—" if math.isnan(v := theme_p50[th](res)) else f"{v:.0f}"
                                             for th in THEMES) + " ms"
