@@ -54,6 +54,12 @@ def held_chip() -> dict[str, str]:
     return {"background": "transparent", "color": HELD_LEVEL_TEXT}
 
 
+def feed_chip(color: str | None, state: str) -> dict[str, str]:
+    """A tile's or card's level chip by its feed's state: the level colour when current, the held grey when stale,
+    nothing when never heard."""
+    return chip(color) if state == "ok" else held_chip() if state == "stale" else chip(None)
+
+
 def chip(color: str | None) -> dict[str, str]:
     """Style of a level chip: the level colour as background, text that stays readable on it."""
     if not color:

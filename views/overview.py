@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from core import levels
 from core.alerts import RANK, STALE
 from core.i18n import t
-from core.levels import ALERT_COLORS, ALERT_LEVELS
+from core.levels import ALERT_COLORS, ALERT_LEVELS, chip
 from store.kpi import city_kpis
 from views import sparkline
-from views.wall import age_text, chip
+from views.wall import age_text
 
 DAY_MS = 24 * 3600 * 1000
 WINDOW_MS = 30 * 60_000  # "the same hour yesterday": the sample nearest to now - 24 h, at most 30 min off
@@ -133,7 +133,7 @@ def _card(value: str, level: str, level_color: str | None, sub: str, status: Map
     state = status.get("state", "none")
     if state == "none":
         value, level, level_color, sub, ch = DASH, "", None, "", (t("ov_ch_none", lang), "ov-change ch-none")
-    style = chip(level_color) if state == "ok" else levels.held_chip() if state == "stale" else chip(None)
+    style = levels.feed_chip(level_color, state)
     return {"value": value, "level": level, "level_style": style | (
         {} if level else {"display": "none"}), "sub": sub, "age": age_text(dict(status), lang, tz), "change": ch[0],
             "change_class": ch[1], "class": "ov-card" + ("" if state == "ok" else f" ov-{state}")}

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from core import levels
 from core.case_points import CasePoints
 from core.i18n import t
-from core.levels import chip
 from core.summary import ENTITY_LAYERS, entity_values, stale_layers
 from views import delta
 from views import map as map_view
@@ -67,7 +66,7 @@ def _tile(value: str, level: str, level_color: str | None, sub: str, status: dic
     cls = "kpi-tile" + ("" if state == "ok" else f" kpi-{state}")
     if state == "none":
         value, level, level_color, sub = "—", "", None, ""
-    style = chip(level_color) if state == "ok" else levels.held_chip() if state == "stale" else chip(None)
+    style = levels.feed_chip(level_color, state)
     return {"value": value, "level": level, "level_style": style,
             "sub": sub, "age": age_text(status, lang, tz), "class": cls}
 
