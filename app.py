@@ -25,7 +25,7 @@ from auth import bootstrap, errors, gate, headers, login, oidc, policy, redact
 from auth.principal import current
 from config.indicator_config import load_traffic_config
 from config.settings import ROOT, Settings, basemap_config, load_city, load_feeds
-from core import geo, levels
+from core import geo, heap, levels
 from core.i18n import norm_lang, t
 from data_sources import pipeline
 from layouts import admin as admin_page
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     """Build the Dash app against settings.redis_url; the web tier holds no state of its own."""
     settings = settings or Settings()
     redact.install()  # no kiosk token, API key or password in any log line, whoever writes it
+    heap.settle()  # full garbage collections stay short however big the city (core/heap.py)
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set: run `make run` (embedded server) or point REDIS_URL at a server")
     city = load_city(settings.city)

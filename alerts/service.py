@@ -21,7 +21,7 @@ from alerts.engine import Engine
 from alerts.rules import RuleSet, load_rules
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city, load_feeds
-from core import summary
+from core import heap, summary
 from core.geo import district_names
 from indicators.traffic import TrafficConfig
 from store import alerts as store
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL must be set for the standalone alert evaluator")
+    heap.settle()  # core/heap.py
     r = connect(settings.redis_url)
     city = load_city(settings.city)
     if args.once:

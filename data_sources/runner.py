@@ -16,7 +16,7 @@ import redis
 from alerts import service as alert_service
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city, load_feeds
-from core import summary
+from core import heap, summary
 from core.geo import GEO_DIR, district_names
 from core.readings import Source, SourceError
 from data_sources import pipeline
@@ -272,6 +272,7 @@ def main() -> None:
     settings = Settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL must be set for the standalone feed runner")
+    heap.settle()  # core/heap.py
     r = connect(settings.redis_url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
