@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     simulator: bool = True
     sim_seed: int = 42
     sim_time_factor: float = 60.0
+    # days of history the simulator fills before its first start on an empty store (data_sources/simulator/backfill.py)
+    sim_backfill_days: float = Field(default=7.0, ge=0, le=8)
     lang: str | None = None
     furniture_seed: int = 548
     basemap: str | None = None

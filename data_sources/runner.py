@@ -160,6 +160,10 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     threading.Thread(target=open_alert_cases, args=(settings, r, stop), name="alert-cases", daemon=True).start()
     if settings.open311_upstream:
         threading.Thread(target=forward_cases, args=(settings, r, stop), name="open311-forward", daemon=True).start()
+    sim = next((s for s in sources if s.name == "simulator"), None)
+    if sim is not None and settings.sim_backfill_days > 0:
+        threading.Thread(target=backfill_history, args=(settings, r, city, set(sim.feeds), traffic_cfg),
+                         name="history-backfill", daemon=True).start()
     if not sources:
         return evaluator
     runner = Runner(r, sources, retention=settings.retention,
@@ -167,6 +171,20 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     th = threading.Thread(target=runner.run, args=(stop,), name="feed-runner", daemon=True)
     th.start()
     return th
+
+
+def backfill_history(settings: Settings, r: redis.Redis, city: dict[str, Any], feeds: set[str],
+                     traffic_cfg: TrafficConfig | None = None) -> None:
+    """On a store with no history yet, the simulator fills the days before its start (simulator/backfill.py)."""
+    from data_sources.simulator.backfill import backfill
+
+    try:
+        backfill(r, city, seed=settings.sim_seed, days=settings.sim_backfill_days, feeds=feeds, feeds_cfg=load_feeds(),
+                 rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg), traffic_cfg=traffic_cfg)
+    except UNAVAILABLE as exc:
+        log.warning("store unreachable, no history back-filled: %s", exc)
+    except Exception:  # noqa: BLE001 - the live feeds matter more than the past: logged, they go on
+        log.exception("history back-fill failed")
 
 
 def _casebook(settings: Settings, r: redis.Redis, clock: Callable[[], float]) -> Any:

@@ -55,6 +55,7 @@ _SPLIT = {feed: (tuple(k for k in f if k in _DERIVED), tuple(k for k in f if k n
           for feed, f in FIELDS.items()}
 
 Point = dict[str, Any]
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # as the writer encodes samples
 
 
 def sample(feed: str, ts: int, values: Mapping[str, Any], derived: Mapping[str, Any]) -> list[Any]:
@@ -89,6 +90,29 @@ def batch(feed: str, rows: Sequence[tuple[Any, Mapping[str, Any]]], encode: Any)
     keep = set(best.values())
     samples = [encode(sample(feed, rd.ts, rd.values, d)) if i in keep else "" for i, (rd, d) in enumerate(rows)]
     return samples, [keys.history(feed, rd.entity_id, rd.ts - rd.ts % HOUR_MS) for rd, _ in rows]
+
+
+def put(r: redis.Redis, feed: str, rows: Iterable[tuple[str, int, Mapping[str, Any], Mapping[str, Any]]], now_ms: int,
+        chunk: int = 5_000) -> int:
+    """Write past samples (entity id, ts, values, derived) straight into the hourly sets, each hour's key expiring as
+    the writer's would; for minutes before an entity's history starts (the simulator's first-start back-fill), where
+    there is no sample to replace. Older than the feed's retention is left out. Returns samples written."""
+    keep, n, dated = keep_ms(feed), 0, set()
+    pipe = r.pipeline(transaction=False)
+    for eid, ts, values, derived in rows:
+        if ts < now_ms - keep:
+            continue
+        hour = ts - ts % HOUR_MS
+        key = keys.history(feed, eid, hour)
+        pipe.zadd(key, {_ENCODE(sample(feed, ts, values, derived)): minute_of(ts)})
+        if key not in dated:
+            pipe.pexpireat(key, hour + HOUR_MS + keep)
+            dated.add(key)
+        n += 1
+        if n % chunk == 0:
+            pipe.execute()
+    pipe.execute()
+    return n
 
 
 def minute_of(ms: int) -> int:

@@ -78,6 +78,11 @@ def kpi(name: str) -> str:
     return f"{PREFIX}:{{kpi}}:{name}"
 
 
+def sim_backfilled() -> str:
+    """Set once the simulator has back-filled the history before its first start (JSON: since, until, at, moments)."""
+    return f"{PREFIX}:{{kpi}}:sim_backfilled"
+
+
 def history(feed: str, entity_id: str, hour_ms: int) -> str:
     """Sorted set of one entity's per-minute samples in one hour (member '<minute ms>:<compact JSON>', score minute)."""
     return f"{PREFIX}:{{{feed}}}:h:{entity_id}:{hour_ms}"

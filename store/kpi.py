@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -15,15 +15,31 @@ KEEP_MS = 8 * 24 * 3600 * 1000
 
 def record(r: redis.Redis, now_ms: int, values: Mapping[str, float | None]) -> None:
     """Store this minute's value of each KPI (None is skipped: a gap, never a zero); idempotent within a minute."""
-    minute = now_ms - now_ms % MINUTE_MS
-    pipe = r.pipeline(transaction=False)
-    for name, value in values.items():
-        key = keys.kpi(name)
-        pipe.zremrangebyscore(key, minute, minute)
-        if value is not None:
-            pipe.zadd(key, {f"{minute}:{float(value):g}": minute})
-        pipe.zremrangebyscore(key, "-inf", now_ms - KEEP_MS)
-    pipe.execute()
+    record_many(r, [(now_ms, values)], now_ms)
+
+
+def record_many(r: redis.Redis, rows: Sequence[tuple[int, Mapping[str, float | None]]], now_ms: int,
+                chunk: int = 2_000) -> None:
+    """record() for many minutes at once (a back-fill): each (ms, values) replaces its minute; older than KEEP_MS
+    from now_ms is dropped."""
+    for at in range(0, len(rows), chunk):
+        pipe = r.pipeline(transaction=False)
+        for ts, values in rows[at:at + chunk]:
+            minute = ts - ts % MINUTE_MS
+            for name, value in values.items():
+                key = keys.kpi(name)
+                pipe.zremrangebyscore(key, minute, minute)
+                if value is not None:
+                    pipe.zadd(key, {f"{minute}:{float(value):g}": minute})
+        for name in {name for _, values in rows[at:at + chunk] for name in values}:
+            pipe.zremrangebyscore(keys.kpi(name), "-inf", now_ms - KEEP_MS)
+        pipe.execute()
+
+
+def first(r: redis.Redis, name: str) -> int | None:
+    """The minute (ms) of the KPI's oldest sample kept (None: none yet)."""
+    got = r.zrange(keys.kpi(name), 0, 0, withscores=True)
+    return int(got[0][1]) if got else None
 
 
 def series(r: redis.Redis, names: Iterable[str], since_ms: int, until_ms: int | None = None
