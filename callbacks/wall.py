@@ -149,10 +149,12 @@ def map_delta_ahead(ctx: context.Context, now_ms: int, scope: str | None) -> Non
         map_delta(ctx, summary, ctx.tick_of(now_ms), scope, 1)
 
 
-@callback(*[Output(ids.kpi_spark(feed), "src") for feed in TILE_FEEDS], Input(ids.WALL_SLOW_TICK, "n_intervals"),
-          State(ids.WALL_LANG, "data"))
+@callback(*[Output(ids.kpi_spark(feed), "src") for feed in TILE_FEEDS],
+          *[Output(ids.kpi_spark_label(feed), "children") for feed in TILE_FEEDS],
+          Input(ids.WALL_SLOW_TICK, "n_intervals"), State(ids.WALL_LANG, "data"))
 def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
-    """Once a minute: each panel's 24 h sparkline from the KPI history (city-wide: a district wall shows none)."""
+    """Once a minute: each panel's 24 h sparkline from the KPI history (city-wide: a district wall shows none), and
+    the words beside it (where the history starts, when that is within the day)."""
     ctx = context.get()
     now = context.now_ms()
     scope = principal.current_scope()
@@ -161,12 +163,12 @@ def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
     def build() -> tuple[str, ...]:
         series = {} if scope is not None else \
             kpi.series(ctx.redis, [k for k, _, _ in panels.SPARK.values()], now - panels.DAY_MS)
-        lines = panels.sparklines(series, now, t("no_history", lang))
-        return tuple(lines[f] for f in TILE_FEEDS)
+        lines = panels.sparklines(series, now, lang, ctx.city.get("timezone", "Asia/Shanghai"))
+        return tuple(lines[f][0] for f in TILE_FEEDS) + tuple(lines[f][1] for f in TILE_FEEDS)
     try:
         return ctx.memo(scope_mod.key(f"wall-spark:{lang}", scope), now // 60_000, build)
     except Exception:  # noqa: BLE001 - a missing sparkline must never break the wall
-        return tuple(no_update for _ in TILE_FEEDS)
+        return tuple(no_update for _ in range(2 * len(TILE_FEEDS)))
 
 
 clientside_callback(

@@ -64,6 +64,11 @@ def kpi_spark(feed: str) -> dict[str, str]:
     return {"type": "kpi-spark", "feed": feed}
 
 
+def kpi_spark_label(feed: str) -> dict[str, str]:
+    """The words beside a panel's sparkline ('24 h trend', and where its history starts when that is later)."""
+    return {"type": "kpi-spark-label", "feed": feed}
+
+
 def kpi_top(feed: str) -> dict[str, str]:
     """The worst-three list of a panel."""
     return {"type": "kpi-top", "feed": feed}

@@ -33,7 +33,7 @@ def tile(feed: str, lang: str) -> html.Section:
         html.Div([html.Div("—", id=ids.kpi_value(feed), className="kpi-value"),
                   html.Div("", id=ids.kpi_level(feed), className="kpi-level")], className="kpi-main"),
         html.Div("", id=ids.kpi_sub(feed), className="kpi-sub"),
-        html.Div([html.Span(t("trend_24h", lang), className="spark-label"),
+        html.Div([html.Span(t("trend_24h", lang), id=ids.kpi_spark_label(feed), className="spark-label"),
                   html.Img(id=ids.kpi_spark(feed), className="kpi-spark", alt="")], className="spark-row"),
         html.Div(t(f"top_{feed}", lang), className="top-title"),
         html.Ol(id=ids.kpi_top(feed), className="kpi-top"),

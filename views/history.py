@@ -15,9 +15,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.i18n import t
 from indicators import aqi_cn, traffic, water
 from indicators.water import _AT_LEAST, _AT_MOST  # GB 3838 Table 1: one copy of the limits, in indicators/
 from store.history import FIELDS, Point
+from views import sparkline
 
 RANGES = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000}
 DEFAULT_RANGE = "24h"
@@ -169,6 +171,15 @@ def figure(feed: str, series: Mapping[str, Sequence[Point]], names: Mapping[str,
     if at_ms is not None:
         shapes.append({"type": "line", "xref": "x", "x0": _local(at_ms, zone), "x1": _local(at_ms, zone),
                        "yref": "paper", "y0": 0, "y1": 1, "line": {"color": "#ffd76a", "width": 2, "dash": "dot"}})
+    firsts = [p["m"] for pts in series.values() for p in pts[:1] if "m" in p]
+    start = sparkline.history_start([(min(firsts), 0.0)], since_ms, until_ms, tz) if traces and firsts else None
+    if start is not None:  # the history begins within the range: shade what came before and say when
+        shapes.append({"type": "rect", "xref": "x", "x0": _local(since_ms, zone), "x1": _local(min(firsts), zone),
+                       "yref": "paper", "y0": 0, "y1": 1, "fillcolor": "#8a97ab", "opacity": 0.18,
+                       "line": {"width": 0}, "layer": "above"})
+        notes.append({"xref": "x", "x": _local(min(firsts), zone), "xanchor": "right", "yref": "paper", "y": 0.98,
+                      "yanchor": "top", "showarrow": False, "text": t("am_history_from", lang, at=start),
+                      "font": {"size": 12, "color": "#ffffff"}, "bgcolor": "rgba(7,13,24,0.85)", "borderpad": 3})
     if not traces:
         notes.append({"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
                       "text": texts.get("empty", "no data in this range"),

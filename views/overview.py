@@ -70,11 +70,13 @@ def yesterday_value(points: Sequence[tuple[int, float]], now_ms: int) -> float |
 
 
 def change(kpi: str, now_value: float | None, points: Sequence[tuple[int, float]], now_ms: int,
-           lang: str) -> tuple[str, str]:
-    """'▲ 12 vs yesterday' and its class (better/worse/flat); no sample a day ago says so, never a made-up 0."""
+           lang: str, tz: str = "Asia/Shanghai") -> tuple[str, str]:
+    """'▲ 12 vs yesterday' and its class (better/worse/flat); no sample a day ago says so, never a made-up 0, and
+    says where the history starts when it starts within the day ('history since 14:32')."""
     before = yesterday_value(points, now_ms)
     if now_value is None or before is None:
-        return t("ov_ch_none", lang), "ov-change ch-none"
+        since = sparkline.history_start(points, now_ms - DAY_MS, now_ms, tz) if now_value is not None else None
+        return t("ov_ch_none", lang) if since is None else t("am_history_from", lang, at=since), "ov-change ch-none"
     digits = 0 if kpi in ("aqi", "open", "overdue") else 1
     delta = round(float(now_value) - before, digits)
     if delta == 0:
@@ -147,7 +149,7 @@ def cards(summary: Mapping[str, Any], series: Mapping[str, Sequence[tuple[int, f
     air, tr, sv, wa = summary["air"]["city"], summary["traffic"], summary["service"], summary["water"]
 
     def ch(kpi: str) -> tuple[str, str]:
-        return change(kpi, live[kpi], series.get(kpi, []), now_ms, lang)
+        return change(kpi, live[kpi], series.get(kpi, []), now_ms, lang, tz)
 
     primary = ", ".join(names["pollutant"](k) for k in air.get("primary") or [])
     air_sub = t("ov_primary", lang, p=primary) if primary else t("ov_stations", lang, n=summary["air"]["n_fresh"])

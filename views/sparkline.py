@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 
 def svg(points: Sequence[tuple[int, float]], since_ms: int, until_ms: int, *, width: int = 300, height: int = 60,
         color: str = "#49c6ff", bands: Sequence[tuple[float, str]] = ()) -> str:
-    """Polyline of (ms, value) over [since, until]; gaps over 10 minutes break the line; optional threshold lines."""
+    """Polyline of (ms, value) over [since, until]; gaps over 10 minutes break the line; optional threshold lines.
+    When the history starts after `since`, the span before it is shaded (no data there, not a flat line)."""
     if not points or until_ms <= since_ms:
         return ""
     values = [v for _, v in points]  # thresholds do not stretch the scale; they show when within it
@@ -36,9 +39,28 @@ def svg(points: Sequence[tuple[int, float]], since_ms: int, until_ms: int, *, wi
     guides = "".join(f'<line x1="0" x2="{width}" y1="{xy(since_ms, b).split(",")[1]}" '
                      f'y2="{xy(since_ms, b).split(",")[1]}" stroke="{c}" stroke-dasharray="4 4" stroke-width="1"/>'
                      for b, c in bands if lo <= b <= hi)
+    start = float(xy(points[0][0], lo).split(",")[0])
+    before = (f'<rect x="0" y="0" width="{start:.1f}" height="{height}" fill="#8a97ab" fill-opacity="0.12"/>'
+              f'<line x1="{start:.1f}" x2="{start:.1f}" y1="0" y2="{height}" stroke="#8a97ab" stroke-dasharray="3 3" '
+              f'stroke-width="1"/>') if starts_late(points, since_ms, until_ms) else ""
     body = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">'
-            f"{guides}{lines}{dots}</svg>")
+            f"{before}{guides}{lines}{dots}</svg>")
     return "data:image/svg+xml;utf8," + quote(body, safe=" =:,/\"'<>")
+
+
+def starts_late(points: Sequence[tuple[int, float]], since_ms: int, until_ms: int) -> bool:
+    """Whether the history begins visibly after the chart's start (more than 2 % of its span: half an hour of a day)."""
+    return bool(points) and points[0][0] - since_ms > 0.02 * (until_ms - since_ms)
+
+
+def history_start(points: Sequence[tuple[int, float]], since_ms: int, until_ms: int, tz: str) -> str | None:
+    """When the history starts late: its first minute, '14:32' (with the date, '12-06 14:32', when it is not the
+    day of `until`), else None."""
+    if not starts_late(points, since_ms, until_ms):
+        return None
+    zone = ZoneInfo(tz)
+    at, now = datetime.fromtimestamp(points[0][0] / 1000, zone), datetime.fromtimestamp(until_ms / 1000, zone)
+    return at.strftime("%H:%M" if at.date() == now.date() else "%m-%d %H:%M")
 
 
 def note(text: str, *, width: int = 300, height: int = 60) -> str:

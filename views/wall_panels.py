@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import levels
+from core.i18n import t
 from core.levels import TRAFFIC_SHORT
 from views import sparkline
 
@@ -49,11 +50,17 @@ def top_lists(summary: dict[str, Any], overdue: dict[str, int], districts: dict[
     }
 
 
-def sparklines(series: dict[str, list[tuple[int, float]]], now_ms: int, empty_text: str) -> dict[str, str]:
-    """A 24 h sparkline (data URI) per panel; a 'no history yet' note where the KPI has fewer than two samples."""
+def sparklines(series: dict[str, list[tuple[int, float]]], now_ms: int, lang: str,
+               tz: str = "Asia/Shanghai") -> dict[str, tuple[str, str]]:
+    """Per panel, a 24 h sparkline (data URI) and the words beside it: '24 h trend', and on a second line where the
+    history starts when that is within the day; a 'no history yet' note where the KPI has fewer than two samples."""
     out = {}
     for panel, (kpi, color, bands) in SPARK.items():
         points = series.get(kpi, [])
-        out[panel] = sparkline.svg(points, now_ms - DAY_MS, now_ms, color=color, bands=bands) \
-            if len(points) > 1 else sparkline.note(empty_text)
+        if len(points) < 2:
+            out[panel] = (sparkline.note(t("no_history", lang)), t("trend_24h", lang))
+            continue
+        since = sparkline.history_start(points, now_ms - DAY_MS, now_ms, tz)
+        out[panel] = (sparkline.svg(points, now_ms - DAY_MS, now_ms, color=color, bands=bands),
+                      t("trend_24h", lang) + ("" if since is None else "\n" + t("since", lang, at=since)))
     return out

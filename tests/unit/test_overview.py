@@ -100,7 +100,10 @@ def test_change_of_a_rate_is_in_points_and_up_is_better() -> None:
 def test_no_sample_a_day_ago_says_so_never_zero() -> None:
     recent_only = [(NOW - 2 * H, 100.0), (NOW - 60_000, 113.0)]
     assert ov.yesterday_value(recent_only, NOW) is None
-    assert ov.change("aqi", 114, recent_only, NOW, "en") == ("no data for yesterday", "ov-change ch-none")
+    # the history starts two hours ago: the card says where (city time), not only that yesterday is missing
+    assert ov.change("aqi", 114, recent_only, NOW, "en", TZ) == ("history since 12:30", "ov-change ch-none")
+    assert ov.change("aqi", 114, recent_only, NOW, "zh", TZ)[0] == "历史自 12:30"
+    assert ov.change("aqi", 114, recent_only[1:], NOW, "en", "UTC")[0] == "history since 06:29"
     assert ov.change("aqi", 114, [], NOW, "zh")[0] == "昨日同时无数据"
     assert ov.change("aqi", 114, [(NOW - 24 * H - 31 * 60_000, 80.0)], NOW, "en")[1] == "ov-change ch-none"
     assert ov.change("aqi", None, [(NOW - 24 * H, 80.0)], NOW, "en")[1] == "ov-change ch-none"
