@@ -17,6 +17,7 @@ from dash import dcc, html
 from dash_extensions.javascript import Namespace
 
 from core import case_flow as cf
+from core import levels
 from core.furniture_catalog import CATEGORIES, GROUPS
 from core.geo import districts
 from core.i18n import t
@@ -125,7 +126,8 @@ def legends(lang: str, on: list[str]) -> html.Div:
     blocks = {
         "air": (t("legend_aqi", lang), [(lv["color"], lv[lang]) for lv in aqi_cn.LEVELS]),
         "roads": (t("legend_traffic", lang), [(lv["color"], lv[lang]) for lv in traffic.LEVELS]),
-        "water": (t("legend_water", lang), [(c["color"], c["name_zh"] if lang == "zh" else f"{c['klass']}")
+        "water": (t("legend_water", lang), [(c["color"], c["name_zh"] if lang == "zh" else
+                                             levels.WORSE_THAN_V if c["klass"] == "劣V" else c["klass"])
                                             for c in water.CLASSES]),
         "cases": (t("legend_cases", lang), [("#49c6ff", t("cases_open", lang)), ("#ff3b30", t("cases_overdue", lang)),
                                             ("#2b3f5e", t("cluster", lang))]),

@@ -40,3 +40,19 @@ def test_no_asset_or_module_above_the_ground_floor_carries_a_copy_of_a_level_col
 def test_chip_text_reads_on_its_colour() -> None:
     assert levels.chip("#FFFF00") == {"background": "#FFFF00", "color": "#101010"}
     assert levels.chip("#99004C")["color"] == "#ffffff" and levels.chip(None)["background"] == "transparent"
+
+
+def test_the_one_maps_legends_speak_english_in_english() -> None:
+    """#17 item 7: the water legend showed '劣V' on the English one map; every legend is in the page's language."""
+    import json
+    import re
+
+    from layouts.analyst import legends
+    from views.map import LAYERS
+
+    text = json.dumps(legends("en", list(LAYERS)).to_plotly_json(), default=lambda o: o.to_plotly_json(),
+                      ensure_ascii=False)
+    assert "worse than V" in text
+    assert not re.search(r"[\u3400-\u9fff]", text)
+    assert "劣Ⅴ类" in json.dumps(legends("zh", list(LAYERS)).to_plotly_json(), default=lambda o: o.to_plotly_json(),
+                                 ensure_ascii=False)
