@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from core import summary
+from core import romanize, summary
 from core.alerts import AGE_METRIC, SCOPE_FEED, Observation
 from indicators import traffic
 
@@ -46,18 +46,19 @@ def _entity_obs(scope: str, docs: Mapping[str, Mapping[str, Any]], now_ms: int, 
         mine: list[Observation] = []
         meta, derived, raw = doc.get("m") or {}, doc.get("d") or {}, doc.get("v") or {}
         name = str(meta.get("name") or eid)
+        name_en = romanize.display(name, "en", meta.get("name_en"))
         district = meta.get("district_adcode")
         district = None if district is None else str(district)
         keys = metrics if metrics is not None else [*derived, *(k for k in raw if k not in derived), AGE_METRIC]
         for metric in keys:
             if metric == AGE_METRIC:
                 value: Any = round(max(0.0, (now_ms - ts) / 1000.0), 1)
-                mine.append(Observation(scope, eid, metric, value, ts, fresh, name, name, district))
+                mine.append(Observation(scope, eid, metric, value, ts, fresh, name, name_en, district))
                 continue
             value = derived[metric] if metric in derived else raw.get(metric)
             if value is None or isinstance(value, _SKIP):
                 continue
-            mine.append(Observation(scope, eid, metric, value, ts, fresh, name, name, district))
+            mine.append(Observation(scope, eid, metric, value, ts, fresh, name, name_en, district))
         out += mine
         if keep:
             kept[eid] = (doc, fresh, mine)

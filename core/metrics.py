@@ -97,7 +97,8 @@ METRICS: dict[str, dict[str, Metric]] = {
 
 # Optional per-reading metadata the ingest API accepts (anything else is rejected, like unknown value keys).
 META: dict[str, Metric] = {m.key: m for m in (
-    Metric("name", "", "str"), Metric("district_adcode", "", "str"), Metric("category", "", "str"),
+    Metric("name", "", "str"), Metric("name_en", "", "str", doc="the English name English pages show (else: Pinyin)"),
+    Metric("district_adcode", "", "str"), Metric("category", "", "str"),
     Metric("river", "", "str"), Metric("road_class", "", "enum", choices=ROAD_CLASSES),
     Metric("length_m", "m", "number", 0.0, 1_000_000.0),
     Metric("waterbody", "", "enum", choices=WATERBODIES), Metric("depth_cm", "cm", "number", 0.0, 100_000.0),

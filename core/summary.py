@@ -116,6 +116,7 @@ class AirRow:
     adcode: str | None
     conc: tuple[float | None, ...]  # AIR_KEYS, None where not a number
     standard: Any
+    name_en: Any = None  # the source's English name (meta name_en), when it gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class TrafficRow:
     name: Any
     adcode: str | None
     weight: tuple[float, float] | None  # indicators.traffic.segment_weight, None when the segment has no TPI
+    name_en: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class WaterRow:
     black_odorous: bool
     name: Any
     adcode: str | None
+    name_en: Any = None
 
 
 def _adcode(doc: Doc) -> str | None:
@@ -158,7 +161,7 @@ def row(feed: str, doc: Doc, cfg: traffic.TrafficConfig | None = None) -> AirRow
     if feed == "air":
         conc = tuple(float(v[k]) if _finite(v.get(k)) else None for k in AIR_KEYS)
         return AirRow(doc.get("id"), doc.get("ts", 0), d.get("aqi"), d.get("level"), d.get("color"), name,
-                      _adcode(doc), conc, d.get("standard"))
+                      _adcode(doc), conc, d.get("standard"), m.get("name_en"))
     if feed == "traffic":
         weight = None
         if v.get("speed_kmh") is not None and v.get("free_flow_kmh"):
@@ -172,9 +175,9 @@ def row(feed: str, doc: Doc, cfg: traffic.TrafficConfig | None = None) -> AirRow
         ratio = d.get("speed_ratio")
         ratio = float(ratio) if _finite(ratio) and ratio else 1.0
         return TrafficRow(doc.get("id"), doc.get("ts", 0), d.get("level"), ratio,
-                          v.get("speed_kmh"), name, _adcode(doc), weight)
+                          v.get("speed_kmh"), name, _adcode(doc), weight, m.get("name_en"))
     return WaterRow(doc.get("id"), doc.get("ts", 0), d.get("klass"), d.get("black_odorous") in ("light", "heavy"),
-                    name, _adcode(doc))
+                    name, _adcode(doc), m.get("name_en"))
 
 
 Rows = dict[str, Any]  # entity id -> row, in the documents' order
@@ -212,15 +215,15 @@ def worst_of(fresh: list[Any], key: Callable[[Any], Any]) -> list[Any]:
 
 
 def air_item(x: AirRow) -> dict[str, Any]:
-    return {"id": x.id, "name": x.name, "aqi": x.aqi, "color": x.color}
+    return {"id": x.id, "name": x.name, "name_en": x.name_en, "aqi": x.aqi, "color": x.color}
 
 
 def traffic_item(x: TrafficRow) -> dict[str, Any]:
-    return {"id": x.id, "name": x.name, "level": x.level, "speed": x.speed}
+    return {"id": x.id, "name": x.name, "name_en": x.name_en, "level": x.level, "speed": x.speed}
 
 
 def water_item(x: WaterRow) -> dict[str, Any]:
-    return {"id": x.id, "name": x.name, "klass": x.klass}
+    return {"id": x.id, "name": x.name, "name_en": x.name_en, "klass": x.klass}
 
 
 def fresh_rows(rows: Rows, now_ms: int, stale_after_s: float) -> list[Any]:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core import romanize
 from core.i18n import FEED_NAMES, t
 from indicators import traffic
 from store.history import FEEDS, MINUTE_MS, Point
@@ -107,9 +108,10 @@ def window(range_key: str, now_ms: int, at_ms: int | None) -> tuple[int, int]:
     return until - hist.RANGES.get(range_key, hist.RANGES[hist.DEFAULT_RANGE]), until
 
 
-def name_of(doc: Mapping[str, Any] | None, eid: str) -> str:
-    """An entity's display name from its stored metadata."""
-    return str(((doc or {}).get("m") or {}).get("name") or eid)
+def name_of(doc: Mapping[str, Any] | None, eid: str, lang: str = "zh") -> str:
+    """An entity's display name from its stored metadata, in the page's language (core.romanize.display)."""
+    meta = (doc or {}).get("m") or {}
+    return romanize.display(meta.get("name") or eid, lang, meta.get("name_en"))
 
 
 def bands_for(feed: str, meta: Mapping[str, Any], item: str | None, lang: str,
@@ -160,7 +162,7 @@ def panel(sel: Any, cmp: Sequence[str], series: Mapping[str, list[Point]], docs:
     ref = parse_ref(sel)
     since, until = window(range_key, now_ms, at_ms)
     out: dict[str, Any] = {"open": feed is not None, "title": "", "rows": [], "notes": [], "feed": feed,
-                           "chips": [{"key": k, "name": name_of(docs.get(k), k.split(":", 1)[1])}
+                           "chips": [{"key": k, "name": name_of(docs.get(k), k.split(":", 1)[1], lang)}
                                      for k in parse_refs(list(cmp or []))]}
     if feed is None:
         out["figure"] = {"data": [], "layout": {}}
@@ -174,7 +176,7 @@ def panel(sel: Any, cmp: Sequence[str], series: Mapping[str, list[Point]], docs:
                 if past else None
             out["notes"].append(t("am_as_of", lang, at=replay.at_label(at_ms, tz, lang)))
         if doc is None:
-            out["title"] = name_of(docs.get(ref_key(ref)), ref["id"])
+            out["title"] = name_of(docs.get(ref_key(ref)), ref["id"], lang)
             out["notes"].append(t("am_no_sample" if at_ms is not None else "no_data", lang))
         else:
             info = entity.details(ref["feed"], doc, lang, now_ms if at_ms is None else at_ms, tz, districts)
@@ -184,9 +186,9 @@ def panel(sel: Any, cmp: Sequence[str], series: Mapping[str, list[Point]], docs:
     if note:
         out["notes"].append(note)
     if left_out:
-        out["notes"].append(t("am_cmp_not_drawn", lang, name=name_of(docs.get(f"{feed}:{left_out}"), left_out)))
-    out["figure"] = hist.figure(feed, {eid: series.get(eid, []) for eid in ids},
-                                {eid: name_of(docs.get(f"{feed}:{eid}"), eid) for eid in ids}, item=item, lang=lang,
+        out["notes"].append(t("am_cmp_not_drawn", lang, name=name_of(docs.get(f"{feed}:{left_out}"), left_out, lang)))
+    names = {eid: name_of(docs.get(f"{feed}:{eid}"), eid, lang) for eid in ids}
+    out["figure"] = hist.figure(feed, {eid: series.get(eid, []) for eid in ids}, names, item=item, lang=lang,
                                 tz=tz,
                                 since_ms=since, until_ms=until, bands=bands, at_ms=at_ms,
                                 texts={"empty": t("am_empty", lang)})

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import romanize
 from core.i18n import BLACK_ODOROUS, NO_BO_ITEMS, ROAD_CLASS
 from core.i18n import ENTITY_LABELS as L
 from indicators import aqi_cn, traffic, water
@@ -74,7 +75,7 @@ def details(feed: str, doc: dict[str, Any], lang: str, now_ms: int, tz: str,
             districts: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """{"title", "rows": [[label, value], ...]} for one stored document."""
     v, m, d = doc.get("v", {}), doc.get("m", {}), doc.get("d", {})
-    name = m.get("name") or doc.get("id")
+    name = romanize.display(m.get("name") or doc.get("id"), lang, m.get("name_en"))
     dname = districts.get(str(m.get("district_adcode") or v.get("district_adcode") or ""), ("—", "—"))
     dname = dname[0 if lang == "zh" else 1]
     when = f"{_time(doc.get('ts'), tz, lang)} ({_age(doc.get('ts'), now_ms, lang)})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import levels
+from core import levels, romanize
 from core.i18n import t
 from core.levels import TRAFFIC_SHORT
 from views import sparkline
@@ -37,14 +37,18 @@ def top_lists(summary: dict[str, Any], overdue: dict[str, int], districts: dict[
               names: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Each panel's three worst entities: label, value text and the level colour of the value."""
     i = 0 if lang == "zh" else 1
+
+    def label(s: dict[str, Any]) -> str:
+        return romanize.display(s["name"], lang, s.get("name_en"))
+
     worst_districts = sorted(((n, a) for a, n in overdue.items() if n), reverse=True)[:3]
     return {
-        "air": [{"label": s["name"], "value": str(s["aqi"]), "color": s["color"]} for s in summary["air"]["top"]],
-        "traffic": [{"label": s["name"], "value": TRAFFIC_SHORT.get(s["level"], ("—", "—"))[i],
+        "air": [{"label": label(s), "value": str(s["aqi"]), "color": s["color"]} for s in summary["air"]["top"]],
+        "traffic": [{"label": label(s), "value": TRAFFIC_SHORT.get(s["level"], ("—", "—"))[i],
                      "color": names["tpi_color"](s["level"])} for s in summary["traffic"]["top"]],
         "service": [{"label": districts.get(a, (a, a))[i], "value": str(n), "color": levels.color("aqi", 3)}
                     for n, a in worst_districts],
-        "water": [{"label": s["name"], "value": names["water_name"](s["klass"]) if lang == "zh"
+        "water": [{"label": label(s), "value": names["water_name"](s["klass"]) if lang == "zh"
                    else levels.water_name(s["klass"], lang),
                    "color": names["water_color"](s["klass"])} for s in summary["water"]["top"]],
     }

@@ -127,13 +127,13 @@ def test_the_alert_console_works_by_keyboard_alone_with_a_visible_focus_ring(bro
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     login(page, app_proc.url)
     page.goto(app_proc.url + "/alerts?lang=en")
-    page.wait_for_selector(".console-table .row-pick:has-text('广雅中学')")
+    page.wait_for_selector(".console-table .row-pick:has-text('Guangya Middle School')")
     assert page.evaluate("[...document.querySelectorAll('[tabindex]')].filter(e => e.tabIndex > 0).length") == 0
     page.focus("body")
-    stops = tab_until(page, "el.classList.contains('row-pick') && el.innerText.includes('广雅中学')")
+    stops = tab_until(page, "el.classList.contains('row-pick') && el.innerText.includes('Guangya Middle School')")
     assert any(s["id"] == "ac-search" for s in stops[:-1])  # the filters come before the list
     page.keyboard.press("Enter")
-    page.wait_for_selector("#ac-detail .detail-card:has-text('广雅中学')")
+    page.wait_for_selector("#ac-detail .detail-card:has-text('Guangya Middle School')")
     assert page.get_attribute(".row-pick[aria-current=true]", "aria-current") == "true"
     stops += tab_until(page, "el.id === 'ac-comment'")
     page.keyboard.type("seen on the wall, unit sent")
@@ -178,7 +178,8 @@ def test_a_new_alert_is_read_out_politely_on_the_console(browser: Any, app_proc:
     page.wait_for_timeout(3500)  # a tick: the page has had its first look
     assert live.inner_text() == ""
     breach(r)
-    page.wait_for_function("() => document.querySelector('#ac-live').innerText.includes('广雅中学')", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#ac-live').innerText.includes('Guangya Middle School')",
+                           timeout=15_000)
     said = live.inner_text()
     assert said.startswith("New alert:") and "310" in said, said
     wall = browser.new_page(viewport={"width": 1366, "height": 768})

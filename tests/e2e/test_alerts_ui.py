@@ -53,7 +53,7 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     console.wait_for_selector(".console-table")
     assert console.locator("#ac-operator").count() == 0  # no name to type: who acts is the signed-in user
     assert console.is_disabled("#ac-ack") and console.is_disabled("#ac-silence")  # nothing picked: nothing to act on
-    console.locator(".console-table tbody tr", has_text="广雅中学").first.click()
+    console.locator(".console-table tbody tr", has_text="Guangya Middle School").first.click()
     console.wait_for_selector(".detail-entity")
     console.wait_for_selector("#ac-ack:not([disabled])")
     assert console.locator(".history thead th").all_inner_texts() == [
@@ -64,7 +64,7 @@ def test_breach_flashes_on_wall_then_acknowledged_from_console(browser: Any, app
     console.fill("#ac-comment", "Dispatched inspector to the site")
     console.click("#ac-ack")
     # what was acknowledged, in words (it was the internal id, "station_aqi:1345A")
-    console.wait_for_selector("text=Acknowledged: 广雅中学 · Station AQI above limit", timeout=5000)
+    console.wait_for_selector("text=Acknowledged: Guangya Middle School · Station AQI above limit", timeout=5000)
     console.wait_for_selector("#ac-ack[disabled]")  # acknowledged: not again
     console.screenshot(path=str(ARTIFACTS / "alerts-console-1366x768.png"))
 

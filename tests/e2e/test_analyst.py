@@ -71,7 +71,8 @@ def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: A
     page.locator(".aqi-pin", has_text="114").click()
     page.wait_for_selector(".entity-popup .ep-title", timeout=5000)  # the popup still opens
     page.wait_for_selector("#am-panel.open", timeout=5000)
-    page.wait_for_function("document.getElementById('am-panel-title')?.textContent === '广雅中学'", timeout=10_000)
+    page.wait_for_function("document.getElementById('am-panel-title')?.textContent === 'Guangya Middle School'",
+                           timeout=10_000)
     assert "114 Lightly polluted" in page.locator("#am-panel-rows").inner_text()
     page.wait_for_selector("#am-chart .scatterlayer path.js-line", timeout=10_000)  # the history line, an svg path
     assert page.locator("#am-chart .shapelayer path").count() >= 4  # the AQI bands behind it
@@ -83,14 +84,14 @@ def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: A
     page.wait_for_function("new URLSearchParams(location.search).get('cmp') === 'air:1345A'", timeout=5000)
     page.keyboard.press("Escape")
     page.locator(".aqi-pin", has_text="60").click()
-    page.wait_for_function("document.getElementById('am-panel-title')?.textContent === '市五中'", timeout=10_000)
+    page.wait_for_function("document.getElementById('am-panel-title')?.textContent === 'Shiwuzhong'", timeout=10_000)
     page.get_by_role("button", name="Add to compare").click()
     page.wait_for_function("new URLSearchParams(location.search).get('cmp') === 'air:1345A,air:1346A'",
                            timeout=5000)
     page.wait_for_function("document.querySelectorAll('#am-chart .scatterlayer .trace').length === 2",
                            timeout=10_000)
     legend = page.locator("#am-chart .legend").text_content() or ""
-    assert "广雅中学" in legend and "市五中" in legend
+    assert "Guangya Middle School" in legend and "Shiwuzhong" in legend
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").click()
@@ -111,7 +112,7 @@ def test_side_panel_history_compare_csv_and_shared_url(browser: Any, app_proc: A
     other = browser.new_page(viewport={"width": 1920, "height": 1080})
     login(other, shared)
     other.goto(shared)
-    other.wait_for_function("document.getElementById('am-panel-title')?.textContent === '市五中'", timeout=10_000)
+    other.wait_for_function("document.getElementById('am-panel-title')?.textContent === 'Shiwuzhong'", timeout=10_000)
     other.wait_for_function("document.querySelectorAll('#am-chart .scatterlayer .trace').length === 2",
                             timeout=10_000)
     assert other.locator(".am-chip").count() == 2 and other.locator("#am-range input[value='1h']").is_checked()

@@ -46,7 +46,7 @@ def test_popup_layer_toggle_shared_url_and_no_outside_requests(browser: Any, app
     page.locator(".aqi-icon").first.click()
     page.wait_for_selector(".entity-popup.ep-compact .ep-title", timeout=10_000)  # beside the panel: compact
     popup = page.locator(".entity-popup").inner_text()
-    assert "广雅中学" in popup and "114" in popup and "More in the side panel" in popup
+    assert "Guangya Middle School" in popup and "114" in popup and "More in the side panel" in popup
     page.wait_for_function("(document.getElementById('am-panel-rows')?.textContent || '').includes('HJ633-2026')",
                            timeout=10_000)  # the details are the panel's
     assert "µg/m³" in page.locator("#am-panel-rows").inner_text()

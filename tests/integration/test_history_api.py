@@ -94,7 +94,7 @@ def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
     ctx = context.of(client.application)
     out = analyst_panel.panel_response(ctx, now, {"feed": "air", "id": "1345A"}, [], "1h", None, None, "en")
     cls, title, rows, notes, graph, item_hidden, chips, head = out
-    assert cls == "am-panel open" and title == "广雅中学" and item_hidden is True and chips == []
+    assert cls == "am-panel open" and title == "Guangya Middle School" and item_hidden is True and chips == []
     # the selected station's map popup shows the panel's own headline rows (#17 item 8: one value, one refresh)
     assert head["key"] == "air:1345A" and head["title"] == title and head["rows"][0][0] == "AQI"
     assert head["rows"][-1][0] == "Data time" and head["more"] == "More in the side panel", head
@@ -113,7 +113,7 @@ def test_popup_rows_as_of_a_replayed_minute(client: FlaskClient, r: redis.Redis)
     at = now - now % MIN - 20 * MIN
     body = client.get(f"/api/v1/history/air/1345A/at/{at}?lang=en").get_json()
     rows = dict(body["rows"])
-    assert body["title"] == "广雅中学" and rows["AQI"].startswith("200") and "Replay" in rows
+    assert body["title"] == "Guangya Middle School" and rows["AQI"].startswith("200") and "Replay" in rows
     early = client.get(f"/api/v1/history/air/1345A/at/{now - 3_600_000}?lang=zh").get_json()
     assert dict(early["rows"])["该时刻无数据"] == "—"
     assert client.get(f"/api/v1/history/service/S1/at/{at}").status_code == 404

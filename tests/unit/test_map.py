@@ -120,7 +120,7 @@ def test_station_popup_lists_pollutants_with_units_and_standard() -> None:
            "d": {"aqi": 106, "primary": ["pm25_1h"], "standard": "HJ633-2026"}}
     info = details("air", doc, "en", NOW, "Asia/Shanghai", {})
     rows = dict(info["rows"])
-    assert info["title"] == "广雅中学" and rows["AQI"].startswith("106 Lightly polluted")
+    assert info["title"] == "Guangya Middle School" and rows["AQI"].startswith("106 Lightly polluted")  # #17 item 7
     assert rows["PM2.5 1h"] == "80 µg/m³" and rows["CO 1h"] == "0.8 mg/m³" and rows["Standard"] == "HJ633-2026"
     assert "2 min ago" in rows["Data time"]
 
