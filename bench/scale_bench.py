@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from alerts.service import Evaluator
+from bench import gc_probe
 from bench.common import SMOKE, auth_env, print_figures, session_cookie, size, start_gunicorn, tear_down
 from bench.viewers_bench import cpu_s, pct, tick_body
 from bench.wall_bench import _request_body
@@ -631,6 +632,7 @@ class Result:
     ingest: tuple[float, float, float] = (0.0, 0.0, 0.0)  # while the screens' ticks and the refresh run
     ingest_quiet: tuple[float, float, float] = (0.0, 0.0, 0.0)  # with neither
     rounds_at: list[tuple[float, float]] = field(default_factory=list)  # the background refresh's rounds
+    gc_ms: list[float] = field(default_factory=list)  # the workers' full garbage collections during the screens
 
 
 def measure(sz: Size, city: dict[str, Any]) -> Result:
@@ -676,12 +678,15 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
         refresher.start()
         token = "scale-bench-ingest"
         profile = city_profile(tmp, city, points)
+        gc_log = tmp / "gc"
+        gc_log.mkdir()
         env = {**os.environ, **auth_env(), "REDIS_URL": url, "ONESCREEN_SIMULATOR": "off",
                "ONESCREEN_CITY": str(profile), "ONESCREEN_TICK_MS": str(TICK_MS),
                "ONESCREEN_WALL_CAROUSEL_S": str(CAROUSEL_S),
                "ONESCREEN_INGEST_TOKEN": token, "ONESCREEN_INGEST_MAX_BATCH": str(max(5_000, INGEST_BATCH)),
-               "ONESCREEN_INGEST_RATE_PER_MIN": "1000000000"}
-        gunicorn, base = start_gunicorn("app:server", env, ("--keep-alive", "30", "--timeout", "120"))
+               "ONESCREEN_INGEST_RATE_PER_MIN": "1000000000", "ONESCREEN_BENCH_GC_LOG": str(gc_log)}
+        gunicorn, base = start_gunicorn("app:server", env, ("--keep-alive", "30", "--timeout", "120",
+                                                           "-c", str(Path(gc_probe.__file__))))
         port = int(base.rsplit(":", 1)[1])
         kiosk, admin = session_cookie(base, "kiosk"), session_cookie(base, "admin")
         req = urllib.request.Request(base + "/_dash-dependencies", headers={"Cookie": admin})
@@ -697,12 +702,14 @@ def measure(sz: Size, city: dict[str, Any]) -> Result:
                                                                        rounds=size(2, 1))
         common = {"master": gunicorn.pid, "r": r, "refresher": refresher}
         _set_state(wall, "wall-map-ver", None)
+        screens_from = time.time()
         res.wall = run_series(port, wall, kiosk, WALL_NEEDLE, REQUESTS, wall_after, themes=True, **common)
         _set_state(onemap, "am-ver", None)
         res.onemap = run_series(port, onemap, admin, MAP_NEEDLE, REQUESTS, map_after, **common)
         _set_state(street, "am-ver", None)
         res.street = run_series(port, street, admin, MAP_NEEDLE, REQUESTS, map_after, **common)
         res.overview = run_series(port, overview, admin, OV_NEEDLE, REQUESTS, overview_after, **common)
+        res.gc_ms = gc_probe.full_passes(str(gc_log), screens_from, time.time())
         res.ingest = ingest_rate(port, points, token)
         refresher.stop()
         if refresher.error is not None:
@@ -775,6 +782,13 @@ def _redis_per_tick(res: Result, s: Series) -> float:
     return 1000 * max(0.0, s.redis_cpu - res.idle_redis_per_round * s.refresh_rounds) / len(s.latency)
 
 
+def _gc_text(res: Result) -> str:
+    if not res.gc_ms:
+        return f"{res.size.label} 0"
+    return (f"{res.size.label} {len(res.gc_ms)} / {_ms(pct([x / 1000 for x in res.gc_ms], 0.95))} / "
+            f"{_ms(max(res.gc_ms))}")
+
+
 def lines(results: list[Result]) -> list[str]:
     sw, sm, so = "scale wall tick: ", "scale map tick: ", "scale overview: "
     theme_p50 = {th: (lambda res, th=th: 1000 * statistics.median(
@@ -817,6 +831,8 @@ def lines(results: list[Result]) -> list[str]:
         _side(so, "tick latency p50", results, lambda res: pct(res.overview.latency, 0.5), _ms),
         _side(so, "tick latency p95", results, lambda res: pct(res.overview.latency, 0.95), _ms),
         _side(so, "response bytes median", results, lambda res: statistics.median(res.overview.sizes), _bytes),
+        "scale workers' full garbage collections while the screens were measured (they hold the GIL: core/heap.py), "
+        "count / p95 / longest: " + " | ".join(_gc_text(res) for res in results),
         _side("scale CPU per wall tick: ", "gunicorn workers", results,
               lambda res: _worker_per_tick(res, res.wall), _ms),
         _side("scale CPU per wall tick: ", "Redis (background refresh taken off)", results,

@@ -29,6 +29,7 @@ FIGURES = (
     "scale sizes: ", "scale wall tick: ", "scale map tick: ", "scale overview: ", "scale CPU per wall tick: ",
     "scale CPU per map tick: ", "scale alert pass: ", "scale Redis memory: ", "scale ingest: ", "scale load: ",
     "scale background refresh: ", "history memory per 1,000 entities and day, air: ", "history memory, 8 days of ",
+    "scale workers' full garbage collections ",
     "resilience (a) wall live again after Redis (kill -9, restart) returned: ",
     "  'connection lost' shown after the kill: ",
     "resilience (b) AOF everysec, kill -9 mid-ingest ", "  answers over the run ",
