@@ -10,25 +10,22 @@ What: after a full pass that took longer than FREEZE_AFTER_MS, every object that
 permanent generation (gc.freeze, Python >= 3.7), so later full passes walk only what was made since. Frozen objects
 are still freed by reference counting when they are dropped; only a reference cycle among them that becomes garbage
 later is never collected. Freezing right after a full pass freezes no garbage, and a freeze happens again only when a
-full pass is slow again, so freezes are few and each is logged.
-Then one more full pass, now over nothing but the young objects, is run from a short thread: CPython starts a full
-pass only once a quarter of the heap its last full pass left (frozen objects included) is new, so without it the
-next pass would wait for a quarter of the whole heap to pile up and walk it all at once (measured: 60-120 ms passes
-after each freeze); after it, full passes come often and each walks only what has piled up since.
+full pass is slow again, so freezes are few (counted: freezes()).
+The hook does nothing but time the pass and freeze: no logging, no thread, no lock. It runs inside whatever code
+allocated when the collector started, which may hold a lock (threading's own while a thread starts, a logging
+handler's); a first version that logged and started a thread from the hook (for one more full pass) was followed by
+a CI run with three hangs where apps start and stop.
 """
 
 from __future__ import annotations
 
 import gc
-import logging
-import threading
 import time
 from typing import Any
 
-log = logging.getLogger("onescreen.heap")
-FREEZE_AFTER_MS = 25.0  # a full pass slower than this freezes what survived it
+FREEZE_AFTER_MS = 50.0  # a full pass slower than this freezes what survived it
 
-_state: dict[str, Any] = {"t0": None, "freezes": 0, "resetting": False}
+_state: dict[str, Any] = {"t0": None, "freezes": 0, "last_ms": 0.0}
 
 
 def _on_gc(phase: str, info: dict[str, Any]) -> None:
@@ -42,23 +39,10 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
     if t0 is None:
         return
     ms = 1000 * (time.perf_counter() - t0)
-    if _state["resetting"]:  # the pass after a freeze (or one that came first): never a freeze of its own, so a
-        _state["resetting"] = False  # machine too slow for the threshold cannot chain passes
-        return
     if ms > FREEZE_AFTER_MS:
         gc.freeze()
         _state["freezes"] += 1
-        log.info("a full garbage collection took %.0f ms: %d objects frozen (freeze %d)", ms, gc.get_freeze_count(),
-                 _state["freezes"])
-        _state["resetting"] = True
-        threading.Thread(target=_reset, name="gc-after-freeze", daemon=True).start()
-
-
-def _reset() -> None:
-    """The full pass after a freeze; not from the hook itself, nor at once: gc.collect() does nothing while another
-    collection is finishing, and Thread.start() lets the new thread run before the hook has returned."""
-    time.sleep(0.05)
-    gc.collect()
+        _state["last_ms"] = ms
 
 
 def settle() -> None:

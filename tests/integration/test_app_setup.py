@@ -23,7 +23,9 @@ SCRIPT = textwrap.dedent("""
     from concurrent.futures import ThreadPoolExecutor
     from config.settings import Settings
     import app as app_module
+    from core import heap
 
+    heap.FREEZE_AFTER_MS = 0.0  # every full collection freezes: the hook must never hang a process that starts threads
     app = app_module.create_app(Settings(redis_url=sys.argv[1], simulator=False, secret_key="s" * 32,
                                          kiosk_tokens="kiosk-setup-token"))
     client = app.server.test_client()
