@@ -20,6 +20,9 @@ COOKIE = "onescreen_session"  # the app's signed session cookie (auth.gate)
 # BENCH_SMOKE=1 (`python -m bench --smoke`, `make bench-smoke`): every bench runs end to end on tiny sizes and
 # durations, so the suite can check that each still runs and prints its figures. The numbers then mean nothing.
 SMOKE = os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+# The benches measure a running city, not a first start: the apps they start (with the simulator on) do not back-fill
+# a week of history (data_sources/simulator/backfill.py), which would take a core for seconds during the measurement.
+os.environ.setdefault("ONESCREEN_SIM_BACKFILL_DAYS", "0")
 T = TypeVar("T")
 
 

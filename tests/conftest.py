@@ -117,6 +117,8 @@ class AppProcess:
         self._data = tempfile.TemporaryDirectory(prefix="onescreen-app-")  # the case records' SQLite, per app
         self.env = {**os.environ, "REDIS_URL": redis_url, "ONESCREEN_PORT": str(self.port),
                     "ONESCREEN_SIMULATOR": "off", "ONESCREEN_TICK_MS": "1000", "ONESCREEN_DATA_DIR": self._data.name,
+                    "ONESCREEN_SIM_BACKFILL_DAYS": "0",  # a test with the simulator on starts clean (test_first_run
+                    # turns it on)
                     **AUTH_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
