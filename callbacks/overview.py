@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, no_up
 
 from alerts import actions as alerts_api
 from auth import principal
+from core import district_score
 from core.geo import district_names
 from core.i18n import norm_lang, t
 from layouts import ids
@@ -31,7 +32,8 @@ CARD_KEYS = ("value", "level", "level_style", "change", "change_class", "sub", "
 OUTPUTS = [Output(ids.ov_card(k, part), prop) for k in view.KPIS for part, prop in CARD_OUTPUTS] + [
     Output(ids.OV_CLOCK, "children"), Output(ids.OV_STATUS, "children"), Output(ids.OV_STATUS, "className"),
     Output(ids.OV_SIM_BADGE, "hidden"), Output(ids.OV_RANK_DATA, "data"), Output(ids.OV_SORT_NOTE, "children"),
-    Output(ids.OV_ALERT_COUNTS, "children"), Output(ids.OV_UNACKED_TITLE, "children"),
+    Output(ids.OV_ATTENTION, "children"), Output(ids.OV_ALERT_COUNTS, "children"),
+    Output(ids.OV_UNACKED_TITLE, "children"),
     Output(ids.OV_UNACKED, "children"), Output(ids.OV_FEEDS, "children"), Output(ids.OV_LAST_OK, "data"),
 ]
 SPARK_OUTPUTS = [Output(ids.ov_card(k, "spark"), "src") for k in view.KPIS] + [Output(ids.OV_SPARK_KEY, "data")]
@@ -74,6 +76,20 @@ def kpi_series(ctx: context.Context, now_ms: int, scope: str | None = None) -> d
                     lambda: kpi.series(ctx.redis, view.KPIS, now_ms - view.DAY_MS - view.WINDOW_MS))
 
 
+def scores_hour_ago(ctx: context.Context, now_ms: int, adcodes: list[str]) -> dict[str, float]:
+    """adcode -> the district's attention score recorded nearest to an hour ago (within 5 minutes), where there is
+    one (the feed runner records them once a minute: core/district_score.py)."""
+    target = now_ms - 3_600_000
+    names = [district_score.KPI_PREFIX + ad for ad in adcodes]
+    series = kpi.series(ctx.redis, names, target - 300_000, target + 300_000)
+    out = {}
+    for ad, name in zip(adcodes, names, strict=True):
+        pts = series.get(name) or []
+        if pts:
+            out[ad] = min(pts, key=lambda p: abs(p[0] - target))[1]
+    return out
+
+
 def feed_health(now_ms: int) -> dict[str, dict[str, Any]] | None:
     """Every feed's health hash, read once per tick per process; None while the store is unreachable."""
     ctx = context.get()
@@ -100,12 +116,18 @@ def view_model(ctx: context.Context, now: int, lang: str, scope: str | None = No
     status, status_cls = view.header_status(summary, lang)
     rows = view.district_rows(summary, map_view.district_values(summary),
                               scope_mod.names(district_names(ctx.city["geo"]["districts"]), scope), lang, names)
+    try:
+        before = ctx.memo(scope_mod.key("overview-scores-1h", scope), now // kpi.MINUTE_MS,
+                          lambda: scores_hour_ago(ctx, now, [r["adcode"] for r in rows]))
+    except UNAVAILABLE:
+        before = {}
     al = view.alert_panel(summary.get("alerts", {}), fired, lang, tz, now)
     cards = view.cards(summary, series, now, lang, names, tz)
     return {"head": [cards[k][key] for k in view.KPIS for key in CARD_KEYS] + [
                 f"{date} {clock}", status, status_cls, not wall_view.simulated(summary)],
             "rows": rows,
-            "tail": [layout.alert_counts(al["chips"], lang), al["title"], layout.unacked(al["items"], al["more"], lang),
+            "tail": [layout.attention_items(view.attention(rows, before, lang), lang),
+                     layout.alert_counts(al["chips"], lang), al["title"], layout.unacked(al["items"], al["more"], lang),
                      layout.status_table(summary, lang, feed_health(now), now, reasons=scope is None, tz=tz)]}
 
 
@@ -117,7 +139,7 @@ def overview_response(ctx: context.Context, now: int, lang: str, sort: Mapping[s
     if vm is None:
         n = len(view.KPIS) * len(CARD_OUTPUTS)
         return (*[no_update] * n, no_update, t("store_down", lang), "ov-status status-down", no_update, no_update,
-                no_update, no_update, no_update, no_update, no_update, {"t": now, "store": False})
+                no_update, no_update, no_update, no_update, no_update, no_update, {"t": now, "store": False})
     col = str(sort.get("col")) if sort.get("col") in view.SORT_COLS else view.DEFAULT_SORT["col"]
     desc = bool(sort.get("desc"))
     rows = ctx.memo(scope_mod.key(f"overview-rows:{lang}:{col}:{desc}", scope), tick,
@@ -177,12 +199,15 @@ clientside_callback(
             function cell(col, content, first) {
                 var link = {href: r.href, className: "ov-row-link"};
                 if (!first) { link.tabIndex = "-1"; }
-                return el("Td", {className: "col-" + col}, el("A", link, content));
+                var td = {className: "col-" + col};
+                if (col === "score") { td.title = r.cause; }  // the main cause, on hover
+                return el("Td", td, el("A", link, content));
             }
             var tpi = r.has_tpi ? [chip(r.tpi_text, r.tpi_style), el("Span", {className: "ov-level-name"}, r.tpi_level)]
                                 : r.tpi_text;
             return el("Tr", {className: "ov-row", "data-adcode": r.adcode}, [
-                cell("name", r.name, true), cell("aqi", chip(r.aqi_text, r.aqi_style)), cell("tpi", tpi),
+                cell("name", r.name, true), cell("score", chip(r.score_text, r.score_style)),
+                cell("aqi", chip(r.aqi_text, r.aqi_style)), cell("tpi", tpi),
                 cell("open", r.open_text), cell("overdue", r.overdue_text),
                 cell("water", chip(r.water_text, r.water_style))]);
         });

@@ -16,7 +16,7 @@ import redis
 from alerts import service as alert_service
 from config.indicator_config import load_traffic_config
 from config.settings import Settings, load_city, load_feeds
-from core import heap, summary
+from core import district_score, heap, summary
 from core.geo import GEO_DIR, district_names
 from core.readings import Source, SourceError
 from data_sources import pipeline
@@ -112,13 +112,15 @@ def build_sources(settings: Settings, r: redis.Redis) -> list[Source]:
 
 
 def record_kpis(r: redis.Redis, stop: threading.Event, traffic_cfg: TrafficConfig | None = None,
-                period_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
-    """Once a minute, the city's headline KPIs into their history (sparklines, 'same hour yesterday')."""
+                period_s: float = 60.0, clock: Callable[[], float] = time.time, districts: Sequence[str] = ()) -> None:
+    """Once a minute, the city's headline KPIs into their history (sparklines, 'same hour yesterday'), and each
+    district's attention score (core/district_score.py: the overview's change over the hour)."""
     feeds = load_feeds()
     while not stop.is_set():
         now = int(clock() * 1000)
         try:
-            kpi.record(r, now, kpi.city_kpis(summary.build(snapshot.read(r, now), now, feeds, traffic_cfg)))
+            city = summary.build(snapshot.read(r, now, districts=districts), now, feeds, traffic_cfg)
+            kpi.record(r, now, {**kpi.city_kpis(city), **district_score.kpis(city)})
         except UNAVAILABLE as exc:
             log.warning("store unreachable, KPI sample skipped: %s", exc)
         stop.wait(period_s - (clock() % period_s) + 1)
@@ -150,7 +152,8 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
     sources = build_sources(settings, r)
     evaluator = alert_service.start(r, stop, city=city)
     traffic_cfg = load_traffic_config()
-    threading.Thread(target=record_kpis, args=(r, stop, traffic_cfg), name="kpi-recorder", daemon=True).start()
+    threading.Thread(target=record_kpis, args=(r, stop, traffic_cfg), name="kpi-recorder", daemon=True,
+                     kwargs={"districts": tuple(district_names(city["geo"]["districts"]))}).start()
     history.keep_ms("air")  # a bad history_days in config/feeds.yaml: ValueError here, at start-up
     threading.Thread(target=compact_history, args=(r, stop), name="history-thinning", daemon=True).start()
     if settings.simulator:

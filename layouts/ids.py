@@ -195,6 +195,7 @@ OV_SORT_NOTE = "ov-sort-note"
 OV_ALERT_COUNTS = "ov-alert-counts"
 OV_UNACKED_TITLE = "ov-unacked-title"
 OV_UNACKED = "ov-unacked"
+OV_ATTENTION = "ov-attention"
 OV_FEEDS = "ov-feeds"
 OV_FEEDS_SECTION = "ov-feeds-section"
 

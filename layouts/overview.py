@@ -80,6 +80,27 @@ def sort_class(col: str, sort: Mapping[str, Any]) -> str:
     return "ov-sort ov-sorted " + ("ov-desc" if sort.get("desc") else "ov-asc")
 
 
+def attention_panel(lang: str) -> html.Section:
+    """The districts that need attention first (core/district_score.py): score, main cause, change over the hour."""
+    return html.Section(className="ov-panel ov-attention", children=[
+        html.Div([html.H2(t("ov_attention_title", lang))], className="ov-panel-head"),
+        html.Ol(id=ids.OV_ATTENTION, className="ov-att-list"),
+        html.Div(t("ov_attention_hint", lang), className="ov-hint"),
+    ])
+
+
+def attention_items(items: Sequence[Mapping[str, Any]], lang: str) -> list[html.Li]:
+    """One line per district: its score (in its band's colour), name, main cause and change, linking to the one map
+    outlining the district."""
+    if not items:
+        return [html.Li(t("ov_attention_none", lang), className="ov-empty")]
+    return [html.Li(html.A([html.Span(i["score_text"], className="ov-chip ov-att-score", style=i["score_style"]),
+                            html.Span(i["name"], className="ov-att-name"),
+                            html.Span(i["trend"], className=f"ov-att-trend {i['trend_class']}"),
+                            html.Span(i["cause"], className="ov-att-cause")], href=i["href"]),
+                    className="ov-att", **{"data-adcode": i["adcode"]}) for i in items]
+
+
 def alerts_panel(lang: str) -> html.Section:
     """Today's alerts by level, and the ones still waiting for acknowledgement."""
     return html.Section(className="ov-panel ov-alerts", children=[
@@ -99,7 +120,8 @@ def layout(city_name: str, lang: str, tick_ms: int) -> html.Div:
         html.Div(className="ov-screen", children=[
             header(city_name, lang),
             html.Section([card(kpi, lang) for kpi in KPIS], className="ov-cards"),
-            html.Div([ranking(lang), alerts_panel(lang)], className="ov-lower"),
+            html.Div([ranking(lang), html.Div([attention_panel(lang), alerts_panel(lang)], className="ov-side")],
+                     className="ov-lower"),
         ]),
         *([cases_layout.departments_panel(lang)] if may_open("/cases") else []),
         html.Section(id=ids.OV_FEEDS_SECTION, className="ov-panel ov-feeds", children=[

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import levels
+from core import district_score, levels
 from core.alerts import RANK, STALE
 from core.i18n import t
 from core.levels import ALERT_COLORS, ALERT_LEVELS, chip
+from indicators import aqi_cn
 from store.kpi import city_kpis
 from views import sparkline
 from views.wall import age_text
@@ -27,7 +28,8 @@ SPARK = {"aqi": ("#ffd400", ((100.0, levels.color("aqi", 3)), (150.0, levels.col
          "tpi": (levels.color("traffic", 4), ((6.0, levels.color("traffic", 4)),)),
          "open": ("#49c6ff", ()), "overdue": (levels.color("alert", "orange"), ()), "on_time": ("#7dffa5", ()),
          "water_good": (levels.color("water", "II"), ())}
-SORT_COLS = ("name", "aqi", "tpi", "open", "overdue", "water")
+SORT_COLS = ("name", "score", "aqi", "tpi", "open", "overdue", "water")
+ATTENTION_N = 3  # districts in the "needs attention first" list
 DEFAULT_SORT = {"col": "overdue", "desc": True}
 WATER_RANK = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "劣V": 6}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -190,13 +192,19 @@ def district_rows(summary: Mapping[str, Any], values: Mapping[str, Sequence[Any]
     values is views.map.district_values: adcode -> [aqi, aqi colour, tpi, tpi level, open, overdue, worst water].
     Case counts show as a dash while the case feed has never reported (0 would claim 'no cases')."""
     cases_known = summary["status"].get("service", {}).get("state", "none") != "none"
+    scores = district_score.from_summary(summary)
     rows = []
     for adcode, (zh, en) in names.items():
         aqi, aqi_color, tpi, tpi_level, n_open, n_overdue, water = (list(values.get(adcode) or []) + [None] * 7)[:7]
         n_open = (n_open or 0) if cases_known else None
         n_overdue = (n_overdue or 0) if cases_known else None
+        score, part = scores.get(adcode, (None, {}))
         rows.append({
             "adcode": adcode, "name": zh if lang == "zh" else (en or zh), "name_key": adcode if lang == "zh" else en,
+            "score": score, "score_text": fmt_num(score, lang),
+            "score_style": chip(district_score.color(score)) if score is not None else {},
+            "cause": cause_text(district_score.cause(part), aqi, tpi, tpi_level, n_open, n_overdue, water, lang,
+                                level_names),
             "aqi": aqi, "aqi_text": fmt_num(aqi, lang), "aqi_style": chip(aqi_color) if aqi is not None else {},
             "tpi": tpi, "tpi_text": fmt_num(tpi, lang, 1), "tpi_level": level_names["tpi_level"](tpi_level),
             "tpi_style": chip(level_names["tpi_color"](tpi_level)) if tpi is not None else {},
@@ -207,6 +215,45 @@ def district_rows(summary: Mapping[str, Any], values: Mapping[str, Sequence[Any]
             "href": f"/analyst?district={adcode}&lang={lang}",
         })
     return rows
+
+
+def cause_text(cause: str | None, aqi: Any, tpi: Any, tpi_level: Any, n_open: Any, n_overdue: Any, water: Any,
+               lang: str, level_names: Mapping[str, Any]) -> str:
+    """The main cause of a district's score in words, with its figure: '空气轻度污染（AQI 128）'."""
+    if cause == "air":
+        return t("ov_cause_air", lang, level=level_names["aqi_level"](_aqi_level(aqi)), v=fmt_num(aqi, lang))
+    if cause == "traffic":
+        return t("ov_cause_traffic", lang, level=level_names["tpi_level"](tpi_level), v=fmt_num(tpi, lang, 1))
+    if cause == "cases":
+        share = 100.0 * (n_overdue or 0) / n_open if n_open else 0.0
+        return t("ov_cause_cases", lang, n=fmt_num(n_overdue, lang), p=fmt_num(share, lang))
+    if cause == "water":
+        return t("ov_cause_water", lang, k=water_name(water, lang))
+    return t("ov_cause_none", lang)
+
+
+def _aqi_level(aqi: Any) -> int | None:
+    info = aqi_cn.level_info(int(round(aqi))) if isinstance(aqi, int | float) and 0 <= aqi <= 500 else None
+    return None if info is None else int(info["level"])
+
+
+def attention(rows: Iterable[Mapping[str, Any]], before: Mapping[str, float], lang: str) -> list[dict[str, Any]]:
+    """The ATTENTION_N districts with the highest scores (above 0): name, score, main cause, change over the hour
+    (`before`: adcode -> the score an hour ago, when recorded)."""
+    ranked = sorted((r for r in rows if r["score"]), key=lambda r: (-r["score"], r["adcode"]))[:ATTENTION_N]
+    out = []
+    for r in ranked:
+        was = before.get(r["adcode"])
+        if was is None:
+            trend, cls = t("ov_trend_none", lang), "ov-trend"
+        else:
+            d = int(r["score"] - was)
+            arrow = "▲" if d > 0 else "▼"
+            trend = t("ov_trend_flat", lang) if d == 0 else t("ov_trend_1h", lang, d=f"{arrow} {abs(d)}")
+            cls = "ov-trend" + ("" if d == 0 else " ch-worse" if d > 0 else " ch-better")
+        out.append({"adcode": r["adcode"], "name": r["name"], "href": r["href"], "score_text": r["score_text"],
+                    "score_style": r["score_style"], "cause": r["cause"], "trend": trend, "trend_class": cls})
+    return out
 
 
 def sort_rows(rows: Iterable[Mapping[str, Any]], col: str, desc: bool) -> list[Mapping[str, Any]]:
@@ -224,8 +271,8 @@ def sort_rows(rows: Iterable[Mapping[str, Any]], col: str, desc: bool) -> list[M
     return [*present, *missing]
 
 
-ROW_FIELDS = ("adcode", "name", "href", "aqi_text", "aqi_style", "tpi_text", "tpi_style", "tpi_level", "open_text",
-              "overdue_text", "water_text", "water_style")
+ROW_FIELDS = ("adcode", "name", "href", "score_text", "score_style", "cause", "aqi_text", "aqi_style", "tpi_text",
+              "tpi_style", "tpi_level", "open_text", "overdue_text", "water_text", "water_style")
 
 
 def rank_payload(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
