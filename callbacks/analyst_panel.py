@@ -20,7 +20,7 @@ from layouts import ids
 from layouts.analyst_panel import chart, mode_badge
 from store import context, history
 from store.client import UNAVAILABLE
-from views import analyst, entity, replay
+from views import analyst, entity, replay, sparkline
 from views import cases as case_view
 
 PANEL_OUTPUTS = (Output(ids.AM_PANEL, "className"), Output(ids.AM_PANEL_TITLE, "children"),
@@ -56,6 +56,17 @@ def case_panel(c: context.Context, now: int, case_id: str, lang: str, who: Any) 
             True, [], None)
 
 
+def history_start(c: context.Context, feed: str | None, series: dict[str, list[Any]], since: int,
+                  until: int) -> int | None:
+    """Where the charted entities' history begins, when that is within the chart: their first sample in it comes
+    late and none of them has one in the hours before (store.history.as_of); None otherwise (a gap is no start)."""
+    firsts = [pts[0]["m"] for pts in series.values() if pts]
+    if feed is None or not firsts or not sparkline.starts_late([(min(firsts), 0.0)], since, until):
+        return None
+    before = history.as_of(c.redis, {feed: list(series)}, since - 1).get(feed, {})
+    return None if any(p is not None for p in before.values()) else min(firsts)
+
+
 def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None, range_key: str | None,
                    item: str | None, at_ms: int | None, lang: str, scope: str | None = None) -> tuple[Any, ...]:
     """Read the panel's data in one round trip and lay it out (PANEL_OUTPUTS order); entities outside the caller's
@@ -69,11 +80,12 @@ def panel_response(c: context.Context, now: int, sel: Any, cmp: list[str] | None
     try:
         series, docs = analyst.scoped(feed, *history.read_panel(c.redis, feed, series_ids, since, until, doc_keys),
                                       scope)
+        starts = history_start(c, feed, series, since, until)
     except UNAVAILABLE:
         return (no_update,) * len(PANEL_OUTPUTS)
     view = analyst.panel(sel, cmp or [], series, docs, range_key=range_key or "", item=item, at_ms=at_ms, now_ms=now,
                          lang=lang, tz=tz, districts=district_names(c.city["geo"]["districts"]), cfg=c.traffic_cfg,
-                         aqi_setting=str(c.city.get("aqi_standard", "auto")))
+                         aqi_setting=str(c.city.get("aqi_standard", "auto")), starts_ms=starts)
     ref = analyst.parse_ref(sel)
     head = None if ref is None or not view["rows"] else {  # one value: the entity's popup shows these rows
         "key": analyst.ref_key(ref), "title": view["title"], "rows": entity.headline(ref["feed"], view),

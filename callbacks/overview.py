@@ -122,7 +122,12 @@ def view_model(ctx: context.Context, now: int, lang: str, scope: str | None = No
     except UNAVAILABLE:
         before = {}
     al = view.alert_panel(summary.get("alerts", {}), fired, lang, tz, now)
-    cards = view.cards(summary, series, now, lang, names, tz)
+    try:
+        firsts = {} if scope is not None else ctx.memo("overview-kpi-firsts", now // kpi.MINUTE_MS,
+                                                       lambda: kpi.firsts(ctx.redis, view.KPIS))
+    except UNAVAILABLE:
+        firsts = {}
+    cards = view.cards(summary, series, now, lang, names, tz, firsts)
     return {"head": [cards[k][key] for k in view.KPIS for key in CARD_KEYS] + [
                 f"{date} {clock}", status, status_cls, not wall_view.simulated(summary)],
             "rows": rows,

@@ -161,9 +161,10 @@ def wall_sparklines(_n: int | None, lang: str | None) -> tuple[str, ...]:
     lang = norm_lang(lang if isinstance(lang, str) else None)
 
     def build() -> tuple[str, ...]:
-        series = {} if scope is not None else \
-            kpi.series(ctx.redis, [k for k, _, _ in panels.SPARK.values()], now - panels.DAY_MS)
-        lines = panels.sparklines(series, now, lang, ctx.city.get("timezone", "Asia/Shanghai"))
+        names = [k for k, _, _ in panels.SPARK.values()]
+        series = {} if scope is not None else kpi.series(ctx.redis, names, now - panels.DAY_MS)
+        firsts = {} if scope is not None else kpi.firsts(ctx.redis, names)
+        lines = panels.sparklines(series, now, lang, ctx.city.get("timezone", "Asia/Shanghai"), firsts)
         return tuple(lines[f][0] for f in TILE_FEEDS) + tuple(lines[f][1] for f in TILE_FEEDS)
     try:
         return ctx.memo(scope_mod.key(f"wall-spark:{lang}", scope), now // 60_000, build)

@@ -165,7 +165,7 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
         threading.Thread(target=forward_cases, args=(settings, r, stop), name="open311-forward", daemon=True).start()
     sim = next((s for s in sources if s.name == "simulator"), None)
     if sim is not None and settings.sim_backfill_days > 0:
-        threading.Thread(target=backfill_history, args=(settings, r, city, set(sim.feeds), traffic_cfg),
+        threading.Thread(target=backfill_history, args=(settings, r, city, set(sim.feeds), traffic_cfg, stop),
                          name="history-backfill", daemon=True).start()
     if not sources:
         return evaluator
@@ -177,13 +177,13 @@ def start_thread(settings: Settings, r: redis.Redis, stop: threading.Event) -> t
 
 
 def backfill_history(settings: Settings, r: redis.Redis, city: dict[str, Any], feeds: set[str],
-                     traffic_cfg: TrafficConfig | None = None) -> None:
+                     traffic_cfg: TrafficConfig | None = None, stop: threading.Event | None = None) -> None:
     """On a store with no history yet, the simulator fills the days before its start (simulator/backfill.py)."""
     from data_sources.simulator.backfill import backfill
 
     try:
         backfill(r, city, seed=settings.sim_seed, days=settings.sim_backfill_days, feeds=feeds, feeds_cfg=load_feeds(),
-                 rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg), traffic_cfg=traffic_cfg)
+                 rules=pipeline.rules_for(city, traffic_cfg=traffic_cfg), traffic_cfg=traffic_cfg, stop=stop)
     except UNAVAILABLE as exc:
         log.warning("store unreachable, no history back-filled: %s", exc)
     except Exception:  # noqa: BLE001 - the live feeds matter more than the past: logged, they go on

@@ -38,8 +38,16 @@ def record_many(r: redis.Redis, rows: Sequence[tuple[int, Mapping[str, float | N
 
 def first(r: redis.Redis, name: str) -> int | None:
     """The minute (ms) of the KPI's oldest sample kept (None: none yet)."""
-    got = r.zrange(keys.kpi(name), 0, 0, withscores=True)
-    return int(got[0][1]) if got else None
+    return firsts(r, [name])[name]
+
+
+def firsts(r: redis.Redis, names: Iterable[str]) -> dict[str, int | None]:
+    """first() of each KPI, in one round trip."""
+    names = list(names)
+    pipe = r.pipeline(transaction=False)
+    for name in names:
+        pipe.zrange(keys.kpi(name), 0, 0, withscores=True)
+    return {name: int(got[0][1]) if got else None for name, got in zip(names, pipe.execute(), strict=True)}
 
 
 def series(r: redis.Redis, names: Iterable[str], since_ms: int, until_ms: int | None = None

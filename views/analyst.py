@@ -156,7 +156,7 @@ def scoped(feed: str | None, series: Mapping[str, list[Point]], docs: Mapping[st
 def panel(sel: Any, cmp: Sequence[str], series: Mapping[str, list[Point]], docs: Mapping[str, dict[str, Any] | None],
           *, range_key: str, item: str | None, at_ms: int | None, now_ms: int, lang: str, tz: str,
           districts: Mapping[str, tuple[str, str]], cfg: traffic.TrafficConfig | None = None,
-          aqi_setting: str = "auto") -> dict[str, Any]:
+          aqi_setting: str = "auto", starts_ms: int | None = None) -> dict[str, Any]:
     """Everything the side panel shows: title, detail rows, notes, the chart figure, the compare chips."""
     feed, ids, left_out = chart_entities(sel, cmp)
     ref = parse_ref(sel)
@@ -191,7 +191,7 @@ def panel(sel: Any, cmp: Sequence[str], series: Mapping[str, list[Point]], docs:
     out["figure"] = hist.figure(feed, {eid: series.get(eid, []) for eid in ids}, names, item=item, lang=lang,
                                 tz=tz,
                                 since_ms=since, until_ms=until, bands=bands, at_ms=at_ms,
-                                texts={"empty": t("am_empty", lang)})
+                                texts={"empty": t("am_empty", lang)}, starts_ms=starts_ms)
     return out
 
 

@@ -149,8 +149,9 @@ def _y_range(feed: str, key: str, ys: list[float], bands: list[Band]) -> list[fl
 
 def figure(feed: str, series: Mapping[str, Sequence[Point]], names: Mapping[str, str], *, item: str | None,
            lang: str, tz: str, since_ms: int, until_ms: int, bands: list[Band], at_ms: int | None = None,
-           texts: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The history chart as a plain figure dict: one line per entity over the threshold bands, or a 'no data' note."""
+           texts: Mapping[str, str] | None = None, starts_ms: int | None = None) -> dict[str, Any]:
+    """The history chart as a plain figure dict: one line per entity over the threshold bands, or a 'no data' note;
+    `starts_ms`: where the entities' history begins when that is within the chart (shaded before, and said)."""
     zone = ZoneInfo(tz)
     key = metric(feed, item)
     texts = texts or {}
@@ -171,13 +172,12 @@ def figure(feed: str, series: Mapping[str, Sequence[Point]], names: Mapping[str,
     if at_ms is not None:
         shapes.append({"type": "line", "xref": "x", "x0": _local(at_ms, zone), "x1": _local(at_ms, zone),
                        "yref": "paper", "y0": 0, "y1": 1, "line": {"color": "#ffd76a", "width": 2, "dash": "dot"}})
-    firsts = [p["m"] for pts in series.values() for p in pts[:1] if "m" in p]
-    start = sparkline.history_start([(min(firsts), 0.0)], since_ms, until_ms, tz) if traces and firsts else None
-    if start is not None:  # the history begins within the range: shade what came before and say when
-        shapes.append({"type": "rect", "xref": "x", "x0": _local(since_ms, zone), "x1": _local(min(firsts), zone),
+    start = sparkline.history_start(starts_ms, since_ms, until_ms, tz) if traces else None
+    if start is not None and starts_ms is not None:  # the history begins within the range: shade before, say when
+        shapes.append({"type": "rect", "xref": "x", "x0": _local(since_ms, zone), "x1": _local(starts_ms, zone),
                        "yref": "paper", "y0": 0, "y1": 1, "fillcolor": "#8a97ab", "opacity": 0.18,
                        "line": {"width": 0}, "layer": "above"})
-        notes.append({"xref": "x", "x": _local(min(firsts), zone), "xanchor": "right", "yref": "paper", "y": 0.98,
+        notes.append({"xref": "x", "x": _local(starts_ms, zone), "xanchor": "right", "yref": "paper", "y": 0.98,
                       "yanchor": "top", "showarrow": False, "text": t("am_history_from", lang, at=start),
                       "font": {"size": 12, "color": "#ffffff"}, "bgcolor": "rgba(7,13,24,0.85)", "borderpad": 3})
     if not traces:

@@ -72,12 +72,14 @@ def yesterday_value(points: Sequence[tuple[int, float]], now_ms: int) -> float |
 
 
 def change(kpi: str, now_value: float | None, points: Sequence[tuple[int, float]], now_ms: int,
-           lang: str, tz: str = "Asia/Shanghai") -> tuple[str, str]:
+           lang: str, tz: str = "Asia/Shanghai", first_ms: int | None = None) -> tuple[str, str]:
     """'▲ 12 vs yesterday' and its class (better/worse/flat); no sample a day ago says so, never a made-up 0, and
-    says where the history starts when it starts within the day ('history since 14:32')."""
+    says where the history starts when it starts within the day ('history since 14:32'; `first_ms`: the KPI's first
+    sample ever, else the first of `points`)."""
     before = yesterday_value(points, now_ms)
     if now_value is None or before is None:
-        since = sparkline.history_start(points, now_ms - DAY_MS, now_ms, tz) if now_value is not None else None
+        first = first_ms if first_ms is not None else (points[0][0] if points else None)
+        since = sparkline.history_start(first, now_ms - DAY_MS, now_ms, tz) if now_value is not None else None
         return t("ov_ch_none", lang) if since is None else t("am_history_from", lang, at=since), "ov-change ch-none"
     digits = 0 if kpi in ("aqi", "open", "overdue") else 1
     delta = round(float(now_value) - before, digits)
@@ -144,14 +146,15 @@ def _card(value: str, level: str, level_color: str | None, sub: str, status: Map
 
 
 def cards(summary: Mapping[str, Any], series: Mapping[str, Sequence[tuple[int, float]]], now_ms: int, lang: str,
-          names: Mapping[str, Any], tz: str = "Asia/Shanghai") -> dict[str, dict[str, Any]]:
+          names: Mapping[str, Any], tz: str = "Asia/Shanghai",
+          firsts: Mapping[str, int | None] | None = None) -> dict[str, dict[str, Any]]:
     """The six indicator cards: value, level, change against the same hour yesterday, sub line, data age."""
     live = city_kpis(summary)
     st = summary["status"]
     air, tr, sv, wa = summary["air"]["city"], summary["traffic"], summary["service"], summary["water"]
 
     def ch(kpi: str) -> tuple[str, str]:
-        return change(kpi, live[kpi], series.get(kpi, []), now_ms, lang, tz)
+        return change(kpi, live[kpi], series.get(kpi, []), now_ms, lang, tz, (firsts or {}).get(kpi))
 
     primary = ", ".join(names["pollutant"](k) for k in air.get("primary") or [])
     air_sub = t("ov_primary", lang, p=primary) if primary else t("ov_stations", lang, n=summary["air"]["n_fresh"])

@@ -53,13 +53,13 @@ def starts_late(points: Sequence[tuple[int, float]], since_ms: int, until_ms: in
     return bool(points) and points[0][0] - since_ms > 0.02 * (until_ms - since_ms)
 
 
-def history_start(points: Sequence[tuple[int, float]], since_ms: int, until_ms: int, tz: str) -> str | None:
-    """When the history starts late: its first minute, '14:32' (with the date, '12-06 14:32', when it is not the
-    day of `until`), else None."""
-    if not starts_late(points, since_ms, until_ms):
+def history_start(first_ms: int | None, since_ms: int, until_ms: int, tz: str) -> str | None:
+    """When the history (its first sample ever, `first_ms`) begins within the chart: that minute, '14:32' (with the
+    date, '12-06 14:32', when it is not the day of `until`), else None. A gap inside a longer history is no start."""
+    if first_ms is None or not starts_late([(first_ms, 0.0)], since_ms, until_ms):
         return None
     zone = ZoneInfo(tz)
-    at, now = datetime.fromtimestamp(points[0][0] / 1000, zone), datetime.fromtimestamp(until_ms / 1000, zone)
+    at, now = datetime.fromtimestamp(first_ms / 1000, zone), datetime.fromtimestamp(until_ms / 1000, zone)
     return at.strftime("%H:%M" if at.date() == now.date() else "%m-%d %H:%M")
 
 

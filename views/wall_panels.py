@@ -55,16 +55,18 @@ def top_lists(summary: dict[str, Any], overdue: dict[str, int], districts: dict[
 
 
 def sparklines(series: dict[str, list[tuple[int, float]]], now_ms: int, lang: str,
-               tz: str = "Asia/Shanghai") -> dict[str, tuple[str, str]]:
+               tz: str = "Asia/Shanghai", firsts: dict[str, int | None] | None = None) -> dict[str, tuple[str, str]]:
     """Per panel, a 24 h sparkline (data URI) and the words beside it: '24 h trend', and on a second line where the
-    history starts when that is within the day; a 'no history yet' note where the KPI has fewer than two samples."""
+    history starts when that is within the day (`firsts`: each KPI's first sample ever, store.kpi.firsts; without
+    them, the first in the day); a 'no history yet' note where the KPI has fewer than two samples."""
     out = {}
     for panel, (kpi, color, bands) in SPARK.items():
         points = series.get(kpi, [])
         if len(points) < 2:
             out[panel] = (sparkline.note(t("no_history", lang)), t("trend_24h", lang))
             continue
-        since = sparkline.history_start(points, now_ms - DAY_MS, now_ms, tz)
+        first = points[0][0] if firsts is None else firsts.get(kpi)
+        since = sparkline.history_start(first, now_ms - DAY_MS, now_ms, tz)
         out[panel] = (sparkline.svg(points, now_ms - DAY_MS, now_ms, color=color, bands=bands),
                       t("trend_24h", lang) + ("" if since is None else "\n" + t("since", lang, at=since)))
     return out

@@ -13,13 +13,15 @@ poll. What is written:
 Nothing is written to the latest documents, the stream or the case indexes: the live simulator starts the present
 as it always has, and its own backlog of cases is generated at its first poll. A service case of the back-fill is
 counted (open, overdue, closed within 24 h and late), never stored. Runs once per store, in its own thread beside
-the live feeds (demo city: ~10 s on one core).
+the live feeds (demo city: ~13 s on one core; the simulator's cities are small by design, its schematic roads and
+sections and the profile's stations: ~115 entities for Guangzhou).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Collection, Mapping
@@ -57,9 +59,10 @@ class Result:
     seconds: float = 0.0
 
 
-def moments(since_ms: int, until_ms: int) -> list[int]:
-    """The moments to simulate in [since, until): each minute of the last FINE_MS, each COARSE_MS before."""
-    fine_from = max(since_ms, until_ms - FINE_MS)
+def moments(since_ms: int, until_ms: int, now_ms: int | None = None) -> list[int]:
+    """The moments to simulate in [since, until): each minute of the FINE_MS before now (the history's thinning
+    leaves older hours at one sample per COARSE_MS), each COARSE_MS before."""
+    fine_from = max(since_ms, (until_ms if now_ms is None else now_ms) - FINE_MS)
     fine_from -= fine_from % MINUTE_MS
     coarse = range(since_ms - since_ms % COARSE_MS, fine_from, COARSE_MS)
     fine = range(fine_from, until_ms, MINUTE_MS)
@@ -112,22 +115,33 @@ def city_kpis(docs: Mapping[str, Mapping[str, dict[str, Any]]], cases: Mapping[s
 
 def backfill(r: redis.Redis, city: dict[str, Any], *, seed: int, days: float, rules: pipeline.Rules,
              feeds_cfg: Mapping[str, Mapping[str, Any]], traffic_cfg: Any = None,
-             feeds: Collection[str] = ("air", "traffic", "water", "service"), now_ms: int | None = None) -> Result:
-    """Fill the `days` before the store's history starts (see the module docstring); once per store. Only the
-    `feeds` the simulator serves are filled (a feed a real source brings keeps its own history, however short)."""
+             feeds: Collection[str] = ("air", "traffic", "water", "service"), now_ms: int | None = None,
+             stop: threading.Event | None = None) -> Result:
+    """Fill the `days` before the store's history starts (see the module docstring); once per store, and only on a
+    store whose history is younger than a day (the first start, or one shortly after: an older store has a past
+    of its own). Only the `feeds` the simulator serves are filled (a feed a real source brings keeps its own
+    history, however short). The store is marked before anything is written, so a back-fill cut short (a stop, a
+    crash) is never run again over what it wrote. `stop` set: it ends after the moment it is on."""
     t0 = time.perf_counter()
     now = int(time.time() * 1000) if now_ms is None else int(now_ms)
     res = Result()
     if days <= 0 or r.exists(keys.sim_backfilled()):
         return res
-    first = kpi.first(r, "aqi")
-    until = history.minute_of(now if first is None else min(now, first))
+    firsts = [f for name in KPI_FEED if (f := kpi.first(r, name)) is not None]
+    until = history.minute_of(min([now, *firsts]))  # before the first KPI sample of any kind: never over history
+    if until < now - DAY_MS:
+        return res
     since = max(until - int(days * DAY_MS), now - history.max_keep_ms() + history.HOUR_MS)
+    if not r.set(keys.sim_backfilled(), json.dumps({"since": since, "until": until, "at": now, "state": "running"}),
+                 nx=True):
+        return res  # another process's back-fill started first
     sim = Simulator(city, seed=seed, time_factor=1.0)
     docs: dict[str, dict[str, dict[str, Any]]] = {feed: {} for feed in history.FEEDS if feed in feeds}
     cases, samples, kpis = Cases(), {feed: [] for feed in docs}, []  # type: ignore[var-annotated]
-    times = moments(since, until)
+    times = moments(since, until, now)
     for at in times:
+        if stop is not None and stop.is_set():
+            break
         polled = sim.poll(at)
         for rd in polled:
             if rd.feed == "service" and "service" in feeds:
@@ -143,9 +157,10 @@ def backfill(r: redis.Redis, city: dict[str, Any], *, seed: int, days: float, ru
             samples = {feed: [] for feed in docs}
     res.samples += sum(history.put(r, feed, rows, now) for feed, rows in samples.items())
     kpi.record_many(r, kpis, now)
-    res.moments, res.kpis, res.since_ms, res.until_ms = len(times), len(kpis), since, until
+    res.moments, res.kpis, res.since_ms, res.until_ms = len(kpis), len(kpis), since, until
     res.seconds = time.perf_counter() - t0
-    r.set(keys.sim_backfilled(), json.dumps({"since": since, "until": until, "at": now, "moments": len(times)}))
+    r.set(keys.sim_backfilled(), json.dumps({"since": since, "until": until, "at": now, "moments": len(kpis),
+                                             "state": "done" if len(kpis) == len(times) else "stopped"}))
     log.info("history back-filled by the simulator: %d moments from %s, %d samples, %d KPI minutes in %.1f s",
              res.moments, datetime.fromtimestamp(since / 1000).isoformat(timespec="minutes"), res.samples, res.kpis,
              res.seconds)

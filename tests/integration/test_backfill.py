@@ -74,6 +74,13 @@ def test_once_per_store_and_never_over_history_that_exists(r: redis.Redis, city:
     assert r.exists(keys.sim_backfilled())
 
 
+def test_a_store_with_a_day_of_its_own_past_is_left_alone(r: redis.Redis, city: dict) -> None:
+    now = int(time.time() * 1000)
+    kpi.record(r, now - 26 * 3_600_000, {"tpi": 3.0})  # no AQI ever (no station), but a congestion index a day old
+    assert run(r, city, now).moments == 0
+    assert kpi.series(r, ["tpi", "aqi"], 0) == {"tpi": [(history.minute_of(now - 26 * 3_600_000), 3.0)], "aqi": []}
+
+
 def test_only_the_feeds_the_simulator_serves(r: redis.Redis, city: dict) -> None:
     now = int(time.time() * 1000)
     res = run(r, city, now, feeds=("traffic",))

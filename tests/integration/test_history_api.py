@@ -14,7 +14,7 @@ import app as app_module
 from config.settings import Settings
 from core.derive import derive
 from core.readings import Reading
-from store import context
+from store import context, keys
 from store.writer import Writer
 from tests.conftest import ADMIN_PW, API_TOKEN, client_login
 
@@ -100,12 +100,28 @@ def test_panel_and_csv_callbacks(client: FlaskClient, r: redis.Redis) -> None:
     assert head["rows"][-1][0] == "Data time" and head["more"] == "More in the side panel", head
     figure = graph.figure  # the chart is created with its figure (plotly.js loads only when there is a chart)
     assert len(figure["data"]) == 1 and len(figure["data"][0]["y"]) == 31
+    # the history began 30 minutes ago, within the hour charted: the chart says so (#17 item 5)
+    assert any(n["text"].startswith("history since") for n in figure["layout"]["annotations"])
     closed = analyst_panel.panel_response(ctx, now, None, [], "1h", None, None, "en")
     assert closed[4] is None and closed[-1] is None  # nothing selected: no chart at all, no popup rows
     csv_data = analyst_panel.analyst.csv_download({"feed": "air", "id": "1345A"}, [], *analyst_panel.history.read_panel(
         r, "air", ["1345A"], now - 3_600_000, now, ["air:1345A"]), "Asia/Shanghai", now, "1h")
     assert base64.b64decode(csv_data["content"]).startswith(b"\xef\xbb\xbfentity_id,name,time,")
     assert csv_data["filename"].startswith("onescreen-air-1345A-1h-")
+
+
+def test_a_gap_is_not_a_start(client: FlaskClient, r: redis.Redis) -> None:
+    from callbacks import analyst_panel
+
+    now = seed(r, minutes=100)
+    for ago in range(60, 39, -1):  # 20 minutes missing at the start of the hour charted, history before them
+        r.zremrangebyscore(keys.history("air", "1345A", (now - ago * MIN) - (now - ago * MIN) % 3_600_000),
+                           (now - ago * MIN) - (now - ago * MIN) % MIN, (now - ago * MIN) - (now - ago * MIN) % MIN)
+    out = analyst_panel.panel_response(context.of(client.application), now, {"feed": "air", "id": "1345A"}, [], "1h",
+                                       None, None, "en")
+    figure = out[4].figure
+    assert 0 < len(figure["data"][0]["y"]) < 61
+    assert not any(n["text"].startswith("history since") for n in figure["layout"]["annotations"])
 
 
 def test_popup_rows_as_of_a_replayed_minute(client: FlaskClient, r: redis.Redis) -> None:

@@ -41,15 +41,18 @@ def test_air_chart_is_a_plain_dict_with_the_aqi_level_bands_behind_the_line() ->
 
 def test_a_history_that_starts_within_the_range_shades_before_it_and_says_when() -> None:
     late = hist.figure("air", {"1345A": series([60, 80, 90], start=NOW - 30 * MIN)}, {}, item=None, lang="en", tz=TZ,
-                       since_ms=NOW - 24 * 3_600_000, until_ms=NOW, bands=hist.air_bands("en"))
+                       since_ms=NOW - 24 * 3_600_000, until_ms=NOW, bands=hist.air_bands("en"),
+                       starts_ms=NOW - 30 * MIN)
     (shade,) = [s for s in late["layout"]["shapes"] if s["type"] == "rect" and s["xref"] == "x"]
     assert shade["x0"] == "2026-09-20 22:13:20" and shade["x1"] == "2026-09-21 21:43:20"  # from the range's start
     assert "history since 21:43" in [a["text"] for a in late["layout"]["annotations"]]  # to the first sample
     zh = hist.figure("air", {"1345A": series([60], start=NOW - 30 * 3_600_000)}, {}, item=None, lang="zh", tz=TZ,
-                     since_ms=NOW - 7 * 24 * 3_600_000, until_ms=NOW, bands=hist.air_bands("zh"))
+                     since_ms=NOW - 7 * 24 * 3_600_000, until_ms=NOW, bands=hist.air_bands("zh"),
+                     starts_ms=NOW - 30 * 3_600_000)
     assert "历史自 09-20 16:13" in [a["text"] for a in zh["layout"]["annotations"]]  # another day: with its date
-    whole = hist.figure("air", {"1345A": series([60] * 60, start=NOW - 60 * MIN)}, {}, item=None, lang="en", tz=TZ,
-                        since_ms=NOW - 60 * MIN, until_ms=NOW, bands=hist.air_bands("en"))
+    whole = hist.figure("air", {"1345A": series([60] * 3, start=NOW - 20 * MIN)}, {}, item=None, lang="en", tz=TZ,
+                        since_ms=NOW - 60 * MIN, until_ms=NOW, bands=hist.air_bands("en"))  # late, but no start given:
+    # the history went on before the chart (a feed polled every 20 minutes, a gap), so nothing is said
     assert not [s for s in whole["layout"]["shapes"] if s["xref"] == "x"]
     assert not any("since" in a["text"] for a in whole["layout"]["annotations"])
 

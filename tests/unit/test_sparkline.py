@@ -26,10 +26,12 @@ def test_a_history_that_starts_late_is_shaded_up_to_its_start_and_says_when() ->
     assert shade and abs(float(shade.group(1)) - (4 + 21 / 24 * 292)) < 0.2  # up to the first point's x
     full = [(NOW - 24 * H + i * 600_000, 50.0) for i in range(144)]
     assert "<rect" not in unquote(svg(full, NOW - 24 * H, NOW))  # a whole day: nothing shaded
-    assert history_start(full, NOW - 24 * H, NOW, "UTC") is None
-    assert history_start(late, NOW - 24 * H, NOW, "UTC") == _utc(NOW - 3 * H, "%H:%M")
-    days = [(NOW - 30 * H, 1.0), (NOW, 2.0)]  # a 7-day chart whose history starts on another day: the date too
-    assert history_start(days, NOW - 7 * 24 * H, NOW, "UTC") == _utc(NOW - 30 * H, "%m-%d %H:%M")
+    assert history_start(full[0][0], NOW - 24 * H, NOW, "UTC") is None
+    assert history_start(late[0][0], NOW - 24 * H, NOW, "UTC") == _utc(NOW - 3 * H, "%H:%M")
+    assert history_start(NOW - 30 * H, NOW - 24 * H, NOW, "UTC") is None  # a gap at the start of the day: no start
+    assert history_start(None, NOW - 24 * H, NOW, "UTC") is None
+    # a 7-day chart whose history starts on another day: the date too
+    assert history_start(NOW - 30 * H, NOW - 7 * 24 * H, NOW, "UTC") == _utc(NOW - 30 * H, "%m-%d %H:%M")
 
 
 def _utc(ms: int, fmt: str) -> str:
@@ -55,6 +57,8 @@ def test_the_wall_says_where_a_short_history_starts_beside_its_sparkline() -> No
               kpi_of["traffic"]: [(NOW - 24 * H + i * 600_000, 3.0) for i in range(144)]}
     got = sparklines(series, NOW, "en", "UTC")
     assert got["air"][1] == "24 h trend\nsince " + _utc(NOW - 2 * H, "%H:%M")
+    older = sparklines(series, NOW, "en", "UTC", firsts={kpi_of["air"]: NOW - 5 * 24 * H})  # a gap, not a start
+    assert older["air"][1] == "24 h trend"
     assert got["traffic"][1] == "24 h trend"  # a whole day: no note
     assert "no history yet" in unquote(got["water"][0]) and got["water"][1] == "24 h trend"
     assert sparklines(series, NOW, "zh", "UTC")["air"][1] == "24小时趋势\n" + _utc(NOW - 2 * H, "%H:%M") + " 起"
