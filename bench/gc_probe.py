@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from typing import Any
 
 _pending: list[tuple[float, float]] = []  # (start epoch s, length ms), written out after the next request
+_flush = threading.Lock()  # taken by post_request only (a worker's threads end requests at once), never by the hook
 
 
 def post_fork(server: Any, worker: Any) -> None:
@@ -32,9 +34,10 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     folder = os.environ.get("ONESCREEN_BENCH_GC_LOG")
     if not folder or not _pending:
         return
-    done = [_pending.pop(0) for _ in range(len(_pending))]
-    with open(os.path.join(folder, f"{os.getpid()}.log"), "a", encoding="utf-8") as out:
-        out.writelines(f"{at:.3f} {ms:.1f}\n" for at, ms in done)
+    with _flush:
+        done = [_pending.pop(0) for _ in range(len(_pending))]
+        with open(os.path.join(folder, f"{os.getpid()}.log"), "a", encoding="utf-8") as out:
+            out.writelines(f"{at:.3f} {ms:.1f}\n" for at, ms in done)
 
 
 def full_passes(folder: str, since_s: float, until_s: float) -> list[float]:
@@ -43,7 +46,7 @@ def full_passes(folder: str, since_s: float, until_s: float) -> list[float]:
     for name in os.listdir(folder):
         with open(os.path.join(folder, name), encoding="utf-8") as f:
             for line in f:
-                at, ms = line.split()
-                if since_s <= float(at) <= until_s:
-                    out.append(float(ms))
+                parts = line.split()
+                if len(parts) == 2 and since_s <= float(parts[0]) <= until_s:  # a line being written is skipped
+                    out.append(float(parts[1]))
     return out

@@ -5,7 +5,7 @@ to 100 (as bad as the scale goes):
 - air: the district's AQI level (HJ 633: 优 1 .. 严重污染 6) -> (level - 1) x 20: 优 0, 良 20, 轻度 40 ... 严重 100;
 - traffic: its congestion level (1 smooth .. 5 severely congested) -> (level - 1) x 25;
 - cases: the share of its open 12345 cases that are overdue -> share / CASES_FULL x 100, at most 100 (40 % overdue
-  is 100; the simulated city's usual ~12 % is 30);
+  is 100; the simulated city's usual ~12 % is 30); no open case is 0 (while the case feed reports);
 - water: its worst section's GB 3838 class -> I-III 0 (good water), IV 40, V 70, worse than V 100.
 Score = half the worst part plus half the mean of the parts the district has (a district without air stations is
 scored on the rest; with no part at all it has no score): one severe problem puts a district near the top, several
@@ -39,8 +39,8 @@ def parts(aqi: Any = None, tpi_level: Any = None, n_open: Any = None, n_overdue:
         out["air"] = (_aqi_level(int(round(aqi))) - 1) * 20.0
     if isinstance(tpi_level, int) and 1 <= tpi_level <= 5:
         out["traffic"] = (tpi_level - 1) * 25.0
-    if isinstance(n_open, int) and n_open > 0:
-        out["cases"] = min(100.0, 100.0 * max(0, int(n_overdue or 0)) / n_open / CASES_FULL)
+    if isinstance(n_open, int) and n_open >= 0:
+        out["cases"] = min(100.0, 100.0 * max(0, int(n_overdue or 0)) / n_open / CASES_FULL) if n_open else 0.0
     if water in WATER_PART:
         out["water"] = WATER_PART[water]
     return out

@@ -43,14 +43,21 @@ def has_cjk(text: str) -> bool:
 
 
 def _pinyin(text: str) -> str:
-    """'广雅' -> 'Guangya', '长安' -> "Chang'an"; anything not Chinese kept as it is."""
-    out: list[str] = []
-    for syl in lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s)):
-        if out and out[-1][-1:].isalpha() and syl[:1] in ("a", "o", "e") and out[-1][-1:].islower():
-            out.append("'")
-        out.append(syl)
-    word = "".join(out)
-    return word[:1].upper() + word[1:]
+    """'广雅' -> 'Guangya', '长安' -> "Chang'an"; Latin letters and digits between the characters stay as they are,
+    set off by spaces ('广州塔A站' -> 'Guangzhouta A Zhan')."""
+    words: list[str] = []
+    for run in re.findall(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", text):
+        if not has_cjk(run):
+            words.append(run.strip())
+            continue
+        out: list[str] = []
+        for syl in lazy_pinyin(run, style=Style.NORMAL):
+            if out and syl[:1] in ("a", "o", "e"):
+                out.append("'")
+            out.append(syl)
+        word = "".join(out)
+        words.append(word[:1].upper() + word[1:])
+    return " ".join(w for w in words if w)
 
 
 def _part(text: str) -> str:
@@ -58,15 +65,15 @@ def _part(text: str) -> str:
     notes = [_note(n.strip()) for n in _BRACKET.findall(text)]
     text = _BRACKET.sub("", text).strip()
     generic = ""
-    for zh, en in GENERIC:
-        if text.endswith(zh) and len(text) > len(zh):
+    for zh, en in GENERIC:  # a one-character generic word needs a name of two before it: 天河 is Tianhe, not Tian River
+        if text.endswith(zh) and len(text) - len(zh) >= (2 if len(zh) == 1 else 1):
             text, generic = text[: -len(zh)], en
             break
     direction = ""
     if generic in ROADS and len(text) > 1 and text[-1] in DIRECTIONS:
         text, direction = text[:-1], DIRECTIONS[text[-1]]
     words = [w for w in (_pinyin(text) if has_cjk(text) else text, direction, generic) if w]
-    return " ".join(words) + "".join(f" ({n})" for n in notes if n)
+    return (" ".join(words) + "".join(f" ({n})" for n in notes if n)).strip()
 
 
 def _note(text: str) -> str:

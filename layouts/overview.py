@@ -89,9 +89,11 @@ def attention_panel(lang: str) -> html.Section:
     ])
 
 
-def attention_items(items: Sequence[Mapping[str, Any]], lang: str) -> list[html.Li]:
+def attention_items(items: Sequence[Mapping[str, Any]] | None, lang: str) -> list[html.Li]:
     """One line per district: its score (in its band's colour), name, main cause and change, linking to the one map
-    outlining the district."""
+    outlining the district; None (no figures at all yet) says so."""
+    if items is None:
+        return [html.Li(t("ov_attention_nodata", lang), className="ov-empty")]
     if not items:
         return [html.Li(t("ov_attention_none", lang), className="ov-empty")]
     return [html.Li(html.A([html.Span(i["score_text"], className="ov-chip ov-att-score", style=i["score_style"]),

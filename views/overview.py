@@ -232,7 +232,8 @@ def cause_text(cause: str | None, aqi: Any, tpi: Any, tpi_level: Any, n_open: An
         return t("ov_cause_cases", lang, n=fmt_num(n_overdue, lang), p=fmt_num(share, lang))
     if cause == "water":
         return t("ov_cause_water", lang, k=water_name(water, lang))
-    return t("ov_cause_none", lang)
+    known = any(v is not None for v in (aqi, tpi_level, n_open, water))
+    return t("ov_cause_none" if known else "ov_cause_nodata", lang)
 
 
 def _aqi_level(aqi: Any) -> int | None:
@@ -240,10 +241,14 @@ def _aqi_level(aqi: Any) -> int | None:
     return None if info is None else int(info["level"])
 
 
-def attention(rows: Iterable[Mapping[str, Any]], before: Mapping[str, float], lang: str) -> list[dict[str, Any]]:
+def attention(rows: Iterable[Mapping[str, Any]], before: Mapping[str, float], lang: str
+              ) -> list[dict[str, Any]] | None:
     """The ATTENTION_N districts with the highest scores (above 0): name, score, main cause, change over the hour
-    (`before`: adcode -> the score an hour ago, when recorded)."""
+    (`before`: adcode -> the score an hour ago, when recorded); None when no district has any figure yet."""
+    rows = list(rows)
     ranked = sorted((r for r in rows if r["score"]), key=lambda r: (-r["score"], r["adcode"]))[:ATTENTION_N]
+    if not ranked and not any(r["score"] is not None for r in rows):
+        return None  # no district has a figure: nothing to say "normal" about
     out = []
     for r in ranked:
         was = before.get(r["adcode"])

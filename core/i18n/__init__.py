@@ -212,6 +212,8 @@ TEXT: dict[str, dict[str, str]] = {
     "ov_cause_cases": {"zh": "超期诉求 {n} 件，占在办 {p}%", "en": "{n} overdue cases, {p}% of open"},
     "ov_cause_water": {"zh": "水质 {k}", "en": "water {k}"},
     "ov_cause_none": {"zh": "各项正常", "en": "all normal"},
+    "ov_cause_nodata": {"zh": "暂无数据", "en": "no data"},
+    "ov_attention_nodata": {"zh": "暂无各区数据", "en": "No district figures yet"},
     "ov_trend_1h": {"zh": "较1小时前 {d}", "en": "{d} in 1 h"},
     "ov_trend_flat": {"zh": "与1小时前持平", "en": "same as 1 h ago"},
     "ov_trend_none": {"zh": "1小时前无记录", "en": "no score 1 h ago"},

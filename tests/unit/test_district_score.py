@@ -19,7 +19,7 @@ def test_each_part_follows_its_scale() -> None:
     assert ds.parts(n_open=10, n_overdue=9)["cases"] == 100.0  # capped
     assert [ds.parts(water=k)["water"] for k in ("I", "III", "IV", "V", "劣V")] == [0, 0, 40, 70, 100]
     assert ds.parts() == {} and ds.score({}) is None  # nothing known: no score, never a 0
-    assert ds.parts(n_open=0, n_overdue=0) == {}  # no open case: no case part
+    assert ds.parts(n_open=0, n_overdue=0) == {"cases": 0.0}  # no open case: nothing overdue, a 0 that counts
 
 
 def test_the_worst_part_counts_half_and_the_mean_the_other_half() -> None:
@@ -55,6 +55,7 @@ def test_from_the_summary_every_district_with_readings_or_cases() -> None:
     assert got["440104"][1]["water"] == 100.0 and ds.cause(got["440104"][1]) == "water"
     unknown = ds.from_summary(summary("none"))  # the case feed never reported: no case parts, no invented zeros
     assert all("cases" not in p for _, p in unknown.values())
+    assert ds.from_summary({**summary(), "service": {}})["440103"][1]["cases"] == 0.0  # reporting, none open here
     assert ds.kpis(summary())["district:440106"] == 100
 
 
@@ -79,3 +80,10 @@ def test_the_overview_lists_the_worst_districts_with_cause_and_change() -> None:
     order = [r["adcode"] for r in ov.sort_rows(rows, "score", True)]
     assert order[:3] == ["440106", "440105", "440104"]
     assert ov.attention(rows, {"440106": 100.0}, "zh")[0]["trend"] == "与1小时前持平"
+
+
+def test_a_city_with_no_figures_is_not_called_normal() -> None:
+    empty = {"status": {"service": {"state": "none"}}, "districts": {}, "service": {}}
+    rows = ov.district_rows(empty, {}, {"440103": ("荔湾区", "Liwan")}, "en", level_names.for_lang("en"))
+    assert rows[0]["score"] is None and rows[0]["cause"] == "no data"
+    assert ov.attention(rows, {}, "en") is None  # the list says "No district figures yet", not "all normal"

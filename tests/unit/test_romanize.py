@@ -21,6 +21,10 @@ from core import romanize
     ("西安", "Xi'an"),
     ("市监测中心(停运150702)", "Shi Monitoring Centre (closed 150702)"),
     ("花都", "Huadu"),  # read as the place is named, not 花都 hua dou
+    ("天河", "Tianhe"),  # a one-character generic word needs a two-character name before it: not "Tian River"
+    ("珠江", "Zhujiang"),
+    ("广州塔A站", "Guangzhouta A Zhan"),  # Latin in a name stays, set off
+    ("（示意）", "(schematic)"),
 ])
 def test_names_in_english(zh: str, en: str) -> None:
     assert romanize.english(zh) == en
