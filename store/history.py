@@ -95,8 +95,9 @@ def batch(feed: str, rows: Sequence[tuple[Any, Mapping[str, Any]]], encode: Any)
 def put(r: redis.Redis, feed: str, rows: Iterable[tuple[str, int, Mapping[str, Any], Mapping[str, Any]]], now_ms: int,
         chunk: int = 5_000) -> int:
     """Write past samples (entity id, ts, values, derived) straight into the hourly sets, each hour's key expiring as
-    the writer's would; for minutes before an entity's history starts (the simulator's first-start back-fill), where
-    there is no sample to replace. Older than the feed's retention is left out. Returns samples written."""
+    the writer's would (`keep` after the hour ends, counted from now_ms); for minutes before an entity's history
+    starts (the simulator's first-start back-fill), where there is no sample to replace. Older than the feed's
+    retention is left out. Returns samples written."""
     keep, n, dated = keep_ms(feed), 0, set()
     pipe = r.pipeline(transaction=False)
     for eid, ts, values, derived in rows:
@@ -106,7 +107,8 @@ def put(r: redis.Redis, feed: str, rows: Iterable[tuple[str, int, Mapping[str, A
         key = keys.history(feed, eid, hour)
         pipe.zadd(key, {_ENCODE(sample(feed, ts, values, derived)): minute_of(ts)})
         if key not in dated:
-            pipe.pexpireat(key, hour + HOUR_MS + keep)
+            pipe.pexpire(key, hour + HOUR_MS + keep - int(now_ms))  # relative, as the writer's: the store's clock
+            # may not be ours
             dated.add(key)
         n += 1
         if n % chunk == 0:

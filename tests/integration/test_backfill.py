@@ -52,6 +52,9 @@ def test_the_days_before_the_start_get_history_and_kpis_that_agree(r: redis.Redi
     stations = list(r.hkeys(keys.latest("air"))) or [f["properties"]["code"] for f in _stations(city)]
     series = history.read_series(r, "air", stations, since, now)
     assert all([p["m"] for p in pts] == minutes for pts in series.values())
+    hour = since - since % 3_600_000  # each hour's key expires as the writer's would: keep after the hour ends
+    ttl = r.pttl(keys.history("air", stations[0], hour))
+    assert abs(ttl - (hour + 3_600_000 + history.keep_ms("air") - now)) < 60_000
     # the city AQI of a moment is the one summary makes from that moment's station samples (history -> KPI agree)
     aqi = dict(got["aqi"])
     for at in (minutes[0], minutes[len(minutes) // 2], minutes[-1]):
