@@ -35,8 +35,9 @@ def parts(aqi: Any = None, tpi_level: Any = None, n_open: Any = None, n_overdue:
           water: Any = None) -> dict[str, float]:
     """The part scores a district has (a missing figure gives no part)."""
     out: dict[str, float] = {}
-    if isinstance(aqi, int | float) and 0 <= aqi <= 500:
-        out["air"] = (_aqi_level(int(round(aqi))) - 1) * 20.0
+    level = aqi_level(aqi)
+    if level is not None:
+        out["air"] = (level - 1) * 20.0
     if isinstance(tpi_level, int) and 1 <= tpi_level <= 5:
         out["traffic"] = (tpi_level - 1) * 25.0
     if isinstance(n_open, int) and n_open >= 0:
@@ -46,9 +47,12 @@ def parts(aqi: Any = None, tpi_level: Any = None, n_open: Any = None, n_overdue:
     return out
 
 
-def _aqi_level(aqi: int) -> int:
-    info = aqi_cn.level_info(aqi)
-    return int(info["level"]) if info else 1
+def aqi_level(aqi: Any) -> int | None:
+    """The HJ 633 level (1-6) of an AQI; None for no AQI or one outside 0..500."""
+    if not isinstance(aqi, int | float) or not 0 <= aqi <= 500:
+        return None
+    info = aqi_cn.level_info(int(round(aqi)))
+    return None if info is None else int(info["level"])
 
 
 def score(part: Mapping[str, float]) -> int | None:

@@ -11,7 +11,6 @@ from core import district_score, levels
 from core.alerts import RANK, STALE
 from core.i18n import t
 from core.levels import ALERT_COLORS, ALERT_LEVELS, chip
-from indicators import aqi_cn
 from store.kpi import city_kpis
 from views import sparkline
 from views.wall import age_text
@@ -224,7 +223,8 @@ def cause_text(cause: str | None, aqi: Any, tpi: Any, tpi_level: Any, n_open: An
                lang: str, level_names: Mapping[str, Any]) -> str:
     """The main cause of a district's score in words, with its figure: '空气轻度污染（AQI 128）'."""
     if cause == "air":
-        return t("ov_cause_air", lang, level=level_names["aqi_level"](_aqi_level(aqi)), v=fmt_num(aqi, lang))
+        level = level_names["aqi_level"](district_score.aqi_level(aqi))
+        return t("ov_cause_air", lang, level=level, v=fmt_num(aqi, lang))
     if cause == "traffic":
         return t("ov_cause_traffic", lang, level=level_names["tpi_level"](tpi_level), v=fmt_num(tpi, lang, 1))
     if cause == "cases":
@@ -234,11 +234,6 @@ def cause_text(cause: str | None, aqi: Any, tpi: Any, tpi_level: Any, n_open: An
         return t("ov_cause_water", lang, k=water_name(water, lang))
     known = any(v is not None for v in (aqi, tpi_level, n_open, water))
     return t("ov_cause_none" if known else "ov_cause_nodata", lang)
-
-
-def _aqi_level(aqi: Any) -> int | None:
-    info = aqi_cn.level_info(int(round(aqi))) if isinstance(aqi, int | float) and 0 <= aqi <= 500 else None
-    return None if info is None else int(info["level"])
 
 
 def attention(rows: Iterable[Mapping[str, Any]], before: Mapping[str, float], lang: str
